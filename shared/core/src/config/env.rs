@@ -1,0 +1,346 @@
+//! Environment variables: the env-only mode, hybrid overrides and `${VAR}` placeholders.
+//!
+//! The environment is read through [`EnvLookup`] so tests pass a map instead of mutating the
+//! process environment.
+
+use serde_json::{json, Map, Value};
+
+use super::Problem;
+
+/// Reads an environment variable; empty values count as unset.
+pub trait EnvLookup {
+    fn get(&self, key: &str) -> Option<String>;
+}
+
+impl<F: Fn(&str) -> Option<String>> EnvLookup for F {
+    fn get(&self, key: &str) -> Option<String> {
+        self(key)
+    }
+}
+
+impl EnvLookup for std::collections::HashMap<String, String> {
+    fn get(&self, key: &str) -> Option<String> {
+        self.get(key).filter(|v| !v.is_empty()).cloned()
+    }
+}
+
+/// `(JSON field, env suffix)` for each indexed family; the first entry ends the list when unset.
+const PROJECT_FIELDS: &[(&str, &str)] = &[
+    ("name", "NAME"),
+    ("provider", "PROVIDER"),
+    ("api_key", "API_KEY"),
+    ("threshold", "THRESHOLD"),
+    ("type", "TYPE"),
+    ("enabled", "ENABLED"),
+    ("owner_project", "OWNER_PROJECT"),
+    ("critical_threshold", "CRITICAL_THRESHOLD"),
+    ("base_url", "BASE_URL"),
+    ("currency", "CURRENCY"),
+    ("check_interval", "CHECK_INTERVAL"),
+];
+const EMAIL_FIELDS: &[(&str, &str)] = &[
+    ("username", "USERNAME"),
+    ("name", "NAME"),
+    ("host", "HOST"),
+    ("port", "PORT"),
+    ("password", "PASSWORD"),
+    ("use_ssl", "USE_SSL"),
+    ("enabled", "ENABLED"),
+];
+const SUBSCRIPTION_FIELDS: &[(&str, &str)] = &[
+    ("name", "NAME"),
+    ("cycle_type", "CYCLE_TYPE"),
+    ("renewal_day", "RENEWAL_DAY"),
+    ("alert_days_before", "ALERT_DAYS_BEFORE"),
+    ("amount", "AMOUNT"),
+    ("currency", "CURRENCY"),
+    ("last_renewed_date", "LAST_RENEWED_DATE"),
+    ("interval_days", "INTERVAL_DAYS"),
+    ("start_date", "START_DATE"),
+    ("enabled", "ENABLED"),
+];
+const SETTINGS_FIELDS: &[&str] = &[
+    "balance_refresh_interval_seconds",
+    "min_refresh_interval_seconds",
+    "enable_smart_refresh",
+    "max_concurrent_checks",
+    "response_cache_ttl",
+    "request_timeout_seconds",
+    "max_retries",
+    "alert_cooldown_seconds",
+    "failure_alert_threshold",
+    "history_retention_days",
+    "refresh_cooldown_seconds",
+];
+
+/// Reads `PREFIX_1_*`, `PREFIX_2_*`, … until the first field of `fields` is missing.
+fn indexed(env: &impl EnvLookup, prefix: &str, fields: &[(&str, &str)]) -> Vec<Value> {
+    let mut items = Vec::new();
+    for n in 1.. {
+        let key = |suffix: &str| format!("{prefix}_{n}_{suffix}");
+        if env.get(&key(fields[0].1)).is_none() {
+            break;
+        }
+        let mut obj = Map::new();
+        for (field, suffix) in fields {
+            if let Some(v) = env.get(&key(suffix)) {
+                obj.insert((*field).to_owned(), Value::String(v));
+            }
+        }
+        items.push(Value::Object(obj));
+    }
+    items
+}
+
+fn settings_from_env(env: &impl EnvLookup, settings: &mut Map<String, Value>) {
+    for field in SETTINGS_FIELDS {
+        if let Some(v) = env.get(&field.to_uppercase()) {
+            settings.insert((*field).to_owned(), Value::String(v));
+        }
+    }
+}
+
+/// Builds the whole config document from the environment (`USE_ENV_CONFIG=true`).
+pub fn env_config(env: &impl EnvLookup) -> Value {
+    let mut settings = Map::new();
+    settings_from_env(env, &mut settings);
+    let webhook = env.get("WEBHOOK_URL").map(|url| {
+        json!({
+            "url": url,
+            "type": env.get("WEBHOOK_TYPE").unwrap_or_else(|| "feishu".into()),
+            "source": env.get("WEBHOOK_SOURCE").unwrap_or_else(|| "balance-alert".into()),
+        })
+    });
+    json!({
+        "settings": settings,
+        "webhook": webhook,
+        "email": indexed(env, "EMAIL", EMAIL_FIELDS),
+        "projects": indexed(env, "PROJECT", PROJECT_FIELDS),
+        "subscriptions": indexed(env, "SUBSCRIPTION", SUBSCRIPTION_FIELDS),
+    })
+}
+
+/// The Python tool's per-project key variable: `MY_PROJECT_API_KEY` for "my-project".
+fn project_key_var(name: &str) -> String {
+    format!("{}_API_KEY", name.to_uppercase().replace([' ', '-'], "_"))
+}
+
+/// Hybrid mode: environment values that replace parts of config.json, as the Python tool does.
+pub(super) fn apply_overrides(doc: &mut Value, env: &impl EnvLookup) {
+    let Some(root) = doc.as_object_mut() else {
+        return;
+    };
+    if let Some(url) = env.get("WEBHOOK_URL") {
+        let hook = root.entry("webhook").or_insert_with(|| json!({}));
+        if let Some(hook) = hook.as_object_mut() {
+            hook.insert("url".into(), Value::String(url));
+            for (field, var) in [("type", "WEBHOOK_TYPE"), ("source", "WEBHOOK_SOURCE")] {
+                if let Some(v) = env.get(var) {
+                    hook.insert(field.into(), Value::String(v));
+                }
+            }
+        }
+    }
+    let projects = indexed(env, "PROJECT", PROJECT_FIELDS);
+    if !projects.is_empty() {
+        root.insert("projects".into(), Value::Array(projects));
+    } else if let Some(Value::Array(list)) = root.get_mut("projects") {
+        for p in list.iter_mut().filter_map(Value::as_object_mut) {
+            let Some(name) = p.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            if let Some(key) = env.get(&project_key_var(name)) {
+                p.insert("api_key".into(), Value::String(key));
+            }
+        }
+    }
+    let emails = indexed(env, "EMAIL", EMAIL_FIELDS);
+    if !emails.is_empty() {
+        root.insert("email".into(), Value::Array(emails));
+    }
+    let has_subs = root
+        .get("subscriptions")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    if !has_subs {
+        let subs = indexed(env, "SUBSCRIPTION", SUBSCRIPTION_FIELDS);
+        if !subs.is_empty() {
+            root.insert("subscriptions".into(), Value::Array(subs));
+        }
+    }
+    let settings = root.entry("settings").or_insert_with(|| json!({}));
+    if let Some(settings) = settings.as_object_mut() {
+        settings_from_env(env, settings);
+    }
+}
+
+/// Replaces `${VAR}` (and `${VAR:-default}`) in every string of `doc`.
+///
+/// An unset variable is a problem naming it, except inside an entry with `"enabled": false`,
+/// where it is only a warning: the entry is not used.
+pub fn expand_placeholders(
+    doc: &mut Value,
+    env: &impl EnvLookup,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<Problem>,
+) {
+    walk(doc, String::new(), false, env, problems, warnings);
+}
+
+fn walk(
+    v: &mut Value,
+    path: String,
+    disabled: bool,
+    env: &impl EnvLookup,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<Problem>,
+) {
+    match v {
+        Value::String(s) if s.contains("${") => {
+            let (expanded, missing) = expand_str(s, env);
+            for var in missing {
+                let p = Problem {
+                    path: path.clone(),
+                    message: format!(
+                        "environment variable {var} is not set; set it or replace \"${{{var}}}\" with a value"
+                    ),
+                };
+                if disabled {
+                    warnings.push(p)
+                } else {
+                    problems.push(p)
+                }
+            }
+            *s = expanded;
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                walk(
+                    item,
+                    format!("{path}[{i}]"),
+                    disabled,
+                    env,
+                    problems,
+                    warnings,
+                );
+            }
+        }
+        Value::Object(map) => {
+            let disabled = disabled || map.get("enabled").is_some_and(is_false);
+            for (k, item) in map.iter_mut() {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(item, p, disabled, env, problems, warnings);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_false(v: &Value) -> bool {
+    matches!(v, Value::Bool(false)) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("false"))
+}
+
+/// Expands one string; returns the result and the names of unset variables.
+fn expand_str(s: &str, env: &impl EnvLookup) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(s.len());
+    let mut missing = Vec::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start + 2..].find('}') else {
+            out.push_str(&rest[start..]);
+            return (out, missing);
+        };
+        let inner = &rest[start + 2..start + 2 + len];
+        let (var, default) = match inner.split_once(":-") {
+            Some((var, default)) => (var, Some(default)),
+            None => (inner, None),
+        };
+        match (env.get(var), default) {
+            (Some(value), _) => out.push_str(&value),
+            (None, Some(default)) => out.push_str(default),
+            (None, None) => missing.push(var.to_owned()),
+        }
+        rest = &rest[start + 3 + len..];
+    }
+    out.push_str(rest);
+    (out, missing)
+}
+
+/// In env-only mode, names problems by their variable: `projects[2].threshold` →
+/// `PROJECT_3_THRESHOLD`.
+pub(super) fn rename_to_env(problems: Vec<Problem>) -> Vec<Problem> {
+    problems
+        .into_iter()
+        .map(|mut p| {
+            if let Some(name) = env_name(&p.path) {
+                p.path = name;
+            }
+            p
+        })
+        .collect()
+}
+
+fn env_name(path: &str) -> Option<String> {
+    let (list, rest) = path.split_once('[')?;
+    let (index, field) = rest.split_once("].")?;
+    let n: usize = index.parse().ok()?;
+    let (prefix, fields) = match list {
+        "projects" => ("PROJECT", PROJECT_FIELDS),
+        "email" => ("EMAIL", EMAIL_FIELDS),
+        "subscriptions" => ("SUBSCRIPTION", SUBSCRIPTION_FIELDS),
+        _ => return None,
+    };
+    let suffix = fields.iter().find(|(f, _)| *f == field).map(|(_, s)| *s)?;
+    Some(format!("{prefix}_{}_{suffix}", n + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn placeholders_expand_with_defaults_and_report_unset_variables() {
+        let e = env(&[("KEY", "sk-1")]);
+        assert_eq!(expand_str("a ${KEY} b", &e), ("a sk-1 b".into(), vec![]));
+        assert_eq!(expand_str("${NOPE:-x}", &e), ("x".into(), vec![]));
+        assert_eq!(expand_str("${NOPE}", &e).1, vec!["NOPE".to_string()]);
+        assert_eq!(expand_str("${unterminated", &e).0, "${unterminated");
+    }
+
+    #[test]
+    fn env_mode_reads_indexed_projects_until_a_name_is_missing() {
+        let e = env(&[
+            ("PROJECT_1_NAME", "A"),
+            ("PROJECT_1_PROVIDER", "deepseek"),
+            ("PROJECT_2_NAME", "B"),
+            ("PROJECT_4_NAME", "not read: 3 is missing"),
+        ]);
+        let doc = env_config(&e);
+        let projects = doc["projects"].as_array().expect("projects array");
+        assert_eq!(projects.len(), 2);
+        assert_eq!(projects[0]["provider"], "deepseek");
+    }
+
+    #[test]
+    fn env_names_map_back_from_paths() {
+        assert_eq!(
+            env_name("projects[2].threshold").as_deref(),
+            Some("PROJECT_3_THRESHOLD")
+        );
+        assert_eq!(env_name("email[0].port").as_deref(), Some("EMAIL_1_PORT"));
+        assert_eq!(env_name("settings.max_retries"), None);
+    }
+}

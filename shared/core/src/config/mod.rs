@@ -1,0 +1,349 @@
+//! Configuration: the Python tool's `config.json` (loaded unchanged), `${VAR}` placeholders,
+//! env-only mode (`USE_ENV_CONFIG=true`) and validation that reports every problem at once.
+//!
+//! Loading goes: raw JSON → env overrides → placeholder expansion → [`validate`] into typed
+//! structs. The raw, unexpanded document is kept so edits can be written back without losing
+//! placeholders or fields we do not know.
+
+mod env;
+mod secret;
+mod validate;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use balance_alert_model::subscription::Cycle;
+use chrono::NaiveDate;
+use serde_json::Value;
+
+pub use env::{env_config, expand_placeholders, EnvLookup};
+pub use secret::Secret;
+pub use validate::validate;
+
+/// Global settings (`settings` in config.json).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Base interval between checks of a project, in seconds (default 3600).
+    pub balance_refresh_interval_seconds: u64,
+    /// Shortest interval the adaptive scheduler may use, in seconds (default 60).
+    pub min_refresh_interval_seconds: u64,
+    /// Let the scheduler shorten/lengthen intervals from the balance trend (default true).
+    pub enable_smart_refresh: bool,
+    /// Checks running at once (default 100, at most 1000).
+    pub max_concurrent_checks: usize,
+    /// Seconds a successful provider response is reused (default 300; 0 disables).
+    pub response_cache_ttl: u64,
+    /// Per-request timeout in seconds (default 10).
+    pub request_timeout_seconds: f64,
+    /// Retries after the first attempt on timeout/429/5xx (default 3).
+    pub max_retries: u32,
+    /// First retry delay in milliseconds; doubles each retry, with jitter (default 500).
+    pub retry_base_delay_ms: u64,
+    /// Longest Retry-After we are willing to wait, in seconds (default 30); longer gives up.
+    pub max_retry_after_seconds: u64,
+    /// Consecutive transient failures that open a provider's circuit breaker (default 5).
+    pub circuit_breaker_failures: u32,
+    /// Seconds an open breaker waits before letting one trial request through (default 30).
+    pub circuit_breaker_reset_seconds: u64,
+    /// Seconds before a still-low project is reminded again (default 86400).
+    pub alert_cooldown_seconds: i64,
+    /// Consecutive failed checks before a project is FAILING (default 3).
+    pub failure_alert_threshold: u32,
+    /// SQLite file of the embedded store (default `data/balance_alert.db`; env `DATABASE_PATH`).
+    pub database_path: PathBuf,
+    /// Days of balance and alert history kept (default 90).
+    pub history_retention_days: u32,
+    /// Seconds between manual refreshes through the API (default 30).
+    pub refresh_cooldown_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            balance_refresh_interval_seconds: 3600,
+            min_refresh_interval_seconds: 60,
+            enable_smart_refresh: true,
+            max_concurrent_checks: 100,
+            response_cache_ttl: 300,
+            request_timeout_seconds: 10.0,
+            max_retries: 3,
+            retry_base_delay_ms: 500,
+            max_retry_after_seconds: 30,
+            circuit_breaker_failures: 5,
+            circuit_breaker_reset_seconds: 30,
+            alert_cooldown_seconds: 86_400,
+            failure_alert_threshold: 3,
+            database_path: PathBuf::from("data/balance_alert.db"),
+            history_retention_days: 90,
+            refresh_cooldown_seconds: 30,
+        }
+    }
+}
+
+/// Where alerts go (`webhook`): the Python tool's single webhook.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    /// Full URL; secret because chat webhooks carry their token in it.
+    pub url: Secret,
+    /// `feishu`, `dingtalk`, `wecom`, `slack`, `discord`, `telegram` or `custom`.
+    pub kind: String,
+    /// Sender label shown in messages (default `balance-alert`).
+    pub source: String,
+}
+
+/// One IMAP mailbox to scan (`email[]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailAccount {
+    /// Display name.
+    pub name: String,
+    /// IMAP host.
+    pub host: String,
+    /// IMAP port (default 993).
+    pub port: u16,
+    /// Login name.
+    pub username: String,
+    /// Password or app token.
+    pub password: Secret,
+    /// Use TLS (default true).
+    pub use_ssl: bool,
+    /// Scan this mailbox (default true).
+    pub enabled: bool,
+}
+
+/// One account whose balance is watched (`projects[]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectConfig {
+    /// Unique name (per provider).
+    pub name: String,
+    /// Grouping label from the Python tool.
+    pub owner_project: Option<String>,
+    /// Provider adapter name, e.g. `openrouter`.
+    pub provider: String,
+    /// The provider API key.
+    pub api_key: Secret,
+    /// Alert below this balance.
+    pub threshold: f64,
+    /// CRITICAL below this balance (must be below `threshold`).
+    pub critical_threshold: Option<f64>,
+    /// The Python tool's `type` (`credits`, `balance`, …), kept for display.
+    pub kind: String,
+    /// Check this project (default true).
+    pub enabled: bool,
+    /// Override of the provider's API base URL (proxies, tests).
+    pub base_url: Option<String>,
+    /// Currency to report when the provider returns several.
+    pub currency: Option<String>,
+    /// Per-project check interval in seconds, overriding the global one.
+    pub check_interval: Option<u64>,
+}
+
+impl ProjectConfig {
+    /// The Python tool's id for this project: md5("provider:name").
+    pub fn id(&self) -> String {
+        balance_alert_model::project_id(&self.provider, &self.name)
+    }
+}
+
+/// One recurring payment to be reminded of (`subscriptions[]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionConfig {
+    /// Unique name.
+    pub name: String,
+    /// The renewal cycle, built from `cycle_type` and `renewal_day`.
+    pub cycle: Cycle,
+    /// `cycle_type` as written.
+    pub cycle_type: String,
+    /// `renewal_day` as written.
+    pub renewal_day: u32,
+    /// Remind this many days before (default 3).
+    pub alert_days_before: i64,
+    /// Amount per renewal.
+    pub amount: f64,
+    /// Currency of `amount` (default CNY, as in the Python tool).
+    pub currency: String,
+    /// Last renewal; suppresses the reminder within the current cycle.
+    pub last_renewed_date: Option<NaiveDate>,
+    /// Remind for this subscription (default true).
+    pub enabled: bool,
+}
+
+/// The whole, validated configuration.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Config {
+    pub settings: Settings,
+    pub webhook: Option<Webhook>,
+    pub email: Vec<EmailAccount>,
+    /// `email_settings` as written; interpreted by the mailbox scanner.
+    pub email_settings: Option<Value>,
+    pub subscriptions: Vec<SubscriptionConfig>,
+    pub projects: Vec<ProjectConfig>,
+}
+
+/// One problem found while validating, named by its path and the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// `projects[3].threshold`, or the env var name in env mode.
+    pub path: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON.
+    #[error("config file {path} is not valid JSON at line {line}, column {column}: {message}")]
+    Json {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// The JSON is valid but some values are not.
+    #[error("config has {} problem(s):\n{}", .0.len(), problems_list(.0))]
+    Invalid(Vec<Problem>),
+}
+
+fn problems_list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// How the configuration was sourced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `USE_ENV_CONFIG=true`: everything from environment variables.
+    Env,
+    /// The default: config.json, with environment overrides and `${VAR}` placeholders.
+    Hybrid,
+}
+
+/// A loaded configuration plus what is needed to edit and re-save it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub mode: Mode,
+    /// The config file, when one was read.
+    pub path: Option<PathBuf>,
+    /// The file as written (placeholders unexpanded), for write-back.
+    pub raw: Option<Value>,
+    /// Things that do not stop loading but deserve a look (unknown providers, unset
+    /// placeholders in disabled entries).
+    pub warnings: Vec<Problem>,
+}
+
+/// The process environment as an [`EnvLookup`].
+pub fn process_env() -> impl EnvLookup {
+    |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+/// Loads the configuration the way the Python tool does: env-only when `USE_ENV_CONFIG=true`,
+/// else `path` with env overrides; a missing file falls back to the environment.
+pub fn load(path: &Path, env: &impl EnvLookup) -> Result<Loaded, ConfigError> {
+    let use_env = env
+        .get("USE_ENV_CONFIG")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if use_env || !path.exists() {
+        let value = env_config(env);
+        let mut warnings = Vec::new();
+        let config = validate(&value, &mut warnings)
+            .map_err(|problems| ConfigError::Invalid(env::rename_to_env(problems)))?;
+        let config = apply_settings_env(config, env);
+        return Ok(Loaded {
+            config,
+            mode: Mode::Env,
+            path: None,
+            raw: None,
+            warnings,
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut loaded = parse(&text, env).map_err(|e| match e {
+        ConfigError::Json {
+            line,
+            column,
+            message,
+            ..
+        } => ConfigError::Json {
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+        },
+        other => other,
+    })?;
+    loaded.path = Some(path.to_owned());
+    Ok(loaded)
+}
+
+/// Parses config.json text (hybrid mode) without touching the file system.
+pub fn parse(text: &str, env: &impl EnvLookup) -> Result<Loaded, ConfigError> {
+    let raw: Value = serde_json::from_str(text).map_err(|e| ConfigError::Json {
+        path: PathBuf::new(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    let mut value = raw.clone();
+    env::apply_overrides(&mut value, env);
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    expand_placeholders(&mut value, env, &mut problems, &mut warnings);
+    let config = match validate(&value, &mut warnings) {
+        Ok(c) if problems.is_empty() => c,
+        Ok(_) => return Err(ConfigError::Invalid(problems)),
+        Err(more) => {
+            problems.extend(more);
+            return Err(ConfigError::Invalid(problems));
+        }
+    };
+    let config = apply_settings_env(config, env);
+    Ok(Loaded {
+        config,
+        mode: Mode::Hybrid,
+        path: None,
+        raw: Some(raw),
+        warnings,
+    })
+}
+
+/// Settings that the environment may override in every mode.
+fn apply_settings_env(mut config: Config, env: &impl EnvLookup) -> Config {
+    if let Some(path) = env.get("DATABASE_PATH") {
+        config.settings.database_path = PathBuf::from(path);
+    }
+    config
+}
+
+/// Looks up a project by name (and provider, when given).
+pub fn find_project<'a>(config: &'a Config, name: &str) -> Option<&'a ProjectConfig> {
+    config.projects.iter().find(|p| p.name == name)
+}
+
+/// Counts projects by provider; used for startup logs and metrics.
+pub fn providers_in_use(config: &Config) -> HashMap<&str, usize> {
+    let mut counts = HashMap::new();
+    for p in config.projects.iter().filter(|p| p.enabled) {
+        *counts.entry(p.provider.as_str()).or_default() += 1;
+    }
+    counts
+}

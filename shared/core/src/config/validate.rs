@@ -1,0 +1,575 @@
+//! Turns the (expanded) JSON document into typed config, collecting every problem with its path.
+//!
+//! Hand-written rather than serde-derived: serde stops at the first error, and users fixing a
+//! config file want the whole list at once, each with the fix.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use balance_alert_model::subscription::cycle_from_config;
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use super::{
+    Config, EmailAccount, Problem, ProjectConfig, Secret, Settings, SubscriptionConfig, Webhook,
+};
+use crate::providers;
+
+/// Reads typed fields from one JSON object, recording problems under `path`.
+struct Fields<'a> {
+    obj: &'a Map<String, Value>,
+    path: String,
+    problems: &'a mut Vec<Problem>,
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+impl<'a> Fields<'a> {
+    fn problem(&mut self, key: &str, message: String) {
+        let path = if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        };
+        self.problems.push(Problem { path, message });
+    }
+
+    fn present(&self, key: &str) -> Option<&'a Value> {
+        self.obj.get(key).filter(|v| !v.is_null())
+    }
+
+    fn string(&mut self, key: &str) -> Option<String> {
+        match self.present(key) {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(other) => {
+                self.problem(key, format!("must be a string, got {}", describe(other)));
+                None
+            }
+        }
+    }
+
+    fn required_string(&mut self, key: &str, hint: &str) -> String {
+        match self.string(key) {
+            Some(s) if !s.trim().is_empty() => s,
+            _ if self
+                .present(key)
+                .is_some_and(|v| !v.is_string() && !v.is_number()) =>
+            {
+                String::new()
+            }
+            _ => {
+                self.problem(key, format!("is required: {hint}"));
+                String::new()
+            }
+        }
+    }
+
+    /// A number, also accepted as a numeric string (env values are strings).
+    fn number(&mut self, key: &str, min: f64, max: f64, what: &str) -> Option<f64> {
+        let v = self.present(key)?;
+        let parsed = match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        match parsed {
+            Some(n) if n.is_finite() && n >= min && n <= max => Some(n),
+            _ => {
+                self.problem(key, format!("must be {what}, got {}", describe(v)));
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, key: &str, min: u64, max: u64) -> Option<u64> {
+        let what = if max == u64::MAX {
+            format!("a whole number ≥ {min}")
+        } else {
+            format!("a whole number from {min} to {max}")
+        };
+        let n = self.number(key, min as f64, max as f64, &what)?;
+        if n.fract() != 0.0 {
+            self.problem(key, format!("must be {what}, got {n}"));
+            return None;
+        }
+        Some(n as u64)
+    }
+
+    fn boolean(&mut self, key: &str) -> Option<bool> {
+        let v = self.present(key)?;
+        match v {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) if s.eq_ignore_ascii_case("true") || s == "1" => Some(true),
+            Value::String(s) if s.eq_ignore_ascii_case("false") || s == "0" => Some(false),
+            other => {
+                self.problem(
+                    key,
+                    format!("must be true or false, got {}", describe(other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, key: &str) -> Option<NaiveDate> {
+        let s = self.string(key)?;
+        if s.is_empty() {
+            return None;
+        }
+        match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.problem(key, format!("must be a date like 2026-01-31, got {s:?}"));
+                None
+            }
+        }
+    }
+}
+
+fn objects<'a>(
+    root: &'a Map<String, Value>,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, &'a Map<String, Value>)> {
+    match root.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let path = format!("{key}[{i}]");
+                match item {
+                    Value::Object(obj) => Some((path, obj)),
+                    other => {
+                        problems.push(Problem {
+                            path,
+                            message: format!("must be an object, got {}", describe(other)),
+                        });
+                        None
+                    }
+                }
+            })
+            .collect(),
+        Some(other) => {
+            problems.push(Problem {
+                path: key.to_owned(),
+                message: format!("must be a list, got {}", describe(other)),
+            });
+            Vec::new()
+        }
+    }
+}
+
+fn settings(obj: Option<&Map<String, Value>>, problems: &mut Vec<Problem>) -> Settings {
+    let mut s = Settings::default();
+    let Some(obj) = obj else { return s };
+    let mut f = Fields {
+        obj,
+        path: "settings".into(),
+        problems,
+    };
+    macro_rules! int {
+        ($field:ident, $min:expr, $max:expr) => {
+            if let Some(v) = f.integer(stringify!($field), $min, $max) {
+                s.$field = v as _;
+            }
+        };
+    }
+    int!(balance_refresh_interval_seconds, 1, u64::MAX);
+    int!(min_refresh_interval_seconds, 1, u64::MAX);
+    int!(max_concurrent_checks, 1, 1000);
+    int!(response_cache_ttl, 0, u64::MAX);
+    int!(max_retries, 0, 10);
+    int!(retry_base_delay_ms, 1, 60_000);
+    int!(max_retry_after_seconds, 0, 3600);
+    int!(circuit_breaker_failures, 1, 1000);
+    int!(circuit_breaker_reset_seconds, 1, u64::MAX);
+    int!(alert_cooldown_seconds, 0, i64::MAX as u64);
+    int!(failure_alert_threshold, 1, 1000);
+    int!(history_retention_days, 1, 36_500);
+    int!(refresh_cooldown_seconds, 0, u64::MAX);
+    if let Some(v) = f.number(
+        "request_timeout_seconds",
+        0.001,
+        600.0,
+        "seconds from 0.001 to 600",
+    ) {
+        s.request_timeout_seconds = v;
+    }
+    if let Some(v) = f.boolean("enable_smart_refresh") {
+        s.enable_smart_refresh = v;
+    }
+    if let Some(v) = f.string("database_path").filter(|v| !v.is_empty()) {
+        s.database_path = PathBuf::from(v);
+    }
+    s
+}
+
+fn project(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) -> ProjectConfig {
+    let mut f = Fields {
+        obj,
+        path,
+        problems,
+    };
+    let name = f.required_string("name", "give the project a unique name");
+    let provider = f.required_string(
+        "provider",
+        &format!("one of {}", providers::names().join(", ")),
+    );
+    let enabled = f.boolean("enabled").unwrap_or(true);
+    let api_key = f.string("api_key").unwrap_or_default();
+    if enabled && api_key.trim().is_empty() {
+        f.problem(
+            "api_key",
+            "is required for an enabled project: set the provider API key (or ${VAR})".into(),
+        );
+    }
+    let threshold = f
+        .number("threshold", 0.0, f64::MAX, "a number ≥ 0")
+        .unwrap_or(0.0);
+    if f.present("threshold").is_none() {
+        f.problem(
+            "threshold",
+            "is required: the balance below which to alert, e.g. 10".into(),
+        );
+    }
+    let critical_threshold = f.number("critical_threshold", 0.0, f64::MAX, "a number ≥ 0");
+    if let Some(c) = critical_threshold {
+        if c >= threshold && f.present("threshold").is_some() {
+            f.problem(
+                "critical_threshold",
+                format!("must be below threshold ({threshold}), got {c}"),
+            );
+        }
+    }
+    let base_url = f.string("base_url").filter(|s| !s.is_empty());
+    if let Some(url) = &base_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            f.problem(
+                "base_url",
+                format!("must start with http:// or https://, got {url:?}"),
+            );
+        }
+    }
+    let currency = f
+        .string("currency")
+        .filter(|s| !s.is_empty())
+        .map(|c| c.to_uppercase());
+    if let Some(c) = &currency {
+        if c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+            f.problem(
+                "currency",
+                format!("must be a 3-letter code such as USD or CNY, got {c:?}"),
+            );
+        }
+    }
+    ProjectConfig {
+        owner_project: f.string("owner_project").filter(|s| !s.is_empty()),
+        kind: f.string("type").unwrap_or_else(|| "credits".into()),
+        check_interval: f.integer("check_interval", 1, u64::MAX),
+        name,
+        provider: provider.to_lowercase(),
+        api_key: Secret::new(api_key),
+        threshold,
+        critical_threshold,
+        enabled,
+        base_url: base_url.map(|u| u.trim_end_matches('/').to_owned()),
+        currency,
+    }
+}
+
+fn subscription(
+    path: String,
+    obj: &Map<String, Value>,
+    problems: &mut Vec<Problem>,
+) -> Option<SubscriptionConfig> {
+    let before = problems.len();
+    let mut f = Fields {
+        obj,
+        path,
+        problems,
+    };
+    let name = f.required_string("name", "give the subscription a unique name");
+    let cycle_type = f.string("cycle_type").unwrap_or_else(|| "monthly".into());
+    let renewal_day = f.integer("renewal_day", 1, 1231).unwrap_or(1) as u32;
+    let interval_days = f.integer("interval_days", 1, 36_500).map(|d| d as u32);
+    let start_date = f.date("start_date");
+    let cycle = match cycle_from_config(&cycle_type, renewal_day, interval_days, start_date) {
+        Ok(c) => Some(c),
+        Err(msg) => {
+            let key = if cycle_type == "every_n_days"
+                || !matches!(cycle_type.as_str(), "weekly" | "monthly" | "yearly")
+            {
+                "cycle_type"
+            } else {
+                "renewal_day"
+            };
+            f.problem(key, msg);
+            None
+        }
+    };
+    let sub = SubscriptionConfig {
+        name,
+        cycle: cycle?,
+        cycle_type,
+        renewal_day,
+        alert_days_before: f.integer("alert_days_before", 0, 3650).unwrap_or(3) as i64,
+        amount: f
+            .number("amount", 0.0, f64::MAX, "a number ≥ 0")
+            .unwrap_or(0.0),
+        currency: f
+            .string("currency")
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "CNY".into()),
+        last_renewed_date: f.date("last_renewed_date"),
+        enabled: f.boolean("enabled").unwrap_or(true),
+    };
+    (problems.len() == before).then_some(sub)
+}
+
+fn email(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) -> EmailAccount {
+    let mut f = Fields {
+        obj,
+        path,
+        problems,
+    };
+    let enabled = f.boolean("enabled").unwrap_or(true);
+    let username = if enabled {
+        f.required_string("username", "the IMAP login")
+    } else {
+        f.string("username").unwrap_or_default()
+    };
+    EmailAccount {
+        name: f.string("name").unwrap_or_else(|| username.clone()),
+        host: f.string("host").unwrap_or_else(|| "imap.gmail.com".into()),
+        port: f.integer("port", 1, 65_535).unwrap_or(993) as u16,
+        password: Secret::new(f.string("password").unwrap_or_default()),
+        use_ssl: f.boolean("use_ssl").unwrap_or(true),
+        username,
+        enabled,
+    }
+}
+
+fn webhook(obj: &Map<String, Value>, problems: &mut Vec<Problem>) -> Option<Webhook> {
+    let mut f = Fields {
+        obj,
+        path: "webhook".into(),
+        problems,
+    };
+    let url = f.string("url").filter(|u| !u.trim().is_empty())?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        // The URL may carry a token: name the problem without echoing the value.
+        f.problem("url", "must start with http:// or https://".into());
+    }
+    Some(Webhook {
+        url: Secret::new(url),
+        kind: f
+            .string("type")
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "feishu".into()),
+        source: f
+            .string("source")
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "balance-alert".into()),
+    })
+}
+
+/// Validates an expanded config document. Returns every problem found, or the typed config;
+/// non-fatal findings (unknown providers) go to `warnings`.
+pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let Some(root) = doc.as_object() else {
+        return Err(vec![Problem {
+            path: "(root)".into(),
+            message: format!(
+                "must be a JSON object with a \"projects\" list, got {}",
+                describe(doc)
+            ),
+        }]);
+    };
+    let settings_obj = match root.get("settings") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(o)) => Some(o),
+        Some(other) => {
+            problems.push(Problem {
+                path: "settings".into(),
+                message: format!("must be an object, got {}", describe(other)),
+            });
+            None
+        }
+    };
+    let settings = settings(settings_obj, &mut problems);
+    let webhook = match root.get("webhook") {
+        Some(Value::Object(o)) => webhook(o, &mut problems),
+        _ => None,
+    };
+
+    let mut projects = Vec::new();
+    let mut seen = HashSet::new();
+    for (path, obj) in objects(root, "projects", &mut problems) {
+        let p = project(path.clone(), obj, &mut problems);
+        if !p.name.is_empty() && !seen.insert((p.provider.clone(), p.name.clone())) {
+            problems.push(Problem {
+                path: format!("{path}.name"),
+                message: format!(
+                    "duplicate project {:?} for provider {:?}: names must be unique per provider",
+                    p.name, p.provider
+                ),
+            });
+        }
+        if p.enabled && !p.provider.is_empty() && providers::lookup(&p.provider).is_none() {
+            warnings.push(Problem {
+                path: format!("{path}.provider"),
+                message: format!(
+                    "provider {:?} is not supported yet; its checks will fail. Supported: {}",
+                    p.provider,
+                    providers::names().join(", ")
+                ),
+            });
+        }
+        projects.push(p);
+    }
+    let mut subscriptions = Vec::new();
+    let mut seen_subs = HashSet::new();
+    for (path, obj) in objects(root, "subscriptions", &mut problems) {
+        if let Some(s) = subscription(path.clone(), obj, &mut problems) {
+            if !seen_subs.insert(s.name.clone()) {
+                problems.push(Problem {
+                    path: format!("{path}.name"),
+                    message: format!("duplicate subscription {:?}: names must be unique", s.name),
+                });
+            }
+            subscriptions.push(s);
+        }
+    }
+    let email = objects(root, "email", &mut problems)
+        .into_iter()
+        .map(|(path, obj)| email(path, obj, &mut problems))
+        .collect();
+
+    if problems.is_empty() {
+        Ok(Config {
+            settings,
+            webhook,
+            email,
+            email_settings: root.get("email_settings").cloned(),
+            subscriptions,
+            projects,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(doc: Value) -> Vec<String> {
+        validate(&doc, &mut Vec::new())
+            .expect_err("document has problems")
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_path_and_fix() {
+        let got = problems(json!({
+            "settings": {"max_concurrent_checks": 5000},
+            "projects": [
+                {"name": "a", "provider": "openrouter", "api_key": "k", "threshold": 1},
+                {"name": "b", "provider": "deepseek", "api_key": "k", "threshold": 1},
+                {"name": "c", "provider": "openrouter", "api_key": "k", "threshold": 1},
+                {"name": "d", "provider": "openrouter", "api_key": "k", "threshold": "abc"},
+            ]
+        }));
+        assert!(
+            got.contains(&r#"projects[3].threshold: must be a number ≥ 0, got "abc""#.to_string()),
+            "{got:?}"
+        );
+        assert!(
+            got.iter().any(|p| p.starts_with(
+                "settings.max_concurrent_checks: must be a whole number from 1 to 1000"
+            )),
+            "{got:?}"
+        );
+        assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn critical_threshold_must_sit_below_threshold() {
+        let got = problems(json!({"projects": [
+            {"name": "a", "provider": "openrouter", "api_key": "k", "threshold": 5, "critical_threshold": 9}
+        ]}));
+        assert_eq!(
+            got,
+            vec!["projects[0].critical_threshold: must be below threshold (5), got 9"]
+        );
+    }
+
+    #[test]
+    fn numeric_strings_and_boolean_strings_are_accepted() {
+        let c = validate(
+            &json!({"projects": [{"name": "a", "provider": "openrouter", "api_key": "k",
+                    "threshold": "12.5", "enabled": "true"}]}),
+            &mut Vec::new(),
+        )
+        .expect("valid");
+        assert_eq!(c.projects[0].threshold, 12.5);
+        assert!(c.projects[0].enabled);
+    }
+
+    #[test]
+    fn unknown_provider_is_a_warning_not_an_error() {
+        let mut warnings = Vec::new();
+        let c = validate(
+            &json!({"projects": [{"name": "v", "provider": "volc", "api_key": "k", "threshold": 1}]}),
+            &mut warnings,
+        )
+        .expect("loads");
+        assert_eq!(c.projects.len(), 1);
+        assert!(warnings[0]
+            .to_string()
+            .starts_with("projects[0].provider: provider \"volc\" is not supported"));
+    }
+
+    #[test]
+    fn duplicate_names_and_bad_subscriptions_are_named() {
+        let got = problems(json!({
+            "projects": [
+                {"name": "a", "provider": "openrouter", "api_key": "k", "threshold": 1},
+                {"name": "a", "provider": "openrouter", "api_key": "k", "threshold": 1}
+            ],
+            "subscriptions": [{"name": "s", "cycle_type": "weekly", "renewal_day": 9}]
+        }));
+        assert!(
+            got.iter()
+                .any(|p| p.starts_with("projects[1].name: duplicate project")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|p| p
+                    .starts_with("subscriptions[0].renewal_day: weekly renewal_day must be 1–7")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_webhook_url_is_named_without_echoing_it() {
+        let got = problems(json!({"webhook": {"url": "ftp://token-123"}, "projects": []}));
+        assert_eq!(
+            got,
+            vec!["webhook.url: must start with http:// or https://"]
+        );
+    }
+}

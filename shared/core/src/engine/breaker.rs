@@ -1,0 +1,114 @@
+//! A per-provider circuit breaker: after N consecutive transient failures the provider is not
+//! called for a while, so a dead upstream costs one fast error instead of a timeout per project.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy)]
+enum State {
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: Instant,
+    },
+    /// One trial request is in flight; others fail fast until it reports.
+    HalfOpen,
+}
+
+/// Breakers keyed by provider endpoint (provider name + base URL).
+#[derive(Debug)]
+pub struct Breakers {
+    states: Mutex<HashMap<String, State>>,
+    threshold: u32,
+    reset_after: Duration,
+}
+
+impl Breakers {
+    /// Opens after `threshold` consecutive failures; lets one trial through after `reset_after`.
+    pub fn new(threshold: u32, reset_after: Duration) -> Self {
+        Breakers {
+            states: Mutex::new(HashMap::new()),
+            threshold: threshold.max(1),
+            reset_after,
+        }
+    }
+
+    /// May this endpoint be called now? `Err` holds how long until it may.
+    pub fn allow(&self, key: &str) -> Result<(), Duration> {
+        let mut states = self.states.lock().expect("breaker lock is never poisoned");
+        let now = Instant::now();
+        match states.get(key).copied() {
+            None | Some(State::Closed { .. }) => Ok(()),
+            Some(State::Open { until }) if until > now => Err(until - now),
+            Some(State::Open { .. }) => {
+                states.insert(key.to_owned(), State::HalfOpen);
+                Ok(())
+            }
+            Some(State::HalfOpen) => Err(self.reset_after),
+        }
+    }
+
+    /// Records an attempt's outcome: `failed` means a failure that says the provider is unwell.
+    pub fn record(&self, key: &str, failed: bool) {
+        let mut states = self.states.lock().expect("breaker lock is never poisoned");
+        let next = match (states.get(key).copied(), failed) {
+            (_, false) => State::Closed { failures: 0 },
+            (Some(State::HalfOpen), true) => State::Open {
+                until: Instant::now() + self.reset_after,
+            },
+            (Some(State::Closed { failures }), true) if failures + 1 >= self.threshold => {
+                State::Open {
+                    until: Instant::now() + self.reset_after,
+                }
+            }
+            (None, true) if self.threshold <= 1 => State::Open {
+                until: Instant::now() + self.reset_after,
+            },
+            (Some(State::Closed { failures }), true) => State::Closed {
+                failures: failures + 1,
+            },
+            (None, true) => State::Closed { failures: 1 },
+            (Some(open @ State::Open { .. }), true) => open,
+        };
+        states.insert(key.to_owned(), next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_after_threshold_failures_and_success_closes_it() {
+        let b = Breakers::new(3, Duration::from_secs(60));
+        for _ in 0..2 {
+            b.record("p", true);
+            assert!(b.allow("p").is_ok());
+        }
+        b.record("p", true);
+        assert!(b.allow("p").is_err());
+        assert!(b.allow("other").is_ok(), "breakers are per endpoint");
+    }
+
+    #[test]
+    fn half_open_lets_one_trial_through_after_the_reset_delay() {
+        let b = Breakers::new(1, Duration::ZERO);
+        b.record("p", true);
+        assert!(b.allow("p").is_ok(), "reset delay passed: trial allowed");
+        assert!(b.allow("p").is_err(), "second caller waits for the trial");
+        b.record("p", false);
+        assert!(b.allow("p").is_ok());
+        assert!(b.allow("p").is_ok());
+    }
+
+    #[test]
+    fn a_success_resets_the_failure_count() {
+        let b = Breakers::new(2, Duration::from_secs(60));
+        b.record("p", true);
+        b.record("p", false);
+        b.record("p", true);
+        assert!(b.allow("p").is_ok());
+    }
+}

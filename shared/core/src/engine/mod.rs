@@ -1,0 +1,350 @@
+//! The check engine: one shared HTTP client, bounded concurrency, per-request timeout, retries
+//! with exponential backoff and jitter (honouring Retry-After), a circuit breaker per provider
+//! endpoint and a response cache.
+
+mod breaker;
+mod cache;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backon::{ExponentialBuilder, Retryable};
+use balance_alert_model::Balance;
+use futures::StreamExt;
+use serde_json::Value;
+
+pub use breaker::Breakers;
+pub use cache::ResponseCache;
+
+use crate::config::{ProjectConfig, Settings};
+use crate::providers::{self, snippet, ParseContext, Provider, ProviderError};
+
+/// Largest response body we read; anything bigger is an error, not a memory spike.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Hooks for metrics; the default methods do nothing.
+pub trait CheckObserver: Send + Sync {
+    /// One HTTP attempt finished (`outcome` is `ok` or a [`ProviderError::label`]).
+    fn api_call(&self, _provider: &str, _outcome: &str, _latency: Duration) {}
+    /// A project check was answered from the cache (`hit`) or had to call out.
+    fn cache(&self, _hit: bool) {}
+}
+
+/// An observer that ignores everything.
+pub struct NoopObserver;
+impl CheckObserver for NoopObserver {}
+
+/// The engine's tunables, taken from [`Settings`].
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub max_concurrent: usize,
+    pub request_timeout: Duration,
+    pub max_retries: usize,
+    pub retry_base_delay: Duration,
+    pub max_retry_after: Duration,
+    pub cache_ttl: Duration,
+    pub breaker_failures: u32,
+    pub breaker_reset: Duration,
+}
+
+impl From<&Settings> for EngineOptions {
+    fn from(s: &Settings) -> Self {
+        EngineOptions {
+            max_concurrent: s.max_concurrent_checks.max(1),
+            request_timeout: Duration::from_secs_f64(s.request_timeout_seconds),
+            max_retries: s.max_retries as usize,
+            retry_base_delay: Duration::from_millis(s.retry_base_delay_ms),
+            max_retry_after: Duration::from_secs(s.max_retry_after_seconds),
+            cache_ttl: Duration::from_secs(s.response_cache_ttl),
+            breaker_failures: s.circuit_breaker_failures,
+            breaker_reset: Duration::from_secs(s.circuit_breaker_reset_seconds),
+        }
+    }
+}
+
+/// The result of checking one project.
+#[derive(Debug, Clone)]
+pub struct CheckOutcome {
+    /// Index into the slice given to [`Engine::check_all`].
+    pub index: usize,
+    pub result: Result<Balance, ProviderError>,
+    /// Answered from the response cache.
+    pub cached: bool,
+    /// Wall time of the check, retries included.
+    pub elapsed: Duration,
+}
+
+/// Checks projects against their providers. Build one per process and share it.
+pub struct Engine {
+    client: reqwest::Client,
+    options: EngineOptions,
+    breakers: Breakers,
+    cache: ResponseCache,
+    observer: Arc<dyn CheckObserver>,
+}
+
+/// Whether a check may use the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    Use,
+    Bypass,
+}
+
+impl Engine {
+    /// Builds the engine and its HTTP client (keep-alive pool shared by all checks).
+    pub fn new(
+        options: EngineOptions,
+        observer: Arc<dyn CheckObserver>,
+    ) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("balance-alert/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(options.max_concurrent)
+            .connect_timeout(options.request_timeout)
+            .build()?;
+        Ok(Engine {
+            client,
+            breakers: Breakers::new(options.breaker_failures, options.breaker_reset),
+            cache: ResponseCache::new(options.cache_ttl),
+            options,
+            observer,
+        })
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Checks every project, at most `max_concurrent` at once; results in input order.
+    pub async fn check_all(
+        &self,
+        projects: &[&ProjectConfig],
+        mode: CacheMode,
+    ) -> Vec<CheckOutcome> {
+        let mut outcomes: Vec<CheckOutcome> = futures::stream::iter(projects.iter().enumerate())
+            .map(|(index, p)| async move {
+                let mut o = self.check(p, mode).await;
+                o.index = index;
+                o
+            })
+            .buffer_unordered(self.options.max_concurrent)
+            .collect()
+            .await;
+        outcomes.sort_by_key(|o| o.index);
+        outcomes
+    }
+
+    /// Checks one project: cache, breaker, then the provider with retries.
+    #[tracing::instrument(skip_all, fields(project = %project.name, provider = %project.provider))]
+    pub async fn check(&self, project: &ProjectConfig, mode: CacheMode) -> CheckOutcome {
+        let started = Instant::now();
+        let done = |result, cached| CheckOutcome {
+            index: 0,
+            result,
+            cached,
+            elapsed: started.elapsed(),
+        };
+        let Some(provider) = providers::lookup(&project.provider) else {
+            return done(
+                Err(ProviderError::Unsupported(project.provider.clone())),
+                false,
+            );
+        };
+        let base_url = project
+            .base_url
+            .as_deref()
+            .unwrap_or(provider.default_base_url());
+        let endpoint = format!("{}{}", base_url.trim_end_matches('/'), provider.path());
+        let key = project.api_key.expose();
+        let cache_key = ResponseCache::key(&endpoint, key, project.currency.as_deref());
+        if mode == CacheMode::Use {
+            if let Some(hit) = self.cache.get(cache_key) {
+                self.observer.cache(true);
+                return done(Ok(hit), true);
+            }
+        }
+        self.observer.cache(false);
+        let ctx = ParseContext {
+            base_url,
+            currency: project.currency.as_deref(),
+        };
+        let breaker_key = format!("{}|{}", provider.name(), base_url);
+
+        let attempt = || async {
+            if let Err(retry_in) = self.breakers.allow(&breaker_key) {
+                return Err(ProviderError::CircuitOpen {
+                    provider: provider.name().into(),
+                    retry_in,
+                });
+            }
+            let t = Instant::now();
+            let result = self
+                .fetch(provider, &endpoint, key, &ctx)
+                .await
+                .map_err(|e| redact(e, key));
+            let label = result.as_ref().map_or_else(ProviderError::label, |_| "ok");
+            self.observer.api_call(provider.name(), label, t.elapsed());
+            self.breakers.record(
+                &breaker_key,
+                result.as_ref().is_err_and(ProviderError::trips_breaker),
+            );
+            result
+        };
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.options.retry_base_delay)
+            .with_max_delay(Duration::from_secs(10))
+            .with_max_times(self.options.max_retries)
+            .with_jitter();
+        let max_retry_after = self.options.max_retry_after;
+        let result = attempt
+            .retry(backoff)
+            .when(ProviderError::is_retryable)
+            .adjust(
+                move |e: &ProviderError, planned: Option<Duration>| match e.retry_after() {
+                    // A wait longer than we are willing to spend gives up now: other checks and the
+                    // next scheduled run are better uses of the time.
+                    Some(asked) if asked > max_retry_after => None,
+                    Some(asked) => planned.map(|_| asked),
+                    None => planned,
+                },
+            )
+            .notify(|e: &ProviderError, wait: Duration| {
+                tracing::debug!(error = %e, wait_ms = wait.as_millis() as u64, "retrying");
+            })
+            .await;
+        if let Ok(balance) = &result {
+            self.cache.put(cache_key, balance.clone());
+        }
+        done(result, false)
+    }
+
+    /// One HTTP attempt within the per-request timeout, body capped at [`MAX_BODY_BYTES`].
+    async fn fetch(
+        &self,
+        provider: &dyn Provider,
+        endpoint: &str,
+        api_key: &str,
+        ctx: &ParseContext<'_>,
+    ) -> Result<Balance, ProviderError> {
+        let timeout = self.options.request_timeout;
+        let request = async {
+            let mut response = self
+                .client
+                .get(endpoint)
+                .bearer_auth(api_key)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .send()
+                .await
+                .map_err(network_error)?;
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            if response
+                .content_length()
+                .is_some_and(|len| len as usize > MAX_BODY_BYTES)
+            {
+                return Err(ProviderError::TooLarge {
+                    limit: MAX_BODY_BYTES,
+                });
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(network_error)? {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(ProviderError::TooLarge {
+                        limit: MAX_BODY_BYTES,
+                    });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            match status.as_u16() {
+                401 | 403 => {
+                    return Err(ProviderError::Auth {
+                        status: status.as_u16(),
+                    })
+                }
+                429 => return Err(ProviderError::RateLimited { retry_after }),
+                s if !status.is_success() => {
+                    return Err(ProviderError::Upstream {
+                        status: s,
+                        snippet: snippet(&body),
+                    })
+                }
+                _ => {}
+            }
+            let json: Value =
+                serde_json::from_slice(&body).map_err(|e| ProviderError::Unparseable {
+                    reason: format!("not JSON ({e})"),
+                    snippet: snippet(&body),
+                })?;
+            provider.parse(&json, ctx)
+        };
+        match tokio::time::timeout(timeout, request).await {
+            Ok(result) => result,
+            Err(_) => Err(ProviderError::Timeout { after: timeout }),
+        }
+    }
+}
+
+fn network_error(e: reqwest::Error) -> ProviderError {
+    if e.is_timeout() {
+        return ProviderError::Timeout {
+            after: Duration::ZERO,
+        };
+    }
+    // reqwest's Display includes the URL, which carries no secret (keys go in a header), but
+    // keep the message to its kind plus the innermost cause for readability.
+    let mut cause: &dyn std::error::Error = &e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let kind = if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    ProviderError::Network(format!("{kind}: {cause}"))
+}
+
+/// Removes the API key from any text a provider echoed back (some echo it in error bodies).
+fn redact(e: ProviderError, api_key: &str) -> ProviderError {
+    if api_key.len() < 4 {
+        return e;
+    }
+    let clean = |s: String| s.replace(api_key, "***");
+    match e {
+        ProviderError::Upstream { status, snippet } => ProviderError::Upstream {
+            status,
+            snippet: clean(snippet),
+        },
+        ProviderError::Unparseable { reason, snippet } => ProviderError::Unparseable {
+            reason: clean(reason),
+            snippet: clean(snippet),
+        },
+        ProviderError::Api { message } => ProviderError::Api {
+            message: clean(message),
+        },
+        ProviderError::Network(m) => ProviderError::Network(clean(m)),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_removes_the_key_from_echoed_bodies() {
+        let e = ProviderError::Upstream {
+            status: 500,
+            snippet: "bad key sk-secret-1 sorry".into(),
+        };
+        assert_eq!(
+            redact(e, "sk-secret-1").to_string(),
+            "upstream error HTTP 500: bad key *** sorry"
+        );
+    }
+}

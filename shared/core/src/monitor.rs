@@ -1,0 +1,264 @@
+//! One check run: check projects through the engine, move each project's state machine through
+//! the store's conditional writes, and evaluate subscriptions.
+
+use balance_alert_model::alert::{transition, AlertPolicy, Observation, ProjectRef, ProjectState};
+use balance_alert_model::subscription::{renewal_status, RenewalSpec, RenewalStatus};
+use balance_alert_model::{
+    AlertKind, AlertRecord, AlertState, AlertStatus, CheckReport, ProjectReport,
+};
+use chrono::NaiveDate;
+
+use crate::config::{Config, ProjectConfig, Settings, SubscriptionConfig};
+use crate::engine::{CacheMode, CheckOutcome, Engine};
+use crate::store::{BalancePoint, CheckWrite, Store, StoreError, SubscriptionState};
+
+/// Conditional-write attempts per project before giving up on a hot race.
+const MAX_CAS_ATTEMPTS: usize = 8;
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct CheckRun {
+    pub report: CheckReport,
+    /// Alerts written by this run (empty in dry-run mode: nothing is written).
+    pub alerts: Vec<AlertRecord>,
+    /// Per project, in report order: the engine's outcome (cache flag, timing).
+    pub outcomes: Vec<CheckOutcome>,
+}
+
+/// Whether a run persists its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Persist,
+    DryRun,
+}
+
+fn policy(p: &ProjectConfig, s: &Settings) -> AlertPolicy {
+    AlertPolicy {
+        threshold: p.threshold,
+        critical_threshold: p.critical_threshold,
+        failure_threshold: s.failure_alert_threshold,
+        cooldown_seconds: s.alert_cooldown_seconds,
+    }
+}
+
+fn observation(o: &CheckOutcome) -> Observation {
+    match &o.result {
+        Ok(b) => Observation::Balance {
+            amount: b.amount,
+            currency: b.currency.clone(),
+        },
+        Err(e) => Observation::Failure {
+            message: e.to_string(),
+        },
+    }
+}
+
+fn write_for(
+    p: &ProjectConfig,
+    prev: Option<&ProjectState>,
+    obs: &Observation,
+    settings: &Settings,
+    now: i64,
+) -> CheckWrite {
+    let id = p.id();
+    let project = ProjectRef {
+        project_id: &id,
+        project_name: &p.name,
+        provider: &p.provider,
+    };
+    let (state, alert) = transition(project, prev, obs, &policy(p, settings), now);
+    let point = match obs {
+        Observation::Balance { amount, currency } => Some(BalancePoint {
+            project_id: id.clone(),
+            project_name: p.name.clone(),
+            provider: p.provider.clone(),
+            balance: *amount,
+            threshold: p.threshold,
+            currency: currency.clone(),
+            timestamp: now,
+        }),
+        Observation::Failure { .. } => None,
+    };
+    CheckWrite {
+        expected_version: prev.map(|s| s.version),
+        state,
+        alert,
+        point,
+    }
+}
+
+/// Checks `projects` and applies the results to the store.
+///
+/// All writes go in one batch; a write that lost a race (another checker moved the project
+/// first) is recomputed from the fresh state, so each transition alerts exactly once.
+pub async fn run_checks(
+    engine: &Engine,
+    store: &dyn Store,
+    settings: &Settings,
+    projects: &[&ProjectConfig],
+    cache: CacheMode,
+    mode: WriteMode,
+    now: i64,
+) -> Result<CheckRun, StoreError> {
+    let outcomes = engine.check_all(projects, cache).await;
+    let known: std::collections::HashMap<String, ProjectState> = store
+        .list_states()
+        .await?
+        .into_iter()
+        .map(|s| (s.project_id.clone(), s))
+        .collect();
+    let observations: Vec<Observation> = outcomes.iter().map(observation).collect();
+    let mut writes: Vec<CheckWrite> = projects
+        .iter()
+        .zip(&observations)
+        .map(|(p, obs)| write_for(p, known.get(&p.id()), obs, settings, now))
+        .collect();
+
+    if mode == WriteMode::Persist {
+        let applied = store.commit_checks(writes.clone()).await?;
+        for (i, ok) in applied.into_iter().enumerate() {
+            if !ok {
+                writes[i] =
+                    retry_write(store, projects[i], &observations[i], settings, now).await?;
+            }
+        }
+    }
+
+    let reports = projects
+        .iter()
+        .zip(&outcomes)
+        .zip(&writes)
+        .map(|((p, o), w)| report_line(p, o, &w.state))
+        .collect();
+    let alerts = match mode {
+        WriteMode::Persist => writes.iter().filter_map(|w| w.alert.clone()).collect(),
+        WriteMode::DryRun => Vec::new(),
+    };
+    Ok(CheckRun {
+        report: CheckReport::new(reports),
+        alerts,
+        outcomes,
+    })
+}
+
+async fn retry_write(
+    store: &dyn Store,
+    p: &ProjectConfig,
+    obs: &Observation,
+    settings: &Settings,
+    now: i64,
+) -> Result<CheckWrite, StoreError> {
+    let id = p.id();
+    for _ in 0..MAX_CAS_ATTEMPTS {
+        let prev = store.get_state(&id).await?;
+        let w = write_for(p, prev.as_ref(), obs, settings, now);
+        if store.commit_checks(vec![w.clone()]).await?.first() == Some(&true) {
+            return Ok(w);
+        }
+    }
+    Err(StoreError::Backend {
+        op: "commit_checks",
+        message: format!(
+            "project {:?} kept changing under us; gave up after {MAX_CAS_ATTEMPTS} attempts",
+            p.name
+        ),
+    })
+}
+
+/// The report line for one project.
+pub fn report_line(p: &ProjectConfig, o: &CheckOutcome, state: &ProjectState) -> ProjectReport {
+    let (credits, currency, error) = match &o.result {
+        Ok(b) => (Some(b.amount), b.currency.clone(), None),
+        Err(e) => (
+            None,
+            p.currency.clone().unwrap_or_default(),
+            Some(e.to_string()),
+        ),
+    };
+    ProjectReport {
+        project: p.name.clone(),
+        owner_project: p.owner_project.clone(),
+        provider: p.provider.clone(),
+        success: o.result.is_ok(),
+        credits,
+        currency,
+        threshold: p.threshold,
+        need_alarm: credits.is_some_and(|c| c < p.threshold),
+        state: state.state,
+        error,
+    }
+}
+
+/// The id a subscription's state and reminders are stored under.
+pub fn subscription_id(name: &str) -> String {
+    balance_alert_model::project_id("subscription", name)
+}
+
+/// A subscription's status today, plus the reminder written for it (if any).
+#[derive(Debug, Clone)]
+pub struct SubscriptionCheck {
+    pub name: String,
+    pub status: RenewalStatus,
+    pub reminder: Option<AlertRecord>,
+}
+
+/// The renewal spec of a configured subscription.
+pub fn renewal_spec(s: &SubscriptionConfig) -> RenewalSpec {
+    RenewalSpec {
+        cycle: s.cycle,
+        alert_days_before: s.alert_days_before,
+        last_renewed_date: s.last_renewed_date,
+    }
+}
+
+/// Evaluates every enabled subscription; writes one reminder per renewal date.
+pub async fn run_subscriptions(
+    store: &dyn Store,
+    config: &Config,
+    today: NaiveDate,
+    mode: WriteMode,
+    now: i64,
+) -> Result<Vec<SubscriptionCheck>, StoreError> {
+    let mut checks = Vec::new();
+    for s in config.subscriptions.iter().filter(|s| s.enabled) {
+        let status = renewal_status(&renewal_spec(s), today);
+        let id = subscription_id(&s.name);
+        let reminder = status.need_alert.then(|| AlertRecord {
+            id: format!("{id}-{}", status.next_renewal_date),
+            project_id: id.clone(),
+            project_name: s.name.clone(),
+            provider: "subscription".into(),
+            kind: AlertKind::Renewal,
+            state: AlertState::Ok,
+            balance: None,
+            threshold: s.amount,
+            currency: s.currency.clone(),
+            message: format!(
+                "{}: renews in {} day(s) on {} ({:.2} {})",
+                s.name, status.days_until_renewal, status.next_renewal_date, s.amount, s.currency
+            ),
+            status: AlertStatus::Pending,
+            created_at: now,
+        });
+        let written = match mode {
+            WriteMode::Persist => {
+                let state = SubscriptionState {
+                    subscription_id: id,
+                    name: s.name.clone(),
+                    next_renewal_date: status.next_renewal_date.to_string(),
+                    days_until_renewal: status.days_until_renewal,
+                    reminded_for: None,
+                    updated_at: now,
+                };
+                store.record_subscription(state, reminder.clone()).await?
+            }
+            WriteMode::DryRun => false,
+        };
+        checks.push(SubscriptionCheck {
+            name: s.name.clone(),
+            status,
+            reminder: if written { reminder } else { None },
+        });
+    }
+    Ok(checks)
+}

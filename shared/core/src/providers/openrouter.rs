@@ -1,0 +1,58 @@
+//! OpenRouter: `GET /api/v1/credits` → `{"data":{"total_credits":…,"total_usage":…}}`, USD.
+
+use balance_alert_model::{Balance, BalanceKind};
+use serde_json::Value;
+
+use super::{amount_at, balance, ParseContext, Provider, ProviderError};
+
+pub struct OpenRouter;
+
+impl Provider for OpenRouter {
+    fn name(&self) -> &'static str {
+        "openrouter"
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        "https://openrouter.ai"
+    }
+
+    fn path(&self) -> &'static str {
+        "/api/v1/credits"
+    }
+
+    fn parse(&self, body: &Value, _ctx: &ParseContext<'_>) -> Result<Balance, ProviderError> {
+        let total = amount_at(body, "/data/total_credits")?;
+        let used = amount_at(body, "/data/total_usage")?;
+        Ok(balance(total - used, "USD", BalanceKind::RemainingCredit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::test_support::{ctx, fixture};
+
+    #[test]
+    fn balance_is_credits_minus_usage_in_usd() {
+        let body = fixture(include_str!(
+            "../../../../tests/fixtures/openrouter_credits.json"
+        ));
+        let b = OpenRouter
+            .parse(&body, &ctx("https://openrouter.ai", None))
+            .expect("parses");
+        assert!((b.amount - 74.75).abs() < 1e-9);
+        assert_eq!(b.currency, "USD");
+        assert_eq!(b.kind, BalanceKind::RemainingCredit);
+    }
+
+    #[test]
+    fn missing_usage_is_unparseable_naming_the_field() {
+        let err = OpenRouter
+            .parse(&fixture(r#"{"data":{"total_credits":5}}"#), &ctx("x", None))
+            .expect_err("usage missing");
+        assert!(
+            err.to_string().contains("missing /data/total_usage"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,440 @@
+//! The embedded store: one SQLite file (WAL), migrations compiled in.
+//!
+//! rusqlite is synchronous, so every call runs on tokio's blocking pool. Conditional writes
+//! (`UPDATE … WHERE version = ?`) make the state machine race-safe even across processes that
+//! share the file.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use balance_alert_model::alert::ProjectState;
+use balance_alert_model::{AlertKind, AlertRecord, AlertState, AlertStatus};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{AlertQuery, BalancePoint, CheckWrite, Store, StoreError, SubscriptionState};
+
+/// Migrations in order; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/001_initial.sql")];
+
+/// A [`Store`] on a SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn backend(op: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Backend {
+        op,
+        message: e.to_string(),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and runs pending migrations.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend {
+                op: "open",
+                message: format!("cannot create {}: {e}", dir.display()),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(backend("open"))?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (tests, `--dry-run` without a database file).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(backend("open"))?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(backend("open"))?;
+        // WAL lets readers (the API) proceed while the checker writes.
+        let _: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(backend("open"))?;
+        conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+            .map_err(backend("open"))?;
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(backend("migrate"))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            conn.execute_batch(&format!(
+                "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
+                i + 1
+            ))
+            .map_err(backend("migrate"))?;
+        }
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn with<T: Send + 'static>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| StoreError::Backend {
+                op,
+                message: "connection lock poisoned by an earlier panic".into(),
+            })?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Backend {
+            op,
+            message: e.to_string(),
+        })?
+    }
+}
+
+const STATE_COLUMNS: &str = "project_id, project_name, provider, state, balance, currency, \
+    consecutive_failures, last_alert_at, last_checked_at, last_success_at, last_error, version";
+
+fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreError>> {
+    let state: String = r.get(3)?;
+    let Some(state) = AlertState::parse(&state) else {
+        return Ok(Err(StoreError::Corrupt {
+            item: "project state",
+            message: format!("state {state:?}"),
+        }));
+    };
+    Ok(Ok(ProjectState {
+        project_id: r.get(0)?,
+        project_name: r.get(1)?,
+        provider: r.get(2)?,
+        state,
+        balance: r.get(4)?,
+        currency: r.get(5)?,
+        consecutive_failures: r.get(6)?,
+        last_alert_at: r.get(7)?,
+        last_checked_at: r.get(8)?,
+        last_success_at: r.get(9)?,
+        last_error: r.get(10)?,
+        version: r.get::<_, i64>(11)? as u64,
+    }))
+}
+
+const ALERT_COLUMNS: &str = "id, project_id, project_name, provider, alert_type, state, balance, \
+    threshold, currency, message, status, timestamp";
+
+fn alert_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AlertRecord, StoreError>> {
+    let (kind, state, status): (String, String, String) = (r.get(4)?, r.get(5)?, r.get(10)?);
+    let (Some(kind), Some(state), Some(status)) = (
+        AlertKind::parse(&kind),
+        AlertState::parse(&state),
+        AlertStatus::parse(&status),
+    ) else {
+        return Ok(Err(StoreError::Corrupt {
+            item: "alert",
+            message: format!("type {kind:?}, state {state:?}, status {status:?}"),
+        }));
+    };
+    Ok(Ok(AlertRecord {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        project_name: r.get(2)?,
+        provider: r.get(3)?,
+        kind,
+        state,
+        balance: r.get(6)?,
+        threshold: r.get(7)?,
+        currency: r.get(8)?,
+        message: r.get(9)?,
+        status,
+        created_at: r.get(11)?,
+    }))
+}
+
+fn insert_alert(tx: &Connection, a: &AlertRecord) -> rusqlite::Result<usize> {
+    tx.execute(
+        &format!("INSERT OR IGNORE INTO alert_history ({ALERT_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"),
+        params![
+            a.id, a.project_id, a.project_name, a.provider, a.kind.as_str(), a.state.as_str(),
+            a.balance, a.threshold, a.currency, a.message, a.status.as_str(), a.created_at
+        ],
+    )
+}
+
+fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
+    let s = &w.state;
+    let values = params![
+        s.project_id,
+        s.project_name,
+        s.provider,
+        s.state.as_str(),
+        s.balance,
+        s.currency,
+        s.consecutive_failures,
+        s.last_alert_at,
+        s.last_checked_at,
+        s.last_success_at,
+        s.last_error,
+        s.version as i64
+    ];
+    let changed = match w.expected_version {
+        None => tx.execute(
+            &format!("INSERT INTO project_state ({STATE_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) ON CONFLICT(project_id) DO NOTHING"),
+            values,
+        )?,
+        Some(expected) => {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE project_state SET project_name=?2, provider=?3, state=?4, balance=?5, \
+                 currency=?6, consecutive_failures=?7, last_alert_at=?8, last_checked_at=?9, \
+                 last_success_at=?10, last_error=?11, version=?12 \
+                 WHERE project_id=?1 AND version=?13",
+            )?;
+            stmt.execute(params![
+                s.project_id, s.project_name, s.provider, s.state.as_str(), s.balance, s.currency,
+                s.consecutive_failures, s.last_alert_at, s.last_checked_at, s.last_success_at,
+                s.last_error, s.version as i64, expected as i64
+            ])?
+        }
+    };
+    if changed == 0 {
+        return Ok(false);
+    }
+    if let Some(a) = &w.alert {
+        insert_alert(tx, a)?;
+    }
+    if let Some(p) = &w.point {
+        tx.prepare_cached(
+            "INSERT INTO balance_history (project_id, project_name, provider, balance, threshold, \
+             currency, timestamp) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        )?
+        .execute(params![
+            p.project_id,
+            p.project_name,
+            p.provider,
+            p.balance,
+            p.threshold,
+            p.currency,
+            p.timestamp
+        ])?;
+    }
+    Ok(true)
+}
+
+fn collect<T>(rows: Vec<Result<T, StoreError>>) -> Result<Vec<T>, StoreError> {
+    rows.into_iter().collect()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn list_states(&self) -> Result<Vec<ProjectState>, StoreError> {
+        self.with("list_states", |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {STATE_COLUMNS} FROM project_state ORDER BY project_name"
+                ))
+                .map_err(backend("list_states"))?;
+            let rows = stmt
+                .query_map([], state_from_row)
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(backend("list_states"))?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn get_state(&self, project_id: &str) -> Result<Option<ProjectState>, StoreError> {
+        let id = project_id.to_owned();
+        self.with("get_state", move |c| {
+            c.query_row(
+                &format!("SELECT {STATE_COLUMNS} FROM project_state WHERE project_id = ?1"),
+                [id],
+                state_from_row,
+            )
+            .optional()
+            .map_err(backend("get_state"))?
+            .transpose()
+        })
+        .await
+    }
+
+    async fn commit_checks(&self, writes: Vec<CheckWrite>) -> Result<Vec<bool>, StoreError> {
+        self.with("commit_checks", move |c| {
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend("commit_checks"))?;
+            let applied = writes
+                .iter()
+                .map(|w| apply_write(&tx, w))
+                .collect::<rusqlite::Result<Vec<bool>>>()
+                .map_err(backend("commit_checks"))?;
+            tx.commit().map_err(backend("commit_checks"))?;
+            Ok(applied)
+        })
+        .await
+    }
+
+    async fn balance_history(
+        &self,
+        project_id: &str,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<BalancePoint>, StoreError> {
+        let id = project_id.to_owned();
+        self.with("balance_history", move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT project_id, project_name, provider, balance, threshold, currency, timestamp \
+                     FROM balance_history WHERE project_id = ?1 AND timestamp >= ?2 \
+                     ORDER BY timestamp DESC, id DESC LIMIT ?3",
+                )
+                .map_err(backend("balance_history"))?;
+            let mut points = stmt
+                .query_map(params![id, since, limit as i64], |r| {
+                    Ok(BalancePoint {
+                        project_id: r.get(0)?,
+                        project_name: r.get(1)?,
+                        provider: r.get(2)?,
+                        balance: r.get(3)?,
+                        threshold: r.get(4)?,
+                        currency: r.get(5)?,
+                        timestamp: r.get(6)?,
+                    })
+                })
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(backend("balance_history"))?;
+            points.reverse();
+            Ok(points)
+        })
+        .await
+    }
+
+    async fn alerts(&self, query: AlertQuery) -> Result<Vec<AlertRecord>, StoreError> {
+        self.with("alerts", move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {ALERT_COLUMNS} FROM alert_history \
+                     WHERE (?1 IS NULL OR project_id = ?1) AND timestamp >= ?2 \
+                     ORDER BY timestamp DESC, rowid DESC LIMIT ?3"
+                ))
+                .map_err(backend("alerts"))?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        query.project_id,
+                        query.since.unwrap_or(i64::MIN),
+                        query.limit as i64
+                    ],
+                    alert_from_row,
+                )
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(backend("alerts"))?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn set_alert_status(&self, id: &str, status: AlertStatus) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.with("set_alert_status", move |c| {
+            c.execute(
+                "UPDATE alert_history SET status = ?2 WHERE id = ?1",
+                params![id, status.as_str()],
+            )
+            .map(|n| n == 1)
+            .map_err(backend("set_alert_status"))
+        })
+        .await
+    }
+
+    async fn record_subscription(
+        &self,
+        state: SubscriptionState,
+        reminder: Option<AlertRecord>,
+    ) -> Result<bool, StoreError> {
+        self.with("record_subscription", move |c| {
+            let err = backend("record_subscription");
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(&err)?;
+            let reminded: Option<Option<String>> = tx
+                .query_row(
+                    "SELECT reminded_for FROM subscription_state WHERE subscription_id = ?1",
+                    [&state.subscription_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(&err)?;
+            let mut reminded_for = reminded.flatten();
+            let mut written = false;
+            if let Some(alert) = &reminder {
+                if reminded_for.as_deref() != Some(state.next_renewal_date.as_str()) {
+                    insert_alert(&tx, alert).map_err(&err)?;
+                    reminded_for = Some(state.next_renewal_date.clone());
+                    written = true;
+                }
+            }
+            tx.execute(
+                "INSERT INTO subscription_state (subscription_id, name, next_renewal_date, \
+                 days_until_renewal, reminded_for, updated_at) VALUES (?1,?2,?3,?4,?5,?6) \
+                 ON CONFLICT(subscription_id) DO UPDATE SET name=?2, next_renewal_date=?3, \
+                 days_until_renewal=?4, reminded_for=?5, updated_at=?6",
+                params![state.subscription_id, state.name, state.next_renewal_date,
+                        state.days_until_renewal, reminded_for, state.updated_at],
+            )
+            .map_err(&err)?;
+            tx.execute(
+                "INSERT INTO subscription_history (subscription_id, days_until_renewal, timestamp) VALUES (?1,?2,?3)",
+                params![state.subscription_id, state.days_until_renewal, state.updated_at],
+            )
+            .map_err(&err)?;
+            tx.commit().map_err(&err)?;
+            Ok(written)
+        })
+        .await
+    }
+
+    async fn subscription_states(&self) -> Result<Vec<SubscriptionState>, StoreError> {
+        self.with("subscription_states", |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT subscription_id, name, next_renewal_date, days_until_renewal, reminded_for, \
+                     updated_at FROM subscription_state ORDER BY name",
+                )
+                .map_err(backend("subscription_states"))?;
+            stmt.query_map([], |r| {
+                Ok(SubscriptionState {
+                    subscription_id: r.get(0)?,
+                    name: r.get(1)?,
+                    next_renewal_date: r.get(2)?,
+                    days_until_renewal: r.get(3)?,
+                    reminded_for: r.get(4)?,
+                    updated_at: r.get(5)?,
+                })
+            })
+            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+            .map_err(backend("subscription_states"))
+        })
+        .await
+    }
+
+    async fn prune(&self, before: i64) -> Result<u64, StoreError> {
+        self.with("prune", move |c| {
+            let err = backend("prune");
+            let tx = c.transaction().map_err(&err)?;
+            let mut n = tx
+                .execute("DELETE FROM balance_history WHERE timestamp < ?1", [before])
+                .map_err(&err)?;
+            n += tx
+                .execute("DELETE FROM alert_history WHERE timestamp < ?1", [before])
+                .map_err(&err)?;
+            n += tx
+                .execute(
+                    "DELETE FROM subscription_history WHERE timestamp < ?1",
+                    [before],
+                )
+                .map_err(&err)?;
+            tx.commit().map_err(&err)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+}

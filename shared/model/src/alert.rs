@@ -1,0 +1,499 @@
+//! The per-project alert state machine: OK → LOW → CRITICAL, FAILING after K failed checks, and a
+//! *recovered* event on the way back to OK.
+//!
+//! [`transition`] is pure: the store runs it inside a conditional write so that two racing checks
+//! of one project produce exactly one alert (the loser re-reads and finds nothing left to announce).
+
+use serde::{Deserialize, Serialize};
+
+/// Where a project stands after its latest check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    /// Balance at or above `threshold`.
+    Ok,
+    /// Balance below `threshold`.
+    Low,
+    /// Balance below `critical_threshold`.
+    Critical,
+    /// The balance could not be read (K checks in a row failed, or none ever succeeded).
+    Failing,
+}
+
+impl AlertState {
+    /// The lowercase name used in JSON, SQL and CLI output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Ok => "ok",
+            AlertState::Low => "low",
+            AlertState::Critical => "critical",
+            AlertState::Failing => "failing",
+        }
+    }
+
+    /// Parses [`AlertState::as_str`] output.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "ok" => AlertState::Ok,
+            "low" => AlertState::Low,
+            "critical" => AlertState::Critical,
+            "failing" => AlertState::Failing,
+            _ => return None,
+        })
+    }
+}
+
+/// Why an alert record was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// The balance fell below the threshold.
+    Low,
+    /// The balance fell below the critical threshold.
+    Critical,
+    /// K consecutive checks failed.
+    Failing,
+    /// The project is back to OK after LOW, CRITICAL or FAILING.
+    Recovered,
+    /// Still LOW/CRITICAL/FAILING once the cooldown has passed since the last alert.
+    Reminder,
+    /// A subscription renews within its `alert_days_before` window.
+    Renewal,
+}
+
+impl AlertKind {
+    /// The snake_case name used in JSON and SQL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Low => "low",
+            AlertKind::Critical => "critical",
+            AlertKind::Failing => "failing",
+            AlertKind::Recovered => "recovered",
+            AlertKind::Reminder => "reminder",
+            AlertKind::Renewal => "renewal",
+        }
+    }
+
+    /// Parses [`AlertKind::as_str`] output.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "low" => AlertKind::Low,
+            "critical" => AlertKind::Critical,
+            "failing" => AlertKind::Failing,
+            "recovered" => AlertKind::Recovered,
+            "reminder" => AlertKind::Reminder,
+            "renewal" => AlertKind::Renewal,
+            _ => return None,
+        })
+    }
+}
+
+/// Delivery status of an alert record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertStatus {
+    /// Written, not yet delivered.
+    Pending,
+    /// Delivered to every channel.
+    Sent,
+    /// Delivery gave up.
+    Failed,
+}
+
+impl AlertStatus {
+    /// The lowercase name used in JSON and SQL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Pending => "pending",
+            AlertStatus::Sent => "sent",
+            AlertStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses [`AlertStatus::as_str`] output.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => AlertStatus::Pending,
+            "sent" => AlertStatus::Sent,
+            "failed" => AlertStatus::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A persisted alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    /// Unique id: `<project_id>-<unix millis>-<state version>`, stable across retries of one write.
+    pub id: String,
+    /// md5("provider:name"), see [`crate::project_id`].
+    pub project_id: String,
+    /// The project's configured name.
+    pub project_name: String,
+    /// Provider name such as `openrouter`.
+    pub provider: String,
+    /// Why the alert was raised.
+    pub kind: AlertKind,
+    /// The state the project entered (or is still in, for reminders).
+    pub state: AlertState,
+    /// The balance at the time, when known.
+    pub balance: Option<f64>,
+    /// The threshold that applied.
+    pub threshold: f64,
+    /// Currency of `balance` and `threshold`.
+    pub currency: String,
+    /// Human-readable one-line summary (never contains a secret).
+    pub message: String,
+    /// Delivery status.
+    pub status: AlertStatus,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// The stored state of one project, versioned for conditional writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectState {
+    /// md5("provider:name").
+    pub project_id: String,
+    /// The project's configured name.
+    pub project_name: String,
+    /// Provider name.
+    pub provider: String,
+    /// Current state.
+    pub state: AlertState,
+    /// Latest successfully read balance.
+    pub balance: Option<f64>,
+    /// Currency of `balance`.
+    pub currency: String,
+    /// Checks failed in a row.
+    pub consecutive_failures: u32,
+    /// Unix seconds of the last alert written for this project.
+    pub last_alert_at: Option<i64>,
+    /// Unix seconds of the last check.
+    pub last_checked_at: i64,
+    /// Unix seconds of the last successful check.
+    pub last_success_at: Option<i64>,
+    /// The last failure's message (no secrets).
+    pub last_error: Option<String>,
+    /// Incremented on every write; the conditional write compares it.
+    pub version: u64,
+}
+
+/// The result of one check, fed to [`transition`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// The balance was read.
+    Balance { amount: f64, currency: String },
+    /// The check failed; the message is safe to show.
+    Failure { message: String },
+}
+
+/// Thresholds and timing that drive the state machine.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlertPolicy {
+    /// Below this the project is LOW.
+    pub threshold: f64,
+    /// Below this the project is CRITICAL.
+    pub critical_threshold: Option<f64>,
+    /// K: consecutive failures before FAILING (and its alert).
+    pub failure_threshold: u32,
+    /// Seconds before a still-low project is reminded again.
+    pub cooldown_seconds: i64,
+}
+
+/// Identity of the project being checked.
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectRef<'a> {
+    pub project_id: &'a str,
+    pub project_name: &'a str,
+    pub provider: &'a str,
+}
+
+/// The level a balance reading puts a project in.
+pub fn level_for(amount: f64, policy: &AlertPolicy) -> AlertState {
+    match policy.critical_threshold {
+        Some(critical) if amount < critical => AlertState::Critical,
+        _ if amount < policy.threshold => AlertState::Low,
+        _ => AlertState::Ok,
+    }
+}
+
+/// Computes the next state and the alert (if any) that the change deserves.
+///
+/// `prev` is the stored state (None for a project never checked). The returned state has
+/// `version = prev.version + 1`.
+pub fn transition(
+    project: ProjectRef<'_>,
+    prev: Option<&ProjectState>,
+    observation: &Observation,
+    policy: &AlertPolicy,
+    now: i64,
+) -> (ProjectState, Option<AlertRecord>) {
+    let version = prev.map_or(1, |p| p.version + 1);
+    let mut next = ProjectState {
+        project_id: project.project_id.to_owned(),
+        project_name: project.project_name.to_owned(),
+        provider: project.provider.to_owned(),
+        state: prev.map_or(AlertState::Ok, |p| p.state),
+        balance: prev.and_then(|p| p.balance),
+        currency: prev.map(|p| p.currency.clone()).unwrap_or_default(),
+        consecutive_failures: 0,
+        last_alert_at: prev.and_then(|p| p.last_alert_at),
+        last_checked_at: now,
+        last_success_at: prev.and_then(|p| p.last_success_at),
+        last_error: None,
+        version,
+    };
+    let prev_state = prev.map(|p| p.state);
+
+    let kind = match observation {
+        Observation::Balance { amount, currency } => {
+            let level = level_for(*amount, policy);
+            next.balance = Some(*amount);
+            next.currency = currency.clone();
+            next.state = level;
+            next.last_success_at = Some(now);
+            match (prev_state, level) {
+                (None | Some(AlertState::Ok), AlertState::Ok) => None,
+                (Some(_), AlertState::Ok) => Some(AlertKind::Recovered),
+                // De-escalation (CRITICAL → LOW) is good news but not yet recovery: stay quiet.
+                (Some(AlertState::Critical), AlertState::Low) => None,
+                (Some(p), l) if p == l => reminder_due(prev, policy, now),
+                (_, AlertState::Low) => Some(AlertKind::Low),
+                (_, AlertState::Critical) => Some(AlertKind::Critical),
+                (_, AlertState::Failing) => unreachable!("level_for never yields Failing"),
+            }
+        }
+        Observation::Failure { message } => {
+            let failures = prev.map_or(0, |p| p.consecutive_failures) + 1;
+            next.consecutive_failures = failures;
+            next.last_error = Some(message.clone());
+            let reached = failures >= policy.failure_threshold.max(1);
+            match prev_state {
+                // Never read successfully: nothing suggests the project is fine.
+                None => {
+                    next.state = AlertState::Failing;
+                    reached.then_some(AlertKind::Failing)
+                }
+                Some(AlertState::Failing) => {
+                    if reached && failures == policy.failure_threshold.max(1) {
+                        // First time K is reached for a project that started out failing.
+                        Some(AlertKind::Failing)
+                    } else if reached {
+                        reminder_due(prev, policy, now)
+                    } else {
+                        None
+                    }
+                }
+                Some(_) if reached => {
+                    next.state = AlertState::Failing;
+                    Some(AlertKind::Failing)
+                }
+                Some(_) => None,
+            }
+        }
+    };
+
+    let alert = kind.map(|kind| {
+        next.last_alert_at = Some(now);
+        AlertRecord {
+            id: format!("{}-{}-{}", project.project_id, now, version),
+            project_id: project.project_id.to_owned(),
+            project_name: project.project_name.to_owned(),
+            provider: project.provider.to_owned(),
+            kind,
+            state: next.state,
+            balance: match observation {
+                Observation::Balance { amount, .. } => Some(*amount),
+                Observation::Failure { .. } => None,
+            },
+            threshold: match next.state {
+                AlertState::Critical => policy.critical_threshold.unwrap_or(policy.threshold),
+                _ => policy.threshold,
+            },
+            currency: next.currency.clone(),
+            message: alert_message(project, kind, &next, observation, policy),
+            status: AlertStatus::Pending,
+            created_at: now,
+        }
+    });
+    (next, alert)
+}
+
+fn reminder_due(prev: Option<&ProjectState>, policy: &AlertPolicy, now: i64) -> Option<AlertKind> {
+    let last = prev.and_then(|p| p.last_alert_at)?;
+    (now - last >= policy.cooldown_seconds).then_some(AlertKind::Reminder)
+}
+
+fn alert_message(
+    project: ProjectRef<'_>,
+    kind: AlertKind,
+    next: &ProjectState,
+    observation: &Observation,
+    policy: &AlertPolicy,
+) -> String {
+    let name = project.project_name;
+    match observation {
+        Observation::Balance { amount, currency } => match kind {
+            AlertKind::Recovered => format!("{name}: recovered, balance {amount:.2} {currency}"),
+            _ => format!(
+                "{name}: balance {amount:.2} {currency} is {} (threshold {:.2})",
+                next.state.as_str().to_uppercase(),
+                match next.state {
+                    AlertState::Critical => policy.critical_threshold.unwrap_or(policy.threshold),
+                    _ => policy.threshold,
+                }
+            ),
+        },
+        Observation::Failure { message } => format!(
+            "{name}: {} checks failed in a row: {message}",
+            next.consecutive_failures
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: ProjectRef<'static> = ProjectRef {
+        project_id: "id1",
+        project_name: "Main",
+        provider: "openrouter",
+    };
+
+    fn policy() -> AlertPolicy {
+        AlertPolicy {
+            threshold: 10.0,
+            critical_threshold: Some(2.0),
+            failure_threshold: 3,
+            cooldown_seconds: 100,
+        }
+    }
+
+    fn bal(amount: f64) -> Observation {
+        Observation::Balance {
+            amount,
+            currency: "USD".into(),
+        }
+    }
+
+    fn fail() -> Observation {
+        Observation::Failure {
+            message: "timeout".into(),
+        }
+    }
+
+    /// Runs observations at the given times and returns the alert kinds produced.
+    fn run(steps: &[(i64, Observation)]) -> (ProjectState, Vec<AlertKind>) {
+        let mut state: Option<ProjectState> = None;
+        let mut kinds = Vec::new();
+        for (t, obs) in steps {
+            let (next, alert) = transition(P, state.as_ref(), obs, &policy(), *t);
+            kinds.extend(alert.map(|a| a.kind));
+            state = Some(next);
+        }
+        (state.expect("at least one step"), kinds)
+    }
+
+    #[test]
+    fn ok_balance_on_first_check_raises_nothing() {
+        let (s, kinds) = run(&[(0, bal(50.0))]);
+        assert_eq!(s.state, AlertState::Ok);
+        assert!(kinds.is_empty());
+    }
+
+    #[test]
+    fn falling_balance_alerts_once_per_transition() {
+        let (s, kinds) = run(&[(0, bal(50.0)), (1, bal(5.0)), (2, bal(4.0)), (3, bal(1.0))]);
+        assert_eq!(s.state, AlertState::Critical);
+        assert_eq!(kinds, vec![AlertKind::Low, AlertKind::Critical]);
+    }
+
+    #[test]
+    fn still_low_project_is_reminded_only_after_the_cooldown() {
+        let (_, kinds) = run(&[
+            (0, bal(5.0)),
+            (50, bal(5.0)),
+            (99, bal(5.0)),
+            (100, bal(5.0)),
+        ]);
+        assert_eq!(kinds, vec![AlertKind::Low, AlertKind::Reminder]);
+    }
+
+    #[test]
+    fn recovery_emits_a_recovered_event() {
+        let (s, kinds) = run(&[(0, bal(5.0)), (1, bal(20.0)), (2, bal(30.0))]);
+        assert_eq!(s.state, AlertState::Ok);
+        assert_eq!(kinds, vec![AlertKind::Low, AlertKind::Recovered]);
+    }
+
+    #[test]
+    fn failing_needs_k_consecutive_failures_and_alerts_once() {
+        let (s, kinds) = run(&[
+            (0, bal(50.0)),
+            (1, fail()),
+            (2, fail()),
+            (3, fail()),
+            (4, fail()),
+        ]);
+        assert_eq!(s.state, AlertState::Failing);
+        assert_eq!(s.consecutive_failures, 4);
+        assert_eq!(kinds, vec![AlertKind::Failing]);
+    }
+
+    #[test]
+    fn a_success_between_failures_resets_the_count() {
+        let (s, kinds) = run(&[
+            (0, bal(50.0)),
+            (1, fail()),
+            (2, fail()),
+            (3, bal(50.0)),
+            (4, fail()),
+        ]);
+        assert_eq!(s.state, AlertState::Ok);
+        assert_eq!(s.consecutive_failures, 1);
+        assert!(kinds.is_empty());
+    }
+
+    #[test]
+    fn project_never_read_is_failing_but_alerts_only_at_k() {
+        let (s, kinds) = run(&[(0, fail())]);
+        assert_eq!(s.state, AlertState::Failing);
+        assert!(kinds.is_empty());
+        let (_, kinds) = run(&[(0, fail()), (1, fail()), (2, fail()), (3, fail())]);
+        assert_eq!(kinds, vec![AlertKind::Failing]);
+    }
+
+    #[test]
+    fn failing_then_success_recovers() {
+        let (s, kinds) = run(&[
+            (0, bal(50.0)),
+            (1, fail()),
+            (2, fail()),
+            (3, fail()),
+            (4, bal(50.0)),
+        ]);
+        assert_eq!(s.state, AlertState::Ok);
+        assert_eq!(kinds, vec![AlertKind::Failing, AlertKind::Recovered]);
+    }
+
+    #[test]
+    fn versions_increase_by_one_per_write() {
+        let (s, _) = run(&[(0, bal(50.0)), (1, bal(40.0)), (2, fail())]);
+        assert_eq!(s.version, 3);
+    }
+
+    #[test]
+    fn state_names_round_trip() {
+        for s in [
+            AlertState::Ok,
+            AlertState::Low,
+            AlertState::Critical,
+            AlertState::Failing,
+        ] {
+            assert_eq!(AlertState::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(AlertState::parse("nope"), None);
+    }
+}

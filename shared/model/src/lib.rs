@@ -1,0 +1,14 @@
+//! Domain types and pure logic that both the server and the WASM dashboard use.
+//!
+//! Nothing here does I/O, reads a clock or depends on tokio/AWS: callers pass `today`/`now` in,
+//! which keeps every function deterministic and lets the crate build for `wasm32-unknown-unknown`.
+
+pub mod alert;
+pub mod balance;
+pub mod forecast;
+pub mod report;
+pub mod subscription;
+
+pub use alert::{AlertKind, AlertRecord, AlertState, AlertStatus};
+pub use balance::{project_id, Balance, BalanceKind};
+pub use report::{CheckReport, ProjectReport, Summary};

@@ -1,0 +1,59 @@
+//! The JSON shape of a check run, shared by `balance-alert check --json` and `/api/credits`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::AlertState;
+
+/// One project's line in a check report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectReport {
+    pub project: String,
+    pub owner_project: Option<String>,
+    pub provider: String,
+    pub success: bool,
+    /// None when the check failed.
+    pub credits: Option<f64>,
+    pub currency: String,
+    pub threshold: f64,
+    /// The balance is below the threshold.
+    pub need_alarm: bool,
+    pub state: AlertState,
+    /// Why the check failed (no secrets).
+    pub error: Option<String>,
+}
+
+/// Totals over a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub total: usize,
+    pub success: usize,
+    pub failed: usize,
+    pub need_alarm: usize,
+}
+
+/// A whole check run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub projects: Vec<ProjectReport>,
+    pub summary: Summary,
+}
+
+impl CheckReport {
+    /// Builds the report and its summary from per-project lines.
+    pub fn new(projects: Vec<ProjectReport>) -> Self {
+        let summary = Summary {
+            total: projects.len(),
+            success: projects.iter().filter(|p| p.success).count(),
+            failed: projects.iter().filter(|p| !p.success).count(),
+            need_alarm: projects.iter().filter(|p| p.need_alarm).count(),
+        };
+        CheckReport { projects, summary }
+    }
+
+    /// True when every project is OK and every check succeeded.
+    pub fn all_ok(&self) -> bool {
+        self.projects
+            .iter()
+            .all(|p| p.success && p.state == AlertState::Ok)
+    }
+}
