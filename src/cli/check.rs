@@ -1,0 +1,123 @@
+//! `balance-alert check`: one run for cron, with a meaningful exit code.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use balance_alert_core::config::ProjectConfig;
+use balance_alert_core::engine::{CacheMode, Engine, EngineOptions, NoopObserver};
+use balance_alert_core::monitor::{run_checks, run_subscriptions, WriteMode};
+use balance_alert_core::store::{SqliteStore, Store};
+
+use super::{load_config, output, CheckArgs, EXIT_USAGE};
+
+pub async fn run(args: CheckArgs) -> ExitCode {
+    let loaded = match load_config(&args.config) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let config = &loaded.config;
+    let projects: Vec<&ProjectConfig> = match &args.project {
+        Some(name) => match config.projects.iter().find(|p| &p.name == name) {
+            Some(p) => vec![p],
+            None => {
+                let known: Vec<&str> = config.projects.iter().map(|p| p.name.as_str()).collect();
+                eprintln!(
+                    "error: --project: no project named {name:?}; known: {}",
+                    known.join(", ")
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+        None => config.projects.iter().filter(|p| p.enabled).collect(),
+    };
+
+    let mode = if args.dry_run {
+        WriteMode::DryRun
+    } else {
+        WriteMode::Persist
+    };
+    let db = &config.settings.database_path;
+    // A dry run must not create a database file; with none yet, it starts from empty state.
+    let store = if args.dry_run && !db.exists() {
+        SqliteStore::in_memory()
+    } else {
+        SqliteStore::open(db)
+    };
+    let store = match store {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: database {}: {e}", db.display());
+            eprintln!("hint: set settings.database_path or DATABASE_PATH to a writable file");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let engine = match Engine::new(
+        EngineOptions::from(&config.settings),
+        Arc::new(NoopObserver),
+    ) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot build the HTTP client: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+
+    let now = chrono::Utc::now();
+    let run = match run_checks(
+        &engine,
+        &store,
+        &config.settings,
+        &projects,
+        CacheMode::Use,
+        mode,
+        now.timestamp(),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let subscriptions = if args.project.is_none() {
+        match run_subscriptions(
+            &store as &dyn Store,
+            config,
+            now.date_naive(),
+            mode,
+            now.timestamp(),
+        )
+        .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        Vec::new()
+    };
+
+    if args.json {
+        match serde_json::to_string_pretty(&run.report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: cannot encode the report: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        print!("{}", output::table(&run.report));
+        print!("{}", output::subscriptions(&subscriptions));
+        for a in &run.alerts {
+            println!("alert recorded ({}): {}", a.kind.as_str(), a.message);
+        }
+    }
+    if run.report.all_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,125 @@
+//! Command-line interface: argument types and dispatch.
+
+mod check;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use balance_alert_core::config::{self, ConfigError, Loaded};
+use clap::{Args, Parser, Subcommand};
+
+/// Watches AI-API balances and subscriptions and alerts before the money runs out.
+#[derive(Parser, Debug)]
+#[command(name = "balance-alert", version, about)]
+pub struct Cli {
+    /// More logging on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check every enabled project once and report. Exit 0 = all OK, 1 = something needs
+    /// attention (LOW/CRITICAL/FAILING or a failed check), 2 = usage or config error.
+    Check(CheckArgs),
+    /// Work with the configuration file.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Load and validate the configuration; list every problem with its fix.
+    Validate(ConfigArg),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArg {
+    /// Path to config.json (the Python tool's format works as is).
+    #[arg(long, short, env = "CONFIG_FILE", default_value = "config.json")]
+    pub config: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Check only the project with this name.
+    #[arg(long, short)]
+    pub project: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Check and report, but write nothing (no state change, no alert records).
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Logs go to stderr so `--json` output stays clean on stdout.
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Exit code for usage and configuration errors.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Loads the config, printing warnings; on error prints the problems and returns `Err(exit)`.
+pub fn load_config(arg: &ConfigArg) -> Result<Loaded, ExitCode> {
+    match config::load(&arg.config, &config::process_env()) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(loaded)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            if matches!(e, ConfigError::Io { .. }) {
+                eprintln!("hint: pass --config PATH, set CONFIG_FILE, or set USE_ENV_CONFIG=true");
+            }
+            Err(ExitCode::from(EXIT_USAGE))
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Check(args) => check::run(args).await,
+        Command::Config {
+            command: ConfigCommand::Validate(arg),
+        } => match load_config(&arg) {
+            Ok(loaded) => {
+                let c = &loaded.config;
+                let source = loaded.path.as_ref().map_or_else(
+                    || "environment (USE_ENV_CONFIG)".to_owned(),
+                    |p| p.display().to_string(),
+                );
+                println!(
+                    "config OK: {source}: {} project(s) ({} enabled), {} subscription(s), {} mailbox(es), webhook {}",
+                    c.projects.len(),
+                    c.projects.iter().filter(|p| p.enabled).count(),
+                    c.subscriptions.len(),
+                    c.email.len(),
+                    c.webhook.as_ref().map_or("not set", |w| w.kind.as_str()),
+                );
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+    }
+}

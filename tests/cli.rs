@@ -1,0 +1,203 @@
+//! The real `balance-alert` binary: JSON shape, exit codes, config errors, dry run.
+
+use std::time::Duration;
+
+use fake_providers::FakeServer;
+use serde_json::{json, Value};
+
+use crate::util::{config_doc, run_binary, stderr, stdout, Workspace};
+
+async fn fake() -> FakeServer {
+    FakeServer::start(Duration::ZERO)
+        .await
+        .expect("fake server")
+}
+
+fn proj(name: &str, provider: &str, url: &str, token: &str, threshold: f64) -> Value {
+    json!({"name": name, "provider": provider, "api_key": token, "threshold": threshold, "base_url": url})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_json_reports_balances_and_exits_zero_when_all_ok() {
+    let s = fake().await;
+    let url = s.base_url();
+    let ws = Workspace::new(&config_doc(json!([
+        proj("OR", "openrouter", &url, "bal:120.5", 10.0),
+        proj("DS", "deepseek", &url, "bal:80", 10.0),
+        proj("MS", "moonshot", &url, "bal:20", 5.0),
+        proj("SF", "siliconflow", &url, "bal:15.5", 5.0),
+    ])));
+    let out = ws.run(&["check", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("stdout is JSON");
+    assert_eq!(
+        report["summary"],
+        json!({"total": 4, "success": 4, "failed": 0, "need_alarm": 0})
+    );
+    let first = &report["projects"][0];
+    assert_eq!(
+        first,
+        &json!({"project": "OR", "owner_project": null, "provider": "openrouter", "success": true,
+                "credits": 120.5, "currency": "USD", "threshold": 10.0, "need_alarm": false,
+                "state": "ok", "error": null})
+    );
+    assert_eq!(report["projects"][1]["currency"], "CNY");
+    assert_eq!(report["projects"][3]["credits"], 15.5);
+    assert!(ws.db_path().exists(), "state persisted");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_exits_one_when_a_project_is_low_or_failing() {
+    let s = fake().await;
+    let url = s.base_url();
+    let ws = Workspace::new(&config_doc(json!([
+        proj("ok", "openrouter", &url, "bal:100", 10.0),
+        proj("low", "deepseek", &url, "bal:3", 10.0),
+        proj("broken", "moonshot", &url, "status:401", 10.0),
+    ])));
+    let out = ws.run(&["check", "--json"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(
+        report["summary"],
+        json!({"total": 3, "success": 2, "failed": 1, "need_alarm": 1})
+    );
+    assert_eq!(report["projects"][1]["state"], "low");
+    assert_eq!(report["projects"][1]["need_alarm"], true);
+    let broken = &report["projects"][2];
+    assert_eq!(broken["credits"], Value::Null);
+    assert_eq!(broken["state"], "failing");
+    assert_eq!(
+        broken["error"],
+        "authentication failed (HTTP 401): check the project's api_key"
+    );
+
+    // The table output names the failure and never the key.
+    let out = ws.run(&["check"]).await;
+    let text = stdout(&out);
+    assert!(
+        text.contains("PROJECT")
+            && text.contains("LOW")
+            && text.contains("broken: authentication failed"),
+        "{text}"
+    );
+    assert!(!text.contains("status:401") && !stderr(&out).contains("status:401"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_exits_two_on_config_errors_naming_the_field() {
+    let ws = Workspace::new(&json!({"projects": [
+        {"name": "a", "provider": "openrouter", "api_key": "k", "threshold": "abc"}
+    ]}));
+    let out = ws.run(&["check"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(r#"projects[0].threshold: must be a number ≥ 0, got "abc""#),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = ws.run(&["config", "validate"]).await;
+    assert_eq!(out.status.code(), Some(2));
+
+    let missing = run_binary(
+        &["check"],
+        std::path::Path::new("/nonexistent/c.json"),
+        &ws.db_path(),
+        &[("USE_ENV_CONFIG", "false")],
+    )
+    .await;
+    // No file and no PROJECT_n_* variables: an empty env config is valid but checks nothing.
+    assert_eq!(missing.status.code(), Some(0), "{}", stderr(&missing));
+
+    let bad_json = tempfile::tempdir().expect("dir");
+    let path = bad_json.path().join("c.json");
+    std::fs::write(&path, "{ \"projects\": [ }").expect("write");
+    let out = run_binary(&["check"], &path, &ws.db_path(), &[]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not valid JSON at line 1"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_project_and_bad_flags_are_usage_errors() {
+    let s = fake().await;
+    let ws = Workspace::new(&config_doc(json!([proj(
+        "a",
+        "openrouter",
+        &s.base_url(),
+        "bal:1",
+        0.0
+    )])));
+    let out = ws.run(&["check", "--project", "nope"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no project named \"nope\"; known: a"));
+    let out = ws.run(&["check", "--bogus"]).await;
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn project_filter_and_dry_run() {
+    let s = fake().await;
+    let url = s.base_url();
+    let ws = Workspace::new(&config_doc(json!([
+        proj("a", "openrouter", &url, "bal:1", 10.0),
+        proj("b", "deepseek", &url, "bal:100", 10.0),
+    ])));
+    let out = ws
+        .run(&["check", "--project", "b", "--json", "--dry-run"])
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(report["summary"]["total"], 1);
+    assert_eq!(report["projects"][0]["project"], "b");
+    assert!(!ws.db_path().exists(), "dry run creates no database");
+    assert_eq!(s.hits("bal:1"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_state_persists_across_cron_runs() {
+    let s = fake().await;
+    let mut doc = config_doc(json!([proj(
+        "p",
+        "openrouter",
+        &s.base_url(),
+        "bal:50",
+        10.0
+    )]));
+    let ws = Workspace::new(&doc);
+    assert_eq!(ws.run(&["check"]).await.status.code(), Some(0));
+    doc["projects"][0]["api_key"] = json!("status:500");
+    doc["settings"]["failure_alert_threshold"] = json!(2);
+    std::fs::write(ws.config_path(), doc.to_string()).expect("rewrite");
+    let first: Value =
+        serde_json::from_str(&stdout(&ws.run(&["check", "--json"]).await)).expect("JSON");
+    assert_eq!(
+        first["projects"][0]["state"], "ok",
+        "one failure after OK is not yet FAILING"
+    );
+    let second = ws.run(&["check"]).await;
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        stdout(&second).contains("FAILING") && stdout(&second).contains("alert recorded (failing)"),
+        "{}",
+        stdout(&second)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_validate_summarises_a_good_file() {
+    let ws = Workspace::new(&config_doc(json!([proj(
+        "a",
+        "openrouter",
+        "http://127.0.0.1:9",
+        "k",
+        1.0
+    )])));
+    let out = ws.run(&["config", "validate"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("config OK:"), "{}", stdout(&out));
+}

@@ -1,0 +1,9 @@
+//! Cross-crate integration tests, compiled as one binary (as ripgrep does): real HTTP against
+//! the fake provider server, real SQLite files, the real `balance-alert` binary.
+
+mod alerts;
+mod cli;
+mod config;
+mod engine;
+mod store;
+mod util;

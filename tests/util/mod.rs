@@ -1,0 +1,115 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::Arc;
+
+use balance_alert_core::config::{self, Config, ProjectConfig, Secret, Settings};
+use balance_alert_core::engine::{Engine, EngineOptions, NoopObserver};
+use serde_json::{json, Value};
+
+/// A project pointed at the fake server with the given behaviour token.
+pub fn project(
+    name: &str,
+    provider: &str,
+    base_url: &str,
+    token: &str,
+    threshold: f64,
+) -> ProjectConfig {
+    ProjectConfig {
+        name: name.into(),
+        owner_project: None,
+        provider: provider.into(),
+        api_key: Secret::new(token),
+        threshold,
+        critical_threshold: None,
+        kind: "credits".into(),
+        enabled: true,
+        base_url: Some(base_url.into()),
+        currency: None,
+        check_interval: None,
+    }
+}
+
+/// Settings tuned for tests: short delays so retries do not slow the suite.
+pub fn fast_settings() -> Settings {
+    Settings {
+        request_timeout_seconds: 2.0,
+        retry_base_delay_ms: 5,
+        max_retries: 2,
+        response_cache_ttl: 0,
+        ..Settings::default()
+    }
+}
+
+pub fn engine(settings: &Settings) -> Engine {
+    Engine::new(EngineOptions::from(settings), Arc::new(NoopObserver)).expect("client builds")
+}
+
+/// Parses a config document with a fixed environment.
+pub fn parse_config(doc: &Value, env: &[(&str, &str)]) -> Result<Config, config::ConfigError> {
+    let env: std::collections::HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    config::parse(&doc.to_string(), &env).map(|l| l.config)
+}
+
+/// A temp dir holding `config.json` and the database.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new(config: &Value) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("config.json"),
+            serde_json::to_vec_pretty(config).expect("json"),
+        )
+        .expect("write config");
+        Workspace { dir }
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.json")
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("state.db")
+    }
+
+    /// Runs the real binary with a clean, hermetic environment.
+    pub async fn run(&self, args: &[&str]) -> Output {
+        run_binary(args, &self.config_path(), &self.db_path(), &[]).await
+    }
+}
+
+pub async fn run_binary(args: &[&str], config: &Path, db: &Path, env: &[(&str, &str)]) -> Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CONFIG_FILE", config)
+        .env("DATABASE_PATH", db);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().await.expect("binary runs")
+}
+
+/// A config document with fast settings and the given projects.
+pub fn config_doc(projects: Value) -> Value {
+    json!({
+        "settings": {"request_timeout_seconds": 2, "retry_base_delay_ms": 5, "max_retries": 1},
+        "projects": projects,
+    })
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
