@@ -111,7 +111,8 @@ pub async fn run(args: CheckArgs) -> ExitCode {
     } else {
         print!("{}", output::table(&run.report));
         print!("{}", output::subscriptions(&subscriptions));
-        for a in &run.alerts {
+        let reminders = subscriptions.iter().filter_map(|s| s.reminder.as_ref());
+        for a in run.alerts.iter().chain(reminders) {
             println!("alert recorded ({}): {}", a.kind.as_str(), a.message);
         }
     }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite, with its own set-up. Idempotent; prints each stage's duration.
+# Usage: ./scripts/test.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+trap print_stage_summary EXIT
+set -e
+
+stage setup-rust setup_rust
+stage fmt cargo fmt --all -- --check
+stage clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+# The model crate is what the WASM dashboard shares: it must build for the browser target.
+stage wasm-model cargo build --locked -p balance-alert-model --target wasm32-unknown-unknown
+stage test cargo test --workspace --locked
