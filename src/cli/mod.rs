@@ -2,6 +2,7 @@
 
 mod check;
 mod output;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +26,9 @@ pub enum Command {
     /// Check every enabled project once and report. Exit 0 = all OK, 1 = something needs
     /// attention (LOW/CRITICAL/FAILING or a failed check), 2 = usage or config error.
     Check(CheckArgs),
+    /// Run the API server with the scheduler on the embedded store (config hot reload,
+    /// /metrics on a separate port).
+    Serve(ServeArgs),
     /// Work with the configuration file.
     Config {
         #[command(subcommand)]
@@ -43,6 +47,18 @@ pub struct ConfigArg {
     /// Path to config.json (the Python tool's format works as is).
     #[arg(long, short, env = "CONFIG_FILE", default_value = "config.json")]
     pub config: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Address of the API and dashboard.
+    #[arg(long, env = "LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Address of the Prometheus /metrics endpoint.
+    #[arg(long, env = "METRICS_LISTEN", default_value = "127.0.0.1:9100")]
+    pub metrics_listen: std::net::SocketAddr,
 }
 
 #[derive(Args, Debug)]
@@ -100,6 +116,7 @@ pub fn load_config(arg: &ConfigArg) -> Result<Loaded, ExitCode> {
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
         Command::Config {
             command: ConfigCommand::Validate(arg),
         } => match load_config(&arg) {

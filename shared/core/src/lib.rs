@@ -5,6 +5,8 @@ pub mod config;
 pub mod engine;
 pub mod monitor;
 pub mod providers;
+pub mod scheduler;
+pub mod service;
 pub mod store;
 
 pub use balance_alert_model as model;

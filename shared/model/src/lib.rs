@@ -7,6 +7,7 @@ pub mod alert;
 pub mod balance;
 pub mod forecast;
 pub mod report;
+pub mod schedule;
 pub mod subscription;
 
 pub use alert::{AlertKind, AlertRecord, AlertState, AlertStatus};

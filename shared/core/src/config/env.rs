@@ -74,7 +74,7 @@ const SETTINGS_FIELDS: &[&str] = &[
 ];
 
 /// Reads `PREFIX_1_*`, `PREFIX_2_*`, … until the first field of `fields` is missing.
-fn indexed(env: &impl EnvLookup, prefix: &str, fields: &[(&str, &str)]) -> Vec<Value> {
+fn indexed(env: &(impl EnvLookup + ?Sized), prefix: &str, fields: &[(&str, &str)]) -> Vec<Value> {
     let mut items = Vec::new();
     for n in 1.. {
         let key = |suffix: &str| format!("{prefix}_{n}_{suffix}");
@@ -92,7 +92,7 @@ fn indexed(env: &impl EnvLookup, prefix: &str, fields: &[(&str, &str)]) -> Vec<V
     items
 }
 
-fn settings_from_env(env: &impl EnvLookup, settings: &mut Map<String, Value>) {
+fn settings_from_env(env: &(impl EnvLookup + ?Sized), settings: &mut Map<String, Value>) {
     for field in SETTINGS_FIELDS {
         if let Some(v) = env.get(&field.to_uppercase()) {
             settings.insert((*field).to_owned(), Value::String(v));
@@ -101,7 +101,7 @@ fn settings_from_env(env: &impl EnvLookup, settings: &mut Map<String, Value>) {
 }
 
 /// Builds the whole config document from the environment (`USE_ENV_CONFIG=true`).
-pub fn env_config(env: &impl EnvLookup) -> Value {
+pub fn env_config(env: &(impl EnvLookup + ?Sized)) -> Value {
     let mut settings = Map::new();
     settings_from_env(env, &mut settings);
     let webhook = env.get("WEBHOOK_URL").map(|url| {
@@ -126,7 +126,7 @@ fn project_key_var(name: &str) -> String {
 }
 
 /// Hybrid mode: environment values that replace parts of config.json, as the Python tool does.
-pub(super) fn apply_overrides(doc: &mut Value, env: &impl EnvLookup) {
+pub(super) fn apply_overrides(doc: &mut Value, env: &(impl EnvLookup + ?Sized)) {
     let Some(root) = doc.as_object_mut() else {
         return;
     };
@@ -180,7 +180,7 @@ pub(super) fn apply_overrides(doc: &mut Value, env: &impl EnvLookup) {
 /// where it is only a warning: the entry is not used.
 pub fn expand_placeholders(
     doc: &mut Value,
-    env: &impl EnvLookup,
+    env: &(impl EnvLookup + ?Sized),
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<Problem>,
 ) {
@@ -191,7 +191,7 @@ fn walk(
     v: &mut Value,
     path: String,
     disabled: bool,
-    env: &impl EnvLookup,
+    env: &(impl EnvLookup + ?Sized),
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<Problem>,
 ) {
@@ -245,7 +245,7 @@ fn is_false(v: &Value) -> bool {
 }
 
 /// Expands one string; returns the result and the names of unset variables.
-fn expand_str(s: &str, env: &impl EnvLookup) -> (String, Vec<String>) {
+fn expand_str(s: &str, env: &(impl EnvLookup + ?Sized)) -> (String, Vec<String>) {
     let mut out = String::with_capacity(s.len());
     let mut missing = Vec::new();
     let mut rest = s;

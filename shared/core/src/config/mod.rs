@@ -5,7 +5,9 @@
 //! structs. The raw, unexpanded document is kept so edits can be written back without losing
 //! placeholders or fields we do not know.
 
+pub mod edit;
 mod env;
+mod live;
 mod secret;
 mod validate;
 
@@ -18,6 +20,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 pub use env::{env_config, expand_placeholders, EnvLookup};
+pub use live::LiveConfig;
 pub use secret::Secret;
 pub use validate::validate;
 
@@ -166,6 +169,8 @@ pub struct SubscriptionConfig {
     pub last_renewed_date: Option<NaiveDate>,
     /// Remind for this subscription (default true).
     pub enabled: bool,
+    /// Grouping label, as for projects.
+    pub owner_project: Option<String>,
 }
 
 /// The whole, validated configuration.
@@ -249,13 +254,13 @@ pub struct Loaded {
 }
 
 /// The process environment as an [`EnvLookup`].
-pub fn process_env() -> impl EnvLookup {
+pub fn process_env() -> impl EnvLookup + Send + Sync + 'static {
     |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
 /// Loads the configuration the way the Python tool does: env-only when `USE_ENV_CONFIG=true`,
 /// else `path` with env overrides; a missing file falls back to the environment.
-pub fn load(path: &Path, env: &impl EnvLookup) -> Result<Loaded, ConfigError> {
+pub fn load(path: &Path, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, ConfigError> {
     let use_env = env
         .get("USE_ENV_CONFIG")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
@@ -296,7 +301,7 @@ pub fn load(path: &Path, env: &impl EnvLookup) -> Result<Loaded, ConfigError> {
 }
 
 /// Parses config.json text (hybrid mode) without touching the file system.
-pub fn parse(text: &str, env: &impl EnvLookup) -> Result<Loaded, ConfigError> {
+pub fn parse(text: &str, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, ConfigError> {
     let raw: Value = serde_json::from_str(text).map_err(|e| ConfigError::Json {
         path: PathBuf::new(),
         line: e.line(),
@@ -327,7 +332,7 @@ pub fn parse(text: &str, env: &impl EnvLookup) -> Result<Loaded, ConfigError> {
 }
 
 /// Settings that the environment may override in every mode.
-fn apply_settings_env(mut config: Config, env: &impl EnvLookup) -> Config {
+fn apply_settings_env(mut config: Config, env: &(impl EnvLookup + ?Sized)) -> Config {
     if let Some(path) = env.get("DATABASE_PATH") {
         config.settings.database_path = PathBuf::from(path);
     }

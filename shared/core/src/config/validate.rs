@@ -330,6 +330,7 @@ fn subscription(
             .unwrap_or_else(|| "CNY".into()),
         last_renewed_date: f.date("last_renewed_date"),
         enabled: f.boolean("enabled").unwrap_or(true),
+        owner_project: f.string("owner_project").filter(|s| !s.is_empty()),
     };
     (problems.len() == before).then_some(sub)
 }

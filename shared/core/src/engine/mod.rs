@@ -35,7 +35,7 @@ pub struct NoopObserver;
 impl CheckObserver for NoopObserver {}
 
 /// The engine's tunables, taken from [`Settings`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EngineOptions {
     pub max_concurrent: usize,
     pub request_timeout: Duration,
@@ -121,17 +121,20 @@ impl Engine {
         projects: &[&ProjectConfig],
         mode: CacheMode,
     ) -> Vec<CheckOutcome> {
-        let mut outcomes: Vec<CheckOutcome> = futures::stream::iter(projects.iter().enumerate())
-            .map(|(index, p)| async move {
-                let mut o = self.check(p, mode).await;
-                o.index = index;
-                o
-            })
-            .buffer_unordered(self.options.max_concurrent)
-            .collect()
-            .await;
+        // An iterator of futures from a named async fn (not an async closure) keeps the
+        // future `Send` for callers such as axum handlers.
+        let checks: Vec<_> =
+            projects.iter().enumerate().map(|(index, p)| self.check_indexed(index, p, mode)).collect();
+        let mut outcomes: Vec<CheckOutcome> =
+            futures::stream::iter(checks).buffer_unordered(self.options.max_concurrent).collect().await;
         outcomes.sort_by_key(|o| o.index);
         outcomes
+    }
+
+    async fn check_indexed(&self, index: usize, project: &ProjectConfig, mode: CacheMode) -> CheckOutcome {
+        let mut outcome = self.check(project, mode).await;
+        outcome.index = index;
+        outcome
     }
 
     /// Checks one project: cache, breaker, then the provider with retries.

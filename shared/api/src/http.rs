@@ -1,0 +1,113 @@
+//! Cross-cutting HTTP middleware: per-IP rate limiting, ETag/304 and request metrics.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Largest response body buffered to compute an ETag.
+const ETAG_MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Per-client-IP request limiter.
+pub struct Limiter {
+    inner: Option<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl Limiter {
+    /// `per_minute` requests per client IP; 0 disables limiting.
+    pub fn per_minute(per_minute: u32) -> Self {
+        Limiter {
+            inner: NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
+        }
+    }
+
+    /// `Err(seconds to wait)` when `ip` is over its quota.
+    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        let Some(limiter) = &self.inner else { return Ok(()) };
+        limiter.check_key(&ip).map_err(|not_until| {
+            not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0) as u64
+        })
+    }
+}
+
+/// The client's address: the socket peer, or (behind API Gateway, no socket) the first
+/// `X-Forwarded-For` entry.
+fn client_ip(request: &Request) -> IpAddr {
+    if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        return addr.ip();
+    }
+    request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|ip| ip.trim().parse().ok())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+/// Middleware: 429 with Retry-After once a client exceeds its quota.
+pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match state.limiter.check(client_ip(&request)) {
+        Ok(()) => next.run(request).await,
+        Err(retry_after) => ApiError::TooManyRequests {
+            message: format!("rate limit exceeded: retry in {retry_after} s"),
+            retry_after,
+        }
+        .into_response(),
+    }
+}
+
+/// Middleware: a strong ETag on successful GET responses, and 304 when `If-None-Match`
+/// already holds it.
+pub async fn etag(request: Request, next: Next) -> Response {
+    let conditional = request.headers().get(header::IF_NONE_MATCH).cloned();
+    let is_get = matches!(*request.method(), Method::GET | Method::HEAD);
+    let response = next.run(request).await;
+    if !is_get || response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, ETAG_MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => return ApiError::Internal(format!("buffering response for ETag: {e}")).into_response(),
+    };
+    let mut hasher = DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    let tag = format!("\"{:016x}-{:x}\"", hasher.finish(), bytes.len());
+    let tag_value = HeaderValue::from_str(&tag).expect("hex ETag is a valid header value");
+    let matches = conditional
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    parts.headers.insert(header::ETAG, tag_value);
+    if matches {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::empty());
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Middleware: records `balance_alert_http_request_duration` by route template.
+pub async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let path = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    state.metrics.http_request(&method, &path, response.status().as_u16(), started.elapsed());
+    response
+}

@@ -1,0 +1,175 @@
+//! The HTTP API. [`app`] builds the one axum `Router` that the local server serves and the API
+//! Lambda will serve unchanged; [`metrics_app`] serves `/metrics` on its own port.
+
+pub mod auth;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use balance_alert_core::config::EnvLookup;
+use balance_alert_core::service::Checker;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use auth::AuthConfig;
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+/// Largest request body accepted (JSON edits are small).
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// HTTP-level options, from the environment.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// Requests per minute per client IP (`RATE_LIMIT_PER_MINUTE`, default 100; 0 = off).
+    pub rate_limit_per_minute: u32,
+    /// Origins allowed cross-origin (`CORS_ORIGINS`, comma-separated; `*` for any; empty =
+    /// same-origin only).
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        ApiOptions { rate_limit_per_minute: 100, cors_origins: Vec::new() }
+    }
+}
+
+impl ApiOptions {
+    /// Reads `RATE_LIMIT_PER_MINUTE` and `CORS_ORIGINS`; a malformed number is an error naming it.
+    pub fn from_env(env: &(impl EnvLookup + ?Sized)) -> Result<Self, String> {
+        let mut o = ApiOptions::default();
+        if let Some(v) = env.get("RATE_LIMIT_PER_MINUTE") {
+            o.rate_limit_per_minute = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("RATE_LIMIT_PER_MINUTE: must be a whole number ≥ 0, got {v:?}"))?;
+        }
+        if let Some(v) = env.get("CORS_ORIGINS") {
+            o.cors_origins = v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        }
+        Ok(o)
+    }
+}
+
+/// Everything handlers need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub checker: Arc<Checker>,
+    pub metrics: Arc<Metrics>,
+    pub auth: Arc<AuthConfig>,
+    pub limiter: Arc<http::Limiter>,
+    pub options: Arc<ApiOptions>,
+    pub started: Instant,
+}
+
+impl AppState {
+    pub fn new(checker: Arc<Checker>, metrics: Arc<Metrics>, auth: AuthConfig, options: ApiOptions) -> Self {
+        AppState {
+            checker,
+            metrics,
+            auth: Arc::new(auth),
+            limiter: Arc::new(http::Limiter::per_minute(options.rate_limit_per_minute)),
+            options: Arc::new(options),
+            started: Instant::now(),
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint; see /docs".into())
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::Internal("handler panicked".into()).into_response()
+}
+
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::HeaderName::from_static("x-api-key")]),
+    )
+}
+
+/// The API router.
+pub fn app(state: AppState) -> Router {
+    use routes::*;
+    let protected = Router::new()
+        .route("/api/credits", get(credits::credits))
+        .route("/api/refresh", post(credits::refresh))
+        .route("/api/subscriptions", get(subscriptions::list))
+        .route("/api/subscription/add", post(subscriptions::add))
+        .route("/api/config/subscription", post(subscriptions::update))
+        .route("/api/subscription/delete", post(subscriptions::delete).delete(subscriptions::delete))
+        .route("/api/subscription/mark_renewed", post(subscriptions::mark_renewed))
+        .route("/api/subscription/clear_renewed", post(subscriptions::clear_renewed))
+        .route("/api/history/balance", get(history::balance))
+        .route("/api/history/trend/{id}", get(history::trend))
+        .route("/api/history/alerts", get(history::alerts))
+        .route("/api/history/stats", get(history::stats))
+        .route("/api/config/projects", get(config::projects))
+        .route("/api/config/threshold", post(config::set_threshold))
+        .route("/api/auth/token", post(auth::token))
+        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::require_auth));
+    let public_api = Router::new()
+        .route("/api/openapi.json", get(docs::openapi))
+        .route("/api/auth/refresh", post(auth::refresh));
+    let api = protected
+        .merge(public_api)
+        .route_layer(middleware::from_fn_with_state(state.clone(), http::rate_limit));
+    let cors = cors(&state.options.cors_origins);
+    let router = Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::health))
+        .route("/live", get(health::live))
+        .route("/docs", get(docs::page))
+        .merge(api)
+        .route_layer(middleware::from_fn_with_state(state.clone(), http::record_metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn(http::etag))
+        .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state);
+    match cors {
+        Some(layer) => router.layer(layer),
+        None => router,
+    }
+}
+
+/// `GET /metrics` in the Prometheus text format, for the separate metrics port.
+pub fn metrics_app(metrics: Arc<Metrics>) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let metrics = metrics.clone();
+            async move {
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                    metrics.render(),
+                )
+            }
+        }),
+    )
+}

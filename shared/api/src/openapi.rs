@@ -1,0 +1,43 @@
+//! The OpenAPI document, assembled from the handlers' `#[utoipa::path]` annotations.
+
+use serde::Serialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::routes;
+
+/// Every error response: `{"status":"error","message":"…"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Always `error`.
+    pub status: String,
+    /// What went wrong and how to fix it.
+    pub message: String,
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Balance Alert API", description = "Balances, subscriptions, history and configuration of Balance Alert."),
+    paths(
+        routes::health::health, routes::health::live,
+        routes::credits::credits, routes::credits::refresh,
+        routes::subscriptions::list, routes::subscriptions::add, routes::subscriptions::update,
+        routes::subscriptions::delete, routes::subscriptions::mark_renewed, routes::subscriptions::clear_renewed,
+        routes::history::balance, routes::history::trend, routes::history::alerts, routes::history::stats,
+        routes::config::projects, routes::config::set_threshold,
+        routes::auth::token, routes::auth::refresh,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&Security),
+)]
+pub struct ApiDoc;

@@ -1,0 +1,103 @@
+//! `GET /api/config/projects` (keys masked) and `POST /api/config/threshold`.
+
+use axum::extract::State;
+use axum::Json;
+use balance_alert_core::config::edit;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiJson};
+use crate::AppState;
+
+/// A project's configuration with its key masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectView {
+    pub name: String,
+    pub project_id: String,
+    pub owner_project: Option<String>,
+    pub provider: String,
+    /// Masked, e.g. `sk-o***6789`.
+    pub api_key: String,
+    pub threshold: f64,
+    pub critical_threshold: Option<f64>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub enabled: bool,
+    pub base_url: Option<String>,
+    pub currency: Option<String>,
+    pub check_interval: Option<u64>,
+}
+
+/// Configured projects.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectList {
+    pub status: &'static str,
+    pub projects: Vec<ProjectView>,
+}
+
+/// Every configured project, API keys masked.
+#[utoipa::path(get, path = "/api/config/projects", tag = "config", security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = ProjectList)))]
+pub async fn projects(State(state): State<AppState>) -> Json<ProjectList> {
+    let loaded = state.checker.config.get();
+    let projects = loaded
+        .config
+        .projects
+        .iter()
+        .map(|p| ProjectView {
+            name: p.name.clone(),
+            project_id: p.id(),
+            owner_project: p.owner_project.clone(),
+            provider: p.provider.clone(),
+            api_key: p.api_key.masked(),
+            threshold: p.threshold,
+            critical_threshold: p.critical_threshold,
+            kind: p.kind.clone(),
+            enabled: p.enabled,
+            base_url: p.base_url.clone(),
+            currency: p.currency.clone(),
+            check_interval: p.check_interval,
+        })
+        .collect();
+    Json(ProjectList { status: "success", projects })
+}
+
+/// Body of `POST /api/config/threshold`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdRequest {
+    pub project_name: String,
+    /// The new threshold, ≥ 0.
+    pub new_threshold: f64,
+}
+
+/// Result of an edit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditResponse {
+    pub status: &'static str,
+    pub message: String,
+}
+
+/// Sets a project's threshold and writes it back to config.json (placeholders, comments and
+/// every other project kept).
+#[utoipa::path(post, path = "/api/config/threshold", tag = "config", security(("api_key" = []), ("bearer" = [])),
+    request_body = ThresholdRequest,
+    responses((status = 200, body = EditResponse), (status = 400, body = crate::openapi::ErrorBody),
+              (status = 404, body = crate::openapi::ErrorBody), (status = 409, body = crate::openapi::ErrorBody)))]
+pub async fn set_threshold(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ThresholdRequest>,
+) -> Result<Json<EditResponse>, ApiError> {
+    if !req.new_threshold.is_finite() || req.new_threshold < 0.0 {
+        return Err(ApiError::BadRequest(format!("new_threshold: must be a number ≥ 0, got {}", req.new_threshold)));
+    }
+    if req.project_name.trim().is_empty() {
+        return Err(ApiError::BadRequest("project_name: must name a configured project".into()));
+    }
+    let name = req.project_name.clone();
+    state.checker.config.edit(|raw| edit::set_threshold(raw, &name, req.new_threshold)).await?;
+    Ok(Json(EditResponse {
+        status: "success",
+        message: format!("threshold of {:?} set to {}", req.project_name, req.new_threshold),
+    }))
+}

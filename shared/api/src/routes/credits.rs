@@ -1,0 +1,172 @@
+//! `GET /api/credits` (latest balance of every project) and `POST /api/refresh`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::Json;
+use balance_alert_core::engine::CacheMode;
+use balance_alert_core::model::alert::ProjectState;
+use balance_alert_core::model::CheckReport;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::iso;
+use crate::error::ApiError;
+use crate::AppState;
+
+/// One project's latest reading. `name`/`balance` repeat `project`/`credits` for clients of
+/// the Python tool's older shape.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditRow {
+    pub project: String,
+    pub name: String,
+    /// md5("provider:name").
+    pub project_id: String,
+    pub owner_project: Option<String>,
+    pub provider: String,
+    /// The configured `type` (`credits`, `balance`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub success: bool,
+    /// Null when the latest check failed or none ran yet.
+    pub credits: Option<f64>,
+    pub balance: Option<f64>,
+    pub currency: String,
+    pub threshold: f64,
+    pub critical_threshold: Option<f64>,
+    pub need_alarm: bool,
+    /// `ok`, `low`, `critical`, `failing`, or `unknown` before the first check.
+    pub state: String,
+    pub error: Option<String>,
+    /// The latest value came from the response cache.
+    pub cached: bool,
+    /// RFC 3339 time of the latest check.
+    pub last_check: Option<String>,
+}
+
+/// Totals over the rows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditSummary {
+    pub total: usize,
+    pub success: usize,
+    pub failed: usize,
+    pub need_alarm: usize,
+}
+
+/// Every configured project's latest reading.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Credits {
+    pub last_update: Option<String>,
+    pub projects: Vec<CreditRow>,
+    pub summary: CreditSummary,
+}
+
+/// Builds the rows from the configuration and the stored states.
+pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
+    let loaded = state.checker.config.get();
+    let states: HashMap<String, ProjectState> =
+        state.checker.store.list_states().await?.into_iter().map(|s| (s.project_id.clone(), s)).collect();
+    let mut last_update = None;
+    let projects: Vec<CreditRow> = loaded
+        .config
+        .projects
+        .iter()
+        .filter(|p| p.enabled)
+        .map(|p| {
+            let id = p.id();
+            let s = states.get(&id);
+            last_update = last_update.max(s.map(|s| s.last_checked_at));
+            let success = s.is_some_and(|s| s.consecutive_failures == 0 && s.last_success_at.is_some());
+            let credits = s.filter(|_| success).and_then(|s| s.balance);
+            CreditRow {
+                project: p.name.clone(),
+                name: p.name.clone(),
+                owner_project: p.owner_project.clone(),
+                provider: p.provider.clone(),
+                kind: p.kind.clone(),
+                success,
+                credits,
+                balance: credits,
+                currency: s.map(|s| s.currency.clone()).filter(|c| !c.is_empty()).or_else(|| p.currency.clone()).unwrap_or_default(),
+                threshold: p.threshold,
+                critical_threshold: p.critical_threshold,
+                need_alarm: credits.is_some_and(|c| c < p.threshold),
+                state: s.map_or("unknown", |s| s.state.as_str()).to_owned(),
+                error: match s {
+                    None => Some("not checked yet".to_owned()),
+                    Some(s) if !success => s.last_error.clone(),
+                    Some(_) => None,
+                },
+                cached: state.checker.was_cached(&id),
+                last_check: s.map(|s| iso(s.last_checked_at)),
+                project_id: id,
+            }
+        })
+        .collect();
+    let summary = CreditSummary {
+        total: projects.len(),
+        success: projects.iter().filter(|p| p.success).count(),
+        failed: projects.iter().filter(|p| !p.success).count(),
+        need_alarm: projects.iter().filter(|p| p.need_alarm).count(),
+    };
+    Ok(Credits { last_update: last_update.map(iso), projects, summary })
+}
+
+/// Latest balance of every enabled project.
+#[utoipa::path(get, path = "/api/credits", tag = "balances", security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = Credits), (status = 401, body = crate::openapi::ErrorBody)))]
+pub async fn credits(State(state): State<AppState>) -> Result<Json<Credits>, ApiError> {
+    Ok(Json(credit_rows(&state).await?))
+}
+
+/// Optional body of `POST /api/refresh`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// Refresh only this project.
+    pub project_name: Option<String>,
+}
+
+/// Result of a manual refresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefreshResponse {
+    pub status: &'static str,
+    pub message: String,
+    #[schema(value_type = Object)]
+    pub report: CheckReport,
+}
+
+/// Checks now (bypassing the response cache). One manual refresh per cooldown
+/// (`settings.refresh_cooldown_seconds`, default 30 s); 429 with the seconds left otherwise.
+#[utoipa::path(post, path = "/api/refresh", tag = "balances", security(("api_key" = []), ("bearer" = [])),
+    request_body(content = Option<RefreshRequest>, content_type = "application/json"),
+    responses((status = 200, body = RefreshResponse), (status = 400, body = crate::openapi::ErrorBody),
+              (status = 404, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
+pub async fn refresh(State(state): State<AppState>, body: Bytes) -> Result<Json<RefreshResponse>, ApiError> {
+    let request: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RefreshRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}; expected {{\"project_name\": \"...\"}} or no body")))?
+    };
+    let loaded = state.checker.config.get();
+    if let Some(name) = &request.project_name {
+        if !loaded.config.projects.iter().any(|p| &p.name == name) {
+            return Err(ApiError::NotFound(format!("no project named {name:?}")));
+        }
+    }
+    let cooldown = Duration::from_secs(loaded.config.settings.refresh_cooldown_seconds);
+    state.checker.claim_manual_refresh(cooldown).map_err(|left| ApiError::TooManyRequests {
+        message: format!("refresh is cooling down: try again in {left} s"),
+        retry_after: left,
+    })?;
+    let run = state.checker.run(request.project_name.as_deref(), CacheMode::Bypass).await?;
+    let s = run.report.summary;
+    Ok(Json(RefreshResponse {
+        status: "success",
+        message: format!("checked {} project(s): {} ok, {} failed, {} below threshold", s.total, s.success, s.failed, s.need_alarm),
+        report: run.report,
+    }))
+}

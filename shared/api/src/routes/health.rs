@@ -1,0 +1,61 @@
+//! `/health` (= `/ready`) and `/live`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::iso;
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Readiness: healthy when the config loaded and data is fresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `healthy` or `degraded`.
+    pub status: &'static str,
+    pub has_data: bool,
+    pub is_stale: bool,
+    /// RFC 3339 time of the latest check, null before the first.
+    pub last_update: Option<String>,
+    pub uptime_seconds: u64,
+    pub version: &'static str,
+    /// Why the status is degraded.
+    pub reason: Option<String>,
+}
+
+/// Readiness and health. 503 when the config failed to load or the data is stale.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let loaded = state.checker.config.get();
+    let states = state.checker.store.list_states().await?;
+    let last_update = states.iter().map(|s| s.last_checked_at).max().max(Some(state.checker.last_update()).filter(|t| *t > 0));
+    let now = chrono::Utc::now().timestamp();
+    let max_age = 3 * loaded.config.settings.balance_refresh_interval_seconds.max(60) as i64;
+    let is_stale = last_update.is_some_and(|t| now - t > max_age);
+    let reason = match (state.checker.config.last_error(), is_stale) {
+        (Some(e), _) => Some(format!("config reload failed, running on the last good config: {e}")),
+        (None, true) => Some(format!("no check completed in the last {max_age} s")),
+        (None, false) => None,
+    };
+    let body = Health {
+        status: if reason.is_some() { "degraded" } else { "healthy" },
+        has_data: last_update.is_some(),
+        is_stale,
+        last_update: last_update.map(iso),
+        uptime_seconds: state.started.elapsed().as_secs(),
+        version: env!("CARGO_PKG_VERSION"),
+        reason,
+    };
+    let code = if body.reason.is_some() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    Ok((code, Json(body)).into_response())
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/live", tag = "health", responses((status = 200, description = "alive")))]
+pub async fn live() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "alive"}))
+}

@@ -1,0 +1,181 @@
+//! Edits to config.json made through the API, written back atomically.
+//!
+//! Edits apply to the raw document as the user wrote it — `${VAR}` placeholders, `_comment`
+//! and unknown fields, key order and every other project stay exactly as they were — and the
+//! result is validated before anything touches the disk.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+/// Why an edit was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// The named entry does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The entry already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// The edit would make the configuration invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// The configuration is not file-backed (env-only mode).
+    #[error("configuration comes from environment variables (USE_ENV_CONFIG=true); edits cannot be saved — change the variables instead")]
+    NotFileBacked,
+    /// Writing the file failed.
+    #[error("cannot write {path}: {message}")]
+    Io { path: String, message: String },
+}
+
+fn list_mut<'a>(raw: &'a mut Value, key: &str) -> Result<&'a mut Vec<Value>, EditError> {
+    let root = raw
+        .as_object_mut()
+        .ok_or_else(|| EditError::Invalid("config root is not an object".into()))?;
+    let list = root.entry(key).or_insert_with(|| Value::Array(Vec::new()));
+    if list.is_null() {
+        *list = Value::Array(Vec::new());
+    }
+    list.as_array_mut().ok_or_else(|| EditError::Invalid(format!("{key} is not a list")))
+}
+
+fn find_named<'a>(list: &'a mut [Value], name: &str) -> Option<&'a mut Map<String, Value>> {
+    list.iter_mut()
+        .filter_map(Value::as_object_mut)
+        .find(|o| o.get("name").and_then(Value::as_str) == Some(name))
+}
+
+/// Sets a project's threshold.
+pub fn set_threshold(raw: &mut Value, project: &str, threshold: f64) -> Result<(), EditError> {
+    let projects = list_mut(raw, "projects")?;
+    let p = find_named(projects, project)
+        .ok_or_else(|| EditError::NotFound(format!("no project named {project:?}")))?;
+    p.insert("threshold".into(), number(threshold));
+    Ok(())
+}
+
+/// Appends a subscription; its name must be new.
+pub fn add_subscription(raw: &mut Value, sub: Map<String, Value>) -> Result<(), EditError> {
+    let name = sub.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let subs = list_mut(raw, "subscriptions")?;
+    if find_named(subs, &name).is_some() {
+        return Err(EditError::Conflict(format!("a subscription named {name:?} already exists")));
+    }
+    subs.push(Value::Object(sub));
+    Ok(())
+}
+
+/// Merges `fields` into the named subscription (a `new_name` field renames it).
+pub fn update_subscription(
+    raw: &mut Value,
+    name: &str,
+    mut fields: Map<String, Value>,
+) -> Result<(), EditError> {
+    let subs = list_mut(raw, "subscriptions")?;
+    if let Some(new_name) = fields.remove("new_name") {
+        let new = new_name.as_str().unwrap_or_default().to_owned();
+        if new != name && find_named(subs, &new).is_some() {
+            return Err(EditError::Conflict(format!("a subscription named {new:?} already exists")));
+        }
+        fields.insert("name".into(), Value::String(new));
+    }
+    let sub = find_named(subs, name)
+        .ok_or_else(|| EditError::NotFound(format!("no subscription named {name:?}")))?;
+    for (k, v) in fields {
+        if v.is_null() {
+            sub.remove(&k);
+        } else {
+            sub.insert(k, v);
+        }
+    }
+    Ok(())
+}
+
+/// Removes the named subscription.
+pub fn delete_subscription(raw: &mut Value, name: &str) -> Result<(), EditError> {
+    let subs = list_mut(raw, "subscriptions")?;
+    let before = subs.len();
+    subs.retain(|s| s.get("name").and_then(Value::as_str) != Some(name));
+    if subs.len() == before {
+        return Err(EditError::NotFound(format!("no subscription named {name:?}")));
+    }
+    Ok(())
+}
+
+fn number(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        Value::from(v as i64)
+    } else {
+        serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+    }
+}
+
+/// Writes `doc` to `path` atomically: a temp file in the same directory, fsync, rename.
+/// A crash leaves either the old file or the new one, never half of one.
+pub fn save_atomic(path: &Path, doc: &Value) -> Result<(), EditError> {
+    let io = |e: std::io::Error| EditError::Io { path: path.display().to_string(), message: e.to_string() };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut text = serde_json::to_string_pretty(doc).map_err(|e| EditError::Invalid(e.to_string()))?;
+    text.push('\n');
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("config.json");
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            // Keep the original permissions: the file holds secrets and may be 0600.
+            f.set_permissions(meta.permissions())?;
+        }
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn threshold_edit_touches_only_that_field() {
+        let mut raw = json!({"projects": [
+            {"name": "a", "api_key": "${KEY_A}", "threshold": 1, "_comment": "keep me"},
+            {"name": "b", "api_key": "${KEY_B}", "threshold": 2}
+        ]});
+        set_threshold(&mut raw, "b", 7.5).expect("edit");
+        assert_eq!(raw["projects"][1]["threshold"], 7.5);
+        assert_eq!(raw["projects"][0], json!({"name": "a", "api_key": "${KEY_A}", "threshold": 1, "_comment": "keep me"}));
+        assert!(matches!(set_threshold(&mut raw, "zz", 1.0), Err(EditError::NotFound(_))));
+    }
+
+    #[test]
+    fn subscriptions_add_update_rename_delete() {
+        let mut raw = json!({"projects": []});
+        let sub = json!({"name": "s", "cycle_type": "monthly", "renewal_day": 3});
+        add_subscription(&mut raw, sub.as_object().cloned().expect("object")).expect("add");
+        assert!(matches!(
+            add_subscription(&mut raw, sub.as_object().cloned().expect("object")),
+            Err(EditError::Conflict(_))
+        ));
+        let fields = json!({"renewal_day": 9, "new_name": "t"}).as_object().cloned().expect("object");
+        update_subscription(&mut raw, "s", fields).expect("update");
+        assert_eq!(raw["subscriptions"][0], json!({"name": "t", "cycle_type": "monthly", "renewal_day": 9}));
+        delete_subscription(&mut raw, "t").expect("delete");
+        assert_eq!(raw["subscriptions"], json!([]));
+    }
+
+    #[test]
+    fn atomic_save_replaces_the_file_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, "{}").expect("write");
+        save_atomic(&path, &json!({"z": 1, "a": 2})).expect("save");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "{\n  \"z\": 1,\n  \"a\": 2\n}\n");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
+}

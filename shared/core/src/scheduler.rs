@@ -1,0 +1,87 @@
+//! The local server's scheduler: checks each project when it is due, with adaptive intervals,
+//! evaluates subscriptions hourly and prunes old history daily.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use balance_alert_model::forecast::Point;
+use balance_alert_model::schedule::{next_interval, IntervalPolicy};
+
+use crate::config::ProjectConfig;
+use crate::engine::CacheMode;
+use crate::service::Checker;
+
+const TICK: Duration = Duration::from_secs(1);
+const SUBSCRIPTION_EVERY: i64 = 3600;
+const PRUNE_EVERY: i64 = 86_400;
+/// History consulted to pick the next interval.
+const TREND_POINTS: usize = 12;
+
+/// Runs until `shutdown` flips to true.
+pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut next_due: HashMap<String, i64> = HashMap::new();
+    let (mut next_subs, mut next_prune) = (0i64, 0i64);
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.changed() => {
+                if *shutdown.borrow() { return; }
+            }
+        }
+        let now = chrono::Utc::now().timestamp();
+        let loaded = checker.config.get();
+        let settings = &loaded.config.settings;
+        let due: Vec<&ProjectConfig> = loaded
+            .config
+            .projects
+            .iter()
+            .filter(|p| p.enabled && next_due.get(&p.id()).is_none_or(|t| *t <= now))
+            .collect();
+        if !due.is_empty() {
+            match checker.run_projects(&due, CacheMode::Use).await {
+                Ok(run) => {
+                    tracing::info!(checked = due.len(), failed = run.report.summary.failed, alerts = run.alerts.len(), "scheduled check done");
+                }
+                Err(e) => tracing::error!(error = %e, "scheduled check failed"),
+            }
+            let now = chrono::Utc::now().timestamp();
+            for p in due {
+                let base = p.check_interval.unwrap_or(settings.balance_refresh_interval_seconds);
+                let policy = IntervalPolicy {
+                    base,
+                    min: settings.min_refresh_interval_seconds.min(base),
+                    smart: settings.enable_smart_refresh,
+                    threshold: p.threshold,
+                };
+                let recent: Vec<Point> = match checker.store.balance_history(&p.id(), now - 30 * 86_400, TREND_POINTS).await {
+                    Ok(points) => points.iter().map(|h| Point { timestamp: h.timestamp, balance: h.balance }).collect(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read history for scheduling");
+                        Vec::new()
+                    }
+                };
+                let (secs, pace) = next_interval(&policy, &recent, now);
+                tracing::debug!(project = %p.name, next_in = secs, ?pace, "scheduled");
+                next_due.insert(p.id(), now + secs as i64);
+            }
+        }
+        if now >= next_subs {
+            if let Err(e) = checker.run_subscriptions().await {
+                tracing::error!(error = %e, "subscription check failed");
+            }
+            next_subs = now + SUBSCRIPTION_EVERY;
+        }
+        if now >= next_prune {
+            let before = now - i64::from(settings.history_retention_days) * 86_400;
+            match checker.store.prune(before).await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "pruned old history"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "prune failed"),
+            }
+            next_prune = now + PRUNE_EVERY;
+        }
+    }
+}
