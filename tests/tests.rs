@@ -2,6 +2,7 @@
 //! the fake provider server, real SQLite files, the real `balance-alert` binary.
 
 mod alerts;
+mod api;
 mod cli;
 mod config;
 mod engine;

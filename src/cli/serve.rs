@@ -71,9 +71,13 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let api = axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(stop(shutdown_rx.clone()));
-    let metrics_server = axum::serve(metrics_listener, metrics_app(metrics)).with_graceful_shutdown(stop(shutdown_rx));
+    let api = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stop(shutdown_rx.clone()));
+    let metrics_server = axum::serve(metrics_listener, metrics_app(metrics))
+        .with_graceful_shutdown(stop(shutdown_rx));
     let signals = async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
@@ -94,13 +98,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -115,25 +120,40 @@ async fn shutdown_signal() {
 fn watch_config(
     live: Arc<LiveConfig>,
     path: &Path,
-) -> Result<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>, String> {
-    let file = path.file_name().map(|f| f.to_owned()).ok_or("config path has no file name")?;
+) -> Result<
+    notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>,
+    String,
+> {
+    let file = path
+        .file_name()
+        .map(|f| f.to_owned())
+        .ok_or("config path has no file name")?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => std::path::PathBuf::from("."),
     };
     if !path.exists() {
-        return Err(format!("{} does not exist (env-only configuration)", path.display()));
+        return Err(format!(
+            "{} does not exist (env-only configuration)",
+            path.display()
+        ));
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut debouncer = new_debouncer(Duration::from_secs(1), move |res: DebounceEventResult| {
         if let Ok(events) = res {
-            if events.iter().any(|e| e.path.file_name() == Some(file.as_os_str())) {
+            if events
+                .iter()
+                .any(|e| e.path.file_name() == Some(file.as_os_str()))
+            {
                 let _ = tx.send(());
             }
         }
     })
     .map_err(|e| e.to_string())?;
-    debouncer.watcher().watch(&dir, RecursiveMode::NonRecursive).map_err(|e| e.to_string())?;
+    debouncer
+        .watcher()
+        .watch(&dir, RecursiveMode::NonRecursive)
+        .map_err(|e| e.to_string())?;
     tokio::spawn(async move {
         while rx.recv().await.is_some() {
             let live = live.clone();

@@ -30,12 +30,24 @@ pub struct AuthConfig {
 impl AuthConfig {
     /// From `WEB_API_KEY` (or `API_KEY`), `ENABLE_JWT` and `JWT_SECRET` (defaults to the key).
     pub fn from_env(env: &(impl EnvLookup + ?Sized)) -> Self {
-        let api_key = env.get("WEB_API_KEY").or_else(|| env.get("API_KEY")).map(Secret::new);
-        let jwt = env.get("ENABLE_JWT").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let api_key = env
+            .get("WEB_API_KEY")
+            .or_else(|| env.get("API_KEY"))
+            .map(Secret::new);
+        let jwt = env
+            .get("ENABLE_JWT")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let jwt_secret = jwt
-            .then(|| env.get("JWT_SECRET").map(Secret::new).or_else(|| api_key.clone()))
+            .then(|| {
+                env.get("JWT_SECRET")
+                    .map(Secret::new)
+                    .or_else(|| api_key.clone())
+            })
             .flatten();
-        AuthConfig { api_key, jwt_secret }
+        AuthConfig {
+            api_key,
+            jwt_secret,
+        }
     }
 
     fn key_matches(&self, presented: &str) -> bool {
@@ -67,8 +79,17 @@ pub fn issue(secret: &Secret) -> Result<TokenPair, ApiError> {
     let now = chrono::Utc::now().timestamp();
     let key = EncodingKey::from_secret(secret.expose().as_bytes());
     let token = |typ: &str, ttl: i64| {
-        encode(&Header::new(Algorithm::HS256), &Claims { sub: "api".into(), iat: now, exp: now + ttl, typ: typ.into() }, &key)
-            .map_err(|e| ApiError::Internal(format!("signing token: {e}")))
+        encode(
+            &Header::new(Algorithm::HS256),
+            &Claims {
+                sub: "api".into(),
+                iat: now,
+                exp: now + ttl,
+                typ: typ.into(),
+            },
+            &key,
+        )
+        .map_err(|e| ApiError::Internal(format!("signing token: {e}")))
     };
     Ok(TokenPair {
         access_token: token("access", ACCESS_TTL_SECONDS)?,
@@ -82,8 +103,12 @@ pub fn issue(secret: &Secret) -> Result<TokenPair, ApiError> {
 pub fn verify(secret: &Secret, token: &str, typ: &str) -> bool {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
-    decode::<Claims>(token, &DecodingKey::from_secret(secret.expose().as_bytes()), &validation)
-        .is_ok_and(|data| data.claims.typ == typ)
+    decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(secret.expose().as_bytes()),
+        &validation,
+    )
+    .is_ok_and(|data| data.claims.typ == typ)
 }
 
 /// Middleware: rejects `/api/*` requests without valid credentials when a key is configured.
@@ -96,12 +121,22 @@ pub async fn require_auth(State(state): State<AppState>, request: Request, next:
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim);
-    let api_key_header = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
+    let api_key_header = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
     let ok = api_key_header.is_some_and(|k| auth.key_matches(k))
         || bearer.is_some_and(|b| {
-            auth.key_matches(b) || auth.jwt_secret.as_ref().is_some_and(|s| verify(s, b, "access"))
+            auth.key_matches(b)
+                || auth
+                    .jwt_secret
+                    .as_ref()
+                    .is_some_and(|s| verify(s, b, "access"))
         });
     if ok {
         next.run(request).await
@@ -130,7 +165,10 @@ mod tests {
     #[test]
     fn web_api_key_wins_over_api_key() {
         let env: std::collections::HashMap<String, String> =
-            [("WEB_API_KEY", "web"), ("API_KEY", "generic")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            [("WEB_API_KEY", "web"), ("API_KEY", "generic")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
         let auth = AuthConfig::from_env(&env);
         assert!(auth.key_matches("web"));
         assert!(!auth.key_matches("generic"));

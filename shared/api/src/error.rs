@@ -28,6 +28,9 @@ pub enum ApiError {
     /// 409: the change conflicts with the current state (duplicate name, env-only config).
     #[error("{0}")]
     Conflict(String),
+    /// 413: the request body is larger than the limit.
+    #[error("request body too large: the limit is {0} bytes")]
+    PayloadTooLarge(usize),
     /// 429: too many requests or a refresh within the cooldown; retry after the given seconds.
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
@@ -47,6 +50,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -70,10 +74,14 @@ impl IntoResponse for ApiError {
         }
         let mut response = (status, Json(body)).into_response();
         if let ApiError::TooManyRequests { retry_after, .. } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -88,7 +96,9 @@ impl From<StoreError> for ApiError {
 impl From<RunError> for ApiError {
     fn from(e: RunError) -> Self {
         match e {
-            RunError::UnknownProject(name) => ApiError::NotFound(format!("no project named {name:?}")),
+            RunError::UnknownProject(name) => {
+                ApiError::NotFound(format!("no project named {name:?}"))
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -118,7 +128,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadRequest(
                 "send the body as JSON with Content-Type: application/json".into(),
             )),
-            Err(e) => Err(ApiError::BadRequest(format!("invalid JSON body: {}", e.body_text()))),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::PayloadTooLarge(crate::BODY_LIMIT_BYTES))
+            }
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "invalid JSON body: {}",
+                e.body_text()
+            ))),
         }
     }
 }
@@ -132,9 +148,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => {
-                Err(ApiError::BadRequest(format!("invalid query: {}", e.body_text())))
-            }
+            Err(e @ QueryRejection::FailedToDeserializeQueryString(_)) => Err(
+                ApiError::BadRequest(format!("invalid query: {}", e.body_text())),
+            ),
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
     }

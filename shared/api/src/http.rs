@@ -34,9 +34,15 @@ impl Limiter {
 
     /// `Err(seconds to wait)` when `ip` is over its quota.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        let Some(limiter) = &self.inner else { return Ok(()) };
+        let Some(limiter) = &self.inner else {
+            return Ok(());
+        };
         limiter.check_key(&ip).map_err(|not_until| {
-            not_until.wait_time_from(DefaultClock::default().now()).as_secs_f64().ceil().max(1.0) as u64
+            not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs_f64()
+                .ceil()
+                .max(1.0) as u64
         })
     }
 }
@@ -80,7 +86,9 @@ pub async fn etag(request: Request, next: Next) -> Response {
     let (mut parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, ETAG_MAX_BODY).await {
         Ok(b) => b,
-        Err(e) => return ApiError::Internal(format!("buffering response for ETag: {e}")).into_response(),
+        Err(e) => {
+            return ApiError::Internal(format!("buffering response for ETag: {e}")).into_response()
+        }
     };
     let mut hasher = DefaultHasher::new();
     bytes.hash(&mut hasher);
@@ -100,7 +108,11 @@ pub async fn etag(request: Request, next: Next) -> Response {
 }
 
 /// Middleware: records `balance_alert_http_request_duration` by route template.
-pub async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn record_metrics(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let path = request
@@ -108,6 +120,11 @@ pub async fn record_metrics(State(state): State<AppState>, request: Request, nex
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
-    state.metrics.http_request(&method, &path, response.status().as_u16(), started.elapsed());
+    state.metrics.http_request(
+        &method,
+        &path,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     response
 }

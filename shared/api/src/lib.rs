@@ -41,7 +41,10 @@ pub struct ApiOptions {
 
 impl Default for ApiOptions {
     fn default() -> Self {
-        ApiOptions { rate_limit_per_minute: 100, cors_origins: Vec::new() }
+        ApiOptions {
+            rate_limit_per_minute: 100,
+            cors_origins: Vec::new(),
+        }
     }
 }
 
@@ -50,13 +53,16 @@ impl ApiOptions {
     pub fn from_env(env: &(impl EnvLookup + ?Sized)) -> Result<Self, String> {
         let mut o = ApiOptions::default();
         if let Some(v) = env.get("RATE_LIMIT_PER_MINUTE") {
-            o.rate_limit_per_minute = v
-                .trim()
-                .parse()
-                .map_err(|_| format!("RATE_LIMIT_PER_MINUTE: must be a whole number ≥ 0, got {v:?}"))?;
+            o.rate_limit_per_minute = v.trim().parse().map_err(|_| {
+                format!("RATE_LIMIT_PER_MINUTE: must be a whole number ≥ 0, got {v:?}")
+            })?;
         }
         if let Some(v) = env.get("CORS_ORIGINS") {
-            o.cors_origins = v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+            o.cors_origins = v
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
         }
         Ok(o)
     }
@@ -74,7 +80,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(checker: Arc<Checker>, metrics: Arc<Metrics>, auth: AuthConfig, options: ApiOptions) -> Self {
+    pub fn new(
+        checker: Arc<Checker>,
+        metrics: Arc<Metrics>,
+        auth: AuthConfig,
+        options: ApiOptions,
+    ) -> Self {
         AppState {
             checker,
             metrics,
@@ -107,7 +118,11 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
         CorsLayer::new()
             .allow_origin(allow)
             .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::HeaderName::from_static("x-api-key")]),
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::HeaderName::from_static("x-api-key"),
+            ]),
     )
 }
 
@@ -120,9 +135,18 @@ pub fn app(state: AppState) -> Router {
         .route("/api/subscriptions", get(subscriptions::list))
         .route("/api/subscription/add", post(subscriptions::add))
         .route("/api/config/subscription", post(subscriptions::update))
-        .route("/api/subscription/delete", post(subscriptions::delete).delete(subscriptions::delete))
-        .route("/api/subscription/mark_renewed", post(subscriptions::mark_renewed))
-        .route("/api/subscription/clear_renewed", post(subscriptions::clear_renewed))
+        .route(
+            "/api/subscription/delete",
+            post(subscriptions::delete).delete(subscriptions::delete),
+        )
+        .route(
+            "/api/subscription/mark_renewed",
+            post(subscriptions::mark_renewed),
+        )
+        .route(
+            "/api/subscription/clear_renewed",
+            post(subscriptions::clear_renewed),
+        )
         .route("/api/history/balance", get(history::balance))
         .route("/api/history/trend/{id}", get(history::trend))
         .route("/api/history/alerts", get(history::alerts))
@@ -130,13 +154,19 @@ pub fn app(state: AppState) -> Router {
         .route("/api/config/projects", get(config::projects))
         .route("/api/config/threshold", post(config::set_threshold))
         .route("/api/auth/token", post(auth::token))
-        .route_layer(middleware::from_fn_with_state(state.clone(), crate::auth::require_auth));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_auth,
+        ));
     let public_api = Router::new()
         .route("/api/openapi.json", get(docs::openapi))
         .route("/api/auth/refresh", post(auth::refresh));
     let api = protected
         .merge(public_api)
-        .route_layer(middleware::from_fn_with_state(state.clone(), http::rate_limit));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::rate_limit,
+        ));
     let cors = cors(&state.options.cors_origins);
     let router = Router::new()
         .route("/health", get(health::health))
@@ -144,7 +174,10 @@ pub fn app(state: AppState) -> Router {
         .route("/live", get(health::live))
         .route("/docs", get(docs::page))
         .merge(api)
-        .route_layer(middleware::from_fn_with_state(state.clone(), http::record_metrics))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::record_metrics,
+        ))
         .fallback(not_found)
         .layer(middleware::from_fn(http::etag))
         .layer(CompressionLayer::new())
@@ -166,7 +199,10 @@ pub fn metrics_app(metrics: Arc<Metrics>) -> Router {
             async move {
                 (
                     StatusCode::OK,
-                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                    [(
+                        header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
                     metrics.render(),
                 )
             }

@@ -7,10 +7,14 @@ use std::time::Duration;
 use balance_alert_core::engine::CheckObserver;
 use balance_alert_core::monitor::CheckRun;
 use balance_alert_core::service::RunObserver;
-use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
+use metrics::{
+    counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit,
+};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
-const BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+const BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
 
 /// The app's metrics registry.
 pub struct Metrics {
@@ -33,15 +37,45 @@ impl Metrics {
         let handle = recorder.handle();
         let m = Metrics { recorder, handle };
         m.with(|| {
-            describe_gauge!("balance_alert_project_balance", "Latest balance of each project");
-            describe_gauge!("balance_alert_active_projects", "Enabled projects in the configuration");
-            describe_counter!("balance_alert_alerts_total", "Alert records written, by type");
-            describe_histogram!("balance_alert_monitor_execution_time", Unit::Seconds, "Duration of a check run");
-            describe_histogram!("balance_alert_provider_api_latency", Unit::Seconds, "Provider API call latency");
-            describe_histogram!("balance_alert_http_request_duration", Unit::Seconds, "API request duration");
-            describe_counter!("balance_alert_cache_hits", "Checks answered from the response cache");
-            describe_counter!("balance_alert_cache_misses", "Checks that called the provider");
-            describe_counter!("balance_alert_provider_api_calls", "Provider API calls, by provider and status");
+            describe_gauge!(
+                "balance_alert_project_balance",
+                "Latest balance of each project"
+            );
+            describe_gauge!(
+                "balance_alert_active_projects",
+                "Enabled projects in the configuration"
+            );
+            describe_counter!(
+                "balance_alert_alerts_total",
+                "Alert records written, by type"
+            );
+            describe_histogram!(
+                "balance_alert_monitor_execution_time",
+                Unit::Seconds,
+                "Duration of a check run"
+            );
+            describe_histogram!(
+                "balance_alert_provider_api_latency",
+                Unit::Seconds,
+                "Provider API call latency"
+            );
+            describe_histogram!(
+                "balance_alert_http_request_duration",
+                Unit::Seconds,
+                "API request duration"
+            );
+            describe_counter!(
+                "balance_alert_cache_hits",
+                "Checks answered from the response cache"
+            );
+            describe_counter!(
+                "balance_alert_cache_misses",
+                "Checks that called the provider"
+            );
+            describe_counter!(
+                "balance_alert_provider_api_calls",
+                "Provider API calls, by provider and status"
+            );
         });
         m
     }

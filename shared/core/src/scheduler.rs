@@ -43,21 +43,38 @@ pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiv
         if !due.is_empty() {
             match checker.run_projects(&due, CacheMode::Use).await {
                 Ok(run) => {
-                    tracing::info!(checked = due.len(), failed = run.report.summary.failed, alerts = run.alerts.len(), "scheduled check done");
+                    tracing::info!(
+                        checked = due.len(),
+                        failed = run.report.summary.failed,
+                        alerts = run.alerts.len(),
+                        "scheduled check done"
+                    );
                 }
                 Err(e) => tracing::error!(error = %e, "scheduled check failed"),
             }
             let now = chrono::Utc::now().timestamp();
             for p in due {
-                let base = p.check_interval.unwrap_or(settings.balance_refresh_interval_seconds);
+                let base = p
+                    .check_interval
+                    .unwrap_or(settings.balance_refresh_interval_seconds);
                 let policy = IntervalPolicy {
                     base,
                     min: settings.min_refresh_interval_seconds.min(base),
                     smart: settings.enable_smart_refresh,
                     threshold: p.threshold,
                 };
-                let recent: Vec<Point> = match checker.store.balance_history(&p.id(), now - 30 * 86_400, TREND_POINTS).await {
-                    Ok(points) => points.iter().map(|h| Point { timestamp: h.timestamp, balance: h.balance }).collect(),
+                let recent: Vec<Point> = match checker
+                    .store
+                    .balance_history(&p.id(), now - 30 * 86_400, TREND_POINTS)
+                    .await
+                {
+                    Ok(points) => points
+                        .iter()
+                        .map(|h| Point {
+                            timestamp: h.timestamp,
+                            balance: h.balance,
+                        })
+                        .collect(),
                     Err(e) => {
                         tracing::warn!(error = %e, "cannot read history for scheduling");
                         Vec::new()

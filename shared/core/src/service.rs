@@ -14,7 +14,13 @@ use crate::store::{Store, StoreError};
 /// Metrics about whole runs, on top of the engine's per-request hooks.
 pub trait RunObserver: CheckObserver {
     /// A check run finished; `active_projects` is the number of enabled projects configured.
-    fn run_finished(&self, _run: &CheckRun, _elapsed: std::time::Duration, _active_projects: usize) {}
+    fn run_finished(
+        &self,
+        _run: &CheckRun,
+        _elapsed: std::time::Duration,
+        _active_projects: usize,
+    ) {
+    }
 }
 
 /// Why a run could not be started or finished.
@@ -43,7 +49,11 @@ pub struct Checker {
 }
 
 impl Checker {
-    pub fn new(config: Arc<LiveConfig>, store: Arc<dyn Store>, observer: Arc<dyn RunObserver>) -> Self {
+    pub fn new(
+        config: Arc<LiveConfig>,
+        store: Arc<dyn Store>,
+        observer: Arc<dyn RunObserver>,
+    ) -> Self {
         Checker {
             config,
             store,
@@ -65,7 +75,9 @@ impl Checker {
             }
         }
         let observer: Arc<dyn CheckObserver> = self.observer.clone();
-        let engine = Arc::new(Engine::new(options.clone(), observer).map_err(|e| RunError::Client(e.to_string()))?);
+        let engine = Arc::new(
+            Engine::new(options.clone(), observer).map_err(|e| RunError::Client(e.to_string()))?,
+        );
         *slot = Some((options, engine.clone()));
         Ok(engine)
     }
@@ -80,26 +92,54 @@ impl Checker {
                 .iter()
                 .find(|p| p.name == name)
                 .ok_or_else(|| RunError::UnknownProject(name.to_owned()))?],
-            None => loaded.config.projects.iter().filter(|p| p.enabled).collect(),
+            None => loaded
+                .config
+                .projects
+                .iter()
+                .filter(|p| p.enabled)
+                .collect(),
         };
         self.run_projects(&projects, cache).await
     }
 
     /// Checks the given projects and records the results.
-    pub async fn run_projects(&self, projects: &[&ProjectConfig], cache: CacheMode) -> Result<CheckRun, RunError> {
+    pub async fn run_projects(
+        &self,
+        projects: &[&ProjectConfig],
+        cache: CacheMode,
+    ) -> Result<CheckRun, RunError> {
         let engine = self.engine()?;
         let settings = self.config.get().config.settings.clone();
         let started = Instant::now();
         let now = chrono::Utc::now().timestamp();
-        let run = run_checks(&engine, &*self.store, &settings, projects, cache, WriteMode::Persist, now).await?;
+        let run = run_checks(
+            &engine,
+            &*self.store,
+            &settings,
+            projects,
+            cache,
+            WriteMode::Persist,
+            now,
+        )
+        .await?;
         {
-            let mut cached = self.cached.write().expect("cache-flag lock is never poisoned");
+            let mut cached = self
+                .cached
+                .write()
+                .expect("cache-flag lock is never poisoned");
             for (p, o) in projects.iter().zip(&run.outcomes) {
                 cached.insert(p.id(), o.cached);
             }
         }
         self.last_update.fetch_max(now, Ordering::Relaxed);
-        let active = self.config.get().config.projects.iter().filter(|p| p.enabled).count();
+        let active = self
+            .config
+            .get()
+            .config
+            .projects
+            .iter()
+            .filter(|p| p.enabled)
+            .count();
         self.observer.run_finished(&run, started.elapsed(), active);
         Ok(run)
     }
@@ -108,7 +148,14 @@ impl Checker {
     pub async fn run_subscriptions(&self) -> Result<Vec<SubscriptionCheck>, RunError> {
         let loaded = self.config.get();
         let now = chrono::Utc::now();
-        Ok(run_subscriptions(&*self.store, &loaded.config, now.date_naive(), WriteMode::Persist, now.timestamp()).await?)
+        Ok(run_subscriptions(
+            &*self.store,
+            &loaded.config,
+            now.date_naive(),
+            WriteMode::Persist,
+            now.timestamp(),
+        )
+        .await?)
     }
 
     /// Unix seconds of the latest completed run in this process (0 = none yet).
@@ -118,12 +165,20 @@ impl Checker {
 
     /// Whether the project's latest result in this process came from the response cache.
     pub fn was_cached(&self, project_id: &str) -> bool {
-        self.cached.read().expect("cache-flag lock is never poisoned").get(project_id).copied().unwrap_or(false)
+        self.cached
+            .read()
+            .expect("cache-flag lock is never poisoned")
+            .get(project_id)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Claims the manual-refresh slot: `Err(seconds left)` while the cooldown runs.
     pub fn claim_manual_refresh(&self, cooldown: std::time::Duration) -> Result<(), u64> {
-        let mut last = self.last_manual.lock().expect("refresh lock is never poisoned");
+        let mut last = self
+            .last_manual
+            .lock()
+            .expect("refresh lock is never poisoned");
         if let Some(at) = *last {
             let elapsed = at.elapsed();
             if elapsed < cooldown {

@@ -33,7 +33,9 @@ pub enum Pace {
 pub fn next_interval(policy: &IntervalPolicy, recent: &[Point], now: i64) -> (u64, Pace) {
     let base = policy.base.max(1);
     let urgent = (base / 4).max(policy.min).min(base);
-    let Some(latest) = recent.last() else { return (base, Pace::Base) };
+    let Some(latest) = recent.last() else {
+        return (base, Pace::Base);
+    };
     if !policy.smart {
         return (base, Pace::Base);
     }
@@ -48,7 +50,9 @@ pub fn next_interval(policy: &IntervalPolicy, recent: &[Point], now: i64) -> (u6
         }
     }
     let flat = recent.len() >= 3
-        && recent.iter().all(|p| (p.balance - latest.balance).abs() < f64::EPSILON * latest.balance.abs().max(1.0));
+        && recent.iter().all(|p| {
+            (p.balance - latest.balance).abs() < f64::EPSILON * latest.balance.abs().max(1.0)
+        });
     if flat {
         return (base.saturating_mul(2), Pace::Relaxed);
     }
@@ -60,16 +64,26 @@ mod tests {
     use super::*;
 
     fn policy() -> IntervalPolicy {
-        IntervalPolicy { base: 3600, min: 60, smart: true, threshold: 100.0 }
+        IntervalPolicy {
+            base: 3600,
+            min: 60,
+            smart: true,
+            threshold: 100.0,
+        }
     }
 
     fn pts(v: &[(i64, f64)]) -> Vec<Point> {
-        v.iter().map(|&(timestamp, balance)| Point { timestamp, balance }).collect()
+        v.iter()
+            .map(|&(timestamp, balance)| Point { timestamp, balance })
+            .collect()
     }
 
     #[test]
     fn near_threshold_checks_four_times_as_often() {
-        assert_eq!(next_interval(&policy(), &pts(&[(0, 110.0)]), 0), (900, Pace::Urgent));
+        assert_eq!(
+            next_interval(&policy(), &pts(&[(0, 110.0)]), 0),
+            (900, Pace::Urgent)
+        );
     }
 
     #[test]
@@ -89,9 +103,19 @@ mod tests {
 
     #[test]
     fn min_interval_and_disabled_smart_refresh_are_respected() {
-        let p = IntervalPolicy { base: 120, min: 60, ..policy() };
+        let p = IntervalPolicy {
+            base: 120,
+            min: 60,
+            ..policy()
+        };
         assert_eq!(next_interval(&p, &pts(&[(0, 1.0)]), 0).0, 60);
-        let off = IntervalPolicy { smart: false, ..policy() };
-        assert_eq!(next_interval(&off, &pts(&[(0, 1.0)]), 0), (3600, Pace::Base));
+        let off = IntervalPolicy {
+            smart: false,
+            ..policy()
+        };
+        assert_eq!(
+            next_interval(&off, &pts(&[(0, 1.0)]), 0),
+            (3600, Pace::Base)
+        );
     }
 }

@@ -59,7 +59,10 @@ pub async fn projects(State(state): State<AppState>) -> Json<ProjectList> {
             check_interval: p.check_interval,
         })
         .collect();
-    Json(ProjectList { status: "success", projects })
+    Json(ProjectList {
+        status: "success",
+        projects,
+    })
 }
 
 /// Body of `POST /api/config/threshold`.
@@ -89,15 +92,27 @@ pub async fn set_threshold(
     ApiJson(req): ApiJson<ThresholdRequest>,
 ) -> Result<Json<EditResponse>, ApiError> {
     if !req.new_threshold.is_finite() || req.new_threshold < 0.0 {
-        return Err(ApiError::BadRequest(format!("new_threshold: must be a number ≥ 0, got {}", req.new_threshold)));
+        return Err(ApiError::BadRequest(format!(
+            "new_threshold: must be a number ≥ 0, got {}",
+            req.new_threshold
+        )));
     }
     if req.project_name.trim().is_empty() {
-        return Err(ApiError::BadRequest("project_name: must name a configured project".into()));
+        return Err(ApiError::BadRequest(
+            "project_name: must name a configured project".into(),
+        ));
     }
     let name = req.project_name.clone();
-    state.checker.config.edit(|raw| edit::set_threshold(raw, &name, req.new_threshold)).await?;
+    state
+        .checker
+        .config
+        .edit(|raw| edit::set_threshold(raw, &name, req.new_threshold))
+        .await?;
     Ok(Json(EditResponse {
         status: "success",
-        message: format!("threshold of {:?} set to {}", req.project_name, req.new_threshold),
+        message: format!(
+            "threshold of {:?} set to {}",
+            req.project_name, req.new_threshold
+        ),
     }))
 }

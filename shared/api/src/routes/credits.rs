@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::Json;
 use balance_alert_core::engine::CacheMode;
@@ -66,8 +67,14 @@ pub struct Credits {
 /// Builds the rows from the configuration and the stored states.
 pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
     let loaded = state.checker.config.get();
-    let states: HashMap<String, ProjectState> =
-        state.checker.store.list_states().await?.into_iter().map(|s| (s.project_id.clone(), s)).collect();
+    let states: HashMap<String, ProjectState> = state
+        .checker
+        .store
+        .list_states()
+        .await?
+        .into_iter()
+        .map(|s| (s.project_id.clone(), s))
+        .collect();
     let mut last_update = None;
     let projects: Vec<CreditRow> = loaded
         .config
@@ -78,7 +85,8 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
             let id = p.id();
             let s = states.get(&id);
             last_update = last_update.max(s.map(|s| s.last_checked_at));
-            let success = s.is_some_and(|s| s.consecutive_failures == 0 && s.last_success_at.is_some());
+            let success =
+                s.is_some_and(|s| s.consecutive_failures == 0 && s.last_success_at.is_some());
             let credits = s.filter(|_| success).and_then(|s| s.balance);
             CreditRow {
                 project: p.name.clone(),
@@ -89,7 +97,11 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
                 success,
                 credits,
                 balance: credits,
-                currency: s.map(|s| s.currency.clone()).filter(|c| !c.is_empty()).or_else(|| p.currency.clone()).unwrap_or_default(),
+                currency: s
+                    .map(|s| s.currency.clone())
+                    .filter(|c| !c.is_empty())
+                    .or_else(|| p.currency.clone())
+                    .unwrap_or_default(),
                 threshold: p.threshold,
                 critical_threshold: p.critical_threshold,
                 need_alarm: credits.is_some_and(|c| c < p.threshold),
@@ -111,7 +123,11 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
         failed: projects.iter().filter(|p| !p.success).count(),
         need_alarm: projects.iter().filter(|p| p.need_alarm).count(),
     };
-    Ok(Credits { last_update: last_update.map(iso), projects, summary })
+    Ok(Credits {
+        last_update: last_update.map(iso),
+        projects,
+        summary,
+    })
 }
 
 /// Latest balance of every enabled project.
@@ -144,12 +160,24 @@ pub struct RefreshResponse {
     request_body(content = Option<RefreshRequest>, content_type = "application/json"),
     responses((status = 200, body = RefreshResponse), (status = 400, body = crate::openapi::ErrorBody),
               (status = 404, body = crate::openapi::ErrorBody), (status = 429, body = crate::openapi::ErrorBody)))]
-pub async fn refresh(State(state): State<AppState>, body: Bytes) -> Result<Json<RefreshResponse>, ApiError> {
+pub async fn refresh(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<RefreshResponse>, ApiError> {
+    let body = body.map_err(|e| match e.status() {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge(crate::BODY_LIMIT_BYTES)
+        }
+        _ => ApiError::BadRequest(e.body_text()),
+    })?;
     let request: RefreshRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RefreshRequest::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}; expected {{\"project_name\": \"...\"}} or no body")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::BadRequest(format!(
+                "invalid JSON body: {e}; expected {{\"project_name\": \"...\"}} or no body"
+            ))
+        })?
     };
     let loaded = state.checker.config.get();
     if let Some(name) = &request.project_name {
@@ -158,15 +186,24 @@ pub async fn refresh(State(state): State<AppState>, body: Bytes) -> Result<Json<
         }
     }
     let cooldown = Duration::from_secs(loaded.config.settings.refresh_cooldown_seconds);
-    state.checker.claim_manual_refresh(cooldown).map_err(|left| ApiError::TooManyRequests {
-        message: format!("refresh is cooling down: try again in {left} s"),
-        retry_after: left,
-    })?;
-    let run = state.checker.run(request.project_name.as_deref(), CacheMode::Bypass).await?;
+    state
+        .checker
+        .claim_manual_refresh(cooldown)
+        .map_err(|left| ApiError::TooManyRequests {
+            message: format!("refresh is cooling down: try again in {left} s"),
+            retry_after: left,
+        })?;
+    let run = state
+        .checker
+        .run(request.project_name.as_deref(), CacheMode::Bypass)
+        .await?;
     let s = run.report.summary;
     Ok(Json(RefreshResponse {
         status: "success",
-        message: format!("checked {} project(s): {} ok, {} failed, {} below threshold", s.total, s.success, s.failed, s.need_alarm),
+        message: format!(
+            "checked {} project(s): {} ok, {} failed, {} below threshold",
+            s.total, s.success, s.failed, s.need_alarm
+        ),
         report: run.report,
     }))
 }

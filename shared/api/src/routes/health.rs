@@ -32,17 +32,31 @@ pub struct Health {
 pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
     let loaded = state.checker.config.get();
     let states = state.checker.store.list_states().await?;
-    let last_update = states.iter().map(|s| s.last_checked_at).max().max(Some(state.checker.last_update()).filter(|t| *t > 0));
+    let last_update = states
+        .iter()
+        .map(|s| s.last_checked_at)
+        .max()
+        .max(Some(state.checker.last_update()).filter(|t| *t > 0));
     let now = chrono::Utc::now().timestamp();
-    let max_age = 3 * loaded.config.settings.balance_refresh_interval_seconds.max(60) as i64;
+    let max_age = 3 * loaded
+        .config
+        .settings
+        .balance_refresh_interval_seconds
+        .max(60) as i64;
     let is_stale = last_update.is_some_and(|t| now - t > max_age);
     let reason = match (state.checker.config.last_error(), is_stale) {
-        (Some(e), _) => Some(format!("config reload failed, running on the last good config: {e}")),
+        (Some(e), _) => Some(format!(
+            "config reload failed, running on the last good config: {e}"
+        )),
         (None, true) => Some(format!("no check completed in the last {max_age} s")),
         (None, false) => None,
     };
     let body = Health {
-        status: if reason.is_some() { "degraded" } else { "healthy" },
+        status: if reason.is_some() {
+            "degraded"
+        } else {
+            "healthy"
+        },
         has_data: last_update.is_some(),
         is_stale,
         last_update: last_update.map(iso),
@@ -50,7 +64,11 @@ pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError>
         version: env!("CARGO_PKG_VERSION"),
         reason,
     };
-    let code = if body.reason.is_some() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    let code = if body.reason.is_some() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
     Ok((code, Json(body)).into_response())
 }
 

@@ -20,7 +20,9 @@ const MAX_LIMIT: usize = 10_000;
 fn days_window(days: Option<u32>, default: u32) -> Result<i64, ApiError> {
     let days = days.unwrap_or(default);
     if !(1..=MAX_DAYS).contains(&days) {
-        return Err(ApiError::BadRequest(format!("days: must be from 1 to {MAX_DAYS}, got {days}")));
+        return Err(ApiError::BadRequest(format!(
+            "days: must be from 1 to {MAX_DAYS}, got {days}"
+        )));
     }
     Ok(chrono::Utc::now().timestamp() - i64::from(days) * 86_400)
 }
@@ -28,7 +30,9 @@ fn days_window(days: Option<u32>, default: u32) -> Result<i64, ApiError> {
 fn limit(limit: Option<usize>, default: usize) -> Result<usize, ApiError> {
     let limit = limit.unwrap_or(default);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!("limit: must be from 1 to {MAX_LIMIT}, got {limit}")));
+        return Err(ApiError::BadRequest(format!(
+            "limit: must be from 1 to {MAX_LIMIT}, got {limit}"
+        )));
     }
     Ok(limit)
 }
@@ -86,7 +90,10 @@ pub struct BalanceHistory {
 #[utoipa::path(get, path = "/api/history/balance", tag = "history", params(BalanceQuery),
     security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = BalanceHistory), (status = 400, body = crate::openapi::ErrorBody)))]
-pub async fn balance(State(state): State<AppState>, ApiQuery(q): ApiQuery<BalanceQuery>) -> Result<Json<BalanceHistory>, ApiError> {
+pub async fn balance(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<BalanceQuery>,
+) -> Result<Json<BalanceHistory>, ApiError> {
     let since = days_window(q.days, 7)?;
     let limit = limit(q.limit, 100)?;
     let loaded = state.checker.config.get();
@@ -102,7 +109,9 @@ pub async fn balance(State(state): State<AppState>, ApiQuery(q): ApiQuery<Balanc
                 .collect();
             // Projects removed from the config keep their history.
             for s in state.checker.store.list_states().await? {
-                if q.provider.as_ref().is_none_or(|prov| &s.provider == prov) && !ids.contains(&s.project_id) {
+                if q.provider.as_ref().is_none_or(|prov| &s.provider == prov)
+                    && !ids.contains(&s.project_id)
+                {
                     ids.push(s.project_id);
                 }
             }
@@ -111,15 +120,29 @@ pub async fn balance(State(state): State<AppState>, ApiQuery(q): ApiQuery<Balanc
     };
     let mut points = Vec::new();
     for id in ids {
-        points.extend(state.checker.store.balance_history(&id, since, limit).await?);
+        points.extend(
+            state
+                .checker
+                .store
+                .balance_history(&id, since, limit)
+                .await?,
+        );
     }
     if let Some(provider) = &q.provider {
         points.retain(|p| &p.provider == provider);
     }
     points.sort_by_key(|p| p.timestamp);
     let skip = points.len().saturating_sub(limit);
-    let data: Vec<BalanceRow> = points.into_iter().skip(skip).map(BalanceRow::from).collect();
-    Ok(Json(BalanceHistory { status: "success", count: data.len(), data }))
+    let data: Vec<BalanceRow> = points
+        .into_iter()
+        .skip(skip)
+        .map(BalanceRow::from)
+        .collect();
+    Ok(Json(BalanceHistory {
+        status: "success",
+        count: data.len(),
+        data,
+    }))
 }
 
 /// Query with only a day window.
@@ -194,17 +217,31 @@ pub async fn trend(
     let loaded = state.checker.config.get();
     let project_id = resolve_project_id(&loaded.config, &id);
     let project = loaded.config.projects.iter().find(|p| p.id() == project_id);
-    let points = state.checker.store.balance_history(&project_id, since, MAX_LIMIT).await?;
+    let points = state
+        .checker
+        .store
+        .balance_history(&project_id, since, MAX_LIMIT)
+        .await?;
     if project.is_none() && points.is_empty() {
-        return Err(ApiError::NotFound(format!("no project or history for {id:?}")));
+        return Err(ApiError::NotFound(format!(
+            "no project or history for {id:?}"
+        )));
     }
     let balances: Vec<f64> = points.iter().map(|p| p.balance).collect();
     let first = balances.first().copied();
     let current = balances.last().copied();
-    let threshold = project.map(|p| p.threshold).or_else(|| points.last().map(|p| p.threshold));
+    let threshold = project
+        .map(|p| p.threshold)
+        .or_else(|| points.last().map(|p| p.threshold));
     let change = current.zip(first).map(|(c, f)| c - f);
     let now = chrono::Utc::now().timestamp();
-    let fit: Vec<Point> = points.iter().map(|p| Point { timestamp: p.timestamp, balance: p.balance }).collect();
+    let fit: Vec<Point> = points
+        .iter()
+        .map(|p| Point {
+            timestamp: p.timestamp,
+            balance: p.balance,
+        })
+        .collect();
     let forecast = forecast(&fit, threshold.unwrap_or(0.0)).map(|f| ForecastView {
         burn_rate_per_day: f.burn_rate_per_day,
         threshold_date: f.threshold_at.map(iso),
@@ -214,8 +251,12 @@ pub async fn trend(
     });
     let data = TrendData {
         project_id: project_id.clone(),
-        project_name: project.map(|p| p.name.clone()).or_else(|| points.last().map(|p| p.project_name.clone())),
-        provider: project.map(|p| p.provider.clone()).or_else(|| points.last().map(|p| p.provider.clone())),
+        project_name: project
+            .map(|p| p.name.clone())
+            .or_else(|| points.last().map(|p| p.project_name.clone())),
+        provider: project
+            .map(|p| p.provider.clone())
+            .or_else(|| points.last().map(|p| p.provider.clone())),
         currency: points.last().map(|p| p.currency.clone()),
         threshold,
         days,
@@ -223,13 +264,26 @@ pub async fn trend(
         current_balance: current,
         min_balance: balances.iter().copied().reduce(f64::min),
         max_balance: balances.iter().copied().reduce(f64::max),
-        avg_balance: (!balances.is_empty()).then(|| balances.iter().sum::<f64>() / balances.len() as f64),
+        avg_balance: (!balances.is_empty())
+            .then(|| balances.iter().sum::<f64>() / balances.len() as f64),
         change,
-        change_percent: change.zip(first).filter(|(_, f)| *f != 0.0).map(|(c, f)| c / f * 100.0),
-        history: points.iter().map(|p| TrendPoint { timestamp: iso(p.timestamp), balance: p.balance }).collect(),
+        change_percent: change
+            .zip(first)
+            .filter(|(_, f)| *f != 0.0)
+            .map(|(c, f)| c / f * 100.0),
+        history: points
+            .iter()
+            .map(|p| TrendPoint {
+                timestamp: iso(p.timestamp),
+                balance: p.balance,
+            })
+            .collect(),
         forecast,
     };
-    Ok(Json(Trend { status: "success", data }))
+    Ok(Json(Trend {
+        status: "success",
+        data,
+    }))
 }
 
 /// Query of `GET /api/history/alerts`.
@@ -294,14 +348,32 @@ pub struct AlertHistory {
 #[utoipa::path(get, path = "/api/history/alerts", tag = "history", params(AlertsQuery),
     security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = AlertHistory), (status = 400, body = crate::openapi::ErrorBody)))]
-pub async fn alerts(State(state): State<AppState>, ApiQuery(q): ApiQuery<AlertsQuery>) -> Result<Json<AlertHistory>, ApiError> {
+pub async fn alerts(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<AlertsQuery>,
+) -> Result<Json<AlertHistory>, ApiError> {
     let since = days_window(q.days, 7)?;
     let limit = limit(q.limit, 50)?;
     let loaded = state.checker.config.get();
-    let project_id = q.project_id.as_deref().map(|r| resolve_project_id(&loaded.config, r));
-    let records = state.checker.store.alerts(AlertQuery { project_id, since: Some(since), limit }).await?;
+    let project_id = q
+        .project_id
+        .as_deref()
+        .map(|r| resolve_project_id(&loaded.config, r));
+    let records = state
+        .checker
+        .store
+        .alerts(AlertQuery {
+            project_id,
+            since: Some(since),
+            limit,
+        })
+        .await?;
     let data: Vec<AlertRow> = records.into_iter().map(AlertRow::from).collect();
-    Ok(Json(AlertHistory { status: "success", count: data.len(), data }))
+    Ok(Json(AlertHistory {
+        status: "success",
+        count: data.len(),
+        data,
+    }))
 }
 
 /// Alerts per project.
@@ -335,10 +407,21 @@ pub struct Stats {
 #[utoipa::path(get, path = "/api/history/stats", tag = "history", params(DaysQuery),
     security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = Stats), (status = 400, body = crate::openapi::ErrorBody)))]
-pub async fn stats(State(state): State<AppState>, ApiQuery(q): ApiQuery<DaysQuery>) -> Result<Json<Stats>, ApiError> {
+pub async fn stats(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<DaysQuery>,
+) -> Result<Json<Stats>, ApiError> {
     let days = q.days.unwrap_or(30);
     let since = days_window(Some(days), 30)?;
-    let records = state.checker.store.alerts(AlertQuery { project_id: None, since: Some(since), limit: usize::MAX >> 1 }).await?;
+    let records = state
+        .checker
+        .store
+        .alerts(AlertQuery {
+            project_id: None,
+            since: Some(since),
+            limit: usize::MAX >> 1,
+        })
+        .await?;
     let mut by_type = BTreeMap::new();
     let mut by_status = BTreeMap::new();
     let mut by_project: HashMap<String, ProjectAlertCount> = HashMap::new();
@@ -347,11 +430,19 @@ pub async fn stats(State(state): State<AppState>, ApiQuery(q): ApiQuery<DaysQuer
         *by_status.entry(a.status.as_str().to_owned()).or_insert(0) += 1;
         by_project
             .entry(a.project_id.clone())
-            .or_insert_with(|| ProjectAlertCount { project_id: a.project_id.clone(), project_name: a.project_name.clone(), count: 0 })
+            .or_insert_with(|| ProjectAlertCount {
+                project_id: a.project_id.clone(),
+                project_name: a.project_name.clone(),
+                count: 0,
+            })
             .count += 1;
     }
     let mut by_project: Vec<ProjectAlertCount> = by_project.into_values().collect();
-    by_project.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.project_name.cmp(&b.project_name)));
+    by_project.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.project_name.cmp(&b.project_name))
+    });
     let loaded = state.checker.config.get();
     let states: HashMap<String, String> = state
         .checker
@@ -363,11 +454,21 @@ pub async fn stats(State(state): State<AppState>, ApiQuery(q): ApiQuery<DaysQuer
         .collect();
     let mut projects_by_state = BTreeMap::new();
     for p in loaded.config.projects.iter().filter(|p| p.enabled) {
-        let s = states.get(&p.id()).cloned().unwrap_or_else(|| "unknown".into());
+        let s = states
+            .get(&p.id())
+            .cloned()
+            .unwrap_or_else(|| "unknown".into());
         *projects_by_state.entry(s).or_insert(0) += 1;
     }
     Ok(Json(Stats {
         status: "success",
-        data: StatsData { days, total_alerts: records.len(), by_type, by_status, by_project, projects_by_state },
+        data: StatsData {
+            days,
+            total_alerts: records.len(),
+            by_type,
+            by_status,
+            by_project,
+            projects_by_state,
+        },
     }))
 }

@@ -76,7 +76,10 @@ pub async fn list(State(state): State<AppState>) -> Json<SubscriptionList> {
             }
         })
         .collect();
-    Json(SubscriptionList { status: "success", subscriptions })
+    Json(SubscriptionList {
+        status: "success",
+        subscriptions,
+    })
 }
 
 /// Body of `POST /api/subscription/add` (name, cycle_type, renewal_day required) and of
@@ -136,7 +139,9 @@ pub struct MarkRenewed {
 fn fields_map(fields: &SubscriptionInput) -> Result<Map<String, Value>, ApiError> {
     match serde_json::to_value(fields) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(ApiError::Internal("subscription fields did not serialise to an object".into())),
+        _ => Err(ApiError::Internal(
+            "subscription fields did not serialise to an object".into(),
+        )),
     }
 }
 
@@ -152,22 +157,38 @@ fn require_name(name: &str, field: &str) -> Result<(), ApiError> {
     request_body = SubscriptionInput,
     responses((status = 200, body = EditResponse), (status = 400, body = crate::openapi::ErrorBody),
               (status = 409, body = crate::openapi::ErrorBody)))]
-pub async fn add(State(state): State<AppState>, ApiJson(req): ApiJson<SubscriptionInput>) -> Result<Json<EditResponse>, ApiError> {
+pub async fn add(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SubscriptionInput>,
+) -> Result<Json<EditResponse>, ApiError> {
     require_name(&req.name, "name")?;
     if req.cycle_type.is_none() {
-        return Err(ApiError::BadRequest("cycle_type: is required (weekly, monthly, yearly or every_n_days)".into()));
+        return Err(ApiError::BadRequest(
+            "cycle_type: is required (weekly, monthly, yearly or every_n_days)".into(),
+        ));
     }
     if req.renewal_day.is_none() && req.cycle_type.as_deref() != Some("every_n_days") {
-        return Err(ApiError::BadRequest("renewal_day: is required (weekly 1–7, monthly 1–31, yearly MMDD)".into()));
+        return Err(ApiError::BadRequest(
+            "renewal_day: is required (weekly 1–7, monthly 1–31, yearly MMDD)".into(),
+        ));
     }
     let mut map = Map::new();
     map.insert("name".into(), Value::String(req.name.clone()));
     if req.new_name.is_some() {
-        return Err(ApiError::BadRequest("new_name: only valid when updating".into()));
+        return Err(ApiError::BadRequest(
+            "new_name: only valid when updating".into(),
+        ));
     }
     map.extend(fields_map(&req)?);
-    state.checker.config.edit(|raw| edit::add_subscription(raw, map)).await?;
-    Ok(Json(EditResponse { status: "success", message: format!("subscription {:?} added", req.name) }))
+    state
+        .checker
+        .config
+        .edit(|raw| edit::add_subscription(raw, map))
+        .await?;
+    Ok(Json(EditResponse {
+        status: "success",
+        message: format!("subscription {:?} added", req.name),
+    }))
 }
 
 /// Updates fields of a subscription (and renames it with `new_name`).
@@ -175,7 +196,10 @@ pub async fn add(State(state): State<AppState>, ApiJson(req): ApiJson<Subscripti
     request_body = SubscriptionInput,
     responses((status = 200, body = EditResponse), (status = 400, body = crate::openapi::ErrorBody),
               (status = 404, body = crate::openapi::ErrorBody), (status = 409, body = crate::openapi::ErrorBody)))]
-pub async fn update(State(state): State<AppState>, ApiJson(req): ApiJson<SubscriptionInput>) -> Result<Json<EditResponse>, ApiError> {
+pub async fn update(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SubscriptionInput>,
+) -> Result<Json<EditResponse>, ApiError> {
     require_name(&req.name, "name")?;
     let mut map = fields_map(&req)?;
     if let Some(new_name) = &req.new_name {
@@ -183,18 +207,35 @@ pub async fn update(State(state): State<AppState>, ApiJson(req): ApiJson<Subscri
         map.insert("new_name".into(), Value::String(new_name.clone()));
     }
     let name = req.name.clone();
-    state.checker.config.edit(|raw| edit::update_subscription(raw, &name, map)).await?;
-    Ok(Json(EditResponse { status: "success", message: format!("subscription {:?} updated", req.name) }))
+    state
+        .checker
+        .config
+        .edit(|raw| edit::update_subscription(raw, &name, map))
+        .await?;
+    Ok(Json(EditResponse {
+        status: "success",
+        message: format!("subscription {:?} updated", req.name),
+    }))
 }
 
 /// Deletes a subscription.
 #[utoipa::path(delete, path = "/api/subscription/delete", tag = "subscriptions", security(("api_key" = []), ("bearer" = [])),
     request_body = SubscriptionName,
     responses((status = 200, body = EditResponse), (status = 404, body = crate::openapi::ErrorBody)))]
-pub async fn delete(State(state): State<AppState>, ApiJson(req): ApiJson<SubscriptionName>) -> Result<Json<EditResponse>, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SubscriptionName>,
+) -> Result<Json<EditResponse>, ApiError> {
     let name = req.name.clone();
-    state.checker.config.edit(|raw| edit::delete_subscription(raw, &name)).await?;
-    Ok(Json(EditResponse { status: "success", message: format!("subscription {:?} deleted", req.name) }))
+    state
+        .checker
+        .config
+        .edit(|raw| edit::delete_subscription(raw, &name))
+        .await?;
+    Ok(Json(EditResponse {
+        status: "success",
+        message: format!("subscription {:?} deleted", req.name),
+    }))
 }
 
 /// Records a renewal (default today): no reminder until the next cycle.
@@ -202,27 +243,50 @@ pub async fn delete(State(state): State<AppState>, ApiJson(req): ApiJson<Subscri
     request_body = MarkRenewed,
     responses((status = 200, body = EditResponse), (status = 400, body = crate::openapi::ErrorBody),
               (status = 404, body = crate::openapi::ErrorBody)))]
-pub async fn mark_renewed(State(state): State<AppState>, ApiJson(req): ApiJson<MarkRenewed>) -> Result<Json<EditResponse>, ApiError> {
+pub async fn mark_renewed(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<MarkRenewed>,
+) -> Result<Json<EditResponse>, ApiError> {
     let date = match &req.renewed_date {
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| ApiError::BadRequest(format!("renewed_date: must be a date like 2026-01-31, got {d:?}")))?,
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+            ApiError::BadRequest(format!(
+                "renewed_date: must be a date like 2026-01-31, got {d:?}"
+            ))
+        })?,
         None => chrono::Utc::now().date_naive(),
     };
     let mut map = Map::new();
     map.insert("last_renewed_date".into(), Value::String(date.to_string()));
     let name = req.name.clone();
-    state.checker.config.edit(|raw| edit::update_subscription(raw, &name, map)).await?;
-    Ok(Json(EditResponse { status: "success", message: format!("subscription {:?} marked renewed on {date}", req.name) }))
+    state
+        .checker
+        .config
+        .edit(|raw| edit::update_subscription(raw, &name, map))
+        .await?;
+    Ok(Json(EditResponse {
+        status: "success",
+        message: format!("subscription {:?} marked renewed on {date}", req.name),
+    }))
 }
 
 /// Clears the recorded renewal.
 #[utoipa::path(post, path = "/api/subscription/clear_renewed", tag = "subscriptions", security(("api_key" = []), ("bearer" = [])),
     request_body = SubscriptionName,
     responses((status = 200, body = EditResponse), (status = 404, body = crate::openapi::ErrorBody)))]
-pub async fn clear_renewed(State(state): State<AppState>, ApiJson(req): ApiJson<SubscriptionName>) -> Result<Json<EditResponse>, ApiError> {
+pub async fn clear_renewed(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SubscriptionName>,
+) -> Result<Json<EditResponse>, ApiError> {
     let mut map = Map::new();
     map.insert("last_renewed_date".into(), Value::Null);
     let name = req.name.clone();
-    state.checker.config.edit(|raw| edit::update_subscription(raw, &name, map)).await?;
-    Ok(Json(EditResponse { status: "success", message: format!("renewal of {:?} cleared", req.name) }))
+    state
+        .checker
+        .config
+        .edit(|raw| edit::update_subscription(raw, &name, map))
+        .await?;
+    Ok(Json(EditResponse {
+        status: "success",
+        message: format!("renewal of {:?} cleared", req.name),
+    }))
 }

@@ -37,7 +37,8 @@ fn list_mut<'a>(raw: &'a mut Value, key: &str) -> Result<&'a mut Vec<Value>, Edi
     if list.is_null() {
         *list = Value::Array(Vec::new());
     }
-    list.as_array_mut().ok_or_else(|| EditError::Invalid(format!("{key} is not a list")))
+    list.as_array_mut()
+        .ok_or_else(|| EditError::Invalid(format!("{key} is not a list")))
 }
 
 fn find_named<'a>(list: &'a mut [Value], name: &str) -> Option<&'a mut Map<String, Value>> {
@@ -57,10 +58,16 @@ pub fn set_threshold(raw: &mut Value, project: &str, threshold: f64) -> Result<(
 
 /// Appends a subscription; its name must be new.
 pub fn add_subscription(raw: &mut Value, sub: Map<String, Value>) -> Result<(), EditError> {
-    let name = sub.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let name = sub
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let subs = list_mut(raw, "subscriptions")?;
     if find_named(subs, &name).is_some() {
-        return Err(EditError::Conflict(format!("a subscription named {name:?} already exists")));
+        return Err(EditError::Conflict(format!(
+            "a subscription named {name:?} already exists"
+        )));
     }
     subs.push(Value::Object(sub));
     Ok(())
@@ -76,7 +83,9 @@ pub fn update_subscription(
     if let Some(new_name) = fields.remove("new_name") {
         let new = new_name.as_str().unwrap_or_default().to_owned();
         if new != name && find_named(subs, &new).is_some() {
-            return Err(EditError::Conflict(format!("a subscription named {new:?} already exists")));
+            return Err(EditError::Conflict(format!(
+                "a subscription named {new:?} already exists"
+            )));
         }
         fields.insert("name".into(), Value::String(new));
     }
@@ -98,7 +107,9 @@ pub fn delete_subscription(raw: &mut Value, name: &str) -> Result<(), EditError>
     let before = subs.len();
     subs.retain(|s| s.get("name").and_then(Value::as_str) != Some(name));
     if subs.len() == before {
-        return Err(EditError::NotFound(format!("no subscription named {name:?}")));
+        return Err(EditError::NotFound(format!(
+            "no subscription named {name:?}"
+        )));
     }
     Ok(())
 }
@@ -114,11 +125,21 @@ fn number(v: f64) -> Value {
 /// Writes `doc` to `path` atomically: a temp file in the same directory, fsync, rename.
 /// A crash leaves either the old file or the new one, never half of one.
 pub fn save_atomic(path: &Path, doc: &Value) -> Result<(), EditError> {
-    let io = |e: std::io::Error| EditError::Io { path: path.display().to_string(), message: e.to_string() };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut text = serde_json::to_string_pretty(doc).map_err(|e| EditError::Invalid(e.to_string()))?;
+    let io = |e: std::io::Error| EditError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut text =
+        serde_json::to_string_pretty(doc).map_err(|e| EditError::Invalid(e.to_string()))?;
     text.push('\n');
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("config.json");
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("config.json");
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -149,8 +170,14 @@ mod tests {
         ]});
         set_threshold(&mut raw, "b", 7.5).expect("edit");
         assert_eq!(raw["projects"][1]["threshold"], 7.5);
-        assert_eq!(raw["projects"][0], json!({"name": "a", "api_key": "${KEY_A}", "threshold": 1, "_comment": "keep me"}));
-        assert!(matches!(set_threshold(&mut raw, "zz", 1.0), Err(EditError::NotFound(_))));
+        assert_eq!(
+            raw["projects"][0],
+            json!({"name": "a", "api_key": "${KEY_A}", "threshold": 1, "_comment": "keep me"})
+        );
+        assert!(matches!(
+            set_threshold(&mut raw, "zz", 1.0),
+            Err(EditError::NotFound(_))
+        ));
     }
 
     #[test]
@@ -162,9 +189,15 @@ mod tests {
             add_subscription(&mut raw, sub.as_object().cloned().expect("object")),
             Err(EditError::Conflict(_))
         ));
-        let fields = json!({"renewal_day": 9, "new_name": "t"}).as_object().cloned().expect("object");
+        let fields = json!({"renewal_day": 9, "new_name": "t"})
+            .as_object()
+            .cloned()
+            .expect("object");
         update_subscription(&mut raw, "s", fields).expect("update");
-        assert_eq!(raw["subscriptions"][0], json!({"name": "t", "cycle_type": "monthly", "renewal_day": 9}));
+        assert_eq!(
+            raw["subscriptions"][0],
+            json!({"name": "t", "cycle_type": "monthly", "renewal_day": 9})
+        );
         delete_subscription(&mut raw, "t").expect("delete");
         assert_eq!(raw["subscriptions"], json!([]));
     }
@@ -175,7 +208,10 @@ mod tests {
         let path = dir.path().join("config.json");
         std::fs::write(&path, "{}").expect("write");
         save_atomic(&path, &json!({"z": 1, "a": 2})).expect("save");
-        assert_eq!(std::fs::read_to_string(&path).expect("read"), "{\n  \"z\": 1,\n  \"a\": 2\n}\n");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "{\n  \"z\": 1,\n  \"a\": 2\n}\n"
+        );
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
     }
 }

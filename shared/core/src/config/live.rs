@@ -21,13 +21,20 @@ pub struct LiveConfig {
 
 impl LiveConfig {
     /// Loads `path` (or the environment) once; fails if the first load fails.
-    pub fn load(path: &Path, env: impl EnvLookup + Send + Sync + 'static) -> Result<Self, ConfigError> {
+    pub fn load(
+        path: &Path,
+        env: impl EnvLookup + Send + Sync + 'static,
+    ) -> Result<Self, ConfigError> {
         let loaded = load(path, &env)?;
         Ok(Self::from_loaded(path, loaded, env))
     }
 
     /// Wraps an already loaded configuration.
-    pub fn from_loaded(path: &Path, loaded: Loaded, env: impl EnvLookup + Send + Sync + 'static) -> Self {
+    pub fn from_loaded(
+        path: &Path,
+        loaded: Loaded,
+        env: impl EnvLookup + Send + Sync + 'static,
+    ) -> Self {
         LiveConfig {
             path: path.to_owned(),
             env: Box::new(env),
@@ -39,7 +46,10 @@ impl LiveConfig {
 
     /// The current (last good) configuration.
     pub fn get(&self) -> Arc<Loaded> {
-        self.current.read().expect("config lock is never poisoned").clone()
+        self.current
+            .read()
+            .expect("config lock is never poisoned")
+            .clone()
     }
 
     /// Shorthand for the typed config.
@@ -49,7 +59,10 @@ impl LiveConfig {
 
     /// The error of the latest reload, if it failed (the previous config stays in use).
     pub fn last_error(&self) -> Option<String> {
-        self.error.read().expect("config lock is never poisoned").clone()
+        self.error
+            .read()
+            .expect("config lock is never poisoned")
+            .clone()
     }
 
     /// The file being watched.
@@ -93,14 +106,20 @@ impl LiveConfig {
         // to the document we loaded.
         let mut raw = match std::fs::read_to_string(&self.path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                EditError::Invalid(format!("config file is not valid JSON ({e}); fix it before editing"))
+                EditError::Invalid(format!(
+                    "config file is not valid JSON ({e}); fix it before editing"
+                ))
             })?,
             Err(_) => current.raw.clone().ok_or(EditError::NotFileBacked)?,
         };
         edit(&mut raw)?;
         let mut loaded = parse(&raw.to_string(), &*self.env).map_err(|e| match e {
             ConfigError::Invalid(problems) => EditError::Invalid(
-                problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
             ),
             other => EditError::Invalid(other.to_string()),
         })?;

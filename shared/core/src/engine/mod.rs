@@ -123,15 +123,25 @@ impl Engine {
     ) -> Vec<CheckOutcome> {
         // An iterator of futures from a named async fn (not an async closure) keeps the
         // future `Send` for callers such as axum handlers.
-        let checks: Vec<_> =
-            projects.iter().enumerate().map(|(index, p)| self.check_indexed(index, p, mode)).collect();
-        let mut outcomes: Vec<CheckOutcome> =
-            futures::stream::iter(checks).buffer_unordered(self.options.max_concurrent).collect().await;
+        let checks: Vec<_> = projects
+            .iter()
+            .enumerate()
+            .map(|(index, p)| self.check_indexed(index, p, mode))
+            .collect();
+        let mut outcomes: Vec<CheckOutcome> = futures::stream::iter(checks)
+            .buffer_unordered(self.options.max_concurrent)
+            .collect()
+            .await;
         outcomes.sort_by_key(|o| o.index);
         outcomes
     }
 
-    async fn check_indexed(&self, index: usize, project: &ProjectConfig, mode: CacheMode) -> CheckOutcome {
+    async fn check_indexed(
+        &self,
+        index: usize,
+        project: &ProjectConfig,
+        mode: CacheMode,
+    ) -> CheckOutcome {
         let mut outcome = self.check(project, mode).await;
         outcome.index = index;
         outcome

@@ -1,0 +1,863 @@
+//! The HTTP API through `app(state).oneshot(...)`: every endpoint, auth, 304, 429, bad bodies,
+//! write-back to config.json and hot reload with a broken file.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use balance_alert_api::{app, metrics_app, ApiOptions, AppState, AuthConfig, Metrics};
+use balance_alert_core::config::{LiveConfig, Secret};
+use balance_alert_core::engine::CacheMode;
+use balance_alert_core::service::Checker;
+use balance_alert_core::store::SqliteStore;
+use fake_providers::FakeServer;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+struct Harness {
+    _fake: FakeServer,
+    dir: tempfile::TempDir,
+    state: AppState,
+    app: Router,
+}
+
+impl Harness {
+    fn config_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("config.json")
+    }
+
+    fn file(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.config_path()).expect("read config"))
+            .expect("JSON")
+    }
+
+    async fn call(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let response = self
+            .app
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("infallible router");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+            .await
+            .expect("body");
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, headers, value)
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, HeaderMap, Value) {
+        self.call(request(Method::GET, uri, None)).await
+    }
+
+    async fn post(&self, uri: &str, body: Value) -> (StatusCode, HeaderMap, Value) {
+        self.call(request(Method::POST, uri, Some(body))).await
+    }
+
+    async fn check_all(&self) {
+        self.state
+            .checker
+            .run(None, CacheMode::Bypass)
+            .await
+            .expect("check run");
+    }
+}
+
+fn request(method: Method, uri: &str, body: Option<Value>) -> Request<Body> {
+    let b = Request::builder().method(method).uri(uri);
+    match body {
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string())),
+        None => b.body(Body::empty()),
+    }
+    .expect("valid request")
+}
+
+fn env() -> HashMap<String, String> {
+    [("KEY_MAIN", "bal:120"), ("KEY_LOW", "bal:4")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A config file with placeholders, comments and three projects, served by a fake provider.
+async fn harness_with(auth: AuthConfig, options: ApiOptions) -> Harness {
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let url = fake.base_url();
+    let doc = json!({
+        "_comment": "kept as written",
+        "settings": {"retry_base_delay_ms": 5, "max_retries": 0, "request_timeout_seconds": 2},
+        "projects": [
+            {"name": "Main", "provider": "openrouter", "api_key": "${KEY_MAIN}", "threshold": 10,
+             "base_url": url, "owner_project": "bot", "_comment": "main account"},
+            {"name": "Low", "provider": "deepseek", "api_key": "${KEY_LOW}", "threshold": 50,
+             "critical_threshold": 2, "base_url": url, "type": "balance"},
+            {"name": "Broken", "provider": "moonshot", "api_key": "sk-broken-000000401", "threshold": 1,
+             "base_url": url}
+        ],
+        "subscriptions": [
+            {"name": "Copilot", "cycle_type": "yearly", "renewal_day": 1231, "alert_days_before": 7,
+             "amount": 100, "currency": "USD"}
+        ],
+        "email": [{"name": "ops", "host": "imap.example.com", "username": "ops@example.com",
+                   "password": "${UNSET_BUT_DISABLED}", "enabled": false}]
+    });
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
+    let live = Arc::new(LiveConfig::load(&path, env()).expect("config loads"));
+    let metrics = Arc::new(Metrics::new());
+    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let checker = Arc::new(Checker::new(live, store, metrics.clone()));
+    let state = AppState::new(checker, metrics, auth, options);
+    Harness {
+        _fake: fake,
+        dir,
+        app: app(state.clone()),
+        state,
+    }
+}
+
+async fn harness() -> Harness {
+    harness_with(
+        AuthConfig::default(),
+        ApiOptions {
+            rate_limit_per_minute: 0,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn credits_lists_every_project_with_state_and_masked_errors() {
+    let h = harness().await;
+    let (status, _, before) = h.get("/api/credits").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(before["projects"][0]["state"], "unknown");
+    assert_eq!(before["projects"][0]["error"], "not checked yet");
+    h.check_all().await;
+    let (_, _, body) = h.get("/api/credits").await;
+    assert_eq!(
+        body["summary"],
+        json!({"total": 3, "success": 2, "failed": 1, "need_alarm": 1})
+    );
+    let main = &body["projects"][0];
+    assert_eq!(main["project"], "Main");
+    assert_eq!(main["credits"], 120.0);
+    assert_eq!(main["balance"], 120.0);
+    assert_eq!(main["currency"], "USD");
+    assert_eq!(main["state"], "ok");
+    assert_eq!(main["owner_project"], "bot");
+    assert_eq!(
+        main["project_id"],
+        balance_alert_core::model::project_id("openrouter", "Main")
+    );
+    assert_eq!(body["projects"][1]["state"], "low");
+    assert_eq!(body["projects"][1]["need_alarm"], true);
+    assert_eq!(body["projects"][1]["type"], "balance");
+    let broken = &body["projects"][2];
+    assert_eq!(broken["credits"], Value::Null);
+    assert!(broken["error"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("HTTP 401"));
+    assert!(
+        !body.to_string().contains("sk-broken"),
+        "no key in the response"
+    );
+    assert!(body["last_update"].is_string());
+}
+
+#[tokio::test]
+async fn health_is_healthy_with_data_and_live_always_answers() {
+    let h = harness().await;
+    let (status, _, body) = h.get("/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["has_data"], false);
+    h.check_all().await;
+    let (status, _, body) = h.get("/ready").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "healthy");
+    assert_eq!(body["has_data"], true);
+    assert_eq!(body["is_stale"], false);
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    let (status, _, body) = h.get("/live").await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "alive"})));
+}
+
+#[tokio::test]
+async fn broken_config_reload_keeps_last_good_config_and_turns_health_503() {
+    let h = harness().await;
+    h.check_all().await;
+    std::fs::write(h.config_path(), "{ \"projects\": [ oops").expect("break the file");
+    assert!(!h.state.checker.config.reload(), "reload must fail");
+    let (status, _, body) = h.get("/health").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["status"], "degraded");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not valid JSON"),
+        "{body}"
+    );
+    // The last good config still serves.
+    let (_, _, credits) = h.get("/api/credits").await;
+    assert_eq!(credits["summary"]["total"], 3);
+    // Fixing the file clears the error.
+    std::fs::write(h.config_path(), json!({"projects": []}).to_string()).expect("fix");
+    assert!(h.state.checker.config.reload());
+    assert_eq!(h.get("/health").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn refresh_checks_now_then_cools_down() {
+    let h = harness().await;
+    let (status, _, body) = h
+        .post("/api/refresh", json!({"project_name": "Main"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["report"]["summary"]["total"], 1);
+    assert_eq!(body["report"]["projects"][0]["credits"], 120.0);
+    let (status, headers, body) = h.call(request(Method::POST, "/api/refresh", None)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["status"], "error");
+    let left = body["retry_after"].as_u64().expect("seconds left");
+    assert!((1..=30).contains(&left));
+    assert_eq!(headers[header::RETRY_AFTER], left.to_string().as_str());
+}
+
+#[tokio::test]
+async fn refresh_rejects_bad_bodies_and_unknown_projects() {
+    let h = harness().await;
+    let bad = Request::builder()
+        .method(Method::POST)
+        .uri("/api/refresh")
+        .body(Body::from("{not json"))
+        .expect("req");
+    let (status, _, body) = h.call(bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["status"], "error");
+    let (status, _, body) = h
+        .post("/api/refresh", json!({"project_name": "nope"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["message"], "no project named \"nope\"");
+    let (status, _, _) = h.post("/api/refresh", json!({"project": "typo"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn threshold_edit_writes_back_keeping_every_project_and_placeholder() {
+    let h = harness().await;
+    let before = h.file();
+    let (status, _, body) = h
+        .post(
+            "/api/config/threshold",
+            json!({"project_name": "Low", "new_threshold": 3.5}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let after = h.file();
+    // GIVEN the edit THEN only that field changed: placeholders, comments, order all intact.
+    let mut expected = before.clone();
+    expected["projects"][1]["threshold"] = json!(3.5);
+    assert_eq!(after, expected);
+    assert_eq!(after["projects"][0]["api_key"], "${KEY_MAIN}");
+    assert_eq!(after["email"][0]["password"], "${UNSET_BUT_DISABLED}");
+    let keys: Vec<&String> = after.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        vec!["_comment", "settings", "projects", "subscriptions", "email"]
+    );
+    // The running config follows.
+    let (_, _, projects) = h.get("/api/config/projects").await;
+    assert_eq!(projects["projects"][1]["threshold"], 3.5);
+}
+
+#[tokio::test]
+async fn threshold_edit_rejects_bad_values_without_writing() {
+    let h = harness().await;
+    let before = std::fs::read_to_string(h.config_path()).expect("read");
+    for (body, code) in [
+        (
+            json!({"project_name": "Low", "new_threshold": -1}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"project_name": "Low", "new_threshold": "abc"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (json!({"project_name": "Low"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"project_name": "Nope", "new_threshold": 1}),
+            StatusCode::NOT_FOUND,
+        ),
+        // Below critical_threshold (2): the whole config is validated before saving.
+        (
+            json!({"project_name": "Low", "new_threshold": 1}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (status, _, resp) = h.post("/api/config/threshold", body.clone()).await;
+        assert_eq!(status, code, "{body} → {resp}");
+        assert_eq!(resp["status"], "error");
+    }
+    let (_, _, resp) = h
+        .post(
+            "/api/config/threshold",
+            json!({"project_name": "Low", "new_threshold": 1}),
+        )
+        .await;
+    assert!(
+        resp["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("projects[1].critical_threshold"),
+        "{resp}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(h.config_path()).expect("read"),
+        before
+    );
+}
+
+#[tokio::test]
+async fn config_projects_masks_keys() {
+    let h = harness().await;
+    let (status, _, body) = h.get("/api/config/projects").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["projects"][2]["api_key"], "sk-b***0401");
+    assert_eq!(
+        body["projects"][0]["api_key"], "***",
+        "short keys fully masked"
+    );
+    assert!(!body.to_string().contains("sk-broken-000000401"));
+}
+
+#[tokio::test]
+async fn subscriptions_crud_round_trips_through_the_file() {
+    let h = harness().await;
+    let (_, _, list) = h.get("/api/subscriptions").await;
+    assert_eq!(list["subscriptions"][0]["name"], "Copilot");
+    assert!(list["subscriptions"][0]["days_until_renewal"].is_i64());
+
+    let add = json!({"name": "Cloud", "cycle_type": "monthly", "renewal_day": 31, "alert_days_before": 3, "amount": 9.5, "currency": "USD"});
+    assert_eq!(
+        h.post("/api/subscription/add", add.clone()).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.post("/api/subscription/add", add).await.0,
+        StatusCode::CONFLICT
+    );
+    let (status, _, body) = h
+        .post(
+            "/api/subscription/add",
+            json!({"name": "Bad", "cycle_type": "weekly", "renewal_day": 9}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("renewal_day"),
+        "{body}"
+    );
+    assert_eq!(
+        h.post(
+            "/api/subscription/add",
+            json!({"name": "X", "cycle_type": "monthly"})
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        h.post("/api/subscription/add", json!({"name": "X", "bogus": 1}))
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+
+    let (status, _, body) = h
+        .post(
+            "/api/config/subscription",
+            json!({"name": "Cloud", "amount": 12, "new_name": "Cloud2"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        h.post(
+            "/api/config/subscription",
+            json!({"name": "Nope", "amount": 1})
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+
+    let (status, _, _) = h
+        .post(
+            "/api/subscription/mark_renewed",
+            json!({"name": "Cloud2", "renewed_date": "2026-11-20"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        h.post(
+            "/api/subscription/mark_renewed",
+            json!({"name": "Cloud2", "renewed_date": "20/11"})
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    let file = h.file();
+    assert_eq!(
+        file["subscriptions"][1],
+        json!({"name": "Cloud2", "cycle_type": "monthly", "renewal_day": 31,
+        "alert_days_before": 3, "amount": 12.0, "currency": "USD", "last_renewed_date": "2026-11-20"})
+    );
+    assert_eq!(
+        h.post("/api/subscription/clear_renewed", json!({"name": "Cloud2"}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert!(h.file()["subscriptions"][1]
+        .get("last_renewed_date")
+        .is_none());
+
+    let del = request(
+        Method::DELETE,
+        "/api/subscription/delete",
+        Some(json!({"name": "Cloud2"})),
+    );
+    assert_eq!(h.call(del).await.0, StatusCode::OK);
+    let again = request(
+        Method::DELETE,
+        "/api/subscription/delete",
+        Some(json!({"name": "Cloud2"})),
+    );
+    assert_eq!(h.call(again).await.0, StatusCode::NOT_FOUND);
+    let (_, _, list) = h.get("/api/subscriptions").await;
+    assert_eq!(list["subscriptions"].as_array().map(Vec::len), Some(1));
+    // Projects and placeholders survived all of it.
+    assert_eq!(h.file()["projects"].as_array().map(Vec::len), Some(3));
+    assert_eq!(h.file()["projects"][1]["api_key"], "${KEY_LOW}");
+}
+
+#[tokio::test]
+async fn history_balance_trend_alerts_and_stats() {
+    let h = harness().await;
+    for _ in 0..3 {
+        h.check_all().await;
+    }
+    let (status, _, body) = h.get("/api/history/balance?days=7&limit=100").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["count"], 6,
+        "two readable projects × three runs: {body}"
+    );
+    let (_, _, by_provider) = h.get("/api/history/balance?provider=deepseek").await;
+    assert!(by_provider["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .all(|p| p["provider"] == "deepseek"));
+    let (_, _, one) = h
+        .get("/api/history/balance?project_id=openrouter:Main&limit=2")
+        .await;
+    assert_eq!(one["count"], 2);
+
+    let id = balance_alert_core::model::project_id("deepseek", "Low");
+    let (status, _, trend) = h.get(&format!("/api/history/trend/{id}?days=30")).await;
+    assert_eq!(status, StatusCode::OK, "{trend}");
+    let d = &trend["data"];
+    assert_eq!(d["current_balance"], 4.0);
+    assert_eq!(d["min_balance"], 4.0);
+    assert_eq!(d["data_points"], 3);
+    assert_eq!(d["change"], 0.0);
+    assert_eq!(
+        d["forecast"],
+        Value::Null,
+        "flat balance: no run-out forecast"
+    );
+    let (status, _, by_name) = h.get("/api/history/trend/deepseek:Low").await;
+    assert_eq!(
+        (status, &by_name["data"]["project_id"]),
+        (StatusCode::OK, &json!(id))
+    );
+    assert_eq!(
+        h.get("/api/history/trend/nothing-here").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        h.get("/api/history/trend/deepseek:Low?days=0").await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    let (_, _, alerts) = h.get("/api/history/alerts?days=7&limit=50").await;
+    // Low went LOW on the first run; Broken reached K = 3 failures on the third.
+    assert_eq!(alerts["count"], 2, "{alerts}");
+    let kinds: Vec<&str> = alerts["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|a| a["alert_type"].as_str())
+        .collect();
+    assert_eq!(kinds, vec!["failing", "low"]);
+    assert_eq!(alerts["data"][0]["status"], "pending");
+    let (_, _, only_low) = h.get("/api/history/alerts?project_id=deepseek:Low").await;
+    assert_eq!(only_low["count"], 1);
+    let (_, _, stats) = h.get("/api/history/stats?days=30").await;
+    assert_eq!(stats["data"]["total_alerts"], 2);
+    assert_eq!(stats["data"]["by_type"], json!({"failing": 1, "low": 1}));
+    assert_eq!(
+        stats["data"]["projects_by_state"],
+        json!({"failing": 1, "low": 1, "ok": 1})
+    );
+    let (status, _, body) = h.get("/api/history/alerts?limit=abc").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["status"], "error");
+}
+
+#[tokio::test]
+async fn trend_forecasts_when_the_balance_falls() {
+    let h = harness().await;
+    let store = &h.state.checker.store;
+    let id = balance_alert_core::model::project_id("openrouter", "Main");
+    let now = chrono::Utc::now().timestamp();
+    let points: Vec<_> = (0..4)
+        .map(|i| {
+            let mut state = balance_alert_core::model::alert::ProjectState {
+                project_id: id.clone(),
+                project_name: "Main".into(),
+                provider: "openrouter".into(),
+                state: balance_alert_core::model::AlertState::Ok,
+                balance: Some(100.0),
+                currency: "USD".into(),
+                consecutive_failures: 0,
+                last_alert_at: None,
+                last_checked_at: now,
+                last_success_at: Some(now),
+                last_error: None,
+                version: i + 1,
+            };
+            state.balance = Some(100.0 - 10.0 * i as f64);
+            balance_alert_core::store::CheckWrite {
+                expected_version: if i == 0 { None } else { Some(i) },
+                state,
+                alert: None,
+                point: Some(balance_alert_core::store::BalancePoint {
+                    project_id: id.clone(),
+                    project_name: "Main".into(),
+                    provider: "openrouter".into(),
+                    balance: 100.0 - 10.0 * i as f64,
+                    threshold: 10.0,
+                    currency: "USD".into(),
+                    timestamp: now - (3 - i as i64) * 86_400,
+                }),
+            }
+        })
+        .collect();
+    for w in points {
+        assert_eq!(
+            store.commit_checks(vec![w]).await.expect("commit"),
+            vec![true]
+        );
+    }
+    let (_, _, trend) = h.get("/api/history/trend/Main").await;
+    let f = &trend["data"]["forecast"];
+    assert!(
+        (f["burn_rate_per_day"].as_f64().expect("rate") - 10.0).abs() < 1e-6,
+        "{f}"
+    );
+    assert!(
+        (f["days_until_threshold"].as_f64().expect("days") - 6.0).abs() < 0.01,
+        "{f}"
+    );
+    assert!(
+        (f["days_until_zero"].as_f64().expect("days") - 7.0).abs() < 0.01,
+        "{f}"
+    );
+    assert_eq!(trend["data"]["change"], -30.0);
+    assert_eq!(trend["data"]["change_percent"], -30.0);
+}
+
+#[tokio::test]
+async fn api_key_is_required_when_configured() {
+    let auth = AuthConfig {
+        api_key: Some(Secret::new("web-secret-key-123")),
+        jwt_secret: None,
+    };
+    let h = harness_with(
+        auth,
+        ApiOptions {
+            rate_limit_per_minute: 0,
+            ..Default::default()
+        },
+    )
+    .await;
+    let (status, headers, body) = h.get("/api/credits").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
+    assert!(body["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("X-API-Key"));
+    let wrong = Request::get("/api/credits")
+        .header("x-api-key", "nope")
+        .body(Body::empty())
+        .expect("req");
+    let (status, _, body) = h.call(wrong).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["message"], "invalid API key or token");
+    let bearer = Request::get("/api/credits")
+        .header(header::AUTHORIZATION, "Bearer web-secret-key-123")
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(h.call(bearer).await.0, StatusCode::OK);
+    let header_key = Request::get("/api/credits")
+        .header("x-api-key", "web-secret-key-123")
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(h.call(header_key).await.0, StatusCode::OK);
+    // Health, docs and the OpenAPI document stay public.
+    assert_eq!(h.get("/health").await.0, StatusCode::OK);
+    assert_eq!(h.get("/api/openapi.json").await.0, StatusCode::OK);
+    // JWT is off: no token endpoint.
+    let token = Request::post("/api/auth/token")
+        .header("x-api-key", "web-secret-key-123")
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(h.call(token).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn jwt_tokens_are_issued_for_the_key_and_refreshed() {
+    let auth = AuthConfig {
+        api_key: Some(Secret::new("web-secret-key-123")),
+        jwt_secret: Some(Secret::new("jwt-signing-secret")),
+    };
+    let h = harness_with(
+        auth,
+        ApiOptions {
+            rate_limit_per_minute: 0,
+            ..Default::default()
+        },
+    )
+    .await;
+    let token = Request::post("/api/auth/token")
+        .header("x-api-key", "web-secret-key-123")
+        .body(Body::empty())
+        .expect("req");
+    let (status, _, pair) = h.call(token).await;
+    assert_eq!(status, StatusCode::OK, "{pair}");
+    assert_eq!(pair["expires_in"], 3600);
+    let access = pair["access_token"].as_str().expect("token");
+    let with_jwt = Request::get("/api/credits")
+        .header(header::AUTHORIZATION, format!("Bearer {access}"))
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(h.call(with_jwt).await.0, StatusCode::OK);
+    // A refresh token is not an access token.
+    let refresh = pair["refresh_token"].as_str().expect("token");
+    let misuse = Request::get("/api/credits")
+        .header(header::AUTHORIZATION, format!("Bearer {refresh}"))
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(h.call(misuse).await.0, StatusCode::UNAUTHORIZED);
+    let (status, _, again) = h
+        .post("/api/auth/refresh", json!({"refresh_token": refresh}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(again["access_token"].is_string());
+    assert_eq!(
+        h.post("/api/auth/refresh", json!({"refresh_token": "garbage"}))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn get_responses_carry_an_etag_and_answer_304() {
+    let h = harness().await;
+    h.check_all().await;
+    let (status, headers, _) = h.get("/api/credits").await;
+    assert_eq!(status, StatusCode::OK);
+    let etag = headers[header::ETAG].to_str().expect("ascii").to_owned();
+    let conditional = Request::get("/api/credits")
+        .header(header::IF_NONE_MATCH, &etag)
+        .body(Body::empty())
+        .expect("req");
+    let (status, headers, body) = h.call(conditional).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert_eq!(headers[header::ETAG], etag.as_str());
+    assert_eq!(body, Value::Null);
+    let stale = Request::get("/api/credits")
+        .header(header::IF_NONE_MATCH, "\"other\"")
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(h.call(stale).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn responses_are_gzipped_when_asked() {
+    let h = harness().await;
+    let req = Request::get("/api/openapi.json")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .expect("req");
+    let response = h.app.clone().oneshot(req).await.expect("response");
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+}
+
+#[tokio::test]
+async fn clients_over_the_rate_limit_get_429() {
+    let h = harness_with(
+        AuthConfig::default(),
+        ApiOptions {
+            rate_limit_per_minute: 3,
+            ..Default::default()
+        },
+    )
+    .await;
+    let from = |ip: [u8; 4]| {
+        let mut req = Request::get("/api/subscriptions")
+            .body(Body::empty())
+            .expect("req");
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from((ip, 5555))));
+        req
+    };
+    for _ in 0..3 {
+        assert_eq!(h.call(from([10, 0, 0, 1])).await.0, StatusCode::OK);
+    }
+    let (status, headers, body) = h.call(from([10, 0, 0, 1])).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    assert_eq!(body["status"], "error");
+    assert_eq!(
+        h.call(from([10, 0, 0, 2])).await.0,
+        StatusCode::OK,
+        "limits are per client"
+    );
+}
+
+#[tokio::test]
+async fn errors_share_one_shape() {
+    let h = harness().await;
+    let (status, _, body) = h.get("/api/nope").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::NOT_FOUND, Some("error"))
+    );
+    let wrong_type = Request::post("/api/config/threshold")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("x"))
+        .expect("req");
+    let (status, _, body) = h.call(wrong_type).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Content-Type: application/json"));
+    let huge = json!({"project_name": "x".repeat(100_000), "new_threshold": 1});
+    assert_eq!(
+        h.post("/api/config/threshold", huge).await.0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    let (status, _, _) = h.call(request(Method::GET, "/api/refresh", None)).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn openapi_document_and_docs_page_are_served() {
+    let h = harness().await;
+    let (status, _, doc) = h.get("/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("3."));
+    for path in [
+        "/api/credits",
+        "/api/refresh",
+        "/api/subscriptions",
+        "/api/history/trend/{id}",
+        "/api/config/threshold",
+        "/health",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} documented");
+    }
+    let (status, headers, page) = h.get("/docs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap_or_default()
+        .starts_with("text/html"));
+    assert!(page
+        .as_str()
+        .unwrap_or_default()
+        .contains("/api/openapi.json"));
+    assert!(
+        !page.as_str().unwrap_or_default().contains("https://"),
+        "works offline: no CDN assets"
+    );
+}
+
+#[tokio::test]
+async fn metrics_endpoint_exposes_every_metric_after_activity() {
+    let h = harness().await;
+    h.check_all().await;
+    // Second run hits the cache for Main and Low.
+    h.state
+        .checker
+        .run(None, CacheMode::Use)
+        .await
+        .expect("run");
+    h.get("/api/credits").await;
+    let metrics = metrics_app(h.state.metrics.clone());
+    let response = metrics
+        .oneshot(Request::get("/metrics").body(Body::empty()).expect("req"))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body")
+            .to_vec(),
+    )
+    .expect("utf8");
+    for name in [
+        "balance_alert_project_balance{",
+        "balance_alert_active_projects 3",
+        "balance_alert_alerts_total{type=\"low\"} 1",
+        "balance_alert_monitor_execution_time_count 2",
+        "balance_alert_provider_api_latency_bucket{",
+        "balance_alert_http_request_duration_count{method=\"GET\",path=\"/api/credits\",status=\"200\"} 1",
+        "balance_alert_cache_hits 2",
+        "balance_alert_cache_misses 4",
+        "balance_alert_provider_api_calls{provider=\"moonshot\",status=\"auth\"} 2",
+    ] {
+        assert!(text.contains(name), "missing {name} in:\n{text}");
+    }
+}
