@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs Balance Alert locally on the embedded store with the demo config (no real API key
-# needed: the demo's projects point at the bundled fake provider server on 127.0.0.1:18080).
-# Usage: ./scripts/run.sh [extra balance-alert check args]
+# Runs Balance Alert locally: the server (API, scheduler, status page) on the embedded SQLite
+# store, with the demo config. No real API key is needed: the demo's projects point at the
+# bundled fake provider server on 127.0.0.1:18080, which this script starts.
+# Usage: ./scripts/run.sh            (Ctrl-C stops both)
+#        CONFIG_FILE=my.json ./scripts/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -18,10 +20,12 @@ if ! curl -sf -o /dev/null http://127.0.0.1:18080/_health; then
   wait_http http://127.0.0.1:18080/_health
 fi
 
-CONFIG=${CONFIG_FILE:-examples/config.json}
-echo "config: $CONFIG (the fake provider answers on 127.0.0.1:18080)"
-set +e
-"$BIN/balance-alert" check --config "$CONFIG" "$@"
-code=$?
-echo "exit code: $code (0 = all OK, 1 = something needs attention, 2 = usage/config error)"
-exit $code
+# The demo edits (threshold, subscriptions) go to a copy, not the committed example.
+CONFIG=${CONFIG_FILE:-}
+if [ -z "$CONFIG" ]; then
+  mkdir -p data
+  [ -f data/demo-config.json ] || cp examples/config.json data/demo-config.json
+  CONFIG=data/demo-config.json
+fi
+echo "config: $CONFIG — open http://127.0.0.1:8080/ (API docs at /docs, metrics at http://127.0.0.1:9100/metrics)"
+"$BIN/balance-alert" serve --config "$CONFIG" --listen "${LISTEN:-127.0.0.1:8080}" --metrics-listen "${METRICS_LISTEN:-127.0.0.1:9100}"

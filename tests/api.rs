@@ -789,6 +789,19 @@ async fn errors_share_one_shape() {
 }
 
 #[tokio::test]
+async fn status_page_lists_projects_and_escapes_names() {
+    let h = harness().await;
+    h.check_all().await;
+    let (status, _, page) = h.get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    let page = page.as_str().expect("html").to_owned();
+    assert!(
+        page.contains("<td>Main</td>") && page.contains("120.00") && page.contains("LOW"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn openapi_document_and_docs_page_are_served() {
     let h = harness().await;
     let (status, _, doc) = h.get("/api/openapi.json").await;

@@ -6,5 +6,6 @@ mod api;
 mod cli;
 mod config;
 mod engine;
+mod serve;
 mod store;
 mod util;

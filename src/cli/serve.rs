@@ -67,6 +67,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let api_addr = listener.local_addr().unwrap_or(args.listen);
     let metrics_addr = metrics_listener.local_addr().unwrap_or(args.metrics_listen);
     println!("balance-alert {} listening on http://{api_addr} (metrics on http://{metrics_addr}/metrics)", env!("CARGO_PKG_VERSION"));
+    let _ = std::io::Write::flush(&mut std::io::stdout());
 
     let stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;

@@ -169,6 +169,7 @@ pub fn app(state: AppState) -> Router {
         ));
     let cors = cors(&state.options.cors_origins);
     let router = Router::new()
+        .route("/", get(index::index))
         .route("/health", get(health::health))
         .route("/ready", get(health::health))
         .route("/live", get(health::live))

@@ -6,6 +6,7 @@ pub mod credits;
 pub mod docs;
 pub mod health;
 pub mod history;
+pub mod index;
 pub mod subscriptions;
 
 use balance_alert_core::config::Config;

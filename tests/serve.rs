@@ -1,0 +1,140 @@
+//! The real `balance-alert serve` process: start, first data, config hot reload (broken file
+//! keeps the last good config and turns /health to 503), metrics port, graceful shutdown.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fake_providers::FakeServer;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// Polls `probe` until it returns Some or the deadline passes.
+async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
+    match client.get(url).send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let bytes = r.bytes().await.unwrap_or_default();
+            (
+                status,
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            )
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
+
+fn project(name: &str, url: &str) -> Value {
+    json!({"name": name, "provider": "openrouter", "api_key": "bal:42", "threshold": 1, "base_url": url})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_and_survives_a_broken_config_file() {
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        json!({"projects": [project("A", &fake.base_url())]}).to_string(),
+    )
+    .expect("write");
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--config",
+        ])
+        .arg(&config)
+        .env_clear()
+        .env("DATABASE_PATH", dir.path().join("state.db"))
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let banner = lines.next_line().await.expect("read").expect("banner line");
+    // "balance-alert X listening on http://ADDR (metrics on http://MADDR/metrics)"
+    let urls: Vec<&str> = banner
+        .split_whitespace()
+        .filter(|w| w.contains("http://"))
+        .collect();
+    let api = urls[0].to_owned();
+    let metrics = urls[1]
+        .trim_start_matches("http://")
+        .trim_end_matches(')')
+        .to_owned();
+    let client = reqwest::Client::new();
+
+    // First data arrives from the scheduler's first pass.
+    eventually("first data", || async {
+        let (status, body) = get(&client, &format!("{api}/health")).await;
+        (status == 200 && body["has_data"] == true).then_some(())
+    })
+    .await;
+    let (_, credits) = get(&client, &format!("{api}/api/credits")).await;
+    assert_eq!(credits["projects"][0]["credits"], 42.0);
+
+    // A broken edit keeps the last good config and degrades /health with the reason.
+    std::fs::write(&config, "{\"projects\": [").expect("break");
+    let health = eventually("503 after a broken config", || async {
+        let (status, body) = get(&client, &format!("{api}/health")).await;
+        (status == 503).then_some(body)
+    })
+    .await;
+    assert!(
+        health["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not valid JSON"),
+        "{health}"
+    );
+    let (status, credits) = get(&client, &format!("{api}/api/credits")).await;
+    assert_eq!((status, &credits["summary"]["total"]), (200, &json!(1)));
+
+    // Fixing the file (now with two projects) is picked up.
+    let fixed =
+        json!({"projects": [project("A", &fake.base_url()), project("B", &fake.base_url())]});
+    std::fs::write(&config, fixed.to_string()).expect("fix");
+    eventually("reload of the fixed file", || async {
+        let (status, body) = get(&client, &format!("{api}/api/credits")).await;
+        let (health, _) = get(&client, &format!("{api}/health")).await;
+        (status == 200 && body["summary"]["total"] == 2 && health == 200).then_some(())
+    })
+    .await;
+
+    let text = client
+        .get(format!("http://{metrics}"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(text.contains("balance_alert_project_balance{"), "{text}");
+
+    // SAFETY: sending SIGTERM to our own child process.
+    unsafe { libc::kill(child.id().expect("running") as i32, libc::SIGTERM) };
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
