@@ -13,3 +13,5 @@ stage clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 # The model crate is what the WASM dashboard shares: it must build for the browser target.
 stage wasm-model cargo build --locked -p balance-alert-model --target wasm32-unknown-unknown
 stage test cargo test --workspace --locked
+# A live server fuzzed from its own OpenAPI document: any 5xx fails the run.
+stage schemathesis ./scripts/schemathesis.sh

@@ -83,6 +83,27 @@ pub async fn etag(request: Request, next: Next) -> Response {
     if !is_get || response.status() != StatusCode::OK {
         return response;
     }
+    let matches = |tag: &str| {
+        conditional
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
+    };
+    // A handler that already knows its ETag (a memoised body) is not buffered and hashed again.
+    if let Some(tag) = response
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    {
+        if matches(&tag) {
+            let (mut parts, _) = response.into_parts();
+            parts.status = StatusCode::NOT_MODIFIED;
+            parts.headers.remove(header::CONTENT_LENGTH);
+            return Response::from_parts(parts, Body::empty());
+        }
+        return response;
+    }
     let (mut parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, ETAG_MAX_BODY).await {
         Ok(b) => b,
@@ -90,21 +111,24 @@ pub async fn etag(request: Request, next: Next) -> Response {
             return ApiError::Internal(format!("buffering response for ETag: {e}")).into_response()
         }
     };
-    let mut hasher = DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    let tag = format!("\"{:016x}-{:x}\"", hasher.finish(), bytes.len());
-    let tag_value = HeaderValue::from_str(&tag).expect("hex ETag is a valid header value");
-    let matches = conditional
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    let tag_value = etag_for(&bytes);
+    let hit = matches(tag_value.to_str().unwrap_or_default());
     parts.headers.insert(header::ETAG, tag_value);
-    if matches {
+    if hit {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_LENGTH);
         return Response::from_parts(parts, Body::empty());
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A strong ETag for a body: a 64-bit SipHash (fixed keys, so stable across processes) and
+/// the length.
+pub fn etag_for(bytes: &[u8]) -> HeaderValue {
+    let mut hasher = DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    HeaderValue::from_str(&format!("\"{:016x}-{:x}\"", hasher.finish(), bytes.len()))
+        .expect("hex ETag is a valid header value")
 }
 
 /// Middleware: records `balance_alert_http_request_duration` by route template.

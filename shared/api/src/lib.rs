@@ -77,6 +77,8 @@ pub struct AppState {
     pub limiter: Arc<http::Limiter>,
     pub options: Arc<ApiOptions>,
     pub started: Instant,
+    /// The last rendered `/api/credits` body, reused while nothing changed.
+    pub credits_memo: Arc<std::sync::Mutex<Option<routes::credits::Memo>>>,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
             limiter: Arc::new(http::Limiter::per_minute(options.rate_limit_per_minute)),
             options: Arc::new(options),
             started: Instant::now(),
+            credits_memo: Arc::default(),
         }
     }
 }

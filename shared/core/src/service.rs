@@ -2,7 +2,7 @@
 //! follows config reloads, and the bookkeeping the API reports (last update, cache flags).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -44,6 +44,7 @@ pub struct Checker {
     observer: Arc<dyn RunObserver>,
     engine: Mutex<Option<(EngineOptions, Arc<Engine>)>>,
     last_update: AtomicI64,
+    generation: AtomicU64,
     cached: RwLock<HashMap<String, bool>>,
     last_manual: Mutex<Option<Instant>>,
 }
@@ -60,6 +61,7 @@ impl Checker {
             observer,
             engine: Mutex::new(None),
             last_update: AtomicI64::new(0),
+            generation: AtomicU64::new(0),
             cached: RwLock::new(HashMap::new()),
             last_manual: Mutex::new(None),
         }
@@ -132,6 +134,7 @@ impl Checker {
             }
         }
         self.last_update.fetch_max(now, Ordering::Relaxed);
+        self.generation.fetch_add(1, Ordering::Release);
         let active = self
             .config
             .get()
@@ -156,6 +159,12 @@ impl Checker {
             now.timestamp(),
         )
         .await?)
+    }
+
+    /// Increases after every run in this process: views derived from the store can be reused
+    /// while it is unchanged.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Unix seconds of the latest completed run in this process (0 = none yet).

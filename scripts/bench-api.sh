@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# API load benchmark: `balance-alert serve` with 1,000 projects (against the local fake
+# provider), then GET /api/credits under load with oha. Also reports start-to-ready and
+# start-to-first-data times. Figures go in docs/benchmarks.md.
+# Usage: ./scripts/bench-api.sh   (installs oha with cargo on first use)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+command -v oha >/dev/null || cargo install oha --locked
+cargo build --release --locked -p balance-alert -p fake-providers --bins
+BIN=${CARGO_TARGET_DIR:-target}/release
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+FAKE_PORT=$(free_port)
+"$BIN/fake-providers" --listen "127.0.0.1:$FAKE_PORT" >/dev/null 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$FAKE_PORT/_health"
+python3 - "$WORK/config.json" "http://127.0.0.1:$FAKE_PORT" <<'PY'
+import json, sys
+providers = ["openrouter", "deepseek", "moonshot", "siliconflow"]
+projects = [{"name": f"p{i}", "provider": providers[i % 4], "api_key": f"bal:{100 + i}",
+             "threshold": 10, "base_url": sys.argv[2]} for i in range(1000)]
+json.dump({"settings": {"max_concurrent_checks": 1000}, "projects": projects}, open(sys.argv[1], "w"))
+PY
+
+API_PORT=$(free_port)
+METRICS_PORT=$(free_port)
+START=$(date +%s.%N)
+DATABASE_PATH="$WORK/state.db" RATE_LIMIT_PER_MINUTE=0 "$BIN/balance-alert" serve --config "$WORK/config.json" \
+  --listen "127.0.0.1:$API_PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" >/dev/null 2>&1 &
+PIDS+=($!)
+python3 - "$START" "$API_PORT" <<'PY'
+import json, sys, time, urllib.request
+start, port = float(sys.argv[1]), sys.argv[2]
+ready = data = None
+while data is None and time.time() - start < 30:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
+            body = json.load(r)
+            ready = ready or time.time()
+            if body.get("has_data"):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/credits", timeout=5) as c:
+                    if json.load(c)["summary"]["success"] == 1000:
+                        data = time.time()
+    except Exception:
+        pass
+    time.sleep(0.005)
+print(f"start to ready (/health answers): {(ready - start) * 1000:.0f} ms")
+print(f"start to first data (1,000 projects checked): {(data - start) * 1000:.0f} ms")
+PY
+URL="http://127.0.0.1:$API_PORT/api/credits"
+echo "== GET /api/credits at a fixed 1,000 req/s for 10 s (50 connections)"
+oha -z 10s -q 1000 -c 50 --no-tui "$URL" | grep -E "Requests/sec|Success rate|50.00%|90.00%|99.00%|99.90%|Slowest|Fastest|Average|\[200\]"
+echo "== GET /api/credits, as fast as possible for 10 s (50 connections)"
+oha -z 10s -c 50 --no-tui "$URL" | grep -E "Requests/sec|Success rate|50.00%|99.00%|\[200\]"
+echo "== response size: $(curl -s "$URL" | wc -c) bytes"
