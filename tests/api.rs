@@ -168,6 +168,8 @@ async fn credits_lists_every_project_with_state_and_masked_errors() {
     assert_eq!(body["projects"][1]["state"], "low");
     assert_eq!(body["projects"][1]["need_alarm"], true);
     assert_eq!(body["projects"][1]["type"], "balance");
+    assert_eq!(body["projects"][1]["kind"], "prepaid_balance");
+    assert_eq!(main["kind"], "remaining_credit");
     let broken = &body["projects"][2];
     assert_eq!(broken["credits"], Value::Null);
     assert!(broken["error"]
@@ -759,6 +761,31 @@ async fn clients_over_the_rate_limit_get_429() {
         StatusCode::OK,
         "limits are per client"
     );
+}
+
+#[tokio::test]
+async fn cors_allows_only_listed_origins() {
+    let options = ApiOptions {
+        rate_limit_per_minute: 0,
+        cors_origins: vec!["http://dash.example".into()],
+    };
+    let h = harness_with(AuthConfig::default(), options).await;
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/api/credits")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+            .body(Body::empty())
+            .expect("req")
+    };
+    let (_, headers, _) = h.call(preflight("http://dash.example")).await;
+    assert_eq!(
+        headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "http://dash.example"
+    );
+    let (_, headers, _) = h.call(preflight("http://evil.example")).await;
+    assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
 }
 
 #[tokio::test]

@@ -33,6 +33,11 @@ pub struct CreditRow {
     /// The configured `type` (`credits`, `balance`, …).
     #[serde(rename = "type")]
     pub kind: String,
+    /// What the figure is: `prepaid_balance`, `remaining_credit`, `budget_spend` or
+    /// `quota_window` (null for an unsupported provider).
+    #[serde(rename = "kind")]
+    #[schema(value_type = Option<String>)]
+    pub figure: Option<balance_alert_core::model::BalanceKind>,
     pub success: bool,
     /// Null when the latest check failed or none ran yet.
     pub credits: Option<f64>,
@@ -97,6 +102,7 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
                 owner_project: p.owner_project.clone(),
                 provider: p.provider.clone(),
                 kind: p.kind.clone(),
+                figure: balance_alert_core::providers::lookup(&p.provider).map(|prov| prov.kind()),
                 success,
                 credits,
                 balance: credits,

@@ -23,6 +23,10 @@ impl Provider for DeepSeek {
         "/user/balance"
     }
 
+    fn kind(&self) -> BalanceKind {
+        BalanceKind::PrepaidBalance
+    }
+
     fn parse(&self, body: &Value, ctx: &ParseContext<'_>) -> Result<Balance, ProviderError> {
         let rows = body
             .get("balance_infos")
@@ -69,7 +73,7 @@ impl Provider for DeepSeek {
                     snippet: snippet(body.to_string().as_bytes()),
                 })?,
         };
-        Ok(balance(chosen.1, &chosen.0, BalanceKind::PrepaidBalance))
+        Ok(balance(chosen.1, &chosen.0, self.kind()))
     }
 }
 

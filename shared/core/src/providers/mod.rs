@@ -52,6 +52,8 @@ pub trait Provider: Send + Sync {
     /// Path of the balance endpoint, appended to the base URL; called with `Authorization:
     /// Bearer <api_key>`.
     fn path(&self) -> &'static str;
+    /// What kind of figure this provider reports.
+    fn kind(&self) -> BalanceKind;
     /// Interprets a 2xx body.
     fn parse(&self, body: &Value, ctx: &ParseContext<'_>) -> Result<Balance, ProviderError>;
 }

@@ -21,10 +21,14 @@ impl Provider for Moonshot {
         "/v1/users/me/balance"
     }
 
+    fn kind(&self) -> BalanceKind {
+        BalanceKind::PrepaidBalance
+    }
+
     fn parse(&self, body: &Value, ctx: &ParseContext<'_>) -> Result<Balance, ProviderError> {
         let available = amount_at(body, "/data/available_balance")?;
         let currency = ctx.currency.unwrap_or_else(|| currency_for(ctx.base_url));
-        Ok(balance(available, currency, BalanceKind::PrepaidBalance))
+        Ok(balance(available, currency, self.kind()))
     }
 }
 

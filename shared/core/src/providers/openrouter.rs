@@ -20,10 +20,14 @@ impl Provider for OpenRouter {
         "/api/v1/credits"
     }
 
+    fn kind(&self) -> BalanceKind {
+        BalanceKind::RemainingCredit
+    }
+
     fn parse(&self, body: &Value, _ctx: &ParseContext<'_>) -> Result<Balance, ProviderError> {
         let total = amount_at(body, "/data/total_credits")?;
         let used = amount_at(body, "/data/total_usage")?;
-        Ok(balance(total - used, "USD", BalanceKind::RemainingCredit))
+        Ok(balance(total - used, "USD", self.kind()))
     }
 }
 

@@ -21,6 +21,10 @@ impl Provider for SiliconFlow {
         "/v1/user/info"
     }
 
+    fn kind(&self) -> BalanceKind {
+        BalanceKind::PrepaidBalance
+    }
+
     fn parse(&self, body: &Value, ctx: &ParseContext<'_>) -> Result<Balance, ProviderError> {
         let code = body.get("code").and_then(Value::as_i64);
         if code != Some(20000) {
