@@ -81,6 +81,19 @@ pub struct EditResponse {
     pub message: String,
 }
 
+/// Applies an edit to config.json through the live config and reports `message`.
+pub async fn save_edit(
+    state: &AppState,
+    edit: impl FnOnce(&mut serde_json::Value) -> Result<(), edit::EditError>,
+    message: String,
+) -> Result<Json<EditResponse>, ApiError> {
+    state.checker.config.edit(edit).await?;
+    Ok(Json(EditResponse {
+        status: "success",
+        message,
+    }))
+}
+
 /// Sets a project's threshold and writes it back to config.json (placeholders, comments and
 /// every other project kept).
 #[utoipa::path(post, path = "/api/config/threshold", tag = "config", security(("api_key" = []), ("bearer" = [])),
@@ -103,16 +116,13 @@ pub async fn set_threshold(
         ));
     }
     let name = req.project_name.clone();
-    state
-        .checker
-        .config
-        .edit(|raw| edit::set_threshold(raw, &name, req.new_threshold))
-        .await?;
-    Ok(Json(EditResponse {
-        status: "success",
-        message: format!(
+    save_edit(
+        &state,
+        |raw| edit::set_threshold(raw, &name, req.new_threshold),
+        format!(
             "threshold of {:?} set to {}",
             req.project_name, req.new_threshold
         ),
-    }))
+    )
+    .await
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::config::EditResponse;
+use super::config::{save_edit, EditResponse};
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
 
@@ -180,15 +180,12 @@ pub async fn add(
         ));
     }
     map.extend(fields_map(&req)?);
-    state
-        .checker
-        .config
-        .edit(|raw| edit::add_subscription(raw, map))
-        .await?;
-    Ok(Json(EditResponse {
-        status: "success",
-        message: format!("subscription {:?} added", req.name),
-    }))
+    save_edit(
+        &state,
+        |raw| edit::add_subscription(raw, map),
+        format!("subscription {:?} added", req.name),
+    )
+    .await
 }
 
 /// Updates fields of a subscription (and renames it with `new_name`).
@@ -207,15 +204,12 @@ pub async fn update(
         map.insert("new_name".into(), Value::String(new_name.clone()));
     }
     let name = req.name.clone();
-    state
-        .checker
-        .config
-        .edit(|raw| edit::update_subscription(raw, &name, map))
-        .await?;
-    Ok(Json(EditResponse {
-        status: "success",
-        message: format!("subscription {:?} updated", req.name),
-    }))
+    save_edit(
+        &state,
+        |raw| edit::update_subscription(raw, &name, map),
+        format!("subscription {:?} updated", req.name),
+    )
+    .await
 }
 
 /// Deletes a subscription.
@@ -227,15 +221,12 @@ pub async fn delete(
     ApiJson(req): ApiJson<SubscriptionName>,
 ) -> Result<Json<EditResponse>, ApiError> {
     let name = req.name.clone();
-    state
-        .checker
-        .config
-        .edit(|raw| edit::delete_subscription(raw, &name))
-        .await?;
-    Ok(Json(EditResponse {
-        status: "success",
-        message: format!("subscription {:?} deleted", req.name),
-    }))
+    save_edit(
+        &state,
+        |raw| edit::delete_subscription(raw, &name),
+        format!("subscription {:?} deleted", req.name),
+    )
+    .await
 }
 
 /// Records a renewal (default today): no reminder until the next cycle.
@@ -258,15 +249,12 @@ pub async fn mark_renewed(
     let mut map = Map::new();
     map.insert("last_renewed_date".into(), Value::String(date.to_string()));
     let name = req.name.clone();
-    state
-        .checker
-        .config
-        .edit(|raw| edit::update_subscription(raw, &name, map))
-        .await?;
-    Ok(Json(EditResponse {
-        status: "success",
-        message: format!("subscription {:?} marked renewed on {date}", req.name),
-    }))
+    save_edit(
+        &state,
+        |raw| edit::update_subscription(raw, &name, map),
+        format!("subscription {:?} marked renewed on {date}", req.name),
+    )
+    .await
 }
 
 /// Clears the recorded renewal.
@@ -280,13 +268,10 @@ pub async fn clear_renewed(
     let mut map = Map::new();
     map.insert("last_renewed_date".into(), Value::Null);
     let name = req.name.clone();
-    state
-        .checker
-        .config
-        .edit(|raw| edit::update_subscription(raw, &name, map))
-        .await?;
-    Ok(Json(EditResponse {
-        status: "success",
-        message: format!("renewal of {:?} cleared", req.name),
-    }))
+    save_edit(
+        &state,
+        |raw| edit::update_subscription(raw, &name, map),
+        format!("renewal of {:?} cleared", req.name),
+    )
+    .await
 }
