@@ -1,5 +1,8 @@
 //! The local server's scheduler: checks each project when it is due, with adaptive intervals,
 //! evaluates subscriptions hourly and prunes old history daily.
+//!
+//! Each batch of due projects runs as its own task, so a batch stuck on a slow provider (up to
+//! its timeout budget) never holds back projects that fall due meanwhile.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +11,7 @@ use std::time::Duration;
 use balance_alert_model::forecast::Point;
 use balance_alert_model::schedule::{next_interval, IntervalPolicy};
 
-use crate::config::ProjectConfig;
+use crate::config::{ProjectConfig, Settings};
 use crate::engine::CacheMode;
 use crate::service::Checker;
 
@@ -17,73 +20,45 @@ const SUBSCRIPTION_EVERY: i64 = 3600;
 const PRUNE_EVERY: i64 = 86_400;
 /// History consulted to pick the next interval.
 const TREND_POINTS: usize = 12;
+/// Marks a project whose check is in flight.
+const IN_FLIGHT: i64 = i64::MAX;
 
 /// Runs until `shutdown` flips to true.
 pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut next_due: HashMap<String, i64> = HashMap::new();
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<(String, i64)>>();
     let (mut next_subs, mut next_prune) = (0i64, 0i64);
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
+            Some(updates) = done_rx.recv() => {
+                next_due.extend(updates);
+                continue;
+            }
             _ = shutdown.changed() => {
                 if *shutdown.borrow() { return; }
             }
         }
         let now = chrono::Utc::now().timestamp();
         let loaded = checker.config.get();
-        let settings = &loaded.config.settings;
-        let due: Vec<&ProjectConfig> = loaded
+        let settings = loaded.config.settings.clone();
+        let due: Vec<ProjectConfig> = loaded
             .config
             .projects
             .iter()
             .filter(|p| p.enabled && next_due.get(&p.id()).is_none_or(|t| *t <= now))
+            .cloned()
             .collect();
         if !due.is_empty() {
-            match checker.run_projects(&due, CacheMode::Use).await {
-                Ok(run) => {
-                    tracing::info!(
-                        checked = due.len(),
-                        failed = run.report.summary.failed,
-                        alerts = run.alerts.len(),
-                        "scheduled check done"
-                    );
-                }
-                Err(e) => tracing::error!(error = %e, "scheduled check failed"),
+            for p in &due {
+                next_due.insert(p.id(), IN_FLIGHT);
             }
-            let now = chrono::Utc::now().timestamp();
-            for p in due {
-                let base = p
-                    .check_interval
-                    .unwrap_or(settings.balance_refresh_interval_seconds);
-                let policy = IntervalPolicy {
-                    base,
-                    min: settings.min_refresh_interval_seconds.min(base),
-                    smart: settings.enable_smart_refresh,
-                    threshold: p.threshold,
-                };
-                let recent: Vec<Point> = match checker
-                    .store
-                    .balance_history(&p.id(), now - 30 * 86_400, TREND_POINTS)
-                    .await
-                {
-                    Ok(points) => points
-                        .iter()
-                        .map(|h| Point {
-                            timestamp: h.timestamp,
-                            balance: h.balance,
-                        })
-                        .collect(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot read history for scheduling");
-                        Vec::new()
-                    }
-                };
-                let (secs, pace) = next_interval(&policy, &recent, now);
-                tracing::debug!(project = %p.name, next_in = secs, ?pace, "scheduled");
-                next_due.insert(p.id(), now + secs as i64);
-            }
+            let (checker, done, settings) = (checker.clone(), done_tx.clone(), settings.clone());
+            tokio::spawn(async move {
+                let _ = done.send(run_batch(&checker, &due, &settings).await);
+            });
         }
         if now >= next_subs {
             if let Err(e) = checker.run_subscriptions().await {
@@ -101,4 +76,69 @@ pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiv
             next_prune = now + PRUNE_EVERY;
         }
     }
+}
+
+/// Checks one batch and returns each project's next due time.
+async fn run_batch(
+    checker: &Checker,
+    due: &[ProjectConfig],
+    settings: &Settings,
+) -> Vec<(String, i64)> {
+    let refs: Vec<&ProjectConfig> = due.iter().collect();
+    let ok = match checker.run_projects(&refs, CacheMode::Use).await {
+        Ok(run) => {
+            let s = run.report.summary;
+            tracing::info!(
+                checked = s.total,
+                failed = s.failed,
+                alerts = run.alerts.len(),
+                "scheduled check done"
+            );
+            true
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "scheduled check failed");
+            false
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    let mut updates = Vec::with_capacity(due.len());
+    for p in due {
+        let base = p
+            .check_interval
+            .unwrap_or(settings.balance_refresh_interval_seconds);
+        let policy = IntervalPolicy {
+            base,
+            min: settings.min_refresh_interval_seconds.min(base),
+            smart: settings.enable_smart_refresh,
+            threshold: p.threshold,
+        };
+        let secs = if ok {
+            let recent: Vec<Point> = match checker
+                .store
+                .balance_history(&p.id(), now - 30 * 86_400, TREND_POINTS)
+                .await
+            {
+                Ok(points) => points
+                    .iter()
+                    .map(|h| Point {
+                        timestamp: h.timestamp,
+                        balance: h.balance,
+                    })
+                    .collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read history for scheduling");
+                    Vec::new()
+                }
+            };
+            let (secs, pace) = next_interval(&policy, &recent, now);
+            tracing::debug!(project = %p.name, next_in = secs, ?pace, "scheduled");
+            secs
+        } else {
+            // The run itself failed (store error): try again soon, not in an hour.
+            policy.min.max(1)
+        };
+        updates.push((p.id(), now + secs as i64));
+    }
+    updates
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use serde_json::Value;
 
 use super::edit::{save_atomic, EditError};
-use super::{load, parse, Config, ConfigError, EnvLookup, Loaded, Mode};
+use super::{load, parse, ConfigError, EnvLookup, Loaded, Mode};
 
 /// Shared, swappable configuration.
 pub struct LiveConfig {
@@ -50,11 +50,6 @@ impl LiveConfig {
             .read()
             .expect("config lock is never poisoned")
             .clone()
-    }
-
-    /// Shorthand for the typed config.
-    pub fn config(&self) -> Arc<Loaded> {
-        self.get()
     }
 
     /// The error of the latest reload, if it failed (the previous config stays in use).
@@ -129,12 +124,5 @@ impl LiveConfig {
         *self.current.write().expect("config lock is never poisoned") = loaded.clone();
         *self.error.write().expect("config lock is never poisoned") = None;
         Ok(loaded)
-    }
-}
-
-impl Loaded {
-    /// The typed configuration.
-    pub fn typed(&self) -> &Config {
-        &self.config
     }
 }

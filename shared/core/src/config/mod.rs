@@ -11,7 +11,6 @@ mod live;
 mod secret;
 mod validate;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -337,18 +336,4 @@ fn apply_settings_env(mut config: Config, env: &(impl EnvLookup + ?Sized)) -> Co
         config.settings.database_path = PathBuf::from(path);
     }
     config
-}
-
-/// Looks up a project by name (and provider, when given).
-pub fn find_project<'a>(config: &'a Config, name: &str) -> Option<&'a ProjectConfig> {
-    config.projects.iter().find(|p| p.name == name)
-}
-
-/// Counts projects by provider; used for startup logs and metrics.
-pub fn providers_in_use(config: &Config) -> HashMap<&str, usize> {
-    let mut counts = HashMap::new();
-    for p in config.projects.iter().filter(|p| p.enabled) {
-        *counts.entry(p.provider.as_str()).or_default() += 1;
-    }
-    counts
 }
