@@ -29,29 +29,33 @@ PY
 
 API_PORT=$(free_port)
 METRICS_PORT=$(free_port)
-START=$(date +%s.%N)
-DATABASE_PATH="$WORK/state.db" RATE_LIMIT_PER_MINUTE=0 "$BIN/balance-alert" serve --config "$WORK/config.json" \
-  --listen "127.0.0.1:$API_PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" >/dev/null 2>&1 &
-PIDS+=($!)
-python3 - "$START" "$API_PORT" <<'PY'
-import json, sys, time, urllib.request
-start, port = float(sys.argv[1]), sys.argv[2]
+# Python starts the server itself so the clock starts at spawn, not before the poller loads.
+python3 - "$BIN/balance-alert" "$WORK" "$API_PORT" "$METRICS_PORT" <<'PY' &
+import json, os, signal, subprocess, sys, time, urllib.request
+binary, work, port, mport = sys.argv[1:5]
+env = dict(os.environ, DATABASE_PATH=f"{work}/state.db", RATE_LIMIT_PER_MINUTE="0")
+start = time.monotonic()
+proc = subprocess.Popen([binary, "serve", "--config", f"{work}/config.json", "--listen", f"127.0.0.1:{port}",
+                         "--metrics-listen", f"127.0.0.1:{mport}"], env=env,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+signal.signal(signal.SIGTERM, lambda *_: (proc.terminate(), sys.exit(0)))
 ready = data = None
-while data is None and time.time() - start < 30:
+while data is None and time.monotonic() - start < 30:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as r:
-            body = json.load(r)
-            ready = ready or time.time()
-            if body.get("has_data"):
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/credits", timeout=5) as c:
-                    if json.load(c)["summary"]["success"] == 1000:
-                        data = time.time()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/live", timeout=1):
+            ready = ready or time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/credits", timeout=5) as c:
+            if json.load(c)["summary"]["success"] == 1000:
+                data = time.monotonic()
     except Exception:
-        pass
-    time.sleep(0.005)
-print(f"start to ready (/health answers): {(ready - start) * 1000:.0f} ms")
-print(f"start to first data (1,000 projects checked): {(data - start) * 1000:.0f} ms")
+        time.sleep(0.002)
+print(f"start to ready (/live answers): {(ready - start) * 1000:.0f} ms", flush=True)
+print(f"start to first data (1,000 projects checked): {(data - start) * 1000:.0f} ms", flush=True)
+open(f"{work}/ready", "w").close()
+proc.wait()
 PY
+PIDS+=($!)
+until [ -f "$WORK/ready" ]; do sleep 0.1; done
 URL="http://127.0.0.1:$API_PORT/api/credits"
 echo "== GET /api/credits at a fixed 1,000 req/s for 10 s (50 connections)"
 oha -z 10s -q 1000 -c 50 --no-tui "$URL" | grep -E "Requests/sec|Success rate|50.00%|90.00%|99.00%|99.90%|Slowest|Fastest|Average|\[200\]"

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod memo;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -78,7 +79,7 @@ pub struct AppState {
     pub options: Arc<ApiOptions>,
     pub started: Instant,
     /// The last rendered `/api/credits` body, reused while nothing changed.
-    pub credits_memo: Arc<std::sync::Mutex<Option<routes::credits::Memo>>>,
+    pub credits_cache: Arc<memo::RenderCache>,
 }
 
 impl AppState {
@@ -95,7 +96,7 @@ impl AppState {
             limiter: Arc::new(http::Limiter::per_minute(options.rate_limit_per_minute)),
             options: Arc::new(options),
             started: Instant::now(),
-            credits_memo: Arc::default(),
+            credits_cache: Arc::default(),
         }
     }
 }

@@ -1,13 +1,12 @@
 //! `GET /api/credits` (latest balance of every project) and `POST /api/refresh`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use balance_alert_core::engine::CacheMode;
@@ -139,73 +138,50 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
     })
 }
 
-/// A rendered `/api/credits` body and what it was rendered from.
-pub struct Memo {
-    generation: u64,
-    /// Held (not just its address) so a freed config cannot alias a new one.
-    config: Arc<balance_alert_core::config::Loaded>,
-    built: Instant,
-    body: Bytes,
-    etag: HeaderValue,
-}
-
-/// How long a rendered body is reused even when nothing in this process changed: another
-/// process (the checker Lambda, a cron `check`) may have written to the store.
-const MEMO_TTL: Duration = Duration::from_secs(1);
-
 /// Latest balance of every enabled project.
 ///
 /// The body is rendered once per change (check run, config reload or edit) and then served
 /// from memory with its ETag, so polling dashboards cost a memcpy, not a store scan.
 #[utoipa::path(get, path = "/api/credits", tag = "balances", security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = Credits), (status = 401, body = crate::openapi::ErrorBody)))]
-pub async fn credits(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn credits(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let generation = state.checker.generation();
     let config = state.checker.config.get();
-    let fresh = |m: &Memo| {
-        m.generation == generation
-            && Arc::ptr_eq(&m.config, &config)
-            && m.built.elapsed() < MEMO_TTL
-    };
-    let memo = state
-        .credits_memo
-        .lock()
-        .expect("memo lock is never poisoned")
-        .as_ref()
-        .filter(|m| fresh(m))
-        .map(|m| (m.body.clone(), m.etag.clone()));
-    let (body, etag) = match memo {
-        Some(hit) => hit,
-        None => {
-            let body = Bytes::from(
-                serde_json::to_vec(&credit_rows(&state).await?)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
-            );
-            let etag = crate::http::etag_for(&body);
-            *state
-                .credits_memo
-                .lock()
-                .expect("memo lock is never poisoned") = Some(Memo {
-                generation,
-                config,
-                built: Instant::now(),
-                body: body.clone(),
-                etag: etag.clone(),
-            });
-            (body, etag)
-        }
-    };
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
-            (header::ETAG, etag),
-        ],
-        body,
-    )
-        .into_response())
+    let rendered = state
+        .credits_cache
+        .get(generation, config, || async {
+            serde_json::to_vec(&credit_rows(&state).await?)
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await?;
+    let gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|e| e.trim().split(';').next() == Some("gzip"))
+        });
+    let json = HeaderValue::from_static("application/json");
+    let vary = HeaderValue::from_static("accept-encoding");
+    Ok(if gzip {
+        let headers = [
+            (header::CONTENT_TYPE, json),
+            (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+            (header::ETAG, rendered.gzip_etag.clone()),
+            (header::VARY, vary),
+        ];
+        (headers, rendered.gzip.clone()).into_response()
+    } else {
+        let headers = [
+            (header::CONTENT_TYPE, json),
+            (header::ETAG, rendered.plain_etag.clone()),
+            (header::VARY, vary),
+        ];
+        (headers, rendered.plain.clone()).into_response()
+    })
 }
 
 /// Optional body of `POST /api/refresh`.

@@ -1,0 +1,129 @@
+//! The rendered `/api/credits` body, reused while nothing changed.
+//!
+//! Rendering 1,000 projects (store scan, JSON, gzip) costs milliseconds; serving the stored bytes
+//! costs microseconds. A body is reused while the checker's generation and the config are the
+//! ones it was rendered from; after `TTL` it is re-rendered once (other requests keep getting
+//! the previous body meanwhile), because another process — the checker Lambda, a cron
+//! `check` — may have written to the store.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::HeaderValue;
+use balance_alert_core::config::Loaded;
+
+use crate::error::ApiError;
+use crate::http::etag_for;
+
+const TTL: Duration = Duration::from_secs(1);
+
+/// One rendering in both encodings, each with its own strong ETag.
+pub struct Rendered {
+    pub plain: Bytes,
+    pub plain_etag: HeaderValue,
+    pub gzip: Bytes,
+    pub gzip_etag: HeaderValue,
+}
+
+impl Rendered {
+    fn new(plain: Vec<u8>) -> Result<Self, ApiError> {
+        let mut gz = flate2::write::GzEncoder::new(
+            Vec::with_capacity(plain.len() / 8),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(&plain)
+            .map_err(|e| ApiError::Internal(format!("gzip: {e}")))?;
+        let gzip = gz
+            .finish()
+            .map_err(|e| ApiError::Internal(format!("gzip: {e}")))?;
+        let gzip_etag = {
+            let tag = etag_for(&gzip);
+            let tag = tag
+                .to_str()
+                .unwrap_or_default()
+                .trim_end_matches('"')
+                .to_owned()
+                + "-gz\"";
+            HeaderValue::from_str(&tag).expect("ETag stays ASCII")
+        };
+        Ok(Rendered {
+            plain_etag: etag_for(&plain),
+            plain: plain.into(),
+            gzip: gzip.into(),
+            gzip_etag,
+        })
+    }
+}
+
+struct Entry {
+    generation: u64,
+    /// Held (not just its address) so a freed config cannot alias a new one.
+    config: Arc<Loaded>,
+    built: Instant,
+    rendered: Arc<Rendered>,
+}
+
+/// Single-flight cache of one rendered body.
+#[derive(Default)]
+pub struct RenderCache {
+    slot: Mutex<Option<Entry>>,
+    rebuild: tokio::sync::Mutex<()>,
+}
+
+impl RenderCache {
+    /// The body for `(generation, config)`, rendering it with `render` when needed.
+    pub async fn get<F, Fut>(
+        &self,
+        generation: u64,
+        config: Arc<Loaded>,
+        render: F,
+    ) -> Result<Arc<Rendered>, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<u8>, ApiError>>,
+    {
+        let same = |e: &Entry| e.generation == generation && Arc::ptr_eq(&e.config, &config);
+        let snapshot = {
+            let slot = self
+                .slot
+                .lock()
+                .expect("render cache lock is never poisoned");
+            slot.as_ref()
+                .filter(|e| same(e))
+                .map(|e| (e.built.elapsed() < TTL, e.rendered.clone()))
+        };
+        let _guard = match snapshot {
+            Some((true, rendered)) => return Ok(rendered),
+            // Expired but unchanged here: one request re-renders, the rest serve the old body.
+            Some((false, rendered)) => match self.rebuild.try_lock() {
+                Ok(guard) => guard,
+                Err(_) => return Ok(rendered),
+            },
+            None => {
+                let guard = self.rebuild.lock().await;
+                let slot = self
+                    .slot
+                    .lock()
+                    .expect("render cache lock is never poisoned");
+                if let Some(e) = slot.as_ref().filter(|e| same(e) && e.built.elapsed() < TTL) {
+                    return Ok(e.rendered.clone());
+                }
+                drop(slot);
+                guard
+            }
+        };
+        let rendered = Arc::new(Rendered::new(render().await?)?);
+        *self
+            .slot
+            .lock()
+            .expect("render cache lock is never poisoned") = Some(Entry {
+            generation,
+            config,
+            built: Instant::now(),
+            rendered: rendered.clone(),
+        });
+        Ok(rendered)
+    }
+}
