@@ -9,8 +9,8 @@ stage() {
   local name=$1; shift
   local t0=$(date +%s)
   echo "==> [$name] $*" >&2
-  "$@"
-  local rc=$?
+  local rc=0
+  "$@" || rc=$?
   local dt=$(( $(date +%s) - t0 ))
   STAGES+=("$(printf '%-28s %5ss' "$name" "$dt")")
   echo "<== [$name] ${dt}s (exit $rc)" >&2

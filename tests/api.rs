@@ -736,14 +736,20 @@ async fn credits_are_served_pre_gzipped_with_their_own_etag() {
     let h = harness().await;
     h.check_all().await;
     let (_, plain_headers, plain) = h.get("/api/credits").await;
-    let gz = Request::get("/api/credits").header(header::ACCEPT_ENCODING, "gzip, br").body(Body::empty()).expect("req");
+    let gz = Request::get("/api/credits")
+        .header(header::ACCEPT_ENCODING, "gzip, br")
+        .body(Body::empty())
+        .expect("req");
     let response = h.app.clone().oneshot(gz).await.expect("response");
     assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
     let etag = response.headers()[header::ETAG].clone();
     assert_ne!(etag, plain_headers[header::ETAG]);
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+        .await
+        .expect("body");
     let mut json = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut json).expect("valid gzip");
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut json)
+        .expect("valid gzip");
     assert_eq!(serde_json::from_str::<Value>(&json).expect("JSON"), plain);
     let again = Request::get("/api/credits")
         .header(header::ACCEPT_ENCODING, "gzip")
