@@ -3,6 +3,9 @@
 # fails on any 5xx. Starts the fake provider and `balance-alert serve` on free loopback ports,
 # on a temp copy of the demo config, and stops them at exit.
 # Usage: ./scripts/schemathesis.sh   (uses CARGO_TARGET_DIR when set)
+# One worker and a fixed seed (SCHEMATHESIS_SEED overrides): CI runs are reproducible, and
+# schemathesis 4.32 on CPython 3.11 was seen to crash internally ("AST constructor recursion
+# depth mismatch") when generating in two threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -40,7 +43,8 @@ set +e
   --checks not_a_server_error \
   --max-examples 25 \
   --request-timeout 10 \
-  --workers 2
+  --seed "${SCHEMATHESIS_SEED:-20261126}" \
+  --workers 1
 rc=$?
 set -e
 if [ $rc -ne 0 ]; then

@@ -22,6 +22,7 @@ const ETAG_MAX_BODY: usize = 16 * 1024 * 1024;
 /// Per-client-IP request limiter.
 pub struct Limiter {
     inner: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    calls: std::sync::atomic::AtomicU64,
 }
 
 impl Limiter {
@@ -29,6 +30,7 @@ impl Limiter {
     pub fn per_minute(per_minute: u32) -> Self {
         Limiter {
             inner: NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
+            calls: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -37,6 +39,15 @@ impl Limiter {
         let Some(limiter) = &self.inner else {
             return Ok(());
         };
+        // Forget clients whose quota has fully recovered, so the table cannot grow without bound.
+        if self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % 4096
+            == 4095
+        {
+            limiter.retain_recent();
+        }
         limiter.check_key(&ip).map_err(|not_until| {
             not_until
                 .wait_time_from(DefaultClock::default().now())

@@ -127,3 +127,63 @@ impl RenderCache {
         Ok(rendered)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn loaded() -> Arc<Loaded> {
+        let env = std::collections::HashMap::<String, String>::new();
+        Arc::new(
+            balance_alert_core::config::parse("{\"projects\": []}", &env).expect("empty config"),
+        )
+    }
+
+    async fn fetch(
+        cache: &RenderCache,
+        generation: u64,
+        config: &Arc<Loaded>,
+        calls: &AtomicUsize,
+    ) -> Bytes {
+        cache
+            .get(generation, config.clone(), || async {
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                Ok(format!("{{\"render\":{n}}}").into_bytes())
+            })
+            .await
+            .expect("renders")
+            .plain
+            .clone()
+    }
+
+    #[tokio::test]
+    async fn renders_once_per_generation_and_config() {
+        let (cache, calls, config) = (RenderCache::default(), AtomicUsize::new(0), loaded());
+        assert_eq!(fetch(&cache, 1, &config, &calls).await, "{\"render\":0}");
+        assert_eq!(fetch(&cache, 1, &config, &calls).await, "{\"render\":0}");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            fetch(&cache, 2, &config, &calls).await,
+            "{\"render\":1}",
+            "a run invalidates"
+        );
+        let reloaded = loaded();
+        assert_eq!(
+            fetch(&cache, 2, &reloaded, &calls).await,
+            "{\"render\":2}",
+            "a reload invalidates"
+        );
+    }
+
+    #[tokio::test]
+    async fn gzip_body_round_trips_and_has_its_own_etag() {
+        let r = Rendered::new(b"{\"a\":1}".to_vec()).expect("renders");
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&r.gzip[..]), &mut out)
+            .expect("gzip");
+        assert_eq!(out, "{\"a\":1}");
+        assert_ne!(r.plain_etag, r.gzip_etag);
+        assert!(r.gzip_etag.to_str().expect("ascii").ends_with("-gz\""));
+    }
+}
