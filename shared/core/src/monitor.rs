@@ -100,7 +100,9 @@ pub async fn run_checks(
     mode: WriteMode,
     now: i64,
 ) -> Result<CheckRun, StoreError> {
+    tracing::info!(projects = projects.len(), "checking");
     let outcomes = engine.check_all(projects, cache).await;
+    tracing::info!("checks done");
     let known: std::collections::HashMap<String, ProjectState> = store
         .list_states()
         .await?
@@ -116,6 +118,7 @@ pub async fn run_checks(
 
     if mode == WriteMode::Persist {
         let applied = store.commit_checks(writes.clone()).await?;
+        tracing::info!(writes = applied.len(), "results stored");
         for (i, ok) in applied.into_iter().enumerate() {
             if !ok {
                 writes[i] =
