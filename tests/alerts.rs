@@ -207,3 +207,49 @@ async fn dry_run_writes_nothing() {
     assert!(run.alerts.is_empty());
     assert!(store.list_states().await.expect("list").is_empty());
 }
+
+#[tokio::test]
+async fn renewal_reminder_is_recorded_once_per_renewal_date() {
+    use balance_alert_core::monitor::run_subscriptions;
+    let doc = serde_json::json!({"projects": [], "subscriptions": [
+        {"name": "Cloud", "cycle_type": "monthly", "renewal_day": 28, "alert_days_before": 3, "amount": 9, "currency": "USD"},
+        {"name": "Paid", "cycle_type": "monthly", "renewal_day": 28, "alert_days_before": 3, "last_renewed_date": "2026-11-25"},
+        {"name": "Later", "cycle_type": "monthly", "renewal_day": 15}
+    ]});
+    let config = crate::util::parse_config(&doc, &[]).expect("config");
+    let store = SqliteStore::in_memory().expect("store");
+    let today: chrono::NaiveDate = "2026-11-26".parse().expect("date");
+    let first = run_subscriptions(&store, &config, today, WriteMode::Persist, 100)
+        .await
+        .expect("run");
+    let reminded: Vec<&str> = first
+        .iter()
+        .filter(|c| c.reminder.is_some())
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(
+        reminded,
+        vec!["Cloud"],
+        "Paid renewed this cycle; Later is not due"
+    );
+    let again = run_subscriptions(&store, &config, today, WriteMode::Persist, 200)
+        .await
+        .expect("run");
+    assert!(
+        again.iter().all(|c| c.reminder.is_none()),
+        "one reminder per renewal date"
+    );
+    let alerts = store
+        .alerts(AlertQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].kind, AlertKind::Renewal);
+    assert_eq!(
+        alerts[0].message,
+        "Cloud: renews in 2 day(s) on 2026-11-28 (9.00 USD)"
+    );
+}

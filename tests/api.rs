@@ -857,6 +857,48 @@ async fn status_page_lists_projects_and_escapes_names() {
 }
 
 #[tokio::test]
+async fn a_store_failure_is_a_logged_500_without_detail() {
+    // GIVEN a real SQLite store whose table disappears under it (a broken or foreign file)
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("state.db");
+    let store = Arc::new(SqliteStore::open(&db).expect("store"));
+    rusqlite::Connection::open(&db)
+        .expect("open")
+        .execute_batch("DROP TABLE project_state")
+        .expect("drop");
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, json!({"projects": []}).to_string()).expect("write");
+    let live = Arc::new(LiveConfig::load(&config, env()).expect("config"));
+    let metrics = Arc::new(Metrics::new());
+    let checker = Arc::new(Checker::new(live, store, metrics.clone()));
+    let router = app(AppState::new(
+        checker,
+        metrics,
+        AuthConfig::default(),
+        ApiOptions::default(),
+    ));
+    // WHEN a handler needs it
+    let response = router
+        .oneshot(
+            Request::get("/api/credits")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await
+        .expect("response");
+    // THEN 500 with the error shape and no SQL detail
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(
+        body,
+        json!({"status": "error", "message": "internal error; see the server log"})
+    );
+}
+
+#[tokio::test]
 async fn openapi_document_and_docs_page_are_served() {
     let h = harness().await;
     let (status, _, doc) = h.get("/api/openapi.json").await;
