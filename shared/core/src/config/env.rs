@@ -100,6 +100,17 @@ fn settings_from_env(env: &(impl EnvLookup + ?Sized), settings: &mut Map<String,
     }
 }
 
+/// The Python tool's env-mode defaults for a project: provider `openrouter`, threshold 100.
+fn with_project_defaults(mut projects: Vec<Value>) -> Vec<Value> {
+    for p in projects.iter_mut().filter_map(Value::as_object_mut) {
+        p.entry("provider")
+            .or_insert_with(|| Value::String("openrouter".into()));
+        p.entry("threshold")
+            .or_insert_with(|| Value::String("100".into()));
+    }
+    projects
+}
+
 /// Builds the whole config document from the environment (`USE_ENV_CONFIG=true`).
 pub fn env_config(env: &(impl EnvLookup + ?Sized)) -> Value {
     let mut settings = Map::new();
@@ -115,7 +126,7 @@ pub fn env_config(env: &(impl EnvLookup + ?Sized)) -> Value {
         "settings": settings,
         "webhook": webhook,
         "email": indexed(env, "EMAIL", EMAIL_FIELDS),
-        "projects": indexed(env, "PROJECT", PROJECT_FIELDS),
+        "projects": with_project_defaults(indexed(env, "PROJECT", PROJECT_FIELDS)),
         "subscriptions": indexed(env, "SUBSCRIPTION", SUBSCRIPTION_FIELDS),
     })
 }
@@ -141,7 +152,7 @@ pub(super) fn apply_overrides(doc: &mut Value, env: &(impl EnvLookup + ?Sized)) 
             }
         }
     }
-    let projects = indexed(env, "PROJECT", PROJECT_FIELDS);
+    let projects = with_project_defaults(indexed(env, "PROJECT", PROJECT_FIELDS));
     if !projects.is_empty() {
         root.insert("projects".into(), Value::Array(projects));
     } else if let Some(Value::Array(list)) = root.get_mut("projects") {
@@ -332,6 +343,9 @@ mod tests {
         let projects = doc["projects"].as_array().expect("projects array");
         assert_eq!(projects.len(), 2);
         assert_eq!(projects[0]["provider"], "deepseek");
+        // The Python tool's defaults for what is not set.
+        assert_eq!(projects[1]["provider"], "openrouter");
+        assert_eq!(projects[1]["threshold"], "100");
     }
 
     #[test]
