@@ -51,14 +51,19 @@ while data is None and time.monotonic() - start < 30:
         time.sleep(0.002)
 print(f"start to ready (/live answers): {(ready - start) * 1000:.0f} ms", flush=True)
 print(f"start to first data (1,000 projects checked): {(data - start) * 1000:.0f} ms", flush=True)
+open(f"{work}/pid", "w").write(str(proc.pid))
 open(f"{work}/ready", "w").close()
 proc.wait()
 PY
 PIDS+=($!)
 until [ -f "$WORK/ready" ]; do sleep 0.1; done
+SERVE_PID=$(cat "$WORK/pid")
+rss() { awk -v k="$1" '$1 == k":" {printf "%.1f MB", $2 / 1024}' "/proc/$SERVE_PID/status"; }
+echo "memory after first data: RSS $(rss VmRSS)"
 URL="http://127.0.0.1:$API_PORT/api/credits"
 echo "== GET /api/credits at a fixed 1,000 req/s for 10 s (50 connections)"
 oha -z 10s -q 1000 -c 50 --no-tui "$URL" | grep -E "Requests/sec|Success rate|50.00%|90.00%|99.00%|99.90%|Slowest|Fastest|Average|\[200\]"
 echo "== GET /api/credits, as fast as possible for 10 s (50 connections)"
 oha -z 10s -c 50 --no-tui "$URL" | grep -E "Requests/sec|Success rate|50.00%|99.00%|\[200\]"
 echo "== response size: $(curl -s "$URL" | wc -c) bytes"
+echo "memory after load: RSS $(rss VmRSS), peak $(rss VmHWM)"

@@ -3,10 +3,6 @@
 
 mod cli;
 
-/// mimalloc: fewer page faults and arena growth than glibc malloc under many connections.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::process::ExitCode;
 
 use clap::Parser;
