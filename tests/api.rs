@@ -640,9 +640,10 @@ async fn api_key_is_required_when_configured() {
         .body(Body::empty())
         .expect("req");
     assert_eq!(h.call(header_key).await.0, StatusCode::OK);
-    // Health, docs and the OpenAPI document stay public.
+    // Health and the docs page stay public; the OpenAPI document, like all of /api, does not.
     assert_eq!(h.get("/health").await.0, StatusCode::OK);
-    assert_eq!(h.get("/api/openapi.json").await.0, StatusCode::OK);
+    assert_eq!(h.get("/docs").await.0, StatusCode::OK);
+    assert_eq!(h.get("/api/openapi.json").await.0, StatusCode::UNAUTHORIZED);
     // JWT is off: no token endpoint.
     let token = Request::post("/api/auth/token")
         .header("x-api-key", "web-secret-key-123")

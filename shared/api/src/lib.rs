@@ -158,13 +158,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/config/projects", get(config::projects))
         .route("/api/config/threshold", post(config::set_threshold))
         .route("/api/auth/token", post(auth::token))
+        .route("/api/openapi.json", get(docs::openapi))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::require_auth,
         ));
-    let public_api = Router::new()
-        .route("/api/openapi.json", get(docs::openapi))
-        .route("/api/auth/refresh", post(auth::refresh));
+    // The refresh token in the body is this route's credential: a client refreshing a JWT
+    // need not hold the API key.
+    let public_api = Router::new().route("/api/auth/refresh", post(auth::refresh));
     let api = protected
         .merge(public_api)
         .route_layer(middleware::from_fn_with_state(
