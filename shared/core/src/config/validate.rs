@@ -573,4 +573,23 @@ mod tests {
             vec!["webhook.url: must start with http:// or https://"]
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_json_is_either_a_config_or_named_problems(doc in crate::test_json::json(&[
+            "settings", "projects", "subscriptions", "email", "webhook", "name", "provider",
+            "api_key", "threshold", "critical_threshold", "enabled", "cycle_type", "renewal_day",
+            "base_url", "currency", "max_concurrent_checks", "url", "port",
+        ])) {
+            match validate(&doc, &mut Vec::new()) {
+                Ok(config) => proptest::prop_assert!(config.settings.max_concurrent_checks >= 1),
+                Err(problems) => {
+                    proptest::prop_assert!(!problems.is_empty());
+                    for p in problems {
+                        proptest::prop_assert!(!p.path.is_empty() && !p.message.is_empty());
+                    }
+                }
+            }
+        }
+    }
 }

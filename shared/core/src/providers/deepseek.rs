@@ -73,7 +73,7 @@ impl Provider for DeepSeek {
                     snippet: snippet(body.to_string().as_bytes()),
                 })?,
         };
-        Ok(balance(chosen.1, &chosen.0, self.kind()))
+        balance(chosen.1, &chosen.0, self.kind())
     }
 }
 

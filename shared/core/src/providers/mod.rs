@@ -178,12 +178,23 @@ pub(crate) fn amount_at(body: &Value, pointer: &str) -> Result<f64, ProviderErro
     }
 }
 
-pub(crate) fn balance(amount: f64, currency: &str, kind: BalanceKind) -> Balance {
-    Balance {
+/// A reading, refusing amounts that are not finite (e.g. an overflowing subtraction).
+pub(crate) fn balance(
+    amount: f64,
+    currency: &str,
+    kind: BalanceKind,
+) -> Result<Balance, ProviderError> {
+    if !amount.is_finite() {
+        return Err(ProviderError::Unparseable {
+            reason: "amount is not a finite number".into(),
+            snippet: amount.to_string(),
+        });
+    }
+    Ok(Balance {
         amount,
         currency: currency.to_owned(),
         kind,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -238,5 +249,39 @@ mod tests {
         let s = snippet(b"<html>\n\t<body>oops</body></html>");
         assert_eq!(s, "<html>  <body>oops</body></html>");
         assert_eq!(snippet(&[b'x'; 5000]).len(), 120);
+    }
+}
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Arbitrary JSON using the field names the adapters look for.
+    fn json() -> impl Strategy<Value = Value> {
+        crate::test_json::json(&[
+            "data",
+            "total_credits",
+            "total_usage",
+            "balance_infos",
+            "currency",
+            "total_balance",
+            "available_balance",
+            "code",
+            "totalBalance",
+        ])
+    }
+
+    proptest! {
+        #[test]
+        fn adapters_never_panic_and_never_return_non_finite_amounts(body in json(), currency in prop::option::of("[A-Z]{3}")) {
+            for p in PROVIDERS {
+                let ctx = ParseContext { base_url: p.default_base_url(), currency: currency.as_deref() };
+                if let Ok(b) = p.parse(&body, &ctx) {
+                    prop_assert!(b.amount.is_finite(), "{}: {}", p.name(), b.amount);
+                    prop_assert!(!b.currency.is_empty());
+                }
+            }
+        }
     }
 }

@@ -28,7 +28,7 @@ impl Provider for Moonshot {
     fn parse(&self, body: &Value, ctx: &ParseContext<'_>) -> Result<Balance, ProviderError> {
         let available = amount_at(body, "/data/available_balance")?;
         let currency = ctx.currency.unwrap_or_else(|| currency_for(ctx.base_url));
-        Ok(balance(available, currency, self.kind()))
+        balance(available, currency, self.kind())
     }
 }
 

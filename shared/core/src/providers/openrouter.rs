@@ -27,7 +27,7 @@ impl Provider for OpenRouter {
     fn parse(&self, body: &Value, _ctx: &ParseContext<'_>) -> Result<Balance, ProviderError> {
         let total = amount_at(body, "/data/total_credits")?;
         let used = amount_at(body, "/data/total_usage")?;
-        Ok(balance(total - used, "USD", self.kind()))
+        balance(total - used, "USD", self.kind())
     }
 }
 

@@ -41,11 +41,11 @@ impl Provider for SiliconFlow {
             });
         }
         let total = amount_at(body, "/data/totalBalance")?;
-        Ok(balance(
+        balance(
             total,
             ctx.currency.unwrap_or("CNY"),
             BalanceKind::PrepaidBalance,
-        ))
+        )
     }
 }
 
