@@ -76,7 +76,8 @@ pub struct CheckArgs {
     pub dry_run: bool,
 }
 
-/// Logs go to stderr so `--json` output stays clean on stdout.
+/// Logs go to stderr so `--json` output stays clean on stdout. `LOG_FORMAT=json` writes one
+/// JSON object per line (for log aggregation); `RUST_LOG` overrides the level.
 pub fn init_tracing(verbose: u8) {
     let default = match verbose {
         0 => "warn",
@@ -85,10 +86,14 @@ pub fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
 }
 
 /// Exit code for usage and configuration errors.
