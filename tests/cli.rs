@@ -104,11 +104,25 @@ async fn check_exits_two_on_config_errors_naming_the_field() {
         &["check"],
         std::path::Path::new("/nonexistent/c.json"),
         &ws.db_path(),
-        &[("USE_ENV_CONFIG", "false")],
+        &[],
     )
     .await;
-    // No file and no PROJECT_n_* variables: an empty env config is valid but checks nothing.
-    assert_eq!(missing.status.code(), Some(0), "{}", stderr(&missing));
+    assert_eq!(missing.status.code(), Some(2));
+    let err = stderr(&missing);
+    assert!(
+        err.contains("/nonexistent/c.json") && err.contains("PROJECT_1_NAME"),
+        "{err}"
+    );
+    // With projects in the environment, a missing file falls back to them (the Python tool's way).
+    let from_env = run_binary(
+        &["config", "validate"],
+        std::path::Path::new("/nonexistent/c.json"),
+        &ws.db_path(),
+        &[("PROJECT_1_NAME", "E"), ("PROJECT_1_API_KEY", "k")],
+    )
+    .await;
+    assert_eq!(from_env.status.code(), Some(0), "{}", stderr(&from_env));
+    assert!(stdout(&from_env).contains("1 project(s)"));
 
     let bad_json = tempfile::tempdir().expect("dir");
     let path = bad_json.path().join("c.json");

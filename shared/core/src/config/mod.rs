@@ -263,6 +263,17 @@ pub fn load(path: &Path, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, Conf
     let use_env = env
         .get("USE_ENV_CONFIG")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    // Like the Python tool, a missing file falls back to the environment — but only when the
+    // environment does define projects; otherwise a mistyped path would silently check nothing.
+    if !use_env && !path.exists() && env.get("PROJECT_1_NAME").is_none() {
+        return Err(ConfigError::Io {
+            path: path.to_owned(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "file not found (and no PROJECT_1_NAME in the environment to fall back to)",
+            ),
+        });
+    }
     if use_env || !path.exists() {
         let value = env_config(env);
         let mut warnings = Vec::new();
