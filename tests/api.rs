@@ -900,6 +900,27 @@ async fn a_store_failure_is_a_logged_500_without_detail() {
 }
 
 #[tokio::test]
+async fn python_tool_compat_routes_answer() {
+    let h = harness().await;
+    let (status, _, body) = h.get("/api/features").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["features"],
+        json!({"subscriptions": true, "dynamic_config": true, "history": true, "jwt": false})
+    );
+    let (_, _, a) = h.get("/api/subscriptions").await;
+    let (_, _, b) = h.get("/api/config/subscriptions").await;
+    assert_eq!(a, b);
+    // POST works for delete too, as in the Python tool.
+    assert_eq!(
+        h.post("/api/subscription/delete", json!({"name": "Copilot"}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
 async fn openapi_document_and_docs_page_are_served() {
     let h = harness().await;
     let (status, _, doc) = h.get("/api/openapi.json").await;

@@ -136,7 +136,9 @@ pub fn app(state: AppState) -> Router {
     let protected = Router::new()
         .route("/api/credits", get(credits::credits))
         .route("/api/refresh", post(credits::refresh))
+        .route("/api/features", get(health::features))
         .route("/api/subscriptions", get(subscriptions::list))
+        .route("/api/config/subscriptions", get(subscriptions::config_list))
         .route("/api/subscription/add", post(subscriptions::add))
         .route("/api/config/subscription", post(subscriptions::update))
         .route(

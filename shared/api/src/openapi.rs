@@ -35,9 +35,9 @@ impl Modify for Security {
 #[openapi(
     info(title = "Balance Alert API", description = "Balances, subscriptions, history and configuration of Balance Alert."),
     paths(
-        routes::health::health, routes::health::live,
+        routes::health::health, routes::health::live, routes::health::features,
         routes::credits::credits, routes::credits::refresh,
-        routes::subscriptions::list, routes::subscriptions::add, routes::subscriptions::update,
+        routes::subscriptions::list, routes::subscriptions::config_list, routes::subscriptions::add, routes::subscriptions::update,
         routes::subscriptions::delete, routes::subscriptions::mark_renewed, routes::subscriptions::clear_renewed,
         routes::history::balance, routes::history::trend, routes::history::alerts, routes::history::stats,
         routes::config::projects, routes::config::set_threshold,

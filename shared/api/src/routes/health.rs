@@ -77,3 +77,36 @@ pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError>
 pub async fn live() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "alive"}))
 }
+
+/// Which optional parts are on, for clients of the Python tool that ask first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Features {
+    pub status: &'static str,
+    pub features: FeatureFlags,
+}
+
+/// The feature switches.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeatureFlags {
+    pub subscriptions: bool,
+    /// Config edits through the API are saved (false in env-only mode).
+    pub dynamic_config: bool,
+    pub history: bool,
+    pub jwt: bool,
+}
+
+/// Feature switches (`/api/features` in the Python tool).
+#[utoipa::path(get, path = "/api/features", tag = "health", security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = Features)))]
+pub async fn features(State(state): State<AppState>) -> Json<Features> {
+    let file_backed = state.checker.config.get().mode == balance_alert_core::config::Mode::Hybrid;
+    Json(Features {
+        status: "success",
+        features: FeatureFlags {
+            subscriptions: true,
+            dynamic_config: file_backed,
+            history: true,
+            jwt: state.auth.jwt_secret.is_some(),
+        },
+    })
+}

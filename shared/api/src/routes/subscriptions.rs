@@ -82,6 +82,13 @@ pub async fn list(State(state): State<AppState>) -> Json<SubscriptionList> {
     })
 }
 
+/// The same list under the Python tool's configuration path.
+#[utoipa::path(get, path = "/api/config/subscriptions", tag = "subscriptions", security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = SubscriptionList)))]
+pub async fn config_list(state: State<AppState>) -> Json<SubscriptionList> {
+    list(state).await
+}
+
 /// Body of `POST /api/subscription/add` (name, cycle_type, renewal_day required) and of
 /// `POST /api/config/subscription` (name selects; the rest optional; new_name renames).
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
