@@ -71,6 +71,7 @@ pub async fn projects(State(state): State<AppState>) -> Json<ProjectList> {
 pub struct ThresholdRequest {
     pub project_name: String,
     /// The new threshold, ≥ 0.
+    #[schema(minimum = 0)]
     pub new_threshold: f64,
 }
 

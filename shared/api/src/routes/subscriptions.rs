@@ -104,24 +104,32 @@ pub struct SubscriptionInput {
     pub owner_project: Option<String>,
     /// `weekly`, `monthly`, `yearly` or `every_n_days`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(weekly|monthly|yearly|every_n_days)$")]
     pub cycle_type: Option<String>,
     /// weekly 1–7 (Mon–Sun), monthly 1–31, yearly MMDD (e.g. 1231).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1231)]
     pub renewal_day: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 3650)]
     pub alert_days_before: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub amount: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Za-z]{3}$")]
     pub currency: Option<String>,
     /// `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
     pub last_renewed_date: Option<String>,
     /// For `every_n_days`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 36500)]
     pub interval_days: Option<u32>,
     /// For `every_n_days`, `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
     pub start_date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -140,6 +148,7 @@ pub struct SubscriptionName {
 pub struct MarkRenewed {
     pub name: String,
     /// `YYYY-MM-DD`, default today.
+    #[schema(format = Date)]
     pub renewed_date: Option<String>,
 }
 
