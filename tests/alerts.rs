@@ -253,3 +253,43 @@ async fn renewal_reminder_is_recorded_once_per_renewal_date() {
         "Cloud: renews in 2 day(s) on 2026-11-28 (9.00 USD)"
     );
 }
+
+#[tokio::test]
+async fn a_slow_provider_does_not_hold_back_the_others_results() {
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let store = SqliteStore::in_memory().expect("store");
+    let settings = fast_settings();
+    let slow = project("Slow", "openrouter", &s.base_url(), "slow:1500:50", 10.0);
+    let fast = project("Fast", "deepseek", &s.base_url(), "bal:50", 10.0);
+    let e = engine(&settings);
+    let started = std::time::Instant::now();
+    let fast_id = fast.id();
+    let both = [&slow, &fast];
+    // WHEN both run in one check run, THEN Fast's result is stored long before Slow answers.
+    let (run, fast_stored) = tokio::join!(
+        run_checks(
+            &e,
+            &store,
+            &settings,
+            &both,
+            CacheMode::Bypass,
+            WriteMode::Persist,
+            1
+        ),
+        async {
+            while store.get_state(&fast_id).await.expect("get").is_none() {
+                tokio::task::yield_now().await;
+            }
+            started.elapsed()
+        }
+    );
+    let finished = started.elapsed();
+    assert_eq!(run.expect("run").report.summary.success, 2);
+    assert!(finished >= std::time::Duration::from_millis(1500));
+    assert!(
+        fast_stored < std::time::Duration::from_millis(1000),
+        "fast stored after {fast_stored:?}"
+    );
+}

@@ -1,12 +1,15 @@
 //! One check run: check projects through the engine, move each project's state machine through
 //! the store's conditional writes, and evaluate subscriptions.
 
+use std::collections::HashMap;
+
 use balance_alert_model::alert::{transition, AlertPolicy, Observation, ProjectRef, ProjectState};
 use balance_alert_model::subscription::{renewal_status, RenewalSpec, RenewalStatus};
 use balance_alert_model::{
     AlertKind, AlertRecord, AlertState, AlertStatus, CheckReport, ProjectReport,
 };
 use chrono::NaiveDate;
+use futures::StreamExt;
 
 use crate::config::{Config, ProjectConfig, Settings, SubscriptionConfig};
 use crate::engine::{CacheMode, CheckOutcome, Engine};
@@ -14,6 +17,8 @@ use crate::store::{BalancePoint, CheckWrite, Store, StoreError, SubscriptionStat
 
 /// Conditional-write attempts per project before giving up on a hot race.
 const MAX_CAS_ATTEMPTS: usize = 8;
+/// Most results written in one transaction.
+const COMMIT_BATCH: usize = 1024;
 
 /// What a run produced.
 #[derive(Debug, Clone)]
@@ -89,8 +94,11 @@ fn write_for(
 
 /// Checks `projects` and applies the results to the store.
 ///
-/// All writes go in one batch; a write that lost a race (another checker moved the project
-/// first) is recomputed from the fresh state, so each transition alerts exactly once.
+/// Results are written as they come in, in batches of whatever has completed together (one
+/// transaction for the many checks that finish at once, a small one for a straggler), so a
+/// slow provider does not hold back the others' results. A write that lost a race (another
+/// checker moved the project first) is recomputed from the fresh state, so each transition
+/// alerts exactly once.
 pub async fn run_checks(
     engine: &Engine,
     store: &dyn Store,
@@ -101,32 +109,61 @@ pub async fn run_checks(
     now: i64,
 ) -> Result<CheckRun, StoreError> {
     tracing::info!(projects = projects.len(), "checking");
-    let outcomes = engine.check_all(projects, cache).await;
-    tracing::info!("checks done");
-    let known: std::collections::HashMap<String, ProjectState> = store
+    let known: HashMap<String, ProjectState> = store
         .list_states()
         .await?
         .into_iter()
         .map(|s| (s.project_id.clone(), s))
         .collect();
-    let observations: Vec<Observation> = outcomes.iter().map(observation).collect();
-    let mut writes: Vec<CheckWrite> = projects
-        .iter()
-        .zip(&observations)
-        .map(|(p, obs)| write_for(p, known.get(&p.id()), obs, settings, now))
-        .collect();
-
-    if mode == WriteMode::Persist {
-        let applied = store.commit_checks(writes.clone()).await?;
-        tracing::info!(writes = applied.len(), "results stored");
-        for (i, ok) in applied.into_iter().enumerate() {
-            if !ok {
-                writes[i] =
-                    retry_write(store, projects[i], &observations[i], settings, now).await?;
+    let mut results: Vec<Option<(CheckOutcome, CheckWrite)>> = vec![None; projects.len()];
+    // Checks feed a channel; the writer drains whatever has arrived in one transaction. Both
+    // run in this task, so checks keep progressing while a batch is being written, and a
+    // batch grows to whatever completed during the previous write.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<CheckOutcome>();
+    let produce = async move {
+        let mut stream = std::pin::pin!(engine.check_stream(projects, cache));
+        while let Some(outcome) = stream.next().await {
+            // The writer only stops early on a store error, which the caller gets anyway.
+            let _ = tx.send(outcome);
+        }
+    };
+    let consume = async {
+        let mut batch = Vec::with_capacity(COMMIT_BATCH);
+        while rx.recv_many(&mut batch, COMMIT_BATCH).await > 0 {
+            let observations: Vec<Observation> = batch.iter().map(observation).collect();
+            let mut writes: Vec<CheckWrite> = batch
+                .iter()
+                .zip(&observations)
+                .map(|(o, obs)| {
+                    let p = projects[o.index];
+                    write_for(p, known.get(&p.id()), obs, settings, now)
+                })
+                .collect();
+            if mode == WriteMode::Persist {
+                let applied = store.commit_checks(writes.clone()).await?;
+                tracing::debug!(writes = applied.len(), "results stored");
+                for (i, ok) in applied.into_iter().enumerate() {
+                    if !ok {
+                        let p = projects[batch[i].index];
+                        writes[i] = retry_write(store, p, &observations[i], settings, now).await?;
+                    }
+                }
+            }
+            for (o, w) in batch.drain(..).zip(writes) {
+                let index = o.index;
+                results[index] = Some((o, w));
             }
         }
-    }
+        Ok::<(), StoreError>(())
+    };
+    let ((), written) = futures::join!(produce, consume);
+    written?;
+    tracing::info!("checks done");
 
+    let (outcomes, writes): (Vec<CheckOutcome>, Vec<CheckWrite>) = results
+        .into_iter()
+        .map(|r| r.expect("the stream yields one outcome per project"))
+        .unzip();
     let reports = projects
         .iter()
         .zip(&outcomes)

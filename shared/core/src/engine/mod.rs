@@ -121,19 +121,26 @@ impl Engine {
         projects: &[&ProjectConfig],
         mode: CacheMode,
     ) -> Vec<CheckOutcome> {
+        let mut outcomes: Vec<CheckOutcome> = self.check_stream(projects, mode).collect().await;
+        outcomes.sort_by_key(|o| o.index);
+        outcomes
+    }
+
+    /// Checks every project, at most `max_concurrent` at once, yielding each outcome as soon as
+    /// it is known (in completion order; [`CheckOutcome::index`] says which project).
+    pub fn check_stream<'a>(
+        &'a self,
+        projects: &'a [&'a ProjectConfig],
+        mode: CacheMode,
+    ) -> impl futures::Stream<Item = CheckOutcome> + Send + 'a {
         // An iterator of futures from a named async fn (not an async closure) keeps the
-        // future `Send` for callers such as axum handlers.
+        // stream `Send` for callers such as axum handlers.
         let checks: Vec<_> = projects
             .iter()
             .enumerate()
             .map(|(index, p)| self.check_indexed(index, p, mode))
             .collect();
-        let mut outcomes: Vec<CheckOutcome> = futures::stream::iter(checks)
-            .buffer_unordered(self.options.max_concurrent)
-            .collect()
-            .await;
-        outcomes.sort_by_key(|o| o.index);
-        outcomes
+        futures::stream::iter(checks).buffer_unordered(self.options.max_concurrent)
     }
 
     async fn check_indexed(
