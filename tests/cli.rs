@@ -215,3 +215,41 @@ async fn config_validate_summarises_a_good_file() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("config OK:"), "{}", stdout(&out));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_check_run_prunes_history_past_retention() {
+    let s = fake().await;
+    let mut doc = config_doc(json!([proj(
+        "p",
+        "openrouter",
+        &s.base_url(),
+        "bal:50",
+        10.0
+    )]));
+    doc["settings"]["history_retention_days"] = json!(30);
+    let ws = Workspace::new(&doc);
+    assert_eq!(ws.run(&["check"]).await.status.code(), Some(0));
+    // GIVEN a reading from 40 days ago next to today's
+    let conn = rusqlite::Connection::open(ws.db_path()).expect("open db");
+    let old = chrono::Utc::now().timestamp() - 40 * 86_400;
+    conn.execute(
+        "INSERT INTO balance_history (project_id, project_name, provider, balance, threshold, currency, timestamp) \
+         SELECT project_id, project_name, provider, balance, threshold, currency, ?1 FROM balance_history",
+        [old],
+    )
+    .expect("insert old point");
+    let count = |c: &rusqlite::Connection| -> i64 {
+        c.query_row("SELECT COUNT(*) FROM balance_history", [], |r| r.get(0))
+            .expect("count")
+    };
+    assert_eq!(count(&conn), 2);
+    // WHEN cron runs the next check THEN the old reading is gone and the new ones stay
+    assert_eq!(ws.run(&["check"]).await.status.code(), Some(0));
+    assert_eq!(count(&conn), 2, "one old removed, one new added");
+    let oldest: i64 = conn
+        .query_row("SELECT MIN(timestamp) FROM balance_history", [], |r| {
+            r.get(0)
+        })
+        .expect("min");
+    assert!(oldest > old);
+}

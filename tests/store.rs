@@ -281,3 +281,34 @@ async fn sqlite_reopen_keeps_data_and_does_not_rerun_migrations() {
     let again = SqliteStore::open(&path).expect("reopens");
     assert_eq!(again.list_states().await.expect("list").len(), 1);
 }
+
+#[tokio::test]
+async fn a_version_one_database_is_migrated_in_place() {
+    // GIVEN a database created by the first schema only
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("v1.db");
+    let conn = rusqlite::Connection::open(&path).expect("create");
+    conn.execute_batch(include_str!(
+        "../shared/core/src/store/migrations/001_initial.sql"
+    ))
+    .expect("v1 schema");
+    conn.execute_batch("PRAGMA user_version = 1")
+        .expect("version");
+    drop(conn);
+    // WHEN the store opens it THEN later migrations run and the data contract holds
+    let store = SqliteStore::open(&path).expect("opens and migrates");
+    let conn = rusqlite::Connection::open(&path).expect("reopen");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 2);
+    let indexes: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'idx_balance_ts'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("index");
+    assert_eq!(indexes, 1);
+    store_contract(&store).await;
+}

@@ -100,6 +100,16 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         Vec::new()
     };
 
+    if mode == WriteMode::Persist {
+        // Retention: cheap (indexed by time), so every run prunes; cron needs no extra job.
+        let before = now.timestamp() - i64::from(config.settings.history_retention_days) * 86_400;
+        match store.prune(before).await {
+            Ok(removed) if removed > 0 => tracing::info!(removed, "pruned old history"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning old history failed"),
+        }
+    }
+
     if args.json {
         match serde_json::to_string_pretty(&run.report) {
             Ok(s) => println!("{s}"),

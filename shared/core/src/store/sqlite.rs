@@ -15,7 +15,10 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::{AlertQuery, BalancePoint, CheckWrite, Store, StoreError, SubscriptionState};
 
 /// Migrations in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_initial.sql"),
+    include_str!("migrations/002_time_indexes.sql"),
+];
 
 /// A [`Store`] on a SQLite file.
 #[derive(Clone)]
