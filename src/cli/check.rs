@@ -119,7 +119,9 @@ pub async fn run(args: CheckArgs) -> ExitCode {
             }
         }
     } else {
-        print!("{}", output::table(&run.report));
+        use std::io::IsTerminal;
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        print!("{}", output::table(&run.report, color));
         print!("{}", output::subscriptions(&subscriptions));
         let reminders = subscriptions.iter().filter_map(|s| s.reminder.as_ref());
         for a in run.alerts.iter().chain(reminders) {

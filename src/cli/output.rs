@@ -34,8 +34,19 @@ fn render(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
     out
 }
 
-/// The check report as a table, failures listed underneath, then the summary line.
-pub fn table(report: &CheckReport) -> String {
+/// ANSI colour for a state: green OK, yellow LOW, red CRITICAL/FAILING.
+fn paint(state: &str) -> String {
+    let code = match state {
+        "OK" => "32",
+        "LOW" => "33",
+        _ => "31",
+    };
+    format!("\x1b[{code}m{state}\x1b[0m")
+}
+
+/// The check report as a table, failures listed underneath, then the summary line. With
+/// `color` (stdout is a terminal and `NO_COLOR` is unset) the state column is coloured.
+pub fn table(report: &CheckReport, color: bool) -> String {
     let rows: Vec<Vec<String>> = report
         .projects
         .iter()
@@ -50,7 +61,7 @@ pub fn table(report: &CheckReport) -> String {
             ]
         })
         .collect();
-    let mut out = render(
+    let plain = render(
         &[
             "PROJECT",
             "PROVIDER",
@@ -62,6 +73,19 @@ pub fn table(report: &CheckReport) -> String {
         &rows,
         &[false, false, true, false, true, false],
     );
+    // STATE is the last column, so it ends each data line: colour it there, after alignment.
+    let mut out = String::with_capacity(plain.len() + rows.len() * 9);
+    for (i, line) in plain.lines().enumerate() {
+        match rows.get(i.wrapping_sub(1)).filter(|_| color && i > 0) {
+            Some(row) => {
+                let state = &row[5];
+                out.push_str(&line[..line.len() - state.len()]);
+                out.push_str(&paint(state));
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
     for p in report.projects.iter().filter(|p| !p.success) {
         out.push_str(&format!(
             "  {}: {}\n",
@@ -107,4 +131,65 @@ pub fn subscriptions(checks: &[SubscriptionCheck]) -> String {
             &[false, false, true, false]
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use balance_alert_core::model::{AlertState, ProjectReport};
+
+    fn report() -> CheckReport {
+        let row = |project: &str, credits: Option<f64>, state| ProjectReport {
+            project: project.into(),
+            owner_project: None,
+            provider: "openrouter".into(),
+            success: credits.is_some(),
+            credits,
+            currency: "USD".into(),
+            threshold: 10.0,
+            need_alarm: credits.is_some_and(|c| c < 10.0),
+            state,
+            error: credits
+                .is_none()
+                .then(|| "timed out after 10.0s".to_owned()),
+        };
+        CheckReport::new(vec![
+            row("main", Some(120.5), AlertState::Ok),
+            row("x", None, AlertState::Failing),
+        ])
+    }
+
+    #[test]
+    fn table_aligns_columns_and_lists_failures() {
+        let text = table(&report(), false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "PROJECT  PROVIDER    BALANCE  CURRENCY  THRESHOLD  STATE"
+        );
+        assert_eq!(
+            lines[1],
+            "main     openrouter   120.50  USD           10.00  OK"
+        );
+        assert_eq!(
+            lines[2],
+            "x        openrouter        —  USD           10.00  FAILING"
+        );
+        assert_eq!(lines[3], "  x: timed out after 10.0s");
+        assert_eq!(lines[4], "2 project(s): 1 ok, 1 failed, 0 below threshold");
+    }
+
+    #[test]
+    fn colour_wraps_only_the_state() {
+        let text = table(&report(), true);
+        assert!(text
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.ends_with("  \x1b[32mOK\x1b[0m")));
+        assert!(text
+            .lines()
+            .nth(2)
+            .is_some_and(|l| l.ends_with("\x1b[31mFAILING\x1b[0m")));
+        assert!(text.lines().next().is_some_and(|l| !l.contains('\x1b')));
+    }
 }
