@@ -790,6 +790,20 @@ async fn clients_over_the_rate_limit_get_429() {
         StatusCode::OK,
         "limits are per client"
     );
+    // Behind a proxy (no socket peer) the proxy-appended last X-Forwarded-For entry counts:
+    // a client cannot dodge its quota by inventing earlier entries.
+    for spoof in ["1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"] {
+        let req = Request::get("/api/subscriptions")
+            .header("x-forwarded-for", format!("{spoof}, 10.9.9.9"))
+            .body(Body::empty())
+            .expect("req");
+        let status = h.call(req).await.0;
+        if spoof == "4.4.4.4" {
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        } else {
+            assert_eq!(status, StatusCode::OK);
+        }
+    }
 }
 
 #[tokio::test]
@@ -840,8 +854,12 @@ async fn errors_share_one_shape() {
         h.post("/api/config/threshold", huge).await.0,
         StatusCode::PAYLOAD_TOO_LARGE
     );
-    let (status, _, _) = h.call(request(Method::GET, "/api/refresh", None)).await;
+    let (status, _, body) = h.call(request(Method::GET, "/api/refresh", None)).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["status"], "error");
+    let (status, _, body) = h.get("/api/history/trend/%FF").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["status"], "error");
 }
 
 #[tokio::test]

@@ -58,7 +58,7 @@ impl Limiter {
     }
 }
 
-/// The client's address: the socket peer, or (behind API Gateway, no socket) the first
+/// The client's address: the socket peer, or (behind API Gateway, no socket) the last
 /// `X-Forwarded-For` entry.
 fn client_ip(request: &Request) -> IpAddr {
     if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
@@ -68,7 +68,9 @@ fn client_ip(request: &Request) -> IpAddr {
         .headers()
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
+        // The last entry is the one the nearest proxy (API Gateway) appended; earlier ones
+        // come from the client and could be anything.
+        .and_then(|v| v.split(',').next_back())
         .and_then(|ip| ip.trim().parse().ok())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }

@@ -105,6 +105,10 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint; see /docs".into())
 }
 
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed("this endpoint does not take that method; see /docs".into())
+}
+
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::Internal("handler panicked".into()).into_response()
 }
@@ -187,6 +191,7 @@ pub fn app(state: AppState) -> Router {
             http::record_metrics,
         ))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(http::etag))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

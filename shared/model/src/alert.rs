@@ -255,6 +255,15 @@ pub fn transition(
             next.last_success_at = Some(now);
             match (prev_state, level) {
                 (None | Some(AlertState::Ok), AlertState::Ok) => None,
+                // Recovered only from something announced: a FAILING state whose alert never went
+                // out (fewer than K failures, e.g. a new project's first check) is not news.
+                (Some(AlertState::Failing), AlertState::Ok)
+                    if prev.is_some_and(|p| {
+                        p.consecutive_failures < policy.failure_threshold.max(1)
+                    }) =>
+                {
+                    None
+                }
                 (Some(_), AlertState::Ok) => Some(AlertKind::Recovered),
                 // De-escalation (CRITICAL → LOW) is good news but not yet recovery: stay quiet.
                 (Some(AlertState::Critical), AlertState::Low) => None,
@@ -463,6 +472,13 @@ mod tests {
         assert!(kinds.is_empty());
         let (_, kinds) = run(&[(0, fail()), (1, fail()), (2, fail()), (3, fail())]);
         assert_eq!(kinds, vec![AlertKind::Failing]);
+    }
+
+    #[test]
+    fn first_check_failing_then_ok_is_not_a_recovery() {
+        let (s, kinds) = run(&[(0, fail()), (1, bal(50.0))]);
+        assert_eq!(s.state, AlertState::Ok);
+        assert!(kinds.is_empty());
     }
 
     #[test]

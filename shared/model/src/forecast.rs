@@ -43,17 +43,28 @@ pub fn forecast(points: &[Point], threshold: f64) -> Option<Forecast> {
         return None;
     }
     let slope = sxy / sxx; // units per second
-    if !slope.is_finite() || slope >= 0.0 {
+                           // A fall of less than a billionth of the balance per day is rounding noise from a flat
+                           // series, not a trend: promising a run-out date millions of years away helps no one.
+    let scale = mean_y.abs().max(1.0);
+    if !slope.is_finite() || -slope * 86_400.0 <= scale * 1e-9 {
         return None;
     }
     let intercept = mean_y - slope * mean_x;
-    let cross = |level: f64| t0 + ((level - intercept) / slope).round() as i64;
+    // Crossing times that do not fit a timestamp (beyond ±1e12 s, ~31,700 years) are None.
+    let cross = |level: f64| {
+        let t = t0 as f64 + (level - intercept) / slope;
+        (t.is_finite() && t.abs() < 1e12).then(|| t.round() as i64)
+    };
     let last = points.iter().map(|p| p.timestamp).max().unwrap_or(t0);
     let latest_fit = intercept + slope * (last - t0) as f64;
     Some(Forecast {
         burn_rate_per_day: -slope * 86_400.0,
-        threshold_at: (latest_fit > threshold).then(|| cross(threshold)),
-        zero_at: cross(0.0),
+        threshold_at: if latest_fit > threshold {
+            cross(threshold)
+        } else {
+            None
+        },
+        zero_at: cross(0.0)?,
     })
 }
 
@@ -88,6 +99,19 @@ mod tests {
         assert_eq!(forecast(&pts(&[(0, 5.0), (10, 6.0)]), 1.0), None);
         assert_eq!(forecast(&pts(&[(0, 5.0)]), 1.0), None);
         assert_eq!(forecast(&pts(&[(7, 5.0), (7, 3.0)]), 1.0), None);
+    }
+
+    #[test]
+    fn flat_series_with_rounding_noise_has_no_forecast() {
+        // 12.34 is not exact in binary: the fitted slope comes out as ~-1e-37, not 0.
+        let t = 1_764_000_000;
+        let flat = pts(&[
+            (t, 12.34),
+            (t + 977, 12.34),
+            (t + 86_400, 12.34),
+            (t + 90_001, 12.34),
+        ]);
+        assert_eq!(forecast(&flat, 10.0), None);
     }
 
     #[test]

@@ -42,7 +42,8 @@ pub struct RenewalStatus {
     pub days_until_renewal: i64,
     /// The start of the current cycle (the previous renewal date).
     pub cycle_start: NaiveDate,
-    /// `last_renewed_date` falls in the current cycle.
+    /// `last_renewed_date` pays for `next_renewal_date` (it lies in the later half of the
+    /// current cycle).
     pub already_renewed: bool,
     /// A reminder is due: 0 ≤ days ≤ alert_days_before and not already renewed.
     pub need_alert: bool,
@@ -136,7 +137,11 @@ pub fn next_renewal(spec: &RenewalSpec, today: NaiveDate) -> (NaiveDate, NaiveDa
 pub fn renewal_status(spec: &RenewalSpec, today: NaiveDate) -> RenewalStatus {
     let (next, cycle_start) = next_renewal(spec, today);
     let days = (next - today).num_days();
-    let already_renewed = spec.last_renewed_date.is_some_and(|d| d >= cycle_start);
+    // A payment covers the renewal date it is nearest to: one in the later half of the current
+    // cycle (paid early, ahead of `next`) counts for `next`; one on or just after the previous
+    // renewal date paid that one and must not silence the reminder for `next`.
+    let midpoint = cycle_start + Days::new(((next - cycle_start).num_days() / 2) as u64);
+    let already_renewed = spec.last_renewed_date.is_some_and(|d| d > midpoint);
     RenewalStatus {
         next_renewal_date: next,
         days_until_renewal: days,
@@ -257,9 +262,29 @@ mod tests {
         let st = renewal_status(&s, d("2026-11-26"));
         assert!(st.already_renewed);
         assert!(!st.need_alert);
-        // A renewal from the previous cycle does not suppress this one.
+        // A renewal from the previous cycle does not suppress this one…
         s.last_renewed_date = Some(d("2026-10-20"));
         assert!(renewal_status(&s, d("2026-11-26")).need_alert);
+        // …nor does paying the previous renewal on its due date (or a little late).
+        for paid in ["2026-10-28", "2026-10-30"] {
+            s.last_renewed_date = Some(d(paid));
+            assert!(
+                renewal_status(&s, d("2026-11-26")).need_alert,
+                "paid {paid}"
+            );
+        }
+    }
+
+    #[test]
+    fn python_style_yearly_reminds_before_the_first_anniversary() {
+        let s = RenewalSpec {
+            cycle: Cycle::YearlyAnniversary,
+            alert_days_before: 7,
+            last_renewed_date: Some(d("2025-01-01")),
+        };
+        let st = renewal_status(&s, d("2025-12-30"));
+        assert_eq!(st.next_renewal_date, d("2026-01-01"));
+        assert!(st.need_alert);
     }
 
     #[test]

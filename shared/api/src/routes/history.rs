@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use balance_alert_core::model::forecast::{forecast, Point};
 use balance_alert_core::model::AlertRecord;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{iso, resolve_project_id};
-use crate::error::{ApiError, ApiQuery};
+use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::AppState;
 
 const MAX_DAYS: u32 = 3650;
@@ -209,7 +209,7 @@ pub struct Trend {
               (status = 404, body = crate::openapi::ErrorBody)))]
 pub async fn trend(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<DaysQuery>,
 ) -> Result<Json<Trend>, ApiError> {
     let days = q.days.unwrap_or(30);

@@ -13,8 +13,11 @@ enum State {
     Open {
         until: Instant,
     },
-    /// One trial request is in flight; others fail fast until it reports.
-    HalfOpen,
+    /// One trial request is in flight since `since`; others fail fast until it reports. A
+    /// trial that never reports (its caller went away) is replaced after the reset delay.
+    HalfOpen {
+        since: Instant,
+    },
 }
 
 /// Breakers keyed by provider endpoint (provider name + base URL).
@@ -37,34 +40,45 @@ impl Breakers {
 
     /// May this endpoint be called now? `Err` holds how long until it may.
     pub fn allow(&self, key: &str) -> Result<(), Duration> {
+        self.allow_at(key, Instant::now())
+    }
+
+    fn allow_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
         let mut states = self.states.lock().expect("breaker lock is never poisoned");
-        let now = Instant::now();
         match states.get(key).copied() {
             None | Some(State::Closed { .. }) => Ok(()),
             Some(State::Open { until }) if until > now => Err(until - now),
             Some(State::Open { .. }) => {
-                states.insert(key.to_owned(), State::HalfOpen);
+                states.insert(key.to_owned(), State::HalfOpen { since: now });
                 Ok(())
             }
-            Some(State::HalfOpen) => Err(self.reset_after),
+            Some(State::HalfOpen { since }) if now.duration_since(since) >= self.reset_after => {
+                states.insert(key.to_owned(), State::HalfOpen { since: now });
+                Ok(())
+            }
+            Some(State::HalfOpen { since }) => Err(self.reset_after - now.duration_since(since)),
         }
     }
 
     /// Records an attempt's outcome: `failed` means a failure that says the provider is unwell.
     pub fn record(&self, key: &str, failed: bool) {
+        self.record_at(key, failed, Instant::now());
+    }
+
+    fn record_at(&self, key: &str, failed: bool, now: Instant) {
         let mut states = self.states.lock().expect("breaker lock is never poisoned");
         let next = match (states.get(key).copied(), failed) {
             (_, false) => State::Closed { failures: 0 },
-            (Some(State::HalfOpen), true) => State::Open {
-                until: Instant::now() + self.reset_after,
+            (Some(State::HalfOpen { .. }), true) => State::Open {
+                until: now + self.reset_after,
             },
             (Some(State::Closed { failures }), true) if failures + 1 >= self.threshold => {
                 State::Open {
-                    until: Instant::now() + self.reset_after,
+                    until: now + self.reset_after,
                 }
             }
             (None, true) if self.threshold <= 1 => State::Open {
-                until: Instant::now() + self.reset_after,
+                until: now + self.reset_after,
             },
             (Some(State::Closed { failures }), true) => State::Closed {
                 failures: failures + 1,
@@ -94,13 +108,40 @@ mod tests {
 
     #[test]
     fn half_open_lets_one_trial_through_after_the_reset_delay() {
-        let b = Breakers::new(1, Duration::ZERO);
-        b.record("p", true);
-        assert!(b.allow("p").is_ok(), "reset delay passed: trial allowed");
-        assert!(b.allow("p").is_err(), "second caller waits for the trial");
-        b.record("p", false);
-        assert!(b.allow("p").is_ok());
-        assert!(b.allow("p").is_ok());
+        let b = Breakers::new(1, Duration::from_secs(30));
+        let t0 = Instant::now();
+        b.record_at("p", true, t0);
+        assert!(
+            b.allow_at("p", t0 + Duration::from_secs(29)).is_err(),
+            "still open"
+        );
+        let t1 = t0 + Duration::from_secs(30);
+        assert!(b.allow_at("p", t1).is_ok(), "reset delay passed: one trial");
+        assert!(
+            b.allow_at("p", t1 + Duration::from_secs(1)).is_err(),
+            "others wait for it"
+        );
+        b.record_at("p", false, t1 + Duration::from_secs(2));
+        assert!(
+            b.allow_at("p", t1 + Duration::from_secs(3)).is_ok(),
+            "trial succeeded: closed"
+        );
+    }
+
+    #[test]
+    fn a_trial_that_never_reports_is_replaced_after_the_reset_delay() {
+        let b = Breakers::new(1, Duration::from_secs(30));
+        let t0 = Instant::now();
+        b.record_at("p", true, t0);
+        let t1 = t0 + Duration::from_secs(30);
+        assert!(b.allow_at("p", t1).is_ok(), "trial");
+        // The trial's caller went away: no record() ever comes. Without this rule the
+        // breaker would stay half-open, failing every call until a restart.
+        assert!(b.allow_at("p", t1 + Duration::from_secs(10)).is_err());
+        assert!(
+            b.allow_at("p", t1 + Duration::from_secs(30)).is_ok(),
+            "a new trial"
+        );
     }
 
     #[test]

@@ -78,6 +78,9 @@ pub struct CheckOutcome {
 pub struct Engine {
     client: reqwest::Client,
     options: EngineOptions,
+    /// Bounds provider calls across every concurrent run (scheduler batches, manual refresh),
+    /// not just within one.
+    permits: tokio::sync::Semaphore,
     breakers: Breakers,
     cache: ResponseCache,
     observer: Arc<dyn CheckObserver>,
@@ -103,6 +106,7 @@ impl Engine {
             .build()?;
         Ok(Engine {
             client,
+            permits: tokio::sync::Semaphore::new(options.max_concurrent),
             breakers: Breakers::new(options.breaker_failures, options.breaker_reset),
             cache: ResponseCache::new(options.cache_ttl),
             options,
@@ -189,6 +193,11 @@ impl Engine {
             currency: project.currency.as_deref(),
         };
         let breaker_key = format!("{}|{}", provider.name(), base_url);
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
 
         let attempt = || async {
             if let Err(retry_in) = self.breakers.allow(&breaker_key) {
@@ -344,11 +353,25 @@ fn network_error(e: reqwest::Error) -> ProviderError {
 }
 
 /// Removes the API key from any text a provider echoed back (some echo it in error bodies).
+/// Replaces every occurrence of `key` with `***`, and a prefix of it (4 characters or more)
+/// at the end: snippets are cut to a length first, which can split the key.
+fn scrub(text: String, key: &str) -> String {
+    let mut out = text.replace(key, "***");
+    // Prefixes of 4 characters up to all but the last, longest first.
+    let bounds: Vec<usize> = key.char_indices().map(|(i, _)| i).skip(4).collect();
+    let cut = bounds.into_iter().rev().find(|&i| out.ends_with(&key[..i]));
+    if let Some(len) = cut {
+        out.truncate(out.len() - len);
+        out.push_str("***");
+    }
+    out
+}
+
 fn redact(e: ProviderError, api_key: &str) -> ProviderError {
     if api_key.len() < 4 {
         return e;
     }
-    let clean = |s: String| s.replace(api_key, "***");
+    let clean = |s: String| scrub(s, api_key);
     match e {
         ProviderError::Upstream { status, snippet } => ProviderError::Upstream {
             status,
@@ -388,6 +411,23 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn a_key_split_by_the_snippet_cut_is_removed_too() {
+        assert_eq!(
+            scrub("invalid key sk-secr".into(), "sk-secret-1"),
+            "invalid key ***"
+        );
+        assert_eq!(
+            scrub("ends with sk-".into(), "sk-secret-1"),
+            "ends with sk-",
+            "3 chars say nothing"
+        );
+        assert_eq!(
+            scrub("k sk-secret-1 and sk-secret".into(), "sk-secret-1"),
+            "k *** and ***"
+        );
     }
 
     #[test]
