@@ -74,6 +74,23 @@ impl Harness {
     }
 }
 
+async fn call_router(router: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+    let response = router
+        .clone()
+        .oneshot(req)
+        .await
+        .expect("infallible router");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+        .await
+        .expect("body");
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
 fn request(method: Method, uri: &str, body: Option<Value>) -> Request<Body> {
     let b = Request::builder().method(method).uri(uri);
     match body {
@@ -650,6 +667,15 @@ async fn api_key_is_required_when_configured() {
         .body(Body::empty())
         .expect("req");
     assert_eq!(h.call(token).await.0, StatusCode::NOT_FOUND);
+    // /health is public: with a key configured it does not echo the config error's text.
+    std::fs::write(h.config_path(), "{ \"projects\": [ oops").expect("break");
+    assert!(!h.state.checker.config.reload());
+    let (status, _, health) = h.get("/health").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        health["reason"],
+        "config reload failed, running on the last good config; see the server log"
+    );
 }
 
 #[tokio::test]
@@ -898,6 +924,7 @@ async fn a_store_failure_is_a_logged_500_without_detail() {
     ));
     // WHEN a handler needs it
     let response = router
+        .clone()
         .oneshot(
             Request::get("/api/credits")
                 .body(Body::empty())
@@ -914,6 +941,17 @@ async fn a_store_failure_is_a_logged_500_without_detail() {
     assert_eq!(
         body,
         json!({"status": "error", "message": "internal error; see the server log"})
+    );
+    // …and /health says the service is unavailable (503), not broken.
+    let (status, _, health) = call_router(
+        &router,
+        Request::get("/health").body(Body::empty()).expect("req"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        health["reason"],
+        "the store cannot be read; see the server log"
     );
 }
 

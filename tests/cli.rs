@@ -253,3 +253,45 @@ async fn each_check_run_prunes_history_past_retention() {
         .expect("min");
     assert!(oldest > old);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_reads_an_existing_database_without_changing_it() {
+    let s = fake().await;
+    let mut doc = config_doc(json!([proj(
+        "p",
+        "openrouter",
+        &s.base_url(),
+        "bal:50",
+        10.0
+    )]));
+    let ws = Workspace::new(&doc);
+    assert_eq!(ws.run(&["check"]).await.status.code(), Some(0));
+    let snapshot = || {
+        let c = rusqlite::Connection::open(ws.db_path()).expect("open");
+        let version: i64 = c
+            .query_row("SELECT version FROM project_state", [], |r| r.get(0))
+            .expect("state");
+        let points: i64 = c
+            .query_row("SELECT COUNT(*) FROM balance_history", [], |r| r.get(0))
+            .expect("count");
+        let alerts: i64 = c
+            .query_row("SELECT COUNT(*) FROM alert_history", [], |r| r.get(0))
+            .expect("count");
+        (version, points, alerts)
+    };
+    let before = snapshot();
+    // GIVEN the project is now low, WHEN a dry run checks it
+    doc["projects"][0]["api_key"] = json!("bal:1");
+    std::fs::write(ws.config_path(), doc.to_string()).expect("rewrite");
+    let out = ws.run(&["check", "--dry-run", "--json"]).await;
+    // THEN it reports LOW from the stored state's point of view, and the database is unchanged
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(report["projects"][0]["state"], "low");
+    assert!(
+        stderr(&out).is_empty(),
+        "read-only open works: {}",
+        stderr(&out)
+    );
+    assert_eq!(snapshot(), before);
+}

@@ -86,7 +86,7 @@ fn unset_placeholder_is_an_error_naming_the_variable_and_path() {
 #[test]
 fn secrets_never_appear_in_debug_output_or_errors() {
     let loaded = config::parse(PYTHON_CONFIG, &python_env()).expect("loads");
-    let debug = format!("{:?}", loaded.config);
+    let debug = format!("{:?} {loaded:?}", loaded.config);
     assert!(!debug.contains("sk-test-0000000000001234"));
     assert!(!debug.contains("token-abc"));
     assert!(!debug.contains("\"pw\""));

@@ -37,9 +37,15 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         WriteMode::Persist
     };
     let db = &config.settings.database_path;
-    // A dry run must not create a database file; with none yet, it starts from empty state.
-    let store = if args.dry_run && !db.exists() {
-        SqliteStore::in_memory()
+    // A dry run writes nothing: it reads the existing database read-only (state for the
+    // report), or starts from empty state when there is none usable.
+    let store = if args.dry_run {
+        SqliteStore::open_read_only(db).or_else(|e| {
+            if db.exists() {
+                tracing::warn!(error = %e, "dry run: database not usable read-only; starting from empty state");
+            }
+            SqliteStore::in_memory()
+        })
     } else {
         SqliteStore::open(db)
     };

@@ -138,7 +138,10 @@ async fn run_batch(
             // The run itself failed (store error): try again soon, not in an hour.
             policy.min.max(1)
         };
-        updates.push((p.id(), now + secs as i64));
+        updates.push((
+            p.id(),
+            now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX)),
+        ));
     }
     updates
 }

@@ -8,7 +8,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::iso;
-use crate::error::ApiError;
 use crate::AppState;
 
 /// Readiness: healthy when the config loaded and data is fresh.
@@ -29,27 +28,47 @@ pub struct Health {
 /// Readiness and health. 503 when the config failed to load or the data is stale.
 #[utoipa::path(get, path = "/health", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
-pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn health(State(state): State<AppState>) -> Response {
     let loaded = state.checker.config.get();
-    let states = state.checker.store.list_states().await?;
+    // A store that cannot be read makes the service unavailable, not broken: 503, not 500.
+    let (states, store_down) = match state.checker.store.list_states().await {
+        Ok(states) => (states, false),
+        Err(e) => {
+            tracing::error!(error = %e, "health: store unavailable");
+            (Vec::new(), true)
+        }
+    };
     let last_update = states
         .iter()
         .map(|s| s.last_checked_at)
         .max()
         .max(Some(state.checker.last_update()).filter(|t| *t > 0));
     let now = chrono::Utc::now().timestamp();
-    let max_age = 3 * loaded
+    let max_age = loaded
         .config
         .settings
         .balance_refresh_interval_seconds
-        .max(60) as i64;
-    let is_stale = last_update.is_some_and(|t| now - t > max_age);
-    let reason = match (state.checker.config.last_error(), is_stale) {
-        (Some(e), _) => Some(format!(
-            "config reload failed, running on the last good config: {e}"
-        )),
-        (None, true) => Some(format!("no check completed in the last {max_age} s")),
-        (None, false) => None,
+        .max(60)
+        .saturating_mul(3) as i64;
+    let uptime = state.started.elapsed().as_secs();
+    // Stale: the newest reading is too old, or none arrived in that long since start.
+    let is_stale = match last_update {
+        Some(t) => now.saturating_sub(t) > max_age,
+        None => uptime as i64 > max_age,
+    };
+    // /health is public: with an API key configured, the config error's text (paths and
+    // values) stays in the log.
+    let config_reason = |e: String| match state.auth.api_key {
+        Some(_) => {
+            "config reload failed, running on the last good config; see the server log".to_owned()
+        }
+        None => format!("config reload failed, running on the last good config: {e}"),
+    };
+    let reason = match (store_down, state.checker.config.last_error(), is_stale) {
+        (true, _, _) => Some("the store cannot be read; see the server log".to_owned()),
+        (false, Some(e), _) => Some(config_reason(e)),
+        (false, None, true) => Some(format!("no check completed in the last {max_age} s")),
+        (false, None, false) => None,
     };
     let body = Health {
         status: if reason.is_some() {
@@ -60,7 +79,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError>
         has_data: last_update.is_some(),
         is_stale,
         last_update: last_update.map(iso),
-        uptime_seconds: state.started.elapsed().as_secs(),
+        uptime_seconds: uptime,
         version: env!("CARGO_PKG_VERSION"),
         reason,
     };
@@ -69,7 +88,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Response, ApiError>
     } else {
         StatusCode::OK
     };
-    Ok((code, Json(body)).into_response())
+    (code, Json(body)).into_response()
 }
 
 /// Liveness: the process answers.

@@ -239,7 +239,9 @@ pub enum Mode {
 }
 
 /// A loaded configuration plus what is needed to edit and re-save it.
-#[derive(Debug, Clone)]
+///
+/// `Debug` leaves out `raw`: the file as written may hold literal keys.
+#[derive(Clone)]
 pub struct Loaded {
     pub config: Config,
     pub mode: Mode,
@@ -250,6 +252,21 @@ pub struct Loaded {
     /// Things that do not stop loading but deserve a look (unknown providers, unset
     /// placeholders in disabled entries).
     pub warnings: Vec<Problem>,
+}
+
+impl fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Loaded")
+            .field("config", &self.config)
+            .field("mode", &self.mode)
+            .field("path", &self.path)
+            .field(
+                "raw",
+                &self.raw.as_ref().map(|_| "<file as written, not shown>"),
+            )
+            .field("warnings", &self.warnings)
+            .finish()
+    }
 }
 
 /// The process environment as an [`EnvLookup`].

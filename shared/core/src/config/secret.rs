@@ -22,12 +22,17 @@ impl Secret {
         self.0.is_empty()
     }
 
-    /// A hint that is safe to show: the first and last four characters of a long key
-    /// (`sk-o***6789`), `***` for anything shorter than 12 characters.
+    /// A hint that is safe to show: the first and last four characters of a key of 16 or more
+    /// (`sk-o***6789`), only the last four of 12 to 15, `***` for anything shorter — at most
+    /// half of a key is ever shown.
     pub fn masked(&self) -> String {
         let chars: Vec<char> = self.0.chars().collect();
         if chars.len() < 12 {
             return "***".to_owned();
+        }
+        if chars.len() < 16 {
+            let tail: String = chars[chars.len() - 4..].iter().collect();
+            return format!("***{tail}");
         }
         let head: String = chars[..4].iter().collect();
         let tail: String = chars[chars.len() - 4..].iter().collect();
@@ -64,5 +69,6 @@ mod tests {
     fn masked_shows_only_the_ends_of_long_keys() {
         assert_eq!(Secret::new("sk-or-v1-000006789").masked(), "sk-o***6789");
         assert_eq!(Secret::new("short").masked(), "***");
+        assert_eq!(Secret::new("abcdefgh1234").masked(), "***1234");
     }
 }

@@ -15,6 +15,9 @@ use super::{
 };
 use crate::providers;
 
+const DAY: u64 = 86_400;
+const YEAR: u64 = 365 * DAY;
+
 /// Reads typed fields from one JSON object, recording problems under `path`.
 struct Fields<'a> {
     obj: &'a Map<String, Value>,
@@ -182,19 +185,20 @@ fn settings(obj: Option<&Map<String, Value>>, problems: &mut Vec<Problem>) -> Se
             }
         };
     }
-    int!(balance_refresh_interval_seconds, 1, u64::MAX);
-    int!(min_refresh_interval_seconds, 1, u64::MAX);
+    // Upper bounds keep time arithmetic far from overflow and catch unit mistakes (ms for s).
+    int!(balance_refresh_interval_seconds, 1, YEAR);
+    int!(min_refresh_interval_seconds, 1, YEAR);
     int!(max_concurrent_checks, 1, 1000);
-    int!(response_cache_ttl, 0, u64::MAX);
+    int!(response_cache_ttl, 0, YEAR);
     int!(max_retries, 0, 10);
     int!(retry_base_delay_ms, 1, 60_000);
     int!(max_retry_after_seconds, 0, 3600);
     int!(circuit_breaker_failures, 1, 1000);
-    int!(circuit_breaker_reset_seconds, 1, u64::MAX);
-    int!(alert_cooldown_seconds, 0, i64::MAX as u64);
+    int!(circuit_breaker_reset_seconds, 1, DAY);
+    int!(alert_cooldown_seconds, 0, YEAR);
     int!(failure_alert_threshold, 1, 1000);
     int!(history_retention_days, 1, 36_500);
-    int!(refresh_cooldown_seconds, 0, u64::MAX);
+    int!(refresh_cooldown_seconds, 0, DAY);
     if let Some(v) = f.number(
         "request_timeout_seconds",
         0.001,
@@ -273,7 +277,7 @@ fn project(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) 
     ProjectConfig {
         owner_project: f.string("owner_project").filter(|s| !s.is_empty()),
         kind: f.string("type").unwrap_or_else(|| "credits".into()),
-        check_interval: f.integer("check_interval", 1, u64::MAX),
+        check_interval: f.integer("check_interval", 1, YEAR),
         name,
         provider: provider.to_lowercase(),
         api_key: Secret::new(api_key),

@@ -46,6 +46,27 @@ impl SqliteStore {
         Self::init(conn)
     }
 
+    /// Opens an existing, fully migrated database read-only (`check --dry-run`): nothing is
+    /// created, migrated or written. Fails when the file is missing or from another version.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(backend("open"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(backend("open"))?;
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(backend("open"))?;
+        if version != MIGRATIONS.len() {
+            return Err(StoreError::Backend {
+                op: "open",
+                message: format!("schema version {version}, expected {}", MIGRATIONS.len()),
+            });
+        }
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
     /// A private in-memory database (tests, `--dry-run` without a database file).
     pub fn in_memory() -> Result<Self, StoreError> {
         Self::init(Connection::open_in_memory().map_err(backend("open"))?)
@@ -60,16 +81,24 @@ impl SqliteStore {
             .map_err(backend("open"))?;
         conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(backend("open"))?;
-        let version: usize = conn
+        // Read the version and migrate inside one write transaction, so two processes opening
+        // a new file at once do not both run the same migration.
+        let mut conn = conn;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend("migrate"))?;
+        let version: usize = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(backend("migrate"))?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            conn.execute_batch(&format!(
-                "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
-                i + 1
-            ))
-            .map_err(backend("migrate"))?;
+        for sql in MIGRATIONS.iter().skip(version) {
+            tx.execute_batch(sql).map_err(backend("migrate"))?;
         }
+        tx.execute_batch(&format!(
+            "PRAGMA user_version = {}",
+            MIGRATIONS.len().max(version)
+        ))
+        .map_err(backend("migrate"))?;
+        tx.commit().map_err(backend("migrate"))?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
         })
