@@ -49,6 +49,11 @@ while data is None and time.monotonic() - start < 30:
                 data = time.monotonic()
     except Exception:
         time.sleep(0.002)
+if data is None:
+    print("the server did not produce data within 30 s", flush=True)
+    open(f"{work}/failed", "w").close()
+    proc.terminate()
+    sys.exit(1)
 print(f"start to ready (/live answers): {(ready - start) * 1000:.0f} ms", flush=True)
 print(f"start to first data (1,000 projects checked): {(data - start) * 1000:.0f} ms", flush=True)
 open(f"{work}/pid", "w").write(str(proc.pid))
@@ -56,7 +61,10 @@ open(f"{work}/ready", "w").close()
 proc.wait()
 PY
 PIDS+=($!)
-until [ -f "$WORK/ready" ]; do sleep 0.1; done
+until [ -f "$WORK/ready" ]; do
+  [ -f "$WORK/failed" ] && exit 1
+  sleep 0.1
+done
 SERVE_PID=$(cat "$WORK/pid")
 rss() { awk -v k="$1" '$1 == k":" {printf "%.1f MB", $2 / 1024}' "/proc/$SERVE_PID/status"; }
 echo "memory after first data: RSS $(rss VmRSS)"

@@ -1049,3 +1049,60 @@ async fn metrics_endpoint_exposes_every_metric_after_activity() {
         assert!(text.contains(name), "missing {name} in:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn edits_are_refused_where_the_environment_supplies_the_list() {
+    // GIVEN hybrid mode where PROJECT_n_* and SUBSCRIPTION_n_* supply the lists
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.json");
+    let file = json!({"projects": [{"name": "F", "provider": "openrouter", "api_key": "k", "threshold": 1}]});
+    std::fs::write(&path, file.to_string()).expect("write");
+    let env: HashMap<String, String> = [
+        ("PROJECT_1_NAME", "E"),
+        ("PROJECT_1_API_KEY", "k"),
+        ("SUBSCRIPTION_1_NAME", "S"),
+        ("SUBSCRIPTION_1_CYCLE_TYPE", "monthly"),
+        ("SUBSCRIPTION_1_RENEWAL_DAY", "5"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let live = Arc::new(LiveConfig::load(&path, env).expect("config"));
+    let metrics = Arc::new(Metrics::new());
+    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let checker = Arc::new(Checker::new(live, store, metrics.clone()));
+    let router = app(AppState::new(
+        checker,
+        metrics,
+        AuthConfig::default(),
+        ApiOptions::default(),
+    ));
+    // WHEN edits arrive THEN they are refused with the variable to change, and the file is kept
+    let (status, _, body) = call_router(
+        &router,
+        request(
+            Method::POST,
+            "/api/config/threshold",
+            Some(json!({"project_name": "E", "new_threshold": 2})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("PROJECT_n_THRESHOLD"),
+        "{body}"
+    );
+    let add = json!({"name": "N", "cycle_type": "monthly", "renewal_day": 3});
+    let (status, _, _) = call_router(
+        &router,
+        request(Method::POST, "/api/subscription/add", Some(add)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let kept: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+    assert_eq!(kept, file);
+}

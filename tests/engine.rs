@@ -174,12 +174,13 @@ async fn malformed_responses_are_typed_errors() {
 async fn a_slow_provider_times_out_without_delaying_the_others() {
     let s = server().await;
     let mut settings = fast_settings();
-    settings.request_timeout_seconds = 0.3;
+    // The slow provider answers after 10 s; its own timeout budget is 3 s.
+    settings.request_timeout_seconds = 3.0;
     settings.max_retries = 0;
     let e = engine(&settings);
     let url = s.base_url();
     let projects: Vec<ProjectConfig> =
-        std::iter::once(project("slow", "openrouter", &url, "slow:5000:1", 1.0))
+        std::iter::once(project("slow", "openrouter", &url, "slow:10000:1", 1.0))
             .chain((0..5).map(|i| project(&format!("fast{i}"), "deepseek", &url, "bal:5", 1.0)))
             .collect();
     let refs: Vec<&ProjectConfig> = projects.iter().collect();
@@ -193,14 +194,15 @@ async fn a_slow_provider_times_out_without_delaying_the_others() {
     for o in &outcomes[1..] {
         assert!(o.result.is_ok());
         assert!(
-            o.elapsed < Duration::from_millis(300),
+            o.elapsed < Duration::from_millis(1500),
             "fast check took {:?}",
             o.elapsed
         );
     }
+    let total = started.elapsed();
     assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "bounded by the slow one's own timeout"
+        total >= Duration::from_secs(3) && total < Duration::from_secs(6),
+        "bounded by the slow one's own 3 s budget, took {total:?}"
     );
 }
 

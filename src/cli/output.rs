@@ -3,6 +3,14 @@
 use balance_alert_core::model::CheckReport;
 use balance_alert_core::monitor::SubscriptionCheck;
 
+/// A cell as one printable line: control characters (a newline in a project name) would
+/// break the table's rows.
+fn cell(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// Renders rows as columns separated by two spaces; numbers are right-aligned.
 fn render(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
@@ -52,10 +60,10 @@ pub fn table(report: &CheckReport, color: bool) -> String {
         .iter()
         .map(|p| {
             vec![
-                p.project.clone(),
-                p.provider.clone(),
+                cell(&p.project),
+                cell(&p.provider),
                 p.credits.map_or_else(|| "—".into(), |c| format!("{c:.2}")),
-                p.currency.clone(),
+                cell(&p.currency),
                 format!("{:.2}", p.threshold),
                 p.state.as_str().to_uppercase(),
             ]
@@ -77,11 +85,13 @@ pub fn table(report: &CheckReport, color: bool) -> String {
     let mut out = String::with_capacity(plain.len() + rows.len() * 9);
     for (i, line) in plain.lines().enumerate() {
         match rows.get(i.wrapping_sub(1)).filter(|_| color && i > 0) {
-            Some(row) => {
-                let state = &row[5];
-                out.push_str(&line[..line.len() - state.len()]);
-                out.push_str(&paint(state));
-            }
+            Some(row) => match line.strip_suffix(row[5].as_str()) {
+                Some(rest) => {
+                    out.push_str(rest);
+                    out.push_str(&paint(&row[5]));
+                }
+                None => out.push_str(line),
+            },
             None => out.push_str(line),
         }
         out.push('\n');
@@ -89,7 +99,7 @@ pub fn table(report: &CheckReport, color: bool) -> String {
     for p in report.projects.iter().filter(|p| !p.success) {
         out.push_str(&format!(
             "  {}: {}\n",
-            p.project,
+            cell(&p.project),
             p.error.as_deref().unwrap_or("failed")
         ));
     }
@@ -110,7 +120,7 @@ pub fn subscriptions(checks: &[SubscriptionCheck]) -> String {
         .iter()
         .map(|c| {
             vec![
-                c.name.clone(),
+                cell(&c.name),
                 c.status.next_renewal_date.to_string(),
                 c.status.days_until_renewal.to_string(),
                 if c.status.already_renewed {
@@ -177,6 +187,18 @@ mod tests {
         );
         assert_eq!(lines[3], "  x: timed out after 10.0s");
         assert_eq!(lines[4], "2 project(s): 1 ok, 1 failed, 0 below threshold");
+    }
+
+    #[test]
+    fn control_characters_in_names_cannot_break_rows() {
+        let mut r = report();
+        r.projects[0].project = "evil\nname".into();
+        let text = table(&r, true);
+        assert_eq!(text.lines().count(), 5);
+        assert!(text
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("evil name")));
     }
 
     #[test]

@@ -55,9 +55,20 @@ pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiv
             for p in &due {
                 next_due.insert(p.id(), IN_FLIGHT);
             }
+            let ids: Vec<String> = due.iter().map(ProjectConfig::id).collect();
+            let retry_at = now.saturating_add(settings.min_refresh_interval_seconds.max(1) as i64);
             let (checker, done, settings) = (checker.clone(), done_tx.clone(), settings.clone());
+            let batch = tokio::spawn(async move { run_batch(&checker, &due, &settings).await });
             tokio::spawn(async move {
-                let _ = done.send(run_batch(&checker, &due, &settings).await);
+                let updates = match batch.await {
+                    Ok(updates) => updates,
+                    // A panicking batch must not leave its projects "in flight" forever.
+                    Err(e) => {
+                        tracing::error!(error = %e, "scheduled check task failed");
+                        ids.into_iter().map(|id| (id, retry_at)).collect()
+                    }
+                };
+                let _ = done.send(updates);
             });
         }
         if now >= next_subs {

@@ -116,6 +116,11 @@ pub async fn set_threshold(
             "project_name: must name a configured project".into(),
         ));
     }
+    if state.checker.config.projects_from_env() {
+        return Err(ApiError::Conflict(
+            "projects come from PROJECT_n_* environment variables, which replace the file's: set PROJECT_n_THRESHOLD instead".into(),
+        ));
+    }
     let name = req.project_name.clone();
     save_edit(
         &state,

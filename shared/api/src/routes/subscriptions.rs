@@ -161,6 +161,16 @@ fn fields_map(fields: &SubscriptionInput) -> Result<Map<String, Value>, ApiError
     }
 }
 
+/// Subscription edits go to the file; refuse them while the environment supplies the list.
+fn file_backed(state: &AppState) -> Result<(), ApiError> {
+    if state.checker.config.subscriptions_from_env() {
+        return Err(ApiError::Conflict(
+            "subscriptions come from SUBSCRIPTION_n_* environment variables (the file has none): change those instead".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn require_name(name: &str, field: &str) -> Result<(), ApiError> {
     if name.trim().is_empty() {
         return Err(ApiError::BadRequest(format!("{field}: must not be empty")));
@@ -177,6 +187,7 @@ pub async fn add(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<SubscriptionInput>,
 ) -> Result<Json<EditResponse>, ApiError> {
+    file_backed(&state)?;
     require_name(&req.name, "name")?;
     if req.cycle_type.is_none() {
         return Err(ApiError::BadRequest(
@@ -213,6 +224,7 @@ pub async fn update(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<SubscriptionInput>,
 ) -> Result<Json<EditResponse>, ApiError> {
+    file_backed(&state)?;
     require_name(&req.name, "name")?;
     let mut map = fields_map(&req)?;
     if let Some(new_name) = &req.new_name {
@@ -236,6 +248,7 @@ pub async fn delete(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<SubscriptionName>,
 ) -> Result<Json<EditResponse>, ApiError> {
+    file_backed(&state)?;
     let name = req.name.clone();
     save_edit(
         &state,
@@ -254,6 +267,7 @@ pub async fn mark_renewed(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<MarkRenewed>,
 ) -> Result<Json<EditResponse>, ApiError> {
+    file_backed(&state)?;
     let date = match &req.renewed_date {
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
             ApiError::BadRequest(format!(
@@ -281,6 +295,7 @@ pub async fn clear_renewed(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<SubscriptionName>,
 ) -> Result<Json<EditResponse>, ApiError> {
+    file_backed(&state)?;
     let mut map = Map::new();
     map.insert("last_renewed_date".into(), Value::Null);
     let name = req.name.clone();

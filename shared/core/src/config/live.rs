@@ -60,6 +60,23 @@ impl LiveConfig {
             .clone()
     }
 
+    /// True when `PROJECT_n_*` variables replace the file's projects (hybrid mode): edits to
+    /// the file's projects would have no effect.
+    pub fn projects_from_env(&self) -> bool {
+        self.env.get("PROJECT_1_NAME").is_some()
+    }
+
+    /// True when `SUBSCRIPTION_n_*` variables supply the subscriptions (the file has none):
+    /// saving one to the file would silently replace them all.
+    pub fn subscriptions_from_env(&self) -> bool {
+        let file_has_none = self.get().raw.as_ref().is_none_or(|raw| {
+            raw.get("subscriptions")
+                .and_then(serde_json::Value::as_array)
+                .is_none_or(Vec::is_empty)
+        });
+        file_has_none && self.env.get("SUBSCRIPTION_1_NAME").is_some()
+    }
+
     /// The file being watched.
     pub fn path(&self) -> &Path {
         &self.path
