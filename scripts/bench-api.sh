@@ -11,14 +11,10 @@ cargo build --release --locked -p balance-alert -p fake-providers --bins
 BIN=${CARGO_TARGET_DIR:-target}/release
 
 WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
+trap 'stop_bg; rm -rf "$WORK"' EXIT
 
 FAKE_PORT=$(free_port)
-"$BIN/fake-providers" --listen "127.0.0.1:$FAKE_PORT" >/dev/null 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$FAKE_PORT/_health"
+start_fake "$BIN" "$FAKE_PORT"
 python3 - "$WORK/config.json" "http://127.0.0.1:$FAKE_PORT" <<'PY'
 import json, sys
 providers = ["openrouter", "deepseek", "moonshot", "siliconflow"]
@@ -60,7 +56,7 @@ open(f"{work}/pid", "w").write(str(proc.pid))
 open(f"{work}/ready", "w").close()
 proc.wait()
 PY
-PIDS+=($!)
+BG_PIDS+=($!)
 until [ -f "$WORK/ready" ]; do
   [ -f "$WORK/failed" ] && exit 1
   sleep 0.1

@@ -48,3 +48,14 @@ wait_http() {
   echo "timed out waiting for $url" >&2
   return 1
 }
+
+# Background processes started through start_bg are stopped by stop_bg (call it from an EXIT trap).
+BG_PIDS=()
+start_bg() { "$@" & BG_PIDS+=($!); }
+stop_bg() { for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+
+# start_fake BIN_DIR PORT [LOG]: starts the fake provider server on 127.0.0.1:PORT, waits for it.
+start_fake() {
+  start_bg "$1/fake-providers" --listen "127.0.0.1:$2" >"${3:-/dev/null}" 2>&1
+  wait_http "http://127.0.0.1:$2/_health"
+}

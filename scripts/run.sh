@@ -11,13 +11,9 @@ setup_rust
 cargo build --release --locked -p balance-alert -p fake-providers --bins
 BIN=${CARGO_TARGET_DIR:-target}/release
 
-FAKE_PID=
-cleanup() { [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null || true; }
-trap cleanup EXIT
+trap stop_bg EXIT
 if ! curl -sf -o /dev/null http://127.0.0.1:18080/_health; then
-  "$BIN/fake-providers" --listen 127.0.0.1:18080 >/dev/null &
-  FAKE_PID=$!
-  wait_http http://127.0.0.1:18080/_health
+  start_fake "$BIN" 18080
 fi
 
 # The demo edits (threshold, subscriptions) go to a copy, not the committed example.

@@ -19,22 +19,17 @@ cargo build --locked -p balance-alert -p fake-providers --bins
 BIN=${CARGO_TARGET_DIR:-target}/debug
 
 WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
+trap 'stop_bg; rm -rf "$WORK"' EXIT
 
 FAKE_PORT=$(free_port)
-"$BIN/fake-providers" --listen "127.0.0.1:$FAKE_PORT" >"$WORK/fake.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$FAKE_PORT/_health"
+start_fake "$BIN" "$FAKE_PORT" "$WORK/fake.log"
 
 API_PORT=$(free_port)
 METRICS_PORT=$(free_port)
 cp examples/config.json "$WORK/config.json"
 FAKE_URL="http://127.0.0.1:$FAKE_PORT" DATABASE_PATH="$WORK/state.db" RATE_LIMIT_PER_MINUTE=0 \
-  "$BIN/balance-alert" serve --config "$WORK/config.json" \
-  --listen "127.0.0.1:$API_PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" >"$WORK/serve.log" 2>&1 &
-PIDS+=($!)
+  start_bg "$BIN/balance-alert" serve --config "$WORK/config.json" \
+  --listen "127.0.0.1:$API_PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" >"$WORK/serve.log" 2>&1
 wait_http "http://127.0.0.1:$API_PORT/live"
 
 set +e

@@ -103,10 +103,21 @@ fn request(method: Method, uri: &str, body: Option<Value>) -> Request<Body> {
 }
 
 fn env() -> HashMap<String, String> {
-    [("KEY_MAIN", "bal:120"), ("KEY_LOW", "bal:4")]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    crate::util::env_map(&[("KEY_MAIN", "bal:120"), ("KEY_LOW", "bal:4")])
+}
+
+/// The app state over a config file, an environment and a store, wired as `serve` does.
+fn state_for(
+    config: &std::path::Path,
+    env: HashMap<String, String>,
+    store: Arc<SqliteStore>,
+    auth: AuthConfig,
+    options: ApiOptions,
+) -> AppState {
+    let live = Arc::new(LiveConfig::load(config, env).expect("config loads"));
+    let metrics = Arc::new(Metrics::new());
+    let checker = Arc::new(Checker::new(live, store, metrics.clone()));
+    AppState::new(checker, metrics, auth, options)
 }
 
 /// A config file with placeholders, comments and three projects, served by a fake provider.
@@ -134,11 +145,8 @@ async fn harness_with(auth: AuthConfig, options: ApiOptions) -> Harness {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("config.json");
     std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
-    let live = Arc::new(LiveConfig::load(&path, env()).expect("config loads"));
-    let metrics = Arc::new(Metrics::new());
     let store = Arc::new(SqliteStore::in_memory().expect("store"));
-    let checker = Arc::new(Checker::new(live, store, metrics.clone()));
-    let state = AppState::new(checker, metrics, auth, options);
+    let state = state_for(&path, env(), store, auth, options);
     Harness {
         _fake: fake,
         dir,
@@ -913,12 +921,10 @@ async fn a_store_failure_is_a_logged_500_without_detail() {
         .expect("drop");
     let config = dir.path().join("config.json");
     std::fs::write(&config, json!({"projects": []}).to_string()).expect("write");
-    let live = Arc::new(LiveConfig::load(&config, env()).expect("config"));
-    let metrics = Arc::new(Metrics::new());
-    let checker = Arc::new(Checker::new(live, store, metrics.clone()));
-    let router = app(AppState::new(
-        checker,
-        metrics,
+    let router = app(state_for(
+        &config,
+        env(),
+        store,
         AuthConfig::default(),
         ApiOptions::default(),
     ));
@@ -1057,23 +1063,18 @@ async fn edits_are_refused_where_the_environment_supplies_the_list() {
     let path = dir.path().join("config.json");
     let file = json!({"projects": [{"name": "F", "provider": "openrouter", "api_key": "k", "threshold": 1}]});
     std::fs::write(&path, file.to_string()).expect("write");
-    let env: HashMap<String, String> = [
+    let env = crate::util::env_map(&[
         ("PROJECT_1_NAME", "E"),
         ("PROJECT_1_API_KEY", "k"),
         ("SUBSCRIPTION_1_NAME", "S"),
         ("SUBSCRIPTION_1_CYCLE_TYPE", "monthly"),
         ("SUBSCRIPTION_1_RENEWAL_DAY", "5"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let live = Arc::new(LiveConfig::load(&path, env).expect("config"));
-    let metrics = Arc::new(Metrics::new());
+    ]);
     let store = Arc::new(SqliteStore::in_memory().expect("store"));
-    let checker = Arc::new(Checker::new(live, store, metrics.clone()));
-    let router = app(AppState::new(
-        checker,
-        metrics,
+    let router = app(state_for(
+        &path,
+        env,
+        store,
         AuthConfig::default(),
         ApiOptions::default(),
     ));

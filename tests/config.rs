@@ -9,10 +9,7 @@ use serde_json::json;
 use crate::util::parse_config;
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    crate::util::env_map(pairs)
 }
 
 const PYTHON_CONFIG: &str = include_str!("fixtures/python_config.json");

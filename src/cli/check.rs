@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use balance_alert_core::config::ProjectConfig;
 use balance_alert_core::engine::{CacheMode, Engine, EngineOptions, NoopObserver};
-use balance_alert_core::monitor::{run_checks, run_subscriptions, WriteMode};
+use balance_alert_core::monitor::{prune_expired, run_checks, run_subscriptions, WriteMode};
 use balance_alert_core::store::{SqliteStore, Store};
 
 use super::{load_config, output, CheckArgs, EXIT_USAGE};
@@ -108,8 +108,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
 
     if mode == WriteMode::Persist {
         // Retention: cheap (indexed by time), so every run prunes; cron needs no extra job.
-        let before = now.timestamp() - i64::from(config.settings.history_retention_days) * 86_400;
-        match store.prune(before).await {
+        match prune_expired(&store, &config.settings, now.timestamp()).await {
             Ok(removed) if removed > 0 => tracing::info!(removed, "pruned old history"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pruning old history failed"),

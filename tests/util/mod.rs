@@ -48,11 +48,15 @@ pub fn engine(settings: &Settings) -> Engine {
 
 /// Parses a config document with a fixed environment.
 pub fn parse_config(doc: &Value, env: &[(&str, &str)]) -> Result<Config, config::ConfigError> {
-    let env: std::collections::HashMap<String, String> = env
+    config::parse(&doc.to_string(), &env_map(env)).map(|l| l.config)
+}
+
+/// An environment for [`config::EnvLookup`] from name/value pairs.
+pub fn env_map(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+    pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    config::parse(&doc.to_string(), &env).map(|l| l.config)
+        .collect()
 }
 
 /// A temp dir holding `config.json` and the database.

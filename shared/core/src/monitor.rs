@@ -229,6 +229,18 @@ pub fn report_line(p: &ProjectConfig, o: &CheckOutcome, state: &ProjectState) ->
     }
 }
 
+/// Deletes history older than `settings.history_retention_days` before `now`; returns the
+/// rows removed.
+pub async fn prune_expired(
+    store: &dyn Store,
+    settings: &Settings,
+    now: i64,
+) -> Result<u64, StoreError> {
+    store
+        .prune(now - i64::from(settings.history_retention_days) * 86_400)
+        .await
+}
+
 /// The id a subscription's state and reminders are stored under.
 pub fn subscription_id(name: &str) -> String {
     balance_alert_model::project_id("subscription", name)

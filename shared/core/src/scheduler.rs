@@ -78,8 +78,7 @@ pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiv
             next_subs = now + SUBSCRIPTION_EVERY;
         }
         if now >= next_prune {
-            let before = now - i64::from(settings.history_retention_days) * 86_400;
-            match checker.store.prune(before).await {
+            match crate::monitor::prune_expired(&*checker.store, &settings, now).await {
                 Ok(n) if n > 0 => tracing::info!(removed = n, "pruned old history"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "prune failed"),

@@ -80,11 +80,6 @@ impl FakeServer {
         format!("http://{}", self.addr)
     }
 
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// How many requests carried this token.
     pub fn hits(&self, token: &str) -> u64 {
         self.shared
@@ -94,11 +89,6 @@ impl FakeServer {
             .get(token)
             .copied()
             .unwrap_or(0)
-    }
-
-    /// Requests served in total.
-    pub fn total_hits(&self) -> u64 {
-        self.shared.hits.lock().expect("hits lock").values().sum()
     }
 }
 

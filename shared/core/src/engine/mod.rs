@@ -114,11 +114,6 @@ impl Engine {
         })
     }
 
-    /// The options in use.
-    pub fn options(&self) -> &EngineOptions {
-        &self.options
-    }
-
     /// Checks every project, at most `max_concurrent` at once; results in input order.
     pub async fn check_all(
         &self,
