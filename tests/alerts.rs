@@ -296,3 +296,150 @@ async fn a_slow_provider_does_not_hold_back_the_others_results() {
         "fast stored after {fast_stored:?}"
     );
 }
+
+/// Runs every project once through `engine` and returns the run.
+async fn run_all(
+    engine: &balance_alert_core::engine::Engine,
+    store: &dyn Store,
+    settings: &Settings,
+    projects: &[ProjectConfig],
+    now: i64,
+) -> balance_alert_core::monitor::CheckRun {
+    let refs: Vec<&ProjectConfig> = projects.iter().collect();
+    run_checks(
+        engine,
+        store,
+        settings,
+        &refs,
+        CacheMode::Bypass,
+        WriteMode::Persist,
+        now,
+    )
+    .await
+    .expect("run succeeds")
+}
+
+#[tokio::test]
+async fn one_keys_errors_never_fail_a_healthy_project_on_the_same_endpoint() {
+    // GIVEN five projects whose key gets HTTP 500 and a healthy one on the same endpoint,
+    // checked one at a time without retries (the reproduction in the issue)
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let url = s.base_url();
+    let mut settings = fast_settings();
+    settings.max_concurrent_checks = 1;
+    settings.max_retries = 0;
+    let mut projects: Vec<ProjectConfig> = (0..5)
+        .map(|i| project(&format!("bad{i}"), "openrouter", &url, "status:500", 1.0))
+        .collect();
+    projects.push(project("healthy", "openrouter", &url, "bal:50", 10.0));
+    let store = SqliteStore::in_memory().expect("store");
+    let long_lived = engine(&settings);
+    // WHEN it runs three times as `check` does (a fresh engine each run) and three times as
+    // `serve` does (one engine whose breakers remember)
+    for round in 0..6 {
+        let fresh = engine(&settings);
+        let e = if round < 3 { &fresh } else { &long_lived };
+        let run = run_all(e, &store, &settings, &projects, 100 + round).await;
+        // THEN the healthy project is really checked every time and never alerts
+        let healthy = &run.report.projects[5];
+        assert!(healthy.success && !healthy.stale, "round {round}: {healthy:?}");
+        assert_eq!(healthy.state, AlertState::Ok);
+        assert!(
+            run.alerts.iter().all(|a| a.project_name != "healthy"),
+            "round {round}: {:?}",
+            run.alerts
+        );
+    }
+    // AND the failing key's projects are FAILING after K = 3 real attempts each
+    let states = store.list_states().await.expect("states");
+    for st in states.iter().filter(|st| st.project_name.starts_with("bad")) {
+        assert_eq!(st.state, AlertState::Failing, "{st:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_provider_that_is_really_down_fails_every_project_after_k_attempts() {
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let url = s.base_url();
+    let mut settings = fast_settings();
+    settings.max_retries = 0;
+    settings.max_concurrent_checks = 1;
+    let projects: Vec<ProjectConfig> = (0..8)
+        .map(|i| project(&format!("p{i}"), "moonshot", &url, &format!("status:503:{i}"), 1.0))
+        .collect();
+    let store = SqliteStore::in_memory().expect("store");
+    let e = engine(&settings);
+    let mut failing_alerts = 0;
+    for round in 0..3 {
+        let run = run_all(&e, &store, &settings, &projects, 100 + round).await;
+        assert_eq!(run.report.summary.skipped, 0, "every key is tried");
+        failing_alerts += run
+            .alerts
+            .iter()
+            .filter(|a| a.kind == AlertKind::Failing)
+            .count();
+    }
+    assert_eq!(failing_alerts, 8, "one FAILING alert per project");
+    for i in 0..8 {
+        assert_eq!(s.hits(&format!("status:503:{i}")), 3);
+    }
+}
+
+#[tokio::test]
+async fn a_check_not_attempted_keeps_the_last_reading_marked_stale() {
+    // GIVEN a project read OK earlier, sharing its key with one that now fails
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let url = s.base_url();
+    let mut settings = fast_settings();
+    settings.max_retries = 0;
+    settings.max_concurrent_checks = 1;
+    settings.circuit_breaker_failures = 1;
+    let store = SqliteStore::in_memory().expect("store");
+    let earlier = project("shared", "moonshot", &url, "bal:42", 10.0);
+    run_all(&engine(&settings), &store, &settings, &[earlier], 10).await;
+    let first = project("first", "moonshot", &url, "status:503", 1.0);
+    let second = project("shared", "moonshot", &url, "status:503", 10.0);
+    // WHEN the first check opens the key's breaker and the second is therefore skipped
+    let run = run_all(&engine(&settings), &store, &settings, &[first, second.clone()], 20).await;
+    // THEN the second keeps its reading and state, marked stale, with no failure counted
+    let line = &run.report.projects[1];
+    assert!(line.stale, "{line:?}");
+    assert_eq!(line.credits, Some(42.0));
+    assert_eq!(line.state, AlertState::Ok);
+    assert!(line.stale_reason.as_deref().is_some_and(|r| r.contains("circuit open")));
+    assert_eq!(run.report.summary.skipped, 1);
+    assert_eq!(run.report.summary.failed, 1);
+    let st = store.get_state(&second.id()).await.expect("get").expect("state");
+    assert_eq!((st.consecutive_failures, st.last_checked_at), (0, 10));
+    assert!(st.stale_reason.is_some());
+    assert!(run.alerts.is_empty());
+}
+
+#[tokio::test]
+async fn deepseek_without_a_currency_reports_a_debt_and_stays_in_its_currency() {
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let url = s.base_url();
+    let settings = fast_settings();
+    let store = SqliteStore::in_memory().expect("store");
+    let e = engine(&settings);
+    // A negative CNY balance next to an empty USD row is LOW, not "0 USD, ok".
+    let debt = project("ds", "deepseek", &url, "rows:0.00:-5.00", 1.0);
+    let run = run_all(&e, &store, &settings, &[debt], 10).await;
+    let line = &run.report.projects[0];
+    assert_eq!((line.credits, line.currency.as_str()), (Some(-5.0), "CNY"));
+    assert_eq!(line.state, AlertState::Low);
+    // An account seen in CNY that falls to zero is reported as 0 CNY, not 0 USD.
+    let funded = project("cn", "deepseek", &url, "rows:0.00:3.00", 1.0);
+    run_all(&e, &store, &settings, &[funded], 20).await;
+    let dry = project("cn", "deepseek", &url, "rows:0.00:0.00", 1.0);
+    let run = run_all(&e, &store, &settings, &[dry], 30).await;
+    assert_eq!(run.report.projects[0].currency, "CNY");
+}

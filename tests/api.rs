@@ -282,7 +282,10 @@ async fn refresh_rejects_bad_bodies_and_unknown_projects() {
         .post("/api/refresh", json!({"project_name": "nope"}))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["message"], "no project named \"nope\"");
+    assert_eq!(
+        body["message"],
+        "no project \"nope\"; known: openrouter:Main, deepseek:Low, moonshot:Broken"
+    );
     let (status, _, _) = h.post("/api/refresh", json!({"project": "typo"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -520,11 +523,11 @@ async fn history_balance_trend_alerts_and_stats() {
     assert_eq!(d["min_balance"], 4.0);
     assert_eq!(d["data_points"], 3);
     assert_eq!(d["change"], 0.0);
-    assert_eq!(
-        d["forecast"],
-        Value::Null,
-        "flat balance: no run-out forecast"
-    );
+    // Flat at 4 under a threshold of 10: no run-out date, but already below, said plainly.
+    assert_eq!(d["forecast"]["already_below"], true, "{d}");
+    assert_eq!(d["forecast"]["burn_rate_per_day"], 0.0);
+    assert_eq!(d["forecast"]["days_until_threshold"], 0.0);
+    assert_eq!(d["forecast"]["zero_date"], Value::Null);
     let (status, _, by_name) = h.get("/api/history/trend/deepseek:Low").await;
     assert_eq!(
         (status, &by_name["data"]["project_id"]),
@@ -584,6 +587,7 @@ async fn trend_forecasts_when_the_balance_falls() {
                 last_checked_at: now,
                 last_success_at: Some(now),
                 last_error: None,
+                stale_reason: None,
                 version: i + 1,
             };
             state.balance = Some(100.0 - 10.0 * i as f64);
@@ -1106,4 +1110,69 @@ async fn edits_are_refused_where_the_environment_supplies_the_list() {
     let kept: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
     assert_eq!(kept, file);
+}
+
+#[tokio::test]
+async fn a_name_two_providers_share_is_a_conflict_never_a_guess() {
+    // GIVEN "Main" under two providers
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let url = fake.base_url();
+    let doc = json!({
+        "settings": {"retry_base_delay_ms": 5, "max_retries": 0, "refresh_cooldown_seconds": 0},
+        "projects": [
+            {"name": "Main", "provider": "openrouter", "api_key": "bal:20", "threshold": 10, "base_url": url},
+            {"name": "Main", "provider": "deepseek", "api_key": "bal:30", "threshold": 10, "base_url": url}
+        ]
+    });
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, doc.to_string()).expect("write");
+    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let options = ApiOptions {
+        rate_limit_per_minute: 0,
+        ..Default::default()
+    };
+    let state = state_for(&path, HashMap::new(), store, AuthConfig::default(), options);
+    let router = app(state.clone());
+    let post = |uri: &str, body: Value| call_router(&router, request(Method::POST, uri, Some(body)));
+    // WHEN a bare name is used THEN every lookup answers 409 naming both candidates
+    let (status, _, body) = post(
+        "/api/config/threshold",
+        json!({"project_name": "Main", "new_threshold": 5}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let message = body["message"].as_str().expect("message");
+    assert!(
+        message.contains("openrouter:Main") && message.contains("deepseek:Main"),
+        "{message}"
+    );
+    let (status, _, _) = post("/api/refresh", json!({"project_name": "Main"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    for uri in [
+        "/api/history/trend/Main",
+        "/api/history/balance?project_id=Main",
+        "/api/history/alerts?project_id=Main",
+    ] {
+        let (status, _, _) = call_router(&router, request(Method::GET, uri, None)).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{uri}");
+    }
+    // AND provider:name picks exactly that project, in memory and in the file
+    let (status, _, body) = post(
+        "/api/config/threshold",
+        json!({"project_name": "deepseek:Main", "new_threshold": 5}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+    assert_eq!(file["projects"][0]["threshold"], 10, "openrouter's untouched");
+    assert_eq!(file["projects"][1]["threshold"], 5.0);
+    let (status, _, body) = post("/api/refresh", json!({"project_name": "deepseek:Main"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["report"]["projects"][0]["provider"], "deepseek");
+    let id = balance_alert_core::model::project_id("openrouter", "Main");
+    let (status, _, body) = post("/api/refresh", json!({"project_name": id})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["report"]["projects"][0]["provider"], "openrouter");
 }

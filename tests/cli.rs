@@ -32,14 +32,14 @@ async fn check_json_reports_balances_and_exits_zero_when_all_ok() {
     let report: Value = serde_json::from_str(&stdout(&out)).expect("stdout is JSON");
     assert_eq!(
         report["summary"],
-        json!({"total": 4, "success": 4, "failed": 0, "need_alarm": 0})
+        json!({"total": 4, "success": 4, "failed": 0, "need_alarm": 0, "skipped": 0})
     );
     let first = &report["projects"][0];
     assert_eq!(
         first,
         &json!({"project": "OR", "owner_project": null, "provider": "openrouter", "success": true,
                 "credits": 120.5, "currency": "USD", "threshold": 10.0, "need_alarm": false,
-                "state": "ok", "error": null})
+                "state": "ok", "error": null, "stale": false, "stale_reason": null})
     );
     assert_eq!(report["projects"][1]["currency"], "CNY");
     assert_eq!(report["projects"][3]["credits"], 15.5);
@@ -60,7 +60,7 @@ async fn check_exits_one_when_a_project_is_low_or_failing() {
     let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(
         report["summary"],
-        json!({"total": 3, "success": 2, "failed": 1, "need_alarm": 1})
+        json!({"total": 3, "success": 2, "failed": 1, "need_alarm": 1, "skipped": 0})
     );
     assert_eq!(report["projects"][1]["state"], "low");
     assert_eq!(report["projects"][1]["need_alarm"], true);
@@ -148,7 +148,11 @@ async fn unknown_project_and_bad_flags_are_usage_errors() {
     )])));
     let out = ws.run(&["check", "--project", "nope"]).await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no project named \"nope\"; known: a"));
+    assert!(
+        stderr(&out).contains("no project \"nope\"; known: openrouter:a"),
+        "{}",
+        stderr(&out)
+    );
     let out = ws.run(&["check", "--bogus"]).await;
     assert_eq!(out.status.code(), Some(2));
 }

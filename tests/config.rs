@@ -78,6 +78,14 @@ fn unset_placeholder_is_an_error_naming_the_variable_and_path() {
         !text.iter().any(|t| t.starts_with("projects[3]")),
         "{text:?}"
     );
+    // Reported once: not again as "api_key is required" for the empty stand-in.
+    assert_eq!(
+        text.iter()
+            .filter(|t| t.starts_with("projects[0].api_key"))
+            .count(),
+        1,
+        "{text:?}"
+    );
 }
 
 #[test]
@@ -141,6 +149,42 @@ fn env_only_mode_names_the_variable_to_fix() {
     assert_eq!(
         problems[0].to_string(),
         "PROJECT_1_THRESHOLD: must be a number ≥ 0, got \"abc\""
+    );
+    assert_eq!(problems.len(), 1, "no spurious critical_threshold problem: {problems:?}");
+}
+
+#[test]
+fn env_only_mode_names_setting_variables() {
+    let e = env(&[
+        ("USE_ENV_CONFIG", "true"),
+        ("PROJECT_1_NAME", "Main"),
+        ("PROJECT_1_API_KEY", "k1"),
+        ("MAX_RETRIES", "abc"),
+        ("TIMEZONE", "Asia/Shanghai"),
+    ]);
+    let Err(ConfigError::Invalid(problems)) =
+        config::load(std::path::Path::new("/nonexistent"), &e)
+    else {
+        panic!("expected problems");
+    };
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 1, "{text:?}");
+    assert!(text[0].starts_with("MAX_RETRIES: "), "{text:?}");
+}
+
+#[test]
+fn hybrid_mode_names_the_variable_that_overrides_a_setting() {
+    let doc = json!({"settings": {"max_retries": 2}, "projects": []});
+    let Err(ConfigError::Invalid(problems)) =
+        config::parse(&doc.to_string(), &env(&[("MAX_RETRIES", "abc")]))
+    else {
+        panic!("expected problems");
+    };
+    assert!(
+        problems[0]
+            .to_string()
+            .starts_with("MAX_RETRIES (overrides settings.max_retries): "),
+        "{problems:?}"
     );
 }
 

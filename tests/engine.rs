@@ -234,6 +234,23 @@ async fn circuit_breaker_stops_calling_a_failing_provider() {
     // Another provider is unaffected.
     let ok = project("d", "deepseek", &s.base_url(), "bal:1", 1.0);
     assert!(e.check(&ok, CacheMode::Bypass).await.result.is_ok());
+    // So is another key on the same endpoint: the breaker belongs to the failing key.
+    let healthy = project("h", "moonshot", &s.base_url(), "bal:7", 1.0);
+    assert_eq!(
+        e.check(&healthy, CacheMode::Bypass)
+            .await
+            .result
+            .expect("healthy key is called")
+            .amount,
+        7.0
+    );
+}
+
+#[tokio::test]
+async fn a_provider_reporting_an_error_in_a_200_body_is_quoted() {
+    let (err, hits) = error_for("moonshot", "apierr").await;
+    assert_eq!(err.to_string(), "provider reported an error: account suspended");
+    assert_eq!(hits, 1);
 }
 
 #[tokio::test]

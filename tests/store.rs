@@ -20,6 +20,7 @@ fn state(id: &str, version: u64, state: AlertState) -> ProjectState {
         last_success_at: Some(100),
         last_error: None,
         version,
+        stale_reason: None,
     }
 }
 
@@ -301,7 +302,7 @@ async fn a_version_one_database_is_migrated_in_place() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let indexes: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'idx_balance_ts'",

@@ -17,14 +17,10 @@ pub async fn run(args: CheckArgs) -> ExitCode {
     };
     let config = &loaded.config;
     let projects: Vec<&ProjectConfig> = match &args.project {
-        Some(name) => match config.projects.iter().find(|p| &p.name == name) {
-            Some(p) => vec![p],
-            None => {
-                let known: Vec<&str> = config.projects.iter().map(|p| p.name.as_str()).collect();
-                eprintln!(
-                    "error: --project: no project named {name:?}; known: {}",
-                    known.join(", ")
-                );
+        Some(reference) => match config.find_project(reference) {
+            Ok(p) => vec![p],
+            Err(e) => {
+                eprintln!("error: --project: {e}");
                 return ExitCode::from(EXIT_USAGE);
             }
         },
@@ -90,7 +86,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         match run_subscriptions(
             &store as &dyn Store,
             config,
-            now.date_naive(),
+            config.settings.timezone.date_at(now),
             mode,
             now.timestamp(),
         )

@@ -65,7 +65,7 @@ pub struct ServeArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// Check only the project with this name.
+    /// Check only this project: `provider:name`, its id, or a name only one provider uses.
     #[arg(long, short)]
     pub project: Option<String>,
     /// Print the report as JSON.

@@ -105,8 +105,16 @@ pub fn table(report: &CheckReport, color: bool) -> String {
     }
     let s = report.summary;
     out.push_str(&format!(
-        "{} project(s): {} ok, {} failed, {} below threshold\n",
-        s.total, s.success, s.failed, s.need_alarm
+        "{} project(s): {} ok, {} failed, {} below threshold{}\n",
+        s.total,
+        s.success,
+        s.failed,
+        s.need_alarm,
+        if s.skipped > 0 {
+            format!(", {} not checked (stale)", s.skipped)
+        } else {
+            String::new()
+        }
     ));
     out
 }
@@ -162,6 +170,8 @@ mod tests {
             error: credits
                 .is_none()
                 .then(|| "timed out after 10.0s".to_owned()),
+            stale: false,
+            stale_reason: None,
         };
         CheckReport::new(vec![
             row("main", Some(120.5), AlertState::Ok),

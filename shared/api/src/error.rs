@@ -8,6 +8,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use balance_alert_core::config::edit::EditError;
+use balance_alert_core::config::LookupError;
 use balance_alert_core::service::RunError;
 use balance_alert_core::store::StoreError;
 use serde::de::DeserializeOwned;
@@ -100,10 +101,17 @@ impl From<StoreError> for ApiError {
 impl From<RunError> for ApiError {
     fn from(e: RunError) -> Self {
         match e {
-            RunError::UnknownProject(name) => {
-                ApiError::NotFound(format!("no project named {name:?}"))
-            }
+            RunError::Lookup(e) => e.into(),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<LookupError> for ApiError {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::NotFound { .. } => ApiError::NotFound(e.to_string()),
+            LookupError::Ambiguous { .. } => ApiError::Conflict(e.to_string()),
         }
     }
 }

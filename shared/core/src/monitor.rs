@@ -52,6 +52,9 @@ fn observation(o: &CheckOutcome) -> Observation {
             amount: b.amount,
             currency: b.currency.clone(),
         },
+        Err(e) if e.not_attempted() => Observation::Skipped {
+            reason: e.to_string(),
+        },
         Err(e) => Observation::Failure {
             message: e.to_string(),
         },
@@ -82,7 +85,7 @@ fn write_for(
             currency: currency.clone(),
             timestamp: now,
         }),
-        Observation::Failure { .. } => None,
+        Observation::Failure { .. } | Observation::Skipped { .. } => None,
     };
     CheckWrite {
         expected_version: prev.map(|s| s.version),
@@ -115,13 +118,22 @@ pub async fn run_checks(
         .into_iter()
         .map(|s| (s.project_id.clone(), s))
         .collect();
+    let last_currency: Vec<Option<String>> = projects
+        .iter()
+        .map(|p| {
+            known
+                .get(&p.id())
+                .map(|s| s.currency.clone())
+                .filter(|c| !c.is_empty())
+        })
+        .collect();
     let mut results: Vec<Option<(CheckOutcome, CheckWrite)>> = vec![None; projects.len()];
     // Checks feed a channel; the writer drains whatever has arrived in one transaction. Both
     // run in this task, so checks keep progressing while a batch is being written, and a
     // batch grows to whatever completed during the previous write.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<CheckOutcome>();
     let produce = async move {
-        let mut stream = std::pin::pin!(engine.check_stream(projects, cache));
+        let mut stream = std::pin::pin!(engine.check_stream(projects, &last_currency, cache));
         while let Some(outcome) = stream.next().await {
             // The writer only stops early on a store error, which the caller gets anyway.
             let _ = tx.send(outcome);
@@ -205,16 +217,25 @@ async fn retry_write(
     })
 }
 
-/// The report line for one project.
+/// The report line for one project. A check that was not attempted reports the last reading
+/// (if any), marked stale with the reason.
 pub fn report_line(p: &ProjectConfig, o: &CheckOutcome, state: &ProjectState) -> ProjectReport {
+    let fallback_currency = || {
+        Some(state.currency.clone())
+            .filter(|c| !c.is_empty())
+            .or_else(|| p.currency.clone())
+            .unwrap_or_default()
+    };
     let (credits, currency, error) = match &o.result {
         Ok(b) => (Some(b.amount), b.currency.clone(), None),
-        Err(e) => (
-            None,
-            p.currency.clone().unwrap_or_default(),
+        Err(e) if e.not_attempted() => (
+            state.balance.filter(|_| state.consecutive_failures == 0),
+            fallback_currency(),
             Some(e.to_string()),
         ),
+        Err(e) => (None, fallback_currency(), Some(e.to_string())),
     };
+    let stale_reason = state.stale_reason.clone().filter(|_| o.result.is_err());
     ProjectReport {
         project: p.name.clone(),
         owner_project: p.owner_project.clone(),
@@ -226,6 +247,8 @@ pub fn report_line(p: &ProjectConfig, o: &CheckOutcome, state: &ProjectState) ->
         need_alarm: credits.is_some_and(|c| c < p.threshold),
         state: state.state,
         error,
+        stale: stale_reason.is_some(),
+        stale_reason,
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use crate::config::{LiveConfig, ProjectConfig};
+use crate::config::{LiveConfig, LookupError, ProjectConfig};
 use crate::engine::{CacheMode, CheckObserver, Engine, EngineOptions};
 use crate::monitor::{run_checks, run_subscriptions, CheckRun, SubscriptionCheck, WriteMode};
 use crate::store::{Store, StoreError};
@@ -26,9 +26,9 @@ pub trait RunObserver: CheckObserver {
 /// Why a run could not be started or finished.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// `project_name` names no configured project.
-    #[error("no project named {0:?}")]
-    UnknownProject(String),
+    /// The project reference names no project, or several.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
@@ -84,16 +84,12 @@ impl Checker {
         Ok(engine)
     }
 
-    /// Checks the named project, or every enabled project, and records the results.
+    /// Checks the referenced project (id, `provider:name` or unique name), or every enabled
+    /// project, and records the results.
     pub async fn run(&self, project: Option<&str>, cache: CacheMode) -> Result<CheckRun, RunError> {
         let loaded = self.config.get();
         let projects: Vec<&ProjectConfig> = match project {
-            Some(name) => vec![loaded
-                .config
-                .projects
-                .iter()
-                .find(|p| p.name == name)
-                .ok_or_else(|| RunError::UnknownProject(name.to_owned()))?],
+            Some(reference) => vec![loaded.config.find_project(reference)?],
             None => loaded
                 .config
                 .projects
@@ -154,7 +150,7 @@ impl Checker {
         Ok(run_subscriptions(
             &*self.store,
             &loaded.config,
-            now.date_naive(),
+            loaded.config.settings.timezone.date_at(now),
             WriteMode::Persist,
             now.timestamp(),
         )

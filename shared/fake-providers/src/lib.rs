@@ -8,7 +8,8 @@
 //! | `bal:<amount>`        | 200 with the provider's shape holding `<amount>`            |
 //! | `slow:<ms>:<amount>`  | the same after `<ms>` milliseconds                          |
 //! | `flaky:<n>:<amount>`  | 503 for the first `<n>` requests of this token, then 200   |
-//! | `status:<code>`       | that status, with a JSON body that echoes the token         |
+//! | `status:<code>[:…]`   | that status, with a JSON body that echoes the token         |
+//! | `rows:<usd>:<cny>`    | DeepSeek's two currency rows with these amounts             |
 //! | `retry-after:<secs>`  | 429 with `Retry-After: <secs>`                              |
 //! | `html`                | 200 `text/html` (a captive portal or proxy error page)      |
 //! | `wrongtype`           | 200 JSON whose amounts are of the wrong type                |
@@ -195,7 +196,14 @@ async fn respond(State(shared): State<Arc<Shared>>, headers: HeaderMap, shape: S
                 Json(ok_body(shape, amount(a).unwrap_or(0.0))).into_response()
             }
         }
-        ["status", code] => {
+        ["rows", usd, cny] if amount(usd).is_some() && amount(cny).is_some() => {
+            Json(json!({"is_available": true, "balance_infos": [
+                {"currency": "USD", "total_balance": usd, "granted_balance": "0.00", "topped_up_balance": usd},
+                {"currency": "CNY", "total_balance": cny, "granted_balance": "0.00", "topped_up_balance": cny}
+            ]}))
+            .into_response()
+        }
+        ["status", code, ..] => {
             let status = code
                 .parse()
                 .ok()

@@ -175,6 +175,10 @@ pub struct ProjectState {
     pub last_success_at: Option<i64>,
     /// The last failure's message (no secrets).
     pub last_error: Option<String>,
+    /// Set when the latest scheduled check was not attempted (circuit open): why the reading
+    /// shown is older than the check. Cleared by the next real check.
+    #[serde(default)]
+    pub stale_reason: Option<String>,
     /// Incremented on every write; the conditional write compares it.
     pub version: u64,
 }
@@ -186,6 +190,9 @@ pub enum Observation {
     Balance { amount: f64, currency: String },
     /// The check failed; the message is safe to show.
     Failure { message: String },
+    /// The check was not attempted (circuit open): not a failure. The state, reading and
+    /// failure count stay as they were; the reason marks the reading stale.
+    Skipped { reason: String },
 }
 
 /// Thresholds and timing that drive the state machine.
@@ -242,9 +249,33 @@ pub fn transition(
         last_checked_at: now,
         last_success_at: prev.and_then(|p| p.last_success_at),
         last_error: None,
+        stale_reason: None,
         version,
     };
     let prev_state = prev.map(|p| p.state);
+
+    if let Observation::Skipped { reason } = observation {
+        // Nothing was learned: keep everything, including when the project was last checked.
+        return match prev {
+            Some(p) => (
+                ProjectState {
+                    stale_reason: Some(reason.clone()),
+                    version,
+                    ..p.clone()
+                },
+                None,
+            ),
+            // Never read: nothing suggests the project is fine, but no check failed either.
+            None => (
+                ProjectState {
+                    state: AlertState::Failing,
+                    stale_reason: Some(reason.clone()),
+                    ..next
+                },
+                None,
+            ),
+        };
+    }
 
     let kind = match observation {
         Observation::Balance { amount, currency } => {
@@ -273,6 +304,7 @@ pub fn transition(
                 (_, AlertState::Failing) => unreachable!("level_for never yields Failing"),
             }
         }
+        Observation::Skipped { .. } => unreachable!("handled above"),
         Observation::Failure { message } => {
             let failures = prev.map_or(0, |p| p.consecutive_failures) + 1;
             next.consecutive_failures = failures;
@@ -314,7 +346,7 @@ pub fn transition(
             state: next.state,
             balance: match observation {
                 Observation::Balance { amount, .. } => Some(*amount),
-                Observation::Failure { .. } => None,
+                _ => None,
             },
             threshold: match next.state {
                 AlertState::Critical => policy.critical_threshold.unwrap_or(policy.threshold),
@@ -354,7 +386,7 @@ fn alert_message(
                 }
             ),
         },
-        Observation::Failure { message } => format!(
+        Observation::Failure { message } | Observation::Skipped { reason: message } => format!(
             "{name}: {} checks failed in a row: {message}",
             next.consecutive_failures
         ),
@@ -492,6 +524,49 @@ mod tests {
         ]);
         assert_eq!(s.state, AlertState::Ok);
         assert_eq!(kinds, vec![AlertKind::Failing, AlertKind::Recovered]);
+    }
+
+    fn skipped() -> Observation {
+        Observation::Skipped {
+            reason: "circuit open".into(),
+        }
+    }
+
+    #[test]
+    fn a_check_not_attempted_never_counts_as_a_failure() {
+        // GIVEN a healthy project, WHEN many checks in a row are skipped (breaker open),
+        // THEN it stays OK with its reading, no failure is counted and nothing alerts.
+        let (s, kinds) = run(&[
+            (0, bal(50.0)),
+            (1, skipped()),
+            (2, skipped()),
+            (3, skipped()),
+            (4, skipped()),
+        ]);
+        assert_eq!(s.state, AlertState::Ok);
+        assert_eq!(s.balance, Some(50.0));
+        assert_eq!(s.consecutive_failures, 0);
+        assert_eq!(s.last_checked_at, 0, "not checked since");
+        assert_eq!(s.stale_reason.as_deref(), Some("circuit open"));
+        assert!(kinds.is_empty());
+        // A real check afterwards clears the stale mark and does not "recover".
+        let (s, kinds) = run(&[(0, bal(50.0)), (1, skipped()), (2, bal(49.0))]);
+        assert_eq!(s.stale_reason, None);
+        assert!(kinds.is_empty());
+    }
+
+    #[test]
+    fn skipped_checks_neither_advance_nor_reset_the_failure_count() {
+        let (s, kinds) = run(&[
+            (0, bal(50.0)),
+            (1, fail()),
+            (2, skipped()),
+            (3, fail()),
+            (4, skipped()),
+            (5, fail()),
+        ]);
+        assert_eq!(s.consecutive_failures, 3);
+        assert_eq!(kinds, vec![AlertKind::Failing], "FAILING after K real attempts");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Trend and run-out forecast from balance history: least squares over the window.
+//! Run-out forecast from balance history: the burn rate since the last top-up (least squares),
+//! applied to the latest reading.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,26 +10,34 @@ pub struct Point {
     pub balance: f64,
 }
 
-/// When a falling balance crosses the threshold and zero.
+/// When the balance crosses the threshold and zero, from the latest reading and the current
+/// burn rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Forecast {
-    /// Units spent per day (positive when the balance falls).
+    /// Units spent per day since the last top-up (positive when the balance falls; 0 when it
+    /// does not fall).
     pub burn_rate_per_day: f64,
-    /// Unix seconds when the fitted line crosses the threshold (None if already below it).
+    /// The latest reading the dates count from.
+    pub current: f64,
+    /// Unix seconds of that reading.
+    pub as_of: i64,
+    /// The latest reading is already below the threshold (or at/below zero).
+    pub already_below: bool,
+    /// The latest reading is already at or below zero.
+    pub already_empty: bool,
+    /// Unix seconds when the balance reaches the threshold at the burn rate (None when already
+    /// below it, or when it is not falling).
     pub threshold_at: Option<i64>,
-    /// Unix seconds when the fitted line reaches zero.
-    pub zero_at: i64,
+    /// Unix seconds when the balance reaches zero (None when already empty or not falling).
+    pub zero_at: Option<i64>,
 }
 
-/// Fits `balance = a + b·t` by least squares and extrapolates it.
-///
-/// Returns None with fewer than two distinct timestamps or when the trend is flat or rising:
-/// there is no run-out date to promise.
-pub fn forecast(points: &[Point], threshold: f64) -> Option<Forecast> {
+/// Least-squares slope (units per second) of `points`; None without two distinct timestamps.
+fn slope(points: &[Point]) -> Option<f64> {
+    let n = points.len() as f64;
     if points.len() < 2 {
         return None;
     }
-    let n = points.len() as f64;
     // Centre the time axis on the first point so large unix timestamps keep f64 precision.
     let t0 = points[0].timestamp;
     let xs = points.iter().map(|p| (p.timestamp - t0) as f64);
@@ -39,32 +48,71 @@ pub fn forecast(points: &[Point], threshold: f64) -> Option<Forecast> {
         sxy += (x - mean_x) * (p.balance - mean_y);
         sxx += (x - mean_x) * (x - mean_x);
     }
-    if sxx == 0.0 {
+    let slope = sxy / sxx;
+    (sxx > 0.0 && slope.is_finite()).then_some(slope)
+}
+
+/// Splits `points` (oldest first) into spending segments: an upward jump (a top-up) starts a
+/// new segment, so a top-up inside the window neither cancels nor distorts the burn rate.
+fn segments(points: &[Point]) -> Vec<&[Point]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..points.len() {
+        let (prev, cur) = (points[i - 1].balance, points[i].balance);
+        let noise = prev.abs().max(1.0) * 1e-9;
+        if cur > prev + noise {
+            out.push(&points[start..i]);
+            start = i;
+        }
+    }
+    if !points.is_empty() {
+        out.push(&points[start..]);
+    }
+    out
+}
+
+/// Forecasts from the latest reading and the burn rate of the segment since the last top-up
+/// (or, right after a top-up, the segment before it).
+///
+/// Returns None without data, and when the balance is neither falling nor already below the
+/// threshold: there is no date to promise.
+pub fn forecast(points: &[Point], threshold: f64) -> Option<Forecast> {
+    let latest = *points.iter().max_by_key(|p| p.timestamp)?;
+    let mut sorted = points.to_vec();
+    sorted.sort_by_key(|p| p.timestamp);
+    let segs = segments(&sorted);
+    let rate_per_second = segs
+        .iter()
+        .rev()
+        .take(2)
+        .find_map(|s| slope(s))
+        .map(|s| -s)
+        .unwrap_or(0.0);
+    // A fall of less than a billionth of the balance per day is rounding noise from a flat
+    // series, not a trend: promising a run-out date millions of years away helps no one.
+    let scale = latest.balance.abs().max(1.0);
+    let falling = rate_per_second * 86_400.0 > scale * 1e-9;
+    let already_empty = latest.balance <= 0.0;
+    let already_below = latest.balance < threshold || already_empty;
+    if !falling && !already_below {
         return None;
     }
-    let slope = sxy / sxx; // units per second
-                           // A fall of less than a billionth of the balance per day is rounding noise from a flat
-                           // series, not a trend: promising a run-out date millions of years away helps no one.
-    let scale = mean_y.abs().max(1.0);
-    if !slope.is_finite() || -slope * 86_400.0 <= scale * 1e-9 {
-        return None;
-    }
-    let intercept = mean_y - slope * mean_x;
     // Crossing times that do not fit a timestamp (beyond ±1e12 s, ~31,700 years) are None.
     let cross = |level: f64| {
-        let t = t0 as f64 + (level - intercept) / slope;
+        if !falling || latest.balance <= level {
+            return None;
+        }
+        let t = latest.timestamp as f64 + (latest.balance - level) / rate_per_second;
         (t.is_finite() && t.abs() < 1e12).then(|| t.round() as i64)
     };
-    let last = points.iter().map(|p| p.timestamp).max().unwrap_or(t0);
-    let latest_fit = intercept + slope * (last - t0) as f64;
     Some(Forecast {
-        burn_rate_per_day: -slope * 86_400.0,
-        threshold_at: if latest_fit > threshold {
-            cross(threshold)
-        } else {
-            None
-        },
-        zero_at: cross(0.0)?,
+        burn_rate_per_day: if falling { rate_per_second * 86_400.0 } else { 0.0 },
+        current: latest.balance,
+        as_of: latest.timestamp,
+        already_below,
+        already_empty,
+        threshold_at: if already_below { None } else { cross(threshold) },
+        zero_at: if already_empty { None } else { cross(0.0) },
     })
 }
 
@@ -78,19 +126,83 @@ mod tests {
             .collect()
     }
 
+    const DAY: i64 = 86_400;
+    const T: i64 = 1_764_000_000;
+
     #[test]
     fn steady_burn_predicts_exact_crossings() {
         // 10 units a day from 100, starting at a realistic unix time.
-        let day = 86_400;
-        let t = 1_764_000_000;
         let f = forecast(
-            &pts(&[(t, 100.0), (t + day, 90.0), (t + 2 * day, 80.0)]),
+            &pts(&[(T, 100.0), (T + DAY, 90.0), (T + 2 * DAY, 80.0)]),
             50.0,
         )
         .expect("falling trend has a forecast");
         assert!((f.burn_rate_per_day - 10.0).abs() < 1e-9);
-        assert_eq!(f.threshold_at, Some(t + 5 * day));
-        assert_eq!(f.zero_at, t + 10 * day);
+        assert_eq!(f.threshold_at, Some(T + 5 * DAY));
+        assert_eq!(f.zero_at, Some(T + 10 * DAY));
+        assert!(!f.already_below);
+    }
+
+    #[test]
+    fn dates_count_from_the_latest_reading_not_the_fitted_line() {
+        // Noisy readings whose fitted line ends above the real latest balance.
+        let f = forecast(
+            &pts(&[(T, 100.0), (T + DAY, 80.0), (T + 2 * DAY, 78.0), (T + 3 * DAY, 60.0)]),
+            0.0,
+        )
+        .expect("falling");
+        let rate = f.burn_rate_per_day;
+        let expected = T + 3 * DAY + (60.0 / rate * DAY as f64).round() as i64;
+        assert_eq!(f.zero_at, Some(expected));
+    }
+
+    #[test]
+    fn already_below_the_threshold_says_so_instead_of_a_date() {
+        let f = forecast(&pts(&[(T, 10.0), (T + DAY, 8.0)]), 50.0).expect("falling");
+        assert!(f.already_below);
+        assert_eq!(f.threshold_at, None, "not 'tomorrow'");
+        assert_eq!(f.zero_at, Some(T + 5 * DAY));
+        let flat_below = forecast(&pts(&[(T, 8.0), (T + DAY, 8.0)]), 50.0).expect("below");
+        assert!(flat_below.already_below);
+        assert_eq!(flat_below.burn_rate_per_day, 0.0);
+    }
+
+    #[test]
+    fn a_top_up_starts_a_new_segment() {
+        // Steady 10/day, topped up from 70 to 200, then steady again.
+        let f = forecast(
+            &pts(&[
+                (T, 100.0),
+                (T + DAY, 90.0),
+                (T + 2 * DAY, 80.0),
+                (T + 3 * DAY, 200.0),
+                (T + 4 * DAY, 190.0),
+            ]),
+            50.0,
+        )
+        .expect("steady spending still forecasts");
+        assert!((f.burn_rate_per_day - 10.0).abs() < 1e-9);
+        assert!(!f.already_below, "above the threshold after the top-up");
+        assert_eq!(f.threshold_at, Some(T + 4 * DAY + 14 * DAY));
+    }
+
+    #[test]
+    fn right_after_a_top_up_the_previous_burn_rate_applies() {
+        let f = forecast(
+            &pts(&[(T, 100.0), (T + DAY, 90.0), (T + 2 * DAY, 300.0)]),
+            0.0,
+        )
+        .expect("previous segment's rate");
+        assert!((f.burn_rate_per_day - 10.0).abs() < 1e-9);
+        assert_eq!(f.zero_at, Some(T + 2 * DAY + 30 * DAY));
+    }
+
+    #[test]
+    fn a_negative_balance_is_already_empty_not_a_past_date() {
+        let f = forecast(&pts(&[(T, 5.0), (T + DAY, -5.0)]), 10.0).expect("below");
+        assert!(f.already_empty && f.already_below);
+        assert_eq!(f.zero_at, None);
+        assert_eq!(f.threshold_at, None);
     }
 
     #[test]
@@ -114,10 +226,4 @@ mod tests {
         assert_eq!(forecast(&flat, 10.0), None);
     }
 
-    #[test]
-    fn already_below_threshold_gives_only_the_zero_date() {
-        let f = forecast(&pts(&[(0, 10.0), (86_400, 8.0)]), 50.0).expect("falling");
-        assert_eq!(f.threshold_at, None);
-        assert_eq!(f.zero_at, 5 * 86_400);
-    }
 }

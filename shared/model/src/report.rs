@@ -18,8 +18,15 @@ pub struct ProjectReport {
     /// The balance is below the threshold.
     pub need_alarm: bool,
     pub state: AlertState,
-    /// Why the check failed (no secrets).
+    /// Why the check failed or was not attempted (no secrets).
     pub error: Option<String>,
+    /// The check was not attempted (circuit open): `credits` is the last reading, and the
+    /// failure count did not advance.
+    #[serde(default)]
+    pub stale: bool,
+    /// Why it was not attempted.
+    #[serde(default)]
+    pub stale_reason: Option<String>,
 }
 
 /// Totals over a report.
@@ -29,6 +36,9 @@ pub struct Summary {
     pub success: usize,
     pub failed: usize,
     pub need_alarm: usize,
+    /// Checks not attempted (circuit open): neither successes nor failures.
+    #[serde(default)]
+    pub skipped: usize,
 }
 
 /// A whole check run.
@@ -44,16 +54,18 @@ impl CheckReport {
         let summary = Summary {
             total: projects.len(),
             success: projects.iter().filter(|p| p.success).count(),
-            failed: projects.iter().filter(|p| !p.success).count(),
+            failed: projects.iter().filter(|p| !p.success && !p.stale).count(),
             need_alarm: projects.iter().filter(|p| p.need_alarm).count(),
+            skipped: projects.iter().filter(|p| p.stale).count(),
         };
         CheckReport { projects, summary }
     }
 
-    /// True when every project is OK and every check succeeded.
+    /// True when every project is OK and no check failed (a check not attempted is not a
+    /// failure).
     pub fn all_ok(&self) -> bool {
         self.projects
             .iter()
-            .all(|p| p.success && p.state == AlertState::Ok)
+            .all(|p| (p.success || p.stale) && p.state == AlertState::Ok)
     }
 }

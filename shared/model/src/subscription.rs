@@ -106,19 +106,25 @@ pub fn next_renewal(spec: &RenewalSpec, today: NaiveDate) -> (NaiveDate, NaiveDa
             };
             (next, clamped(next.year() - 1, month, day))
         }
-        Cycle::YearlyAnniversary => {
-            let next = match spec.last_renewed_date {
-                Some(last) => {
-                    let mut next = same_day_in_year(last, last.year() + 1);
-                    while next <= today {
-                        next = same_day_in_year(next, next.year() + 1);
-                    }
-                    next
+        Cycle::YearlyAnniversary => match spec.last_renewed_date {
+            // Every year's date is clamped from the original day, so a 29 February renewal
+            // comes back on the 29th in leap years instead of drifting to the 28th for good.
+            // The anniversary itself is due (0 days), not pushed to next year.
+            Some(last) => {
+                let mut year = today.year().max(last.year() + 1);
+                if same_day_in_year(last, year) < today {
+                    year += 1;
                 }
-                None => same_day_in_year(today, today.year() + 1),
-            };
-            (next, same_day_in_year(next, next.year() - 1))
-        }
+                (
+                    same_day_in_year(last, year),
+                    same_day_in_year(last, year - 1),
+                )
+            }
+            None => {
+                let next = same_day_in_year(today, today.year() + 1);
+                (next, today)
+            }
+        },
         Cycle::EveryNDays { days, start_date } => {
             let n = days.max(1) as i64;
             let next = if today <= start_date {
@@ -241,6 +247,32 @@ mod tests {
         let leap = spec(Cycle::Yearly { month: 2, day: 29 });
         assert_eq!(next_renewal(&leap, d("2025-03-01")).0, d("2026-02-28"));
         assert_eq!(next_renewal(&leap, d("2027-03-01")).0, d("2028-02-29"));
+    }
+
+    #[test]
+    fn yearly_anniversary_is_due_on_the_day_itself() {
+        let s = RenewalSpec {
+            cycle: Cycle::YearlyAnniversary,
+            alert_days_before: 0,
+            last_renewed_date: Some(d("2025-11-26")),
+        };
+        let st = renewal_status(&s, d("2026-11-26"));
+        assert_eq!(st.next_renewal_date, d("2026-11-26"));
+        assert_eq!(st.days_until_renewal, 0);
+        assert!(st.need_alert, "due today with alert_days_before 0: remind");
+        assert_eq!(next_renewal(&s, d("2026-11-27")).0, d("2027-11-26"));
+    }
+
+    #[test]
+    fn leap_day_anniversary_returns_to_the_29th_in_leap_years() {
+        let s = RenewalSpec {
+            cycle: Cycle::YearlyAnniversary,
+            alert_days_before: 0,
+            last_renewed_date: Some(d("2024-02-29")),
+        };
+        assert_eq!(next_renewal(&s, d("2025-01-01")).0, d("2025-02-28"));
+        assert_eq!(next_renewal(&s, d("2027-03-01")).0, d("2028-02-29"));
+        assert_eq!(next_renewal(&s, d("2028-02-29")).1, d("2027-02-28"));
     }
 
     #[test]

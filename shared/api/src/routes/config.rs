@@ -69,6 +69,7 @@ pub async fn projects(State(state): State<AppState>) -> Json<ProjectList> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdRequest {
+    /// The project: `provider:name`, its id, or a name only one provider's project has.
     pub project_name: String,
     /// The new threshold, ≥ 0.
     #[schema(minimum = 0)]
@@ -121,13 +122,17 @@ pub async fn set_threshold(
             "projects come from PROJECT_n_* environment variables, which replace the file's: set PROJECT_n_THRESHOLD instead".into(),
         ));
     }
-    let name = req.project_name.clone();
+    let (provider, name) = {
+        let loaded = state.checker.config.get();
+        let p = loaded.config.find_project(&req.project_name)?;
+        (p.provider.clone(), p.name.clone())
+    };
     save_edit(
         &state,
-        |raw| edit::set_threshold(raw, &name, req.new_threshold),
+        |raw| edit::set_threshold(raw, &provider, &name, req.new_threshold),
         format!(
-            "threshold of {:?} set to {}",
-            req.project_name, req.new_threshold
+            "threshold of {provider}:{name} set to {}",
+            req.new_threshold
         ),
     )
     .await

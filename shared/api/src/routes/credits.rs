@@ -50,6 +50,11 @@ pub struct CreditRow {
     pub error: Option<String>,
     /// The latest value came from the response cache.
     pub cached: bool,
+    /// The latest scheduled check was not attempted (circuit open): the figures are from the
+    /// last real check.
+    pub stale: bool,
+    /// Why it was not attempted.
+    pub stale_reason: Option<String>,
     /// RFC 3339 time of the latest check.
     pub last_check: Option<String>,
 }
@@ -120,6 +125,8 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
                     Some(_) => None,
                 },
                 cached: state.checker.was_cached(&id),
+                stale: s.is_some_and(|s| s.stale_reason.is_some()),
+                stale_reason: s.and_then(|s| s.stale_reason.clone()),
                 last_check: s.map(|s| iso(s.last_checked_at)),
                 project_id: id,
             }
@@ -188,7 +195,8 @@ pub async fn credits(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    /// Refresh only this project.
+    /// Refresh only this project: `provider:name`, its id, or a name only one provider's
+    /// project has (a name several share is a 409 listing them).
     pub project_name: Option<String>,
 }
 
@@ -227,10 +235,8 @@ pub async fn refresh(
         })?
     };
     let loaded = state.checker.config.get();
-    if let Some(name) = &request.project_name {
-        if !loaded.config.projects.iter().any(|p| &p.name == name) {
-            return Err(ApiError::NotFound(format!("no project named {name:?}")));
-        }
+    if let Some(reference) = &request.project_name {
+        loaded.config.find_project(reference)?;
     }
     let cooldown = Duration::from_secs(loaded.config.settings.refresh_cooldown_seconds);
     state

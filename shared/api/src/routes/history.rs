@@ -98,7 +98,7 @@ pub async fn balance(
     let limit = limit(q.limit, 100)?;
     let loaded = state.checker.config.get();
     let ids: Vec<String> = match &q.project_id {
-        Some(reference) => vec![resolve_project_id(&loaded.config, reference)],
+        Some(reference) => vec![resolve_project_id(&loaded.config, reference)?],
         None => {
             let mut ids: Vec<String> = loaded
                 .config
@@ -153,16 +153,25 @@ pub struct DaysQuery {
     pub days: Option<u32>,
 }
 
-/// When the fitted trend crosses the threshold and zero.
+/// When the balance reaches the threshold and zero, counted from the latest reading at the
+/// burn rate since the last top-up.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ForecastView {
-    /// Units spent per day.
+    /// Units spent per day since the last top-up (0 when the balance is not falling).
     pub burn_rate_per_day: f64,
-    /// RFC 3339; null when already below the threshold.
+    /// The latest reading is already below the threshold (or at/below zero): no crossing date
+    /// lies ahead, `days_until_threshold` is 0.
+    pub already_below: bool,
+    /// The latest reading is at or below zero: `days_until_zero` is 0.
+    pub already_empty: bool,
+    /// RFC 3339; null when already below the threshold or not falling.
     pub threshold_date: Option<String>,
+    /// Days from now (0 when already below; null when not falling).
     pub days_until_threshold: Option<f64>,
-    pub zero_date: String,
-    pub days_until_zero: f64,
+    /// RFC 3339; null when already empty or not falling.
+    pub zero_date: Option<String>,
+    /// Days from now (0 when already empty; null when not falling).
+    pub days_until_zero: Option<f64>,
 }
 
 /// One point of a trend.
@@ -215,7 +224,7 @@ pub async fn trend(
     let days = q.days.unwrap_or(30);
     let since = days_window(Some(days), 30)?;
     let loaded = state.checker.config.get();
-    let project_id = resolve_project_id(&loaded.config, &id);
+    let project_id = resolve_project_id(&loaded.config, &id)?;
     let project = loaded.config.projects.iter().find(|p| p.id() == project_id);
     let points = state
         .checker
@@ -242,12 +251,23 @@ pub async fn trend(
             balance: p.balance,
         })
         .collect();
+    let days_from_now = |t: i64| ((t - now) as f64 / 86_400.0).max(0.0);
     let forecast = forecast(&fit, threshold.unwrap_or(0.0)).map(|f| ForecastView {
         burn_rate_per_day: f.burn_rate_per_day,
+        already_below: f.already_below,
+        already_empty: f.already_empty,
         threshold_date: f.threshold_at.map(iso),
-        days_until_threshold: f.threshold_at.map(|t| (t - now) as f64 / 86_400.0),
-        zero_date: iso(f.zero_at),
-        days_until_zero: (f.zero_at - now) as f64 / 86_400.0,
+        days_until_threshold: if f.already_below {
+            Some(0.0)
+        } else {
+            f.threshold_at.map(days_from_now)
+        },
+        zero_date: f.zero_at.map(iso),
+        days_until_zero: if f.already_empty {
+            Some(0.0)
+        } else {
+            f.zero_at.map(days_from_now)
+        },
     });
     let data = TrendData {
         project_id: project_id.clone(),
@@ -358,7 +378,8 @@ pub async fn alerts(
     let project_id = q
         .project_id
         .as_deref()
-        .map(|r| resolve_project_id(&loaded.config, r));
+        .map(|r| resolve_project_id(&loaded.config, r))
+        .transpose()?;
     let records = state
         .checker
         .store

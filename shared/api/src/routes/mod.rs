@@ -9,7 +9,9 @@ pub mod history;
 pub mod index;
 pub mod subscriptions;
 
-use balance_alert_core::config::Config;
+use balance_alert_core::config::{Config, LookupError};
+
+use crate::error::ApiError;
 
 /// Unix seconds as RFC 3339 UTC, the Python tool's timestamp format.
 pub fn iso(ts: i64) -> String {
@@ -18,18 +20,22 @@ pub fn iso(ts: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Resolves a project reference: the Python tool's md5 id, `provider:name` (hashed for you), or
-/// a configured project's name. Returns the md5 id.
-pub fn resolve_project_id(config: &Config, reference: &str) -> String {
-    let is_md5 = reference.len() == 32 && reference.chars().all(|c| c.is_ascii_hexdigit());
-    if is_md5 {
-        return reference.to_ascii_lowercase();
-    }
-    if let Some(p) = config.projects.iter().find(|p| p.name == reference) {
-        return p.id();
-    }
-    match reference.split_once(':') {
-        Some((provider, name)) => balance_alert_core::model::project_id(provider, name),
-        None => reference.to_owned(),
+/// Resolves a project reference to its md5 id: a configured project's id, `provider:name` or
+/// unique name; for a project no longer configured (its history remains), an md5 id or
+/// `provider:name` (hashed for you). A bare name several projects share is a 409.
+pub fn resolve_project_id(config: &Config, reference: &str) -> Result<String, ApiError> {
+    match config.find_project(reference) {
+        Ok(p) => Ok(p.id()),
+        Err(e @ LookupError::Ambiguous { .. }) => Err(e.into()),
+        Err(LookupError::NotFound { .. }) => {
+            let is_md5 = reference.len() == 32 && reference.chars().all(|c| c.is_ascii_hexdigit());
+            Ok(if is_md5 {
+                reference.to_ascii_lowercase()
+            } else if let Some((provider, name)) = reference.split_once(':') {
+                balance_alert_core::model::project_id(provider, name)
+            } else {
+                reference.to_owned()
+            })
+        }
     }
 }

@@ -49,7 +49,7 @@ pub struct SubscriptionList {
     responses((status = 200, body = SubscriptionList)))]
 pub async fn list(State(state): State<AppState>) -> Json<SubscriptionList> {
     let loaded = state.checker.config.get();
-    let today = chrono::Utc::now().date_naive();
+    let today = loaded.config.settings.timezone.today();
     let subscriptions = loaded
         .config
         .subscriptions
@@ -274,7 +274,7 @@ pub async fn mark_renewed(
                 "renewed_date: must be a date like 2026-01-31, got {d:?}"
             ))
         })?,
-        None => chrono::Utc::now().date_naive(),
+        None => state.checker.config.get().config.settings.timezone.today(),
     };
     let mut map = Map::new();
     map.insert("last_renewed_date".into(), Value::String(date.to_string()));

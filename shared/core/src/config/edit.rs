@@ -47,11 +47,25 @@ fn find_named<'a>(list: &'a mut [Value], name: &str) -> Option<&'a mut Map<Strin
         .find(|o| o.get("name").and_then(Value::as_str) == Some(name))
 }
 
-/// Sets a project's threshold.
-pub fn set_threshold(raw: &mut Value, project: &str, threshold: f64) -> Result<(), EditError> {
+/// Sets the threshold of the project `provider:name` (names are unique per provider only, so
+/// the provider is part of the identity).
+pub fn set_threshold(
+    raw: &mut Value,
+    provider: &str,
+    name: &str,
+    threshold: f64,
+) -> Result<(), EditError> {
     let projects = list_mut(raw, "projects")?;
-    let p = find_named(projects, project)
-        .ok_or_else(|| EditError::NotFound(format!("no project named {project:?}")))?;
+    let p = projects
+        .iter_mut()
+        .filter_map(Value::as_object_mut)
+        .find(|o| {
+            o.get("name").and_then(Value::as_str) == Some(name)
+                && o.get("provider")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| p.trim().eq_ignore_ascii_case(provider))
+        })
+        .ok_or_else(|| EditError::NotFound(format!("no project {provider}:{name} in the file")))?;
     p.insert("threshold".into(), number(threshold));
     Ok(())
 }
@@ -165,19 +179,30 @@ mod tests {
     #[test]
     fn threshold_edit_touches_only_that_field() {
         let mut raw = json!({"projects": [
-            {"name": "a", "api_key": "${KEY_A}", "threshold": 1, "_comment": "keep me"},
-            {"name": "b", "api_key": "${KEY_B}", "threshold": 2}
+            {"name": "a", "provider": "openrouter", "api_key": "${KEY_A}", "threshold": 1, "_comment": "keep me"},
+            {"name": "b", "provider": "openrouter", "api_key": "${KEY_B}", "threshold": 2}
         ]});
-        set_threshold(&mut raw, "b", 7.5).expect("edit");
+        set_threshold(&mut raw, "openrouter", "b", 7.5).expect("edit");
         assert_eq!(raw["projects"][1]["threshold"], 7.5);
         assert_eq!(
             raw["projects"][0],
-            json!({"name": "a", "api_key": "${KEY_A}", "threshold": 1, "_comment": "keep me"})
+            json!({"name": "a", "provider": "openrouter", "api_key": "${KEY_A}", "threshold": 1, "_comment": "keep me"})
         );
         assert!(matches!(
-            set_threshold(&mut raw, "zz", 1.0),
+            set_threshold(&mut raw, "openrouter", "zz", 1.0),
             Err(EditError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn threshold_edit_picks_the_project_of_the_named_provider() {
+        let mut raw = json!({"projects": [
+            {"name": "Main", "provider": "openrouter", "api_key": "k", "threshold": 1},
+            {"name": "Main", "provider": "DeepSeek", "api_key": "k", "threshold": 2}
+        ]});
+        set_threshold(&mut raw, "deepseek", "Main", 9.0).expect("edit");
+        assert_eq!(raw["projects"][0]["threshold"], 1);
+        assert_eq!(raw["projects"][1]["threshold"], 9.0);
     }
 
     #[test]

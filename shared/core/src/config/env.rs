@@ -71,6 +71,7 @@ const SETTINGS_FIELDS: &[&str] = &[
     "failure_alert_threshold",
     "history_retention_days",
     "refresh_cooldown_seconds",
+    "timezone",
 ];
 
 /// Reads `PREFIX_1_*`, `PREFIX_2_*`, … until the first field of `fields` is missing.
@@ -296,7 +297,35 @@ pub(super) fn rename_to_env(problems: Vec<Problem>) -> Vec<Problem> {
         .collect()
 }
 
+/// In hybrid mode, a setting that an environment variable overrides is named by both: the
+/// value that failed came from the variable.
+pub(super) fn name_settings_overrides(
+    problems: Vec<Problem>,
+    env: &(impl EnvLookup + ?Sized),
+) -> Vec<Problem> {
+    problems
+        .into_iter()
+        .map(|mut p| {
+            if let Some(var) = settings_var(&p.path).filter(|v| env.get(v).is_some()) {
+                p.path = format!("{var} (overrides {})", p.path);
+            }
+            p
+        })
+        .collect()
+}
+
+/// `settings.max_retries` → `MAX_RETRIES`, for the settings the environment can set.
+fn settings_var(path: &str) -> Option<String> {
+    let field = path.strip_prefix("settings.")?;
+    SETTINGS_FIELDS
+        .contains(&field)
+        .then(|| field.to_uppercase())
+}
+
 fn env_name(path: &str) -> Option<String> {
+    if let Some(var) = settings_var(path) {
+        return Some(var);
+    }
     let (list, rest) = path.split_once('[')?;
     let (index, field) = rest.split_once("].")?;
     let n: usize = index.parse().ok()?;
@@ -355,6 +384,9 @@ mod tests {
             Some("PROJECT_3_THRESHOLD")
         );
         assert_eq!(env_name("email[0].port").as_deref(), Some("EMAIL_1_PORT"));
-        assert_eq!(env_name("settings.max_retries"), None);
+        assert_eq!(
+            env_name("settings.max_retries").as_deref(),
+            Some("MAX_RETRIES")
+        );
     }
 }

@@ -9,6 +9,7 @@ pub mod edit;
 mod env;
 mod live;
 mod secret;
+mod timezone;
 mod validate;
 
 use std::fmt;
@@ -21,6 +22,7 @@ use serde_json::Value;
 pub use env::{env_config, expand_placeholders, EnvLookup};
 pub use live::LiveConfig;
 pub use secret::Secret;
+pub use timezone::TimeZone;
 pub use validate::validate;
 
 /// Global settings (`settings` in config.json).
@@ -58,6 +60,9 @@ pub struct Settings {
     pub history_retention_days: u32,
     /// Seconds between manual refreshes through the API (default 30).
     pub refresh_cooldown_seconds: u64,
+    /// IANA zone for calendar dates: renewals, reminders, "today" (default: the process's local
+    /// zone, i.e. `TZ` or the system's; env `TIMEZONE`).
+    pub timezone: TimeZone,
 }
 
 impl Default for Settings {
@@ -79,6 +84,7 @@ impl Default for Settings {
             database_path: PathBuf::from("data/balance_alert.db"),
             history_retention_days: 90,
             refresh_cooldown_seconds: 30,
+            timezone: TimeZone::Local,
         }
     }
 }
@@ -182,6 +188,57 @@ pub struct Config {
     pub email_settings: Option<Value>,
     pub subscriptions: Vec<SubscriptionConfig>,
     pub projects: Vec<ProjectConfig>,
+}
+
+/// Why a project reference did not name exactly one project.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    /// Nothing matches.
+    #[error("no project {reference:?}; known: {}", .known.join(", "))]
+    NotFound {
+        reference: String,
+        /// `provider:name` of every configured project.
+        known: Vec<String>,
+    },
+    /// A bare name that several providers' projects share.
+    #[error("{reference:?} names {} projects: use one of {}", .candidates.len(), .candidates.join(", "))]
+    Ambiguous {
+        reference: String,
+        /// `provider:name` of each match.
+        candidates: Vec<String>,
+    },
+}
+
+impl Config {
+    /// Finds the project a reference names: its id (md5 of `provider:name`), `provider:name`,
+    /// or a bare name that only one project has. A bare name shared by projects of several
+    /// providers is [`LookupError::Ambiguous`], never a guess.
+    pub fn find_project(&self, reference: &str) -> Result<&ProjectConfig, LookupError> {
+        let wanted = reference.trim();
+        let lower = wanted.to_ascii_lowercase();
+        let qualified = |p: &ProjectConfig| format!("{}:{}", p.provider, p.name);
+        // Exact identities first: an id or `provider:name` names one project by construction.
+        if let Some(p) = self
+            .projects
+            .iter()
+            .find(|p| p.id() == lower || qualified(p) == wanted)
+        {
+            return Ok(p);
+        }
+        let by_name: Vec<&ProjectConfig> =
+            self.projects.iter().filter(|p| p.name == wanted).collect();
+        match by_name.as_slice() {
+            [one] => Ok(one),
+            [] => Err(LookupError::NotFound {
+                reference: reference.to_owned(),
+                known: self.projects.iter().map(qualified).collect(),
+            }),
+            many => Err(LookupError::Ambiguous {
+                reference: reference.to_owned(),
+                candidates: many.iter().map(|p| qualified(p)).collect(),
+            }),
+        }
+    }
 }
 
 /// One problem found while validating, named by its path and the fix.
@@ -344,8 +401,13 @@ pub fn parse(text: &str, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, Conf
         Ok(c) if problems.is_empty() => c,
         Ok(_) => return Err(ConfigError::Invalid(problems)),
         Err(more) => {
-            problems.extend(more);
-            return Err(ConfigError::Invalid(problems));
+            // A field whose placeholder is unset is reported once, by the placeholder problem:
+            // its stand-in empty value failing validation says nothing new.
+            let unset: Vec<String> = problems.iter().map(|p| p.path.clone()).collect();
+            problems.extend(more.into_iter().filter(|p| !unset.contains(&p.path)));
+            return Err(ConfigError::Invalid(env::name_settings_overrides(
+                problems, env,
+            )));
         }
     };
     let config = apply_settings_env(config, env);

@@ -11,7 +11,8 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::{
-    Config, EmailAccount, Problem, ProjectConfig, Secret, Settings, SubscriptionConfig, Webhook,
+    Config, EmailAccount, Problem, ProjectConfig, Secret, Settings, SubscriptionConfig, TimeZone,
+    Webhook,
 };
 use crate::providers;
 
@@ -213,6 +214,15 @@ fn settings(obj: Option<&Map<String, Value>>, problems: &mut Vec<Problem>) -> Se
     if let Some(v) = f.string("database_path").filter(|v| !v.is_empty()) {
         s.database_path = PathBuf::from(v);
     }
+    if let Some(v) = f.string("timezone").filter(|v| !v.trim().is_empty()) {
+        match TimeZone::parse(&v) {
+            Some(tz) => s.timezone = tz,
+            None => f.problem(
+                "timezone",
+                format!("unknown time zone {v:?}; use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC"),
+            ),
+        }
+    }
     s
 }
 
@@ -235,9 +245,8 @@ fn project(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) 
             "is required for an enabled project: set the provider API key (or ${VAR})".into(),
         );
     }
-    let threshold = f
-        .number("threshold", 0.0, f64::MAX, "a number ≥ 0")
-        .unwrap_or(0.0);
+    let parsed_threshold = f.number("threshold", 0.0, f64::MAX, "a number ≥ 0");
+    let threshold = parsed_threshold.unwrap_or(0.0);
     if f.present("threshold").is_none() {
         f.problem(
             "threshold",
@@ -246,7 +255,9 @@ fn project(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) 
     }
     let critical_threshold = f.number("critical_threshold", 0.0, f64::MAX, "a number ≥ 0");
     if let Some(c) = critical_threshold {
-        if c >= threshold && f.present("threshold").is_some() {
+        // Compared only with a threshold that parsed: a bad threshold is its own problem, not
+        // a reason to report the critical one against a stand-in 0.
+        if parsed_threshold.is_some_and(|t| c >= t) {
             f.problem(
                 "critical_threshold",
                 format!("must be below threshold ({threshold}), got {c}"),
@@ -508,6 +519,26 @@ mod tests {
             "{got:?}"
         );
         assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn a_bad_threshold_is_one_problem_not_two() {
+        let found = problems(json!({"projects": [
+            {"name": "a", "provider": "openrouter", "api_key": "k", "threshold": "abc", "critical_threshold": 5}
+        ]}));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("projects[0].threshold:"), "{found:?}");
+    }
+
+    #[test]
+    fn timezone_must_be_an_iana_name() {
+        let found = problems(json!({"settings": {"timezone": "Mars/Olympus"}}));
+        assert_eq!(found.len(), 1);
+        assert!(found[0].starts_with("settings.timezone: unknown time zone"), "{found:?}");
+        let mut warnings = Vec::new();
+        let c = validate(&json!({"settings": {"timezone": "Asia/Shanghai"}}), &mut warnings)
+            .expect("valid");
+        assert_eq!(c.settings.timezone.name(), "Asia/Shanghai");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! A per-provider circuit breaker: after N consecutive transient failures the provider is not
-//! called for a while, so a dead upstream costs one fast error instead of a timeout per project.
+//! Circuit breakers per provider endpoint and API key: after N consecutive transient failures
+//! that key is not used for a while, so a dead upstream costs one fast error instead of a
+//! timeout per check, and one bad key never blocks the others.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -20,7 +21,7 @@ enum State {
     },
 }
 
-/// Breakers keyed by provider endpoint (provider name + base URL).
+/// Breakers keyed by provider endpoint and key fingerprint.
 #[derive(Debug)]
 pub struct Breakers {
     states: Mutex<HashMap<String, State>>,

@@ -1,17 +1,23 @@
-//! Response cache: a successful balance is reused for `response_cache_ttl` seconds.
+//! Response cache: a successful response body is reused for `response_cache_ttl` seconds.
+//!
+//! The body (not the parsed balance) is kept, so each project sharing a key reads it with its
+//! own settings (configured or last-seen currency).
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use balance_alert_model::Balance;
+use std::sync::Arc;
 
-/// Cached balances keyed by endpoint and a hash of the API key (the key itself is not kept).
+use serde_json::Value;
+
+/// Cached response bodies keyed by endpoint and a hash of the API key (the key itself is not
+/// kept).
 #[derive(Debug)]
 pub struct ResponseCache {
     ttl: Duration,
-    entries: Mutex<HashMap<u64, (Instant, Balance)>>,
+    entries: Mutex<HashMap<u64, (Instant, Arc<Value>)>>,
 }
 
 impl ResponseCache {
@@ -23,15 +29,15 @@ impl ResponseCache {
         }
     }
 
-    /// The cache key for an endpoint, API key and currency choice.
-    pub fn key(endpoint: &str, api_key: &str, currency: Option<&str>) -> u64 {
+    /// The cache key for an endpoint and API key.
+    pub fn key(endpoint: &str, api_key: &str) -> u64 {
         let mut h = DefaultHasher::new();
-        (endpoint, api_key, currency).hash(&mut h);
+        (endpoint, api_key).hash(&mut h);
         h.finish()
     }
 
-    /// A fresh cached balance, if any.
-    pub fn get(&self, key: u64) -> Option<Balance> {
+    /// A fresh cached body, if any.
+    pub fn get(&self, key: u64) -> Option<Arc<Value>> {
         if self.ttl.is_zero() {
             return None;
         }
@@ -42,8 +48,8 @@ impl ResponseCache {
             .map(|(_, b)| b.clone())
     }
 
-    /// Stores a balance; drops expired entries once the map grows, so it cannot grow unbounded.
-    pub fn put(&self, key: u64, balance: Balance) {
+    /// Stores a body; drops expired entries once the map grows, so it cannot grow unbounded.
+    pub fn put(&self, key: u64, body: Arc<Value>) {
         if self.ttl.is_zero() {
             return;
         }
@@ -52,31 +58,25 @@ impl ResponseCache {
             let ttl = self.ttl;
             entries.retain(|_, (at, _)| at.elapsed() < ttl);
         }
-        entries.insert(key, (Instant::now(), balance));
+        entries.insert(key, (Instant::now(), body));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use balance_alert_model::BalanceKind;
-
-    fn b() -> Balance {
-        Balance {
-            amount: 1.0,
-            currency: "USD".into(),
-            kind: BalanceKind::PrepaidBalance,
-        }
+    fn b() -> Arc<Value> {
+        Arc::new(serde_json::json!({"data": {"available_balance": 1.0}}))
     }
 
     #[test]
     fn fresh_entries_are_returned_and_zero_ttl_disables() {
         let c = ResponseCache::new(Duration::from_secs(60));
-        let k = ResponseCache::key("e", "k", None);
+        let k = ResponseCache::key("e", "k");
         assert!(c.get(k).is_none());
         c.put(k, b());
         assert_eq!(c.get(k), Some(b()));
-        assert_ne!(k, ResponseCache::key("e", "other", None));
+        assert_ne!(k, ResponseCache::key("e", "other"));
         let off = ResponseCache::new(Duration::ZERO);
         off.put(k, b());
         assert!(off.get(k).is_none());
@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn expired_entries_are_not_returned() {
         let c = ResponseCache::new(Duration::from_nanos(1));
-        let k = ResponseCache::key("e", "k", None);
+        let k = ResponseCache::key("e", "k");
         c.put(k, b());
         std::thread::sleep(Duration::from_millis(1));
         assert!(c.get(k).is_none());

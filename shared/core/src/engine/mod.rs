@@ -120,16 +120,20 @@ impl Engine {
         projects: &[&ProjectConfig],
         mode: CacheMode,
     ) -> Vec<CheckOutcome> {
-        let mut outcomes: Vec<CheckOutcome> = self.check_stream(projects, mode).collect().await;
+        let mut outcomes: Vec<CheckOutcome> = self.check_stream(projects, &[], mode).collect().await;
         outcomes.sort_by_key(|o| o.index);
         outcomes
     }
 
     /// Checks every project, at most `max_concurrent` at once, yielding each outcome as soon as
     /// it is known (in completion order; [`CheckOutcome::index`] says which project).
+    ///
+    /// `last_currency[i]` (when given) is the currency project `i` was last read in: adapters
+    /// whose accounts report several currencies keep to it when nothing else decides.
     pub fn check_stream<'a>(
         &'a self,
         projects: &'a [&'a ProjectConfig],
+        last_currency: &'a [Option<String>],
         mode: CacheMode,
     ) -> impl futures::Stream<Item = CheckOutcome> + Send + 'a {
         // An iterator of futures from a named async fn (not an async closure) keeps the
@@ -137,7 +141,10 @@ impl Engine {
         let checks: Vec<_> = projects
             .iter()
             .enumerate()
-            .map(|(index, p)| self.check_indexed(index, p, mode))
+            .map(|(index, p)| {
+                let hint = last_currency.get(index).and_then(|c| c.as_deref());
+                self.check_indexed(index, p, hint, mode)
+            })
             .collect();
         futures::stream::iter(checks).buffer_unordered(self.options.max_concurrent)
     }
@@ -146,16 +153,27 @@ impl Engine {
         &self,
         index: usize,
         project: &ProjectConfig,
+        last_currency: Option<&str>,
         mode: CacheMode,
     ) -> CheckOutcome {
-        let mut outcome = self.check(project, mode).await;
+        let mut outcome = self.check_with(project, last_currency, mode).await;
         outcome.index = index;
         outcome
     }
 
     /// Checks one project: cache, breaker, then the provider with retries.
-    #[tracing::instrument(skip_all, fields(project = %project.name, provider = %project.provider))]
     pub async fn check(&self, project: &ProjectConfig, mode: CacheMode) -> CheckOutcome {
+        self.check_with(project, None, mode).await
+    }
+
+    /// [`Engine::check`], knowing the currency the project was last read in.
+    #[tracing::instrument(skip_all, fields(project = %project.name, provider = %project.provider))]
+    pub async fn check_with(
+        &self,
+        project: &ProjectConfig,
+        last_currency: Option<&str>,
+        mode: CacheMode,
+    ) -> CheckOutcome {
         let started = Instant::now();
         let done = |result, cached| CheckOutcome {
             index: 0,
@@ -175,32 +193,43 @@ impl Engine {
             .unwrap_or(provider.default_base_url());
         let endpoint = format!("{}{}", base_url.trim_end_matches('/'), provider.path());
         let key = project.api_key.expose();
-        let cache_key = ResponseCache::key(&endpoint, key, project.currency.as_deref());
+        let cache_key = ResponseCache::key(&endpoint, key);
+        let ctx = ParseContext {
+            base_url,
+            currency: project.currency.as_deref(),
+            last_currency,
+        };
         if mode == CacheMode::Use {
-            if let Some(hit) = self.cache.get(cache_key) {
+            if let Some(Ok(hit)) = self.cache.get(cache_key).map(|body| provider.parse(&body, &ctx)) {
                 self.observer.cache(true);
                 return done(Ok(hit), true);
             }
         }
         self.observer.cache(false);
-        let ctx = ParseContext {
-            base_url,
-            currency: project.currency.as_deref(),
-        };
-        let breaker_key = format!("{}|{}", provider.name(), base_url);
+        // One breaker per endpoint *and key*: a key that is revoked, out of quota or whose
+        // account makes the provider answer 500 must not stop the checks of other keys on the
+        // same endpoint. A provider that is really down fails every key, so each key's projects
+        // still see their own real failures.
+        let breaker_key = format!("{}|{}|{:016x}", provider.name(), base_url, fingerprint(key));
         let _permit = self
             .permits
             .acquire()
             .await
             .expect("the semaphore is never closed");
-
-        let attempt = || async {
-            if let Err(retry_in) = self.breakers.allow(&breaker_key) {
-                return Err(ProviderError::CircuitOpen {
+        // Asked once, before the first attempt: an open breaker means "not attempted" (the
+        // project keeps its last reading, marked stale). Retries of an attempt that did go out
+        // are not cut short by it, so their outcome is always a real answer.
+        if let Err(retry_in) = self.breakers.allow(&breaker_key) {
+            return done(
+                Err(ProviderError::CircuitOpen {
                     provider: provider.name().into(),
                     retry_in,
-                });
-            }
+                }),
+                false,
+            );
+        }
+
+        let attempt = || async {
             let t = Instant::now();
             let result = self
                 .fetch(provider, &endpoint, key, &ctx)
@@ -236,9 +265,10 @@ impl Engine {
                 tracing::debug!(error = %e, wait_ms = wait.as_millis() as u64, "retrying");
             })
             .await;
-        if let Ok(balance) = &result {
-            self.cache.put(cache_key, balance.clone());
-        }
+        let result = result.map(|(balance, body)| {
+            self.cache.put(cache_key, body);
+            balance
+        });
         done(result, false)
     }
 
@@ -249,7 +279,7 @@ impl Engine {
         endpoint: &str,
         api_key: &str,
         ctx: &ParseContext<'_>,
-    ) -> Result<Balance, ProviderError> {
+    ) -> Result<(Balance, Arc<Value>), ProviderError> {
         let timeout = self.options.request_timeout;
         let request = async {
             let mut response = self
@@ -303,13 +333,29 @@ impl Engine {
                     reason: format!("not JSON ({e})"),
                     snippet: snippet(&body),
                 })?;
-            provider.parse(&json, ctx)
+            // A 2xx body the adapter cannot read may be the provider reporting an error in its
+            // own words (account suspended, …): that message beats "missing field".
+            match provider.parse(&json, ctx) {
+                Ok(balance) => Ok((balance, Arc::new(json))),
+                Err(e @ ProviderError::Unparseable { .. }) => {
+                    Err(providers::reported_error(&json).unwrap_or(e))
+                }
+                Err(e) => Err(e),
+            }
         };
         match tokio::time::timeout(timeout, request).await {
             Ok(result) => result,
             Err(_) => Err(ProviderError::Timeout { after: timeout }),
         }
     }
+}
+
+/// A process-local fingerprint of an API key, so breakers can be per key without holding it.
+fn fingerprint(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 /// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); a date in the past

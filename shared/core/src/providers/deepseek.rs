@@ -1,7 +1,8 @@
 //! DeepSeek: `GET /user/balance` → `balance_infos[]` rows, one per currency, amounts as strings.
 //!
-//! We report the configured `currency`'s row, else the first row holding funds: never blindly
-//! the first row (an empty USD row can precede a funded CNY one).
+//! We report the configured `currency`'s row, else the row with a non-zero balance (a debt
+//! counts), else the currency the account was last seen in: never blindly the first row (an
+//! empty USD row can precede a funded or overdrawn CNY one).
 
 use balance_alert_model::{Balance, BalanceKind};
 use serde_json::Value;
@@ -64,17 +65,31 @@ impl Provider for DeepSeek {
                     ),
                     snippet: snippet(body.to_string().as_bytes()),
                 })?,
-            None => parsed
-                .iter()
-                .find(|(_, t)| *t > 0.0)
-                .or_else(|| parsed.first())
-                .ok_or_else(|| ProviderError::Unparseable {
+            None => choose_row(&parsed, ctx.last_currency).ok_or_else(|| {
+                ProviderError::Unparseable {
                     reason: "balance_infos is empty".into(),
                     snippet: snippet(body.to_string().as_bytes()),
-                })?,
+                }
+            })?,
         };
         balance(chosen.1, &chosen.0, self.kind())
     }
+}
+
+/// The account's row without a configured currency: the one with a non-zero balance (negative
+/// included: a debt must never hide behind an empty row), preferring the currency the account
+/// was last seen in when several are non-zero; when every row is zero, the last-seen currency's
+/// row, else the first.
+fn choose_row<'a>(rows: &'a [(String, f64)], last: Option<&str>) -> Option<&'a (String, f64)> {
+    let is_last = |c: &str| last.is_some_and(|l| c.eq_ignore_ascii_case(l));
+    let non_zero: Vec<&(String, f64)> = rows.iter().filter(|(_, t)| *t != 0.0).collect();
+    non_zero
+        .iter()
+        .find(|(c, _)| is_last(c))
+        .or_else(|| non_zero.first())
+        .copied()
+        .or_else(|| rows.iter().find(|(c, _)| is_last(c)))
+        .or_else(|| rows.first())
 }
 
 #[cfg(test)]
@@ -92,6 +107,32 @@ mod tests {
     fn picks_the_row_with_funds_not_the_first_row() {
         let b = DeepSeek.parse(&body(), &ctx("x", None)).expect("parses");
         assert_eq!((b.amount, b.currency.as_str()), (110.0, "CNY"));
+    }
+
+    fn rows(usd: &str, cny: &str) -> Value {
+        serde_json::json!({"is_available": true, "balance_infos": [
+            {"currency": "USD", "total_balance": usd, "granted_balance": "0.00", "topped_up_balance": usd},
+            {"currency": "CNY", "total_balance": cny, "granted_balance": "0.00", "topped_up_balance": cny}
+        ]})
+    }
+
+    #[test]
+    fn a_negative_balance_is_never_hidden_behind_an_empty_row() {
+        let b = DeepSeek
+            .parse(&rows("0.00", "-5.00"), &ctx("x", None))
+            .expect("parses");
+        assert_eq!((b.amount, b.currency.as_str()), (-5.0, "CNY"));
+    }
+
+    #[test]
+    fn an_account_that_ran_dry_stays_in_its_currency() {
+        let mut c = ctx("x", None);
+        c.last_currency = Some("CNY");
+        let b = DeepSeek.parse(&rows("0.00", "0.00"), &c).expect("parses");
+        assert_eq!((b.amount, b.currency.as_str()), (0.0, "CNY"));
+        // Two funded rows: the account's own currency, not the first row.
+        let b = DeepSeek.parse(&rows("3.00", "7.00"), &c).expect("parses");
+        assert_eq!((b.amount, b.currency.as_str()), (7.0, "CNY"));
     }
 
     #[test]

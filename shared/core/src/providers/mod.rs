@@ -41,6 +41,8 @@ pub struct ParseContext<'a> {
     pub base_url: &'a str,
     /// The project's configured `currency`, if any.
     pub currency: Option<&'a str>,
+    /// The currency the project was last read in, if known.
+    pub last_currency: Option<&'a str>,
 }
 
 /// One provider's balance endpoint and response shape.
@@ -85,8 +87,8 @@ pub enum ProviderError {
     /// The body exceeded the size cap.
     #[error("response larger than {limit} bytes")]
     TooLarge { limit: usize },
-    /// Too many recent failures for this provider; not calling it for a while.
-    #[error("circuit open for {provider}: too many recent failures, retrying in {}s", .retry_in.as_secs())]
+    /// Too many recent failures for this key at this provider; not calling it for a while.
+    #[error("not checked: circuit open for {provider} after repeated failures with this key, retrying in {}s", .retry_in.as_secs())]
     CircuitOpen {
         provider: String,
         retry_in: Duration,
@@ -113,9 +115,15 @@ impl ProviderError {
         }
     }
 
-    /// Counts against the provider's circuit breaker (the provider, not the key, is unwell).
+    /// Counts against the key's circuit breaker: the endpoint is unwell for this key.
     pub fn trips_breaker(&self) -> bool {
         self.is_retryable() && !matches!(self, ProviderError::RateLimited { .. })
+    }
+
+    /// The check was not attempted (the breaker is open): not a failed check. The project
+    /// keeps its last state and reading, marked stale with this error as the reason.
+    pub fn not_attempted(&self) -> bool {
+        matches!(self, ProviderError::CircuitOpen { .. })
     }
 
     /// The wait a 429 asked for.
@@ -153,6 +161,36 @@ pub fn snippet(body: &[u8]) -> String {
         .take(120)
         .collect();
     clean.trim().to_owned()
+}
+
+/// The error a provider reports inside a 2xx body, in the common shapes: `{"error": {"message":
+/// …}}`, `{"error": "…"}`, or `{"status": false | "code": <non-zero>, "message"/"msg": …}`.
+pub fn reported_error(body: &Value) -> Option<ProviderError> {
+    let text = |v: &Value| v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let message = match body.get("error") {
+        Some(Value::Object(e)) => e
+            .get("message")
+            .and_then(text)
+            .or_else(|| e.get("type").and_then(text)),
+        Some(e @ Value::String(_)) => text(e),
+        _ => None,
+    }
+    .or_else(|| {
+        let failed = body.get("status") == Some(&Value::Bool(false))
+            || body
+                .get("code")
+                .is_some_and(|c| c.as_i64().is_some_and(|c| c != 0) || c.as_str().is_some_and(|c| c != "0"));
+        failed
+            .then(|| {
+                body.get("message")
+                    .and_then(text)
+                    .or_else(|| body.get("msg").and_then(text))
+            })
+            .flatten()
+    })?;
+    Some(ProviderError::Api {
+        message: snippet(message.as_bytes()),
+    })
 }
 
 /// A JSON number, or a string holding one (several providers send amounts as strings).
@@ -202,7 +240,11 @@ pub(crate) mod test_support {
     use super::*;
 
     pub fn ctx<'a>(base_url: &'a str, currency: Option<&'static str>) -> ParseContext<'a> {
-        ParseContext { base_url, currency }
+        ParseContext {
+            base_url,
+            currency,
+            last_currency: None,
+        }
     }
 
     pub fn fixture(text: &str) -> Value {
@@ -276,7 +318,7 @@ mod robustness {
         #[test]
         fn adapters_never_panic_and_never_return_non_finite_amounts(body in json(), currency in prop::option::of("[A-Z]{3}")) {
             for p in PROVIDERS {
-                let ctx = ParseContext { base_url: p.default_base_url(), currency: currency.as_deref() };
+                let ctx = ParseContext { base_url: p.default_base_url(), currency: currency.as_deref(), last_currency: None };
                 if let Ok(b) = p.parse(&body, &ctx) {
                     prop_assert!(b.amount.is_finite(), "{}: {}", p.name(), b.amount);
                     prop_assert!(!b.currency.is_empty());

@@ -18,6 +18,7 @@ use super::{AlertQuery, BalancePoint, CheckWrite, Store, StoreError, Subscriptio
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_time_indexes.sql"),
+    include_str!("migrations/003_stale_reason.sql"),
 ];
 
 /// A [`Store`] on a SQLite file.
@@ -127,7 +128,8 @@ impl SqliteStore {
 }
 
 const STATE_COLUMNS: &str = "project_id, project_name, provider, state, balance, currency, \
-    consecutive_failures, last_alert_at, last_checked_at, last_success_at, last_error, version";
+    consecutive_failures, last_alert_at, last_checked_at, last_success_at, last_error, version, \
+    stale_reason";
 
 fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreError>> {
     let state: String = r.get(3)?;
@@ -150,6 +152,7 @@ fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreErr
         last_success_at: r.get(9)?,
         last_error: r.get(10)?,
         version: r.get::<_, i64>(11)? as u64,
+        stale_reason: r.get(12)?,
     }))
 }
 
@@ -208,24 +211,25 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
         s.last_checked_at,
         s.last_success_at,
         s.last_error,
-        s.version as i64
+        s.version as i64,
+        s.stale_reason
     ];
     let changed = match w.expected_version {
         None => tx.execute(
-            &format!("INSERT INTO project_state ({STATE_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) ON CONFLICT(project_id) DO NOTHING"),
+            &format!("INSERT INTO project_state ({STATE_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(project_id) DO NOTHING"),
             values,
         )?,
         Some(expected) => {
             let mut stmt = tx.prepare_cached(
                 "UPDATE project_state SET project_name=?2, provider=?3, state=?4, balance=?5, \
                  currency=?6, consecutive_failures=?7, last_alert_at=?8, last_checked_at=?9, \
-                 last_success_at=?10, last_error=?11, version=?12 \
+                 last_success_at=?10, last_error=?11, version=?12, stale_reason=?14 \
                  WHERE project_id=?1 AND version=?13",
             )?;
             stmt.execute(params![
                 s.project_id, s.project_name, s.provider, s.state.as_str(), s.balance, s.currency,
                 s.consecutive_failures, s.last_alert_at, s.last_checked_at, s.last_success_at,
-                s.last_error, s.version as i64, expected as i64
+                s.last_error, s.version as i64, expected as i64, s.stale_reason
             ])?
         }
     };
