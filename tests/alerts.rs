@@ -344,7 +344,10 @@ async fn one_keys_errors_never_fail_a_healthy_project_on_the_same_endpoint() {
         let run = run_all(e, &store, &settings, &projects, 100 + round).await;
         // THEN the healthy project is really checked every time and never alerts
         let healthy = &run.report.projects[5];
-        assert!(healthy.success && !healthy.stale, "round {round}: {healthy:?}");
+        assert!(
+            healthy.success && !healthy.stale,
+            "round {round}: {healthy:?}"
+        );
         assert_eq!(healthy.state, AlertState::Ok);
         assert!(
             run.alerts.iter().all(|a| a.project_name != "healthy"),
@@ -354,7 +357,10 @@ async fn one_keys_errors_never_fail_a_healthy_project_on_the_same_endpoint() {
     }
     // AND the failing key's projects are FAILING after K = 3 real attempts each
     let states = store.list_states().await.expect("states");
-    for st in states.iter().filter(|st| st.project_name.starts_with("bad")) {
+    for st in states
+        .iter()
+        .filter(|st| st.project_name.starts_with("bad"))
+    {
         assert_eq!(st.state, AlertState::Failing, "{st:?}");
     }
 }
@@ -369,7 +375,15 @@ async fn a_provider_that_is_really_down_fails_every_project_after_k_attempts() {
     settings.max_retries = 0;
     settings.max_concurrent_checks = 1;
     let projects: Vec<ProjectConfig> = (0..8)
-        .map(|i| project(&format!("p{i}"), "moonshot", &url, &format!("status:503:{i}"), 1.0))
+        .map(|i| {
+            project(
+                &format!("p{i}"),
+                "moonshot",
+                &url,
+                &format!("status:503:{i}"),
+                1.0,
+            )
+        })
         .collect();
     let store = SqliteStore::in_memory().expect("store");
     let e = engine(&settings);
@@ -406,16 +420,30 @@ async fn a_check_not_attempted_keeps_the_last_reading_marked_stale() {
     let first = project("first", "moonshot", &url, "status:503", 1.0);
     let second = project("shared", "moonshot", &url, "status:503", 10.0);
     // WHEN the first check opens the key's breaker and the second is therefore skipped
-    let run = run_all(&engine(&settings), &store, &settings, &[first, second.clone()], 20).await;
+    let run = run_all(
+        &engine(&settings),
+        &store,
+        &settings,
+        &[first, second.clone()],
+        20,
+    )
+    .await;
     // THEN the second keeps its reading and state, marked stale, with no failure counted
     let line = &run.report.projects[1];
     assert!(line.stale, "{line:?}");
     assert_eq!(line.credits, Some(42.0));
     assert_eq!(line.state, AlertState::Ok);
-    assert!(line.stale_reason.as_deref().is_some_and(|r| r.contains("circuit open")));
+    assert!(line
+        .stale_reason
+        .as_deref()
+        .is_some_and(|r| r.contains("circuit open")));
     assert_eq!(run.report.summary.skipped, 1);
     assert_eq!(run.report.summary.failed, 1);
-    let st = store.get_state(&second.id()).await.expect("get").expect("state");
+    let st = store
+        .get_state(&second.id())
+        .await
+        .expect("get")
+        .expect("state");
     assert_eq!((st.consecutive_failures, st.last_checked_at), (0, 10));
     assert!(st.stale_reason.is_some());
     assert!(run.alerts.is_empty());

@@ -214,6 +214,14 @@ async fn health_is_healthy_with_data_and_live_always_answers() {
     let (status, _, body) = h.get("/health").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["has_data"], false);
+    let expected_hash = balance_alert_core::config::content_hash(
+        &std::fs::read_to_string(h.config_path()).expect("read"),
+    );
+    assert_eq!(body["config_sha256"], expected_hash.as_str());
+    // Not ready until the first check run completed.
+    let (status, _, body) = h.get("/ready").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["ready"], false);
     h.check_all().await;
     let (status, _, body) = h.get("/ready").await;
     assert_eq!(status, StatusCode::OK);
@@ -1134,7 +1142,8 @@ async fn a_name_two_providers_share_is_a_conflict_never_a_guess() {
     };
     let state = state_for(&path, HashMap::new(), store, AuthConfig::default(), options);
     let router = app(state.clone());
-    let post = |uri: &str, body: Value| call_router(&router, request(Method::POST, uri, Some(body)));
+    let post =
+        |uri: &str, body: Value| call_router(&router, request(Method::POST, uri, Some(body)));
     // WHEN a bare name is used THEN every lookup answers 409 naming both candidates
     let (status, _, body) = post(
         "/api/config/threshold",
@@ -1166,7 +1175,10 @@ async fn a_name_two_providers_share_is_a_conflict_never_a_guess() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let file: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
-    assert_eq!(file["projects"][0]["threshold"], 10, "openrouter's untouched");
+    assert_eq!(
+        file["projects"][0]["threshold"], 10,
+        "openrouter's untouched"
+    );
     assert_eq!(file["projects"][1]["threshold"], 5.0);
     let (status, _, body) = post("/api/refresh", json!({"project_name": "deepseek:Main"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -1175,4 +1187,124 @@ async fn a_name_two_providers_share_is_a_conflict_never_a_guess() {
     let (status, _, body) = post("/api/refresh", json!({"project_name": id})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["report"]["projects"][0]["provider"], "openrouter");
+}
+
+#[tokio::test]
+async fn calendar_dates_follow_settings_timezone_not_utc() {
+    // UTC+14 and UTC−11 are always on different dates: a renewal due "today" in one zone is
+    // never due today in the other, whatever the server's clock zone.
+    use balance_alert_core::config::TimeZone;
+    use chrono::Datelike;
+    let east = "Pacific/Kiritimati";
+    let today_east = TimeZone::parse(east).expect("zone").today();
+    for (zone, due_today) in [(east, true), ("Pacific/Pago_Pago", false)] {
+        let doc = json!({
+            "settings": {"timezone": zone},
+            "projects": [],
+            "subscriptions": [{"name": "S", "cycle_type": "monthly",
+                               "renewal_day": today_east.day(), "alert_days_before": 0,
+                               "amount": 1, "currency": "USD"}]
+        });
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, doc.to_string()).expect("write");
+        let store = Arc::new(SqliteStore::in_memory().expect("store"));
+        let options = ApiOptions {
+            rate_limit_per_minute: 0,
+            ..Default::default()
+        };
+        let state = state_for(&path, HashMap::new(), store, AuthConfig::default(), options);
+        let router = app(state);
+        let (_, _, body) =
+            call_router(&router, request(Method::GET, "/api/subscriptions", None)).await;
+        let row = &body["subscriptions"][0];
+        assert_eq!(
+            row["next_renewal_date"],
+            today_east.to_string(),
+            "{zone}: {row}"
+        );
+        let days = row["days_until_renewal"].as_i64().expect("days");
+        assert_eq!(days == 0, due_today, "{zone}: {row}");
+        assert_eq!(row["need_alert"], due_today, "{zone}: {row}");
+        // mark_renewed without a date records the zone's today.
+        let (status, _, _) = call_router(
+            &router,
+            request(
+                Method::POST,
+                "/api/subscription/mark_renewed",
+                Some(json!({"name": "S"})),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+        let zone_today = TimeZone::parse(zone).expect("zone").today();
+        assert_eq!(
+            file["subscriptions"][0]["last_renewed_date"],
+            zone_today.to_string()
+        );
+    }
+}
+
+#[tokio::test]
+async fn edits_write_through_a_symlinked_config_and_refuse_a_read_only_one() {
+    // GIVEN config.json → ..data/config.json with ..data → ..v1 (a ConfigMap-style mount)
+    let dir = tempfile::tempdir().expect("dir");
+    let v1 = dir.path().join("..v1");
+    std::fs::create_dir(&v1).expect("v1");
+    let doc = json!({"projects": [{"name": "A", "provider": "openrouter", "api_key": "k", "threshold": 1}]});
+    std::fs::write(v1.join("config.json"), doc.to_string()).expect("write");
+    std::os::unix::fs::symlink("..v1", dir.path().join("..data")).expect("link");
+    let path = dir.path().join("config.json");
+    std::os::unix::fs::symlink("..data/config.json", &path).expect("link");
+    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let options = ApiOptions {
+        rate_limit_per_minute: 0,
+        ..Default::default()
+    };
+    let state = state_for(&path, HashMap::new(), store, AuthConfig::default(), options);
+    let router = app(state.clone());
+    let set = |t: f64| {
+        call_router(
+            &router,
+            request(
+                Method::POST,
+                "/api/config/threshold",
+                Some(json!({"project_name": "A", "new_threshold": t})),
+            ),
+        )
+    };
+    // WHEN a threshold is edited THEN the target changes and the link stays a link
+    let (status, _, body) = set(7.0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(std::fs::symlink_metadata(&path)
+        .expect("meta")
+        .file_type()
+        .is_symlink());
+    let target: Value =
+        serde_json::from_str(&std::fs::read_to_string(v1.join("config.json")).expect("read"))
+            .expect("JSON");
+    assert_eq!(target["projects"][0]["threshold"], 7);
+    // WHEN the target's directory is read-only THEN 409 saying so, and nothing changes
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&v1, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    let (status, _, body) = set(9.0).await;
+    std::fs::set_permissions(&v1, std::fs::Permissions::from_mode(0o755)).expect("chmod back");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("read-only"),
+        "{body}"
+    );
+    assert_eq!(state.checker.config.get().config.projects[0].threshold, 7.0);
+    let target: Value =
+        serde_json::from_str(&std::fs::read_to_string(v1.join("config.json")).expect("read"))
+            .expect("JSON");
+    assert_eq!(
+        target["projects"][0]["threshold"], 7,
+        "nothing half-applied"
+    );
 }

@@ -150,7 +150,11 @@ fn env_only_mode_names_the_variable_to_fix() {
         problems[0].to_string(),
         "PROJECT_1_THRESHOLD: must be a number ≥ 0, got \"abc\""
     );
-    assert_eq!(problems.len(), 1, "no spurious critical_threshold problem: {problems:?}");
+    assert_eq!(
+        problems.len(),
+        1,
+        "no spurious critical_threshold problem: {problems:?}"
+    );
 }
 
 #[test]
@@ -239,4 +243,100 @@ fn invalid_json_reports_line_and_column() {
     let err = config::parse("{\n  \"projects\": [,]\n}", &env(&[])).expect_err("bad JSON");
     let text = err.to_string();
     assert!(text.contains("line 2"), "{text}");
+}
+
+/// A Kubernetes-ConfigMap-style layout: `config.json → ..data/config.json`, `..data → ..v1`.
+fn configmap_dir(doc: &serde_json::Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    let v1 = dir.path().join("..v1");
+    std::fs::create_dir(&v1).expect("v1");
+    std::fs::write(v1.join("config.json"), doc.to_string()).expect("write");
+    std::os::unix::fs::symlink("..v1", dir.path().join("..data")).expect("data link");
+    std::os::unix::fs::symlink("..data/config.json", dir.path().join("config.json"))
+        .expect("config link");
+    dir
+}
+
+/// Re-points `..data` atomically, as the kubelet does.
+fn swap_configmap(dir: &std::path::Path, version: &str, doc: &serde_json::Value) {
+    let v = dir.join(version);
+    std::fs::create_dir(&v).expect("version dir");
+    std::fs::write(v.join("config.json"), doc.to_string()).expect("write");
+    let tmp = dir.join("..data_tmp");
+    std::os::unix::fs::symlink(version, &tmp).expect("tmp link");
+    std::fs::rename(&tmp, dir.join("..data")).expect("swap");
+}
+
+fn projects_doc(names: &[&str]) -> serde_json::Value {
+    json!({"projects": names.iter().map(|n| json!({"name": n, "provider": "openrouter", "api_key": "k", "threshold": 1})).collect::<Vec<_>>()})
+}
+
+#[test]
+fn a_configmap_swap_and_an_edit_through_the_link_are_each_one_reload() {
+    let dir = configmap_dir(&projects_doc(&["a"]));
+    let path = dir.path().join("config.json");
+    let live = config::LiveConfig::load(&path, env(&[])).expect("loads");
+    let first_hash = live.get().content_hash.clone().expect("hash");
+    for _ in 0..25 {
+        assert!(
+            !live.poll(),
+            "an unchanged file is never re-read into a reload"
+        );
+    }
+    assert_eq!(live.reload_counts(), (0, 0));
+    // WHEN the ConfigMap is swapped THEN one reload, and the hash changes
+    swap_configmap(dir.path(), "..v2", &projects_doc(&["a", "b"]));
+    assert!(live.poll());
+    assert_eq!(live.get().config.projects.len(), 2);
+    assert_ne!(
+        live.get().content_hash.as_deref(),
+        Some(first_hash.as_str())
+    );
+    for _ in 0..25 {
+        assert!(!live.poll());
+    }
+    // WHEN the file the link points to is edited in place THEN one more reload
+    std::fs::write(
+        dir.path().join("..v2/config.json"),
+        projects_doc(&["a", "b", "c"]).to_string(),
+    )
+    .expect("edit target");
+    assert!(live.poll());
+    assert_eq!(live.get().config.projects.len(), 3);
+    for _ in 0..25 {
+        assert!(!live.poll());
+    }
+    assert_eq!(live.reload_counts(), (2, 0));
+}
+
+#[test]
+fn a_broken_or_oversized_file_is_reported_once_and_keeps_the_last_good_config() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, projects_doc(&["a"]).to_string()).expect("write");
+    let live = config::LiveConfig::load(&path, env(&[])).expect("loads");
+    std::fs::write(&path, "{\"projects\": [").expect("break");
+    for _ in 0..25 {
+        assert!(!live.poll());
+    }
+    assert_eq!(
+        live.reload_counts(),
+        (1, 1),
+        "one failed attempt, not one per poll"
+    );
+    assert!(live
+        .last_error()
+        .is_some_and(|e| e.contains("not valid JSON")));
+    assert_eq!(live.get().config.projects.len(), 1);
+    // A 2 MiB file is refused with a clear error, without reading it whole.
+    let mut big = projects_doc(&["a"]);
+    big["padding"] = json!("x".repeat(2 * 1024 * 1024));
+    std::fs::write(&path, big.to_string()).expect("big");
+    assert!(!live.poll());
+    let e = live.last_error().expect("error");
+    assert!(e.contains("the limit is 1048576 bytes"), "{e}");
+    let Err(e) = config::load(&path, &env(&[])) else {
+        panic!("a 2 MiB file must not load");
+    };
+    assert!(matches!(e, ConfigError::TooLarge { .. }), "{e}");
 }

@@ -249,7 +249,10 @@ async fn circuit_breaker_stops_calling_a_failing_provider() {
 #[tokio::test]
 async fn a_provider_reporting_an_error_in_a_200_body_is_quoted() {
     let (err, hits) = error_for("moonshot", "apierr").await;
-    assert_eq!(err.to_string(), "provider reported an error: account suspended");
+    assert_eq!(
+        err.to_string(),
+        "provider reported an error: account suspended"
+    );
     assert_eq!(hits, 1);
 }
 

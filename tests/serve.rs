@@ -138,3 +138,65 @@ async fn serve_answers_and_survives_a_broken_config_file() {
         .expect("status");
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_follows_a_configmap_swap_and_reports_the_config_hash() {
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let dir = tempfile::tempdir().expect("dir");
+    let write_version = |version: &str, names: &[&str]| {
+        let v = dir.path().join(version);
+        std::fs::create_dir(&v).expect("version dir");
+        let doc = json!({"projects": names.iter().map(|n| project(n, &fake.base_url())).collect::<Vec<_>>()});
+        let text = doc.to_string();
+        std::fs::write(v.join("config.json"), &text).expect("write");
+        text
+    };
+    let first = write_version("..v1", &["A"]);
+    std::os::unix::fs::symlink("..v1", dir.path().join("..data")).expect("link");
+    let config = dir.path().join("config.json");
+    std::os::unix::fs::symlink("..data/config.json", &config).expect("link");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--config",
+        ])
+        .arg(&config)
+        .env_clear()
+        .env("DATABASE_PATH", dir.path().join("state.db"))
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let banner = lines.next_line().await.expect("read").expect("banner line");
+    let api = banner
+        .split_whitespace()
+        .find(|w| w.contains("http://"))
+        .expect("api url")
+        .to_owned();
+    let client = reqwest::Client::new();
+    let hash = |text: &str| balance_alert_core::config::content_hash(text);
+    let (_, health) = eventually("ready", || async {
+        let (status, body) = get(&client, &format!("{api}/ready")).await;
+        (status == 200).then_some((status, body))
+    })
+    .await;
+    assert_eq!(health["config_sha256"], hash(&first).as_str());
+    // WHEN ..data is re-pointed atomically to a new version
+    let second = write_version("..v2", &["A", "B"]);
+    let tmp = dir.path().join("..data_tmp");
+    std::os::unix::fs::symlink("..v2", &tmp).expect("tmp link");
+    std::fs::rename(&tmp, dir.path().join("..data")).expect("swap");
+    // THEN the new config is served and /health shows its hash
+    eventually("the swapped config", || async {
+        let (_, health) = get(&client, &format!("{api}/health")).await;
+        let (_, credits) = get(&client, &format!("{api}/api/credits")).await;
+        (health["config_sha256"] == hash(&second).as_str() && credits["summary"]["total"] == 2)
+            .then_some(())
+    })
+    .await;
+}

@@ -2,7 +2,6 @@
 //! hot reload and `/metrics` on a separate port.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +11,6 @@ use balance_alert_core::config::{self, LiveConfig};
 use balance_alert_core::scheduler;
 use balance_alert_core::service::Checker;
 use balance_alert_core::store::SqliteStore;
-use notify_debouncer_mini::{new_debouncer, notify::RecursiveMode, DebounceEventResult};
 
 use super::{ServeArgs, EXIT_USAGE};
 
@@ -45,6 +43,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     }
     let metrics = Arc::new(Metrics::new());
     let checker = Arc::new(Checker::new(live.clone(), store, metrics.clone()));
+    if let Err(e) = checker.prime().await {
+        tracing::warn!(error = %e, "cannot read the stored state at start");
+    }
     let state = AppState::new(checker.clone(), metrics.clone(), auth, options);
 
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
@@ -56,13 +57,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         Err(e) => return usage(format!("--metrics-listen {}: {e}", args.metrics_listen)),
     };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let _watcher = match watch_config(live.clone(), live.path()) {
-        Ok(w) => Some(w),
-        Err(e) => {
-            tracing::warn!(error = %e, "config hot reload disabled");
-            None
-        }
-    };
+    let watcher = tokio::spawn(watch_config(live.clone(), shutdown_rx.clone()));
     let scheduler = tokio::spawn(scheduler::run(checker, shutdown_rx.clone()));
     let api_addr = listener.local_addr().unwrap_or(args.listen);
     let metrics_addr = metrics_listener.local_addr().unwrap_or(args.metrics_listen);
@@ -86,6 +81,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     };
     let (api_result, metrics_result, ()) = tokio::join!(api, metrics_server, signals);
     let _ = scheduler.await;
+    let _ = watcher.await;
     match api_result.and(metrics_result) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -116,50 +112,22 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// Watches the config file's directory (editors replace files by rename) and reloads after
-/// ~1 s of quiet.
-fn watch_config(
-    live: Arc<LiveConfig>,
-    path: &Path,
-) -> Result<
-    notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>,
-    String,
-> {
-    let file = path
-        .file_name()
-        .map(|f| f.to_owned())
-        .ok_or("config path has no file name")?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    if !path.exists() {
-        return Err(format!(
-            "{} does not exist (env-only configuration)",
-            path.display()
-        ));
+/// Polls the config file once a second and reloads when its content changed (see
+/// [`LiveConfig::poll`]): symlink chains and ConfigMap swaps included, no reload loops.
+async fn watch_config(live: Arc<LiveConfig>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    if live.get().mode == config::Mode::Env {
+        return;
     }
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut debouncer = new_debouncer(Duration::from_secs(1), move |res: DebounceEventResult| {
-        if let Ok(events) = res {
-            if events
-                .iter()
-                .any(|e| e.path.file_name() == Some(file.as_os_str()))
-            {
-                let _ = tx.send(());
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => {
+                if *shutdown.borrow() { return; }
             }
         }
-    })
-    .map_err(|e| e.to_string())?;
-    debouncer
-        .watcher()
-        .watch(&dir, RecursiveMode::NonRecursive)
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        while rx.recv().await.is_some() {
-            let live = live.clone();
-            let _ = tokio::task::spawn_blocking(move || live.reload()).await;
-        }
-    });
-    Ok(debouncer)
+        let live = live.clone();
+        let _ = tokio::task::spawn_blocking(move || live.poll()).await;
+    }
 }

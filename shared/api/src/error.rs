@@ -123,6 +123,7 @@ impl From<EditError> for ApiError {
             EditError::Conflict(m) => ApiError::Conflict(m),
             EditError::Invalid(m) => ApiError::BadRequest(m),
             EditError::NotFileBacked => ApiError::Conflict(e.to_string()),
+            EditError::ReadOnly { .. } => ApiError::Conflict(e.to_string()),
             EditError::Io { .. } => ApiError::Internal(e.to_string()),
         }
     }

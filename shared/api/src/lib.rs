@@ -182,7 +182,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/", get(index::index))
         .route("/health", get(health::health))
-        .route("/ready", get(health::health))
+        .route("/ready", get(health::ready))
         .route("/live", get(health::live))
         .route("/docs", get(docs::page))
         .merge(api)

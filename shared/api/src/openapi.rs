@@ -35,7 +35,7 @@ impl Modify for Security {
 #[openapi(
     info(title = "Balance Alert API", description = "Balances, subscriptions, history and configuration of Balance Alert."),
     paths(
-        routes::health::health, routes::health::live, routes::health::features,
+        routes::health::health, routes::health::ready, routes::health::live, routes::health::features,
         routes::credits::credits, routes::credits::refresh,
         routes::subscriptions::list, routes::subscriptions::config_list, routes::subscriptions::add, routes::subscriptions::update,
         routes::subscriptions::delete, routes::subscriptions::mark_renewed, routes::subscriptions::clear_renewed,

@@ -51,6 +51,10 @@ pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiv
             .filter(|p| p.enabled && next_due.get(&p.id()).is_none_or(|t| *t <= now))
             .cloned()
             .collect();
+        if due.is_empty() && next_due.is_empty() {
+            // Nothing to check at all: the (empty) first run is complete.
+            checker.mark_run_done();
+        }
         if !due.is_empty() {
             for p in &due {
                 next_due.insert(p.id(), IN_FLIGHT);

@@ -2,7 +2,7 @@
 //! follows config reloads, and the bookkeeping the API reports (last update, cache flags).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -47,7 +47,14 @@ pub struct Checker {
     generation: AtomicU64,
     cached: RwLock<HashMap<String, bool>>,
     last_manual: Mutex<Option<Instant>>,
+    /// A check run (of whatever was due) has completed in this process.
+    first_run_done: AtomicBool,
+    /// The latest store probe: when, and whether the store answered.
+    store_probe: Mutex<Option<(Instant, bool)>>,
 }
+
+/// How long a store probe's answer is reused by [`Checker::store_ok`].
+const STORE_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Checker {
     pub fn new(
@@ -64,7 +71,64 @@ impl Checker {
             generation: AtomicU64::new(0),
             cached: RwLock::new(HashMap::new()),
             last_manual: Mutex::new(None),
+            first_run_done: AtomicBool::new(false),
+            store_probe: Mutex::new(None),
         }
+    }
+
+    /// Reads what the store already knows (the newest check time) once at start, so health
+    /// can answer from memory afterwards.
+    pub async fn prime(&self) -> Result<(), StoreError> {
+        let newest = self
+            .store
+            .list_states()
+            .await?
+            .iter()
+            .map(|s| s.last_checked_at)
+            .max()
+            .unwrap_or(0);
+        self.last_update.fetch_max(newest, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Marks the first run complete when there was nothing to check.
+    pub fn mark_run_done(&self) {
+        self.first_run_done.store(true, Ordering::Release);
+    }
+
+    /// True once a check run has completed in this process (readiness).
+    pub fn has_run(&self) -> bool {
+        self.first_run_done.load(Ordering::Acquire)
+    }
+
+    /// Whether the store answers: a cheap probe at most every few seconds, and the outcome of
+    /// the latest run in between, so polling health never loads the store.
+    pub async fn store_ok(&self) -> bool {
+        let cached = *self
+            .store_probe
+            .lock()
+            .expect("probe lock is never poisoned");
+        if let Some((at, ok)) = cached {
+            if at.elapsed() < STORE_PROBE_TTL {
+                return ok;
+            }
+        }
+        let ok = match self.store.ping().await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "store probe failed");
+                false
+            }
+        };
+        self.note_store(ok);
+        ok
+    }
+
+    fn note_store(&self, ok: bool) {
+        *self
+            .store_probe
+            .lock()
+            .expect("probe lock is never poisoned") = Some((Instant::now(), ok));
     }
 
     /// The engine for the current settings; rebuilt when a reload changed them.
@@ -119,7 +183,9 @@ impl Checker {
             WriteMode::Persist,
             now,
         )
-        .await?;
+        .await
+        .inspect_err(|_| self.note_store(false))?;
+        self.note_store(true);
         {
             let mut cached = self
                 .cached
@@ -131,6 +197,7 @@ impl Checker {
         }
         self.last_update.fetch_max(now, Ordering::Relaxed);
         self.generation.fetch_add(1, Ordering::Release);
+        self.mark_run_done();
         let active = self
             .config
             .get()

@@ -566,7 +566,11 @@ mod tests {
             (5, fail()),
         ]);
         assert_eq!(s.consecutive_failures, 3);
-        assert_eq!(kinds, vec![AlertKind::Failing], "FAILING after K real attempts");
+        assert_eq!(
+            kinds,
+            vec![AlertKind::Failing],
+            "FAILING after K real attempts"
+        );
     }
 
     #[test]

@@ -106,12 +106,20 @@ pub fn forecast(points: &[Point], threshold: f64) -> Option<Forecast> {
         (t.is_finite() && t.abs() < 1e12).then(|| t.round() as i64)
     };
     Some(Forecast {
-        burn_rate_per_day: if falling { rate_per_second * 86_400.0 } else { 0.0 },
+        burn_rate_per_day: if falling {
+            rate_per_second * 86_400.0
+        } else {
+            0.0
+        },
         current: latest.balance,
         as_of: latest.timestamp,
         already_below,
         already_empty,
-        threshold_at: if already_below { None } else { cross(threshold) },
+        threshold_at: if already_below {
+            None
+        } else {
+            cross(threshold)
+        },
         zero_at: if already_empty { None } else { cross(0.0) },
     })
 }
@@ -147,7 +155,12 @@ mod tests {
     fn dates_count_from_the_latest_reading_not_the_fitted_line() {
         // Noisy readings whose fitted line ends above the real latest balance.
         let f = forecast(
-            &pts(&[(T, 100.0), (T + DAY, 80.0), (T + 2 * DAY, 78.0), (T + 3 * DAY, 60.0)]),
+            &pts(&[
+                (T, 100.0),
+                (T + DAY, 80.0),
+                (T + 2 * DAY, 78.0),
+                (T + 3 * DAY, 60.0),
+            ]),
             0.0,
         )
         .expect("falling");
@@ -225,5 +238,4 @@ mod tests {
         ]);
         assert_eq!(forecast(&flat, 10.0), None);
     }
-
 }

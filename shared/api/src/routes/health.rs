@@ -10,39 +10,35 @@ use utoipa::ToSchema;
 use super::iso;
 use crate::AppState;
 
-/// Readiness: healthy when the config loaded and data is fresh.
+/// Health: healthy when the config loaded, the store answers and data is fresh.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// `healthy` or `degraded`.
     pub status: &'static str,
     pub has_data: bool,
     pub is_stale: bool,
+    /// A check run has completed since this process started (`/ready` needs it).
+    pub ready: bool,
     /// RFC 3339 time of the latest check, null before the first.
     pub last_update: Option<String>,
     pub uptime_seconds: u64,
     pub version: &'static str,
+    /// SHA-256 of the config file as loaded (compare with `sha256sum config.json`); null in
+    /// env-only mode.
+    pub config_sha256: Option<String>,
     /// Why the status is degraded.
     pub reason: Option<String>,
 }
 
-/// Readiness and health. 503 when the config failed to load or the data is stale.
-#[utoipa::path(get, path = "/health", tag = "health",
-    responses((status = 200, body = Health), (status = 503, body = Health)))]
-pub async fn health(State(state): State<AppState>) -> Response {
+/// Health and readiness from state kept in memory as checks complete: no store scan per call,
+/// so polling it costs nothing and slows no other endpoint. 503 when the config failed to
+/// load, the store does not answer, or the data is stale; `/ready` is also 503 until the first
+/// check run completed.
+async fn health_status(state: &AppState, need_run: bool) -> Response {
     let loaded = state.checker.config.get();
     // A store that cannot be read makes the service unavailable, not broken: 503, not 500.
-    let (states, store_down) = match state.checker.store.list_states().await {
-        Ok(states) => (states, false),
-        Err(e) => {
-            tracing::error!(error = %e, "health: store unavailable");
-            (Vec::new(), true)
-        }
-    };
-    let last_update = states
-        .iter()
-        .map(|s| s.last_checked_at)
-        .max()
-        .max(Some(state.checker.last_update()).filter(|t| *t > 0));
+    let store_down = !state.checker.store_ok().await;
+    let last_update = Some(state.checker.last_update()).filter(|t| *t > 0);
     let now = chrono::Utc::now().timestamp();
     let max_age = loaded
         .config
@@ -56,6 +52,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
         Some(t) => now.saturating_sub(t) > max_age,
         None => uptime as i64 > max_age,
     };
+    let ready = state.checker.has_run();
     // /health is public: with an API key configured, the config error's text (paths and
     // values) stays in the log.
     let config_reason = |e: String| match state.auth.api_key {
@@ -68,6 +65,9 @@ pub async fn health(State(state): State<AppState>) -> Response {
         (true, _, _) => Some("the store cannot be read; see the server log".to_owned()),
         (false, Some(e), _) => Some(config_reason(e)),
         (false, None, true) => Some(format!("no check completed in the last {max_age} s")),
+        (false, None, false) if need_run && !ready => {
+            Some("starting: the first check run has not completed yet".to_owned())
+        }
         (false, None, false) => None,
     };
     let body = Health {
@@ -78,9 +78,11 @@ pub async fn health(State(state): State<AppState>) -> Response {
         },
         has_data: last_update.is_some(),
         is_stale,
+        ready,
         last_update: last_update.map(iso),
         uptime_seconds: uptime,
         version: env!("CARGO_PKG_VERSION"),
+        config_sha256: loaded.content_hash.clone(),
         reason,
     };
     let code = if body.reason.is_some() {
@@ -89,6 +91,20 @@ pub async fn health(State(state): State<AppState>) -> Response {
         StatusCode::OK
     };
     (code, Json(body)).into_response()
+}
+
+/// Health. 503 when the config failed to load, the store does not answer or data is stale.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> Response {
+    health_status(&state, false).await
+}
+
+/// Readiness: as `/health`, and 503 until the first check run has completed.
+#[utoipa::path(get, path = "/ready", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn ready(State(state): State<AppState>) -> Response {
+    health_status(&state, true).await
 }
 
 /// Liveness: the process answers.

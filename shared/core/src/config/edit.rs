@@ -24,6 +24,9 @@ pub enum EditError {
     /// The configuration is not file-backed (env-only mode).
     #[error("configuration comes from environment variables (USE_ENV_CONFIG=true); edits cannot be saved — change the variables instead")]
     NotFileBacked,
+    /// The file (or the directory it lives in) cannot be written: nothing was changed.
+    #[error("the config file {path} is read-only ({reason}); nothing was changed. Make it and its directory writable by the server, or edit it at its source (e.g. the ConfigMap) instead")]
+    ReadOnly { path: String, reason: String },
     /// Writing the file failed.
     #[error("cannot write {path}: {message}")]
     Io { path: String, message: String },
@@ -136,39 +139,80 @@ fn number(v: f64) -> Value {
     }
 }
 
-/// Writes `doc` to `path` atomically: a temp file in the same directory, fsync, rename.
-/// A crash leaves either the old file or the new one, never half of one.
-pub fn save_atomic(path: &Path, doc: &Value) -> Result<(), EditError> {
+/// Writes `doc` to the file `path` names, atomically: a temp file beside the *resolved*
+/// target, fsync, rename onto it. A crash leaves the old file or the new one, never half.
+///
+/// A symlinked config (`config.json → ..data/config.json`, as a Kubernetes ConfigMap mounts
+/// it) is written through to its target, keeping the link, so later updates of the target
+/// still reach us. A target without write permission (mode bits, a read-only mount) is
+/// [`EditError::ReadOnly`] and nothing is touched. Returns the text written.
+pub fn save_atomic(path: &Path, doc: &Value) -> Result<String, EditError> {
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let shown = target.display().to_string();
     let io = |e: std::io::Error| EditError::Io {
-        path: path.display().to_string(),
+        path: shown.clone(),
         message: e.to_string(),
     };
-    let dir = path
+    let read_only = |reason: String| EditError::ReadOnly {
+        path: shown.clone(),
+        reason,
+    };
+    let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+        .unwrap_or(Path::new("."))
+        .to_owned();
+    let meta = std::fs::metadata(&target).ok();
+    // Honour the mode bits even where the OS would not (root ignores them): a file or
+    // directory with no write bit at all was made read-only on purpose.
+    if meta.as_ref().is_some_and(|m| m.permissions().readonly()) {
+        return Err(read_only("the file has no write permission".into()));
+    }
+    if std::fs::metadata(&dir).is_ok_and(|m| m.permissions().readonly()) {
+        return Err(read_only(format!(
+            "its directory {} has no write permission",
+            dir.display()
+        )));
+    }
     let mut text =
         serde_json::to_string_pretty(doc).map_err(|e| EditError::Invalid(e.to_string()))?;
     text.push('\n');
-    let file_name = path
+    let file_name = target
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("config.json");
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let mut f = match std::fs::File::create(&tmp) {
+        Ok(f) => f,
+        Err(e) if is_read_only_error(&e) => return Err(read_only(e.to_string())),
+        Err(e) => return Err(io(e)),
+    };
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        if let Ok(meta) = std::fs::metadata(path) {
+        if let Some(meta) = &meta {
             // Keep the original permissions: the file holds secrets and may be 0600.
             f.set_permissions(meta.permissions())?;
         }
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, &target)
     })();
-    if result.is_err() {
+    if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
+        return Err(if is_read_only_error(&e) {
+            read_only(e.to_string())
+        } else {
+            io(e)
+        });
     }
-    result.map_err(io)
+    Ok(text)
+}
+
+fn is_read_only_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        e.kind(),
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+    ) || e.raw_os_error() == Some(30) // EROFS on older kinds
 }
 
 #[cfg(test)]

@@ -256,9 +256,19 @@ impl fmt::Display for Problem {
     }
 }
 
+/// Largest config file read: a runaway file must not become a memory spike.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file is larger than [`MAX_CONFIG_BYTES`].
+    #[error("config file {path} is {size} bytes; the limit is {limit} bytes (1 MiB): remove unused entries or split history out of it")]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
     /// The file could not be read.
     #[error("cannot read config file {path}: {source}")]
     Io {
@@ -309,6 +319,8 @@ pub struct Loaded {
     /// Things that do not stop loading but deserve a look (unknown providers, unset
     /// placeholders in disabled entries).
     pub warnings: Vec<Problem>,
+    /// SHA-256 (hex) of the file's bytes as loaded; None in env-only mode.
+    pub content_hash: Option<String>,
 }
 
 impl fmt::Debug for Loaded {
@@ -322,6 +334,7 @@ impl fmt::Debug for Loaded {
                 &self.raw.as_ref().map(|_| "<file as written, not shown>"),
             )
             .field("warnings", &self.warnings)
+            .field("content_hash", &self.content_hash)
             .finish()
     }
 }
@@ -360,13 +373,55 @@ pub fn load(path: &Path, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, Conf
             path: None,
             raw: None,
             warnings,
+            content_hash: None,
         });
     }
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+    let text = read_capped(path)?;
+    load_text(path, &text, env)
+}
+
+/// Reads a config file of at most [`MAX_CONFIG_BYTES`] (a file that grows while being read
+/// is caught too).
+pub fn read_capped(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    let io = |source| ConfigError::Io {
         path: path.to_owned(),
         source,
-    })?;
-    let mut loaded = parse(&text, env).map_err(|e| match e {
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        let size = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+        return Err(ConfigError::TooLarge {
+            path: path.to_owned(),
+            size,
+            limit: MAX_CONFIG_BYTES,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text ({e})"),
+        ))
+    })
+}
+
+/// SHA-256 of config text, as hex.
+pub fn content_hash(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// Parses the text of the file at `path` (hybrid mode), naming the path in errors.
+pub fn load_text(
+    path: &Path,
+    text: &str,
+    env: &(impl EnvLookup + ?Sized),
+) -> Result<Loaded, ConfigError> {
+    let mut loaded = parse(text, env).map_err(|e| match e {
         ConfigError::Json {
             line,
             column,
@@ -381,6 +436,7 @@ pub fn load(path: &Path, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, Conf
         other => other,
     })?;
     loaded.path = Some(path.to_owned());
+    loaded.content_hash = Some(content_hash(text));
     Ok(loaded)
 }
 
@@ -417,6 +473,7 @@ pub fn parse(text: &str, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, Conf
         path: None,
         raw: Some(raw),
         warnings,
+        content_hash: None,
     })
 }
 

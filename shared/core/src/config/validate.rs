@@ -534,10 +534,16 @@ mod tests {
     fn timezone_must_be_an_iana_name() {
         let found = problems(json!({"settings": {"timezone": "Mars/Olympus"}}));
         assert_eq!(found.len(), 1);
-        assert!(found[0].starts_with("settings.timezone: unknown time zone"), "{found:?}");
+        assert!(
+            found[0].starts_with("settings.timezone: unknown time zone"),
+            "{found:?}"
+        );
         let mut warnings = Vec::new();
-        let c = validate(&json!({"settings": {"timezone": "Asia/Shanghai"}}), &mut warnings)
-            .expect("valid");
+        let c = validate(
+            &json!({"settings": {"timezone": "Asia/Shanghai"}}),
+            &mut warnings,
+        )
+        .expect("valid");
         assert_eq!(c.settings.timezone.name(), "Asia/Shanghai");
     }
 

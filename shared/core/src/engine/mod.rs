@@ -120,7 +120,8 @@ impl Engine {
         projects: &[&ProjectConfig],
         mode: CacheMode,
     ) -> Vec<CheckOutcome> {
-        let mut outcomes: Vec<CheckOutcome> = self.check_stream(projects, &[], mode).collect().await;
+        let mut outcomes: Vec<CheckOutcome> =
+            self.check_stream(projects, &[], mode).collect().await;
         outcomes.sort_by_key(|o| o.index);
         outcomes
     }
@@ -200,7 +201,11 @@ impl Engine {
             last_currency,
         };
         if mode == CacheMode::Use {
-            if let Some(Ok(hit)) = self.cache.get(cache_key).map(|body| provider.parse(&body, &ctx)) {
+            if let Some(Ok(hit)) = self
+                .cache
+                .get(cache_key)
+                .map(|body| provider.parse(&body, &ctx))
+            {
                 self.observer.cache(true);
                 return done(Ok(hit), true);
             }

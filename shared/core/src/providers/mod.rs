@@ -166,7 +166,12 @@ pub fn snippet(body: &[u8]) -> String {
 /// The error a provider reports inside a 2xx body, in the common shapes: `{"error": {"message":
 /// …}}`, `{"error": "…"}`, or `{"status": false | "code": <non-zero>, "message"/"msg": …}`.
 pub fn reported_error(body: &Value) -> Option<ProviderError> {
-    let text = |v: &Value| v.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let text = |v: &Value| {
+        v.as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
     let message = match body.get("error") {
         Some(Value::Object(e)) => e
             .get("message")
@@ -177,9 +182,9 @@ pub fn reported_error(body: &Value) -> Option<ProviderError> {
     }
     .or_else(|| {
         let failed = body.get("status") == Some(&Value::Bool(false))
-            || body
-                .get("code")
-                .is_some_and(|c| c.as_i64().is_some_and(|c| c != 0) || c.as_str().is_some_and(|c| c != "0"));
+            || body.get("code").is_some_and(|c| {
+                c.as_i64().is_some_and(|c| c != 0) || c.as_str().is_some_and(|c| c != "0")
+            });
         failed
             .then(|| {
                 body.get("message")

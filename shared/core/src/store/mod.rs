@@ -114,4 +114,7 @@ pub trait Store: Send + Sync {
 
     /// Deletes balance points and alerts older than `before` (unix s); returns rows removed.
     async fn prune(&self, before: i64) -> Result<u64, StoreError>;
+
+    /// A constant-cost request proving the store answers (health probes).
+    async fn ping(&self) -> Result<(), StoreError>;
 }

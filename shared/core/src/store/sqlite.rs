@@ -452,6 +452,16 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with("ping", |conn| {
+            conn.query_row("SELECT 1 FROM project_state LIMIT 1", [], |_| Ok(()))
+                .optional()
+                .map(|_| ())
+                .map_err(backend("ping"))
+        })
+        .await
+    }
+
     async fn prune(&self, before: i64) -> Result<u64, StoreError> {
         self.with("prune", move |c| {
             let err = backend("prune");
