@@ -737,6 +737,13 @@ async fn jwt_tokens_are_issued_for_the_key_and_refreshed() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(again["access_token"].is_string());
+    // Only the key mints tokens: an access token cannot chain itself a new pair.
+    let chained = Request::post("/api/auth/token")
+        .header(header::AUTHORIZATION, format!("Bearer {access}"))
+        .body(Body::empty())
+        .expect("req");
+    let (status, _, body) = h.call(chained).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(
         h.post("/api/auth/refresh", json!({"refresh_token": "garbage"}))
             .await
@@ -857,6 +864,7 @@ async fn cors_allows_only_listed_origins() {
     let options = ApiOptions {
         rate_limit_per_minute: 0,
         cors_origins: vec!["http://dash.example".into()],
+        ..Default::default()
     };
     let h = harness_with(AuthConfig::default(), options).await;
     let preflight = |origin: &str| {
@@ -1307,4 +1315,129 @@ async fn edits_write_through_a_symlinked_config_and_refuse_a_read_only_one() {
         target["projects"][0]["threshold"], 7,
         "nothing half-applied"
     );
+}
+
+#[tokio::test]
+async fn values_sent_through_the_api_are_literal_text_never_placeholders() {
+    // GIVEN a server whose environment holds a secret
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, json!({"projects": []}).to_string()).expect("write");
+    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let options = ApiOptions {
+        rate_limit_per_minute: 0,
+        ..Default::default()
+    };
+    let env = crate::util::env_map(&[("SERVER_SECRET", "hunter2-secret")]);
+    let state = state_for(&path, env, store, AuthConfig::default(), options);
+    let router = app(state);
+    let post =
+        |uri: &str, body: Value| call_router(&router, request(Method::POST, uri, Some(body)));
+    // WHEN a client sends placeholders in values
+    let (status, _, body) = post(
+        "/api/subscription/add",
+        json!({"name": "leak-${SERVER_SECRET}", "owner_project": "${SERVER_SECRET:-x}",
+               "cycle_type": "monthly", "renewal_day": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // THEN they read back as written, and the secret appears nowhere
+    let (_, _, list) = call_router(&router, request(Method::GET, "/api/subscriptions", None)).await;
+    assert_eq!(list["subscriptions"][0]["name"], "leak-${SERVER_SECRET}");
+    assert_eq!(
+        list["subscriptions"][0]["owner_project"],
+        "${SERVER_SECRET:-x}"
+    );
+    assert!(!list.to_string().contains("hunter2"), "{list}");
+    // AND the file loads again without that variable (a restart elsewhere)
+    let reloaded = balance_alert_core::config::load(&path, &HashMap::<String, String>::new())
+        .expect("literal values need no variable");
+    assert_eq!(
+        reloaded.config.subscriptions[0].name,
+        "leak-${SERVER_SECRET}"
+    );
+    // AND the entry is found again by the name the API shows
+    let (status, _, body) = post(
+        "/api/config/subscription",
+        json!({"name": "leak-${SERVER_SECRET}", "amount": 5}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = post(
+        "/api/subscription/delete",
+        json!({"name": "leak-${SERVER_SECRET}"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn without_a_key_only_our_own_host_names_and_origins_are_served() {
+    let h = harness().await;
+    let with = |method: Method, host: &str, origin: Option<&str>, body: Option<Value>| {
+        let mut b = Request::builder()
+            .method(method)
+            .uri("/api/config/threshold")
+            .header(header::HOST, host);
+        if let Some(o) = origin {
+            b = b.header(header::ORIGIN, o);
+        }
+        b.header(header::CONTENT_TYPE, "application/json")
+            .body(body.map_or_else(Body::empty, |v| Body::from(v.to_string())))
+            .expect("req")
+    };
+    let read = |host: &str| {
+        Request::get("/api/credits")
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .expect("req")
+    };
+    // A rebound name is refused; loopback names and addresses are served.
+    let (status, _, body) = h.call(read("attacker.example:8080")).await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{body}");
+    for host in [
+        "localhost:8080",
+        "127.0.0.1:8080",
+        "[::1]:8080",
+        "app.localhost",
+    ] {
+        assert_eq!(h.call(read(host)).await.0, StatusCode::OK, "{host}");
+    }
+    // A change from another origin's page is refused and nothing is written.
+    let before = h.file();
+    let edit = json!({"project_name": "Main", "new_threshold": 99});
+    let (status, _, _) = h
+        .call(with(
+            Method::POST,
+            "localhost:8080",
+            Some("http://attacker.example"),
+            Some(edit.clone()),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(h.file(), before);
+    let (status, _, body) = h
+        .call(with(
+            Method::POST,
+            "localhost:8080",
+            Some("http://localhost:8080"),
+            Some(edit),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn with_a_key_any_host_name_may_be_used() {
+    let auth = AuthConfig {
+        api_key: Some(Secret::new("web-secret-key-123")),
+        jwt_secret: None,
+    };
+    let h = harness_with(auth, ApiOptions::default()).await;
+    let req = Request::get("/api/credits")
+        .header(header::HOST, "balance.example.com")
+        .header("x-api-key", "web-secret-key-123")
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(h.call(req).await.0, StatusCode::OK);
 }

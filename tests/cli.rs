@@ -299,3 +299,57 @@ async fn dry_run_reads_an_existing_database_without_changing_it() {
     );
     assert_eq!(snapshot(), before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn control_characters_in_names_cannot_forge_log_lines() {
+    // GIVEN a project name carrying BEL, an ANSI colour and a newline with a fake log line
+    let s = fake().await;
+    let evil = "evil\u{7}\u{1b}[31m\n2026-01-01T00:00:00Z ERROR forged line";
+    let ws = Workspace::new(&config_doc(json!([proj(
+        evil,
+        "openrouter",
+        &s.base_url(),
+        "status:503",
+        1.0
+    )])));
+    // WHEN its failing check is logged at debug level to a file (not a terminal)
+    let out = run_binary(
+        &["check"],
+        &ws.config_path(),
+        &ws.db_path(),
+        &[("RUST_LOG", "debug")],
+    )
+    .await;
+    let err = &out.stderr;
+    // THEN the log holds the name, escaped, with no raw control byte and no forged line
+    let text = String::from_utf8_lossy(err);
+    assert!(text.contains("evil"), "the event was logged: {text}");
+    assert!(!err.contains(&0x1b), "no ESC (colour or injected): {text}");
+    assert!(!err.contains(&0x07), "no BEL: {text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("2026-01-01T00:00:00Z ERROR forged")),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_refuses_to_open_a_keyless_api_to_the_network() {
+    let ws = Workspace::new(&config_doc(json!([])));
+    let out = ws
+        .run(&[
+            "serve",
+            "--listen",
+            "0.0.0.0:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("WEB_API_KEY") && err.contains("--allow-open-without-key"),
+        "{err}"
+    );
+}

@@ -247,6 +247,16 @@ async fn circuit_breaker_stops_calling_a_failing_provider() {
 }
 
 #[tokio::test]
+async fn a_key_echoed_json_escaped_never_reaches_the_message() {
+    // The fake echoes the token inside a JSON string: `"` and `\` arrive escaped.
+    let token = r#"status:500:se"cr\et-KEYMATERIAL"#;
+    let (err, _) = error_for("openrouter", token).await;
+    let text = err.to_string();
+    assert!(!text.contains("KEYMATERIAL"), "{text}");
+    assert!(text.contains("***"), "{text}");
+}
+
+#[tokio::test]
 async fn a_provider_reporting_an_error_in_a_200_body_is_quoted() {
     let (err, hits) = error_for("moonshot", "apierr").await;
     assert_eq!(

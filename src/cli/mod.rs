@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// Address of the API and dashboard.
     #[arg(long, env = "LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
+    /// Listen beyond loopback without WEB_API_KEY: anyone who can reach the port can read
+    /// balances and change the config. Refused unless given.
+    #[arg(long, env = "ALLOW_OPEN_WITHOUT_KEY")]
+    pub allow_open_without_key: bool,
     /// Address of the Prometheus /metrics endpoint.
     #[arg(long, env = "METRICS_LISTEN", default_value = "127.0.0.1:9100")]
     pub metrics_listen: std::net::SocketAddr,
@@ -90,10 +94,48 @@ pub fn init_tracing(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        // JSON escapes control characters itself.
         builder.json().init();
     } else {
-        builder.init();
+        // Colour only on a terminal (and not with NO_COLOR); values never carry raw control
+        // characters, so a project name cannot split a line or forge one.
+        let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        builder
+            .with_ansi(colour)
+            .fmt_fields(escaped_fields())
+            .init();
     }
+}
+
+/// Formats every logged field (the message included) with control characters escaped.
+fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + 'static {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let text = escape_control(&format!("{value:?}"));
+        if field.name() == "message" {
+            write!(w, "{text}")
+        } else {
+            write!(w, "{field}={text}")
+        }
+    })
+    .delimited(" ")
+}
+
+/// `\n`, `\r`, `\t`, `\x1b` (ESC) and `\u{…}` instead of raw control characters.
+pub fn escape_control(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{1b}' => out.push_str("\\x1b"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Exit code for usage and configuration errors.

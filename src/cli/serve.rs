@@ -2,6 +2,7 @@
 //! hot reload and `/metrics` on a separate port.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,12 +34,25 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         Err(e) => return usage(format!("database {}: {e}", db.display())),
     };
     let env = config::process_env();
-    let options = match ApiOptions::from_env(&env) {
+    let mut options = match ApiOptions::from_env(&env) {
         Ok(o) => o,
         Err(e) => return usage(e),
     };
-    let auth = AuthConfig::from_env(&env);
+    let data_dir = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let auth = match AuthConfig::from_env(&env, data_dir) {
+        Ok(a) => a,
+        Err(e) => return usage(e),
+    };
     if auth.api_key.is_none() && !args.listen.ip().is_loopback() {
+        if !args.allow_open_without_key {
+            return usage(format!(
+                "--listen {}: listening beyond loopback without an API key would open balances and config edits to the network; set WEB_API_KEY, or pass --allow-open-without-key (ALLOW_OPEN_WITHOUT_KEY=true) if that is really meant",
+                args.listen
+            ));
+        }
         tracing::warn!(listen = %args.listen, "no WEB_API_KEY set and listening beyond loopback: the API is open to the network");
     }
     let metrics = Arc::new(Metrics::new());
@@ -46,7 +60,6 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     if let Err(e) = checker.prime().await {
         tracing::warn!(error = %e, "cannot read the stored state at start");
     }
-    let state = AppState::new(checker.clone(), metrics.clone(), auth, options);
 
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
@@ -58,8 +71,11 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let watcher = tokio::spawn(watch_config(live.clone(), shutdown_rx.clone()));
-    let scheduler = tokio::spawn(scheduler::run(checker, shutdown_rx.clone()));
+    let scheduler = tokio::spawn(scheduler::run(checker.clone(), shutdown_rx.clone()));
     let api_addr = listener.local_addr().unwrap_or(args.listen);
+    // Requests addressed to the listen address itself are ours (the DNS-rebinding guard).
+    options.allowed_hosts.push(api_addr.ip().to_string());
+    let state = AppState::new(checker.clone(), metrics.clone(), auth, options);
     let metrics_addr = metrics_listener.local_addr().unwrap_or(args.metrics_listen);
     println!("balance-alert {} listening on http://{api_addr} (metrics on http://{metrics_addr}/metrics)", env!("CARGO_PKG_VERSION"));
     let _ = std::io::Write::flush(&mut std::io::stdout());

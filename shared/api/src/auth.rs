@@ -1,6 +1,15 @@
 //! API authentication: a static API key (`WEB_API_KEY`, or `API_KEY`) sent as
-//! `Authorization: Bearer <key>` or `X-API-Key: <key>`, compared in constant time; and, when
-//! `ENABLE_JWT=true`, short-lived HS256 tokens obtained with the key.
+//! `Authorization: Bearer <key>` or `X-API-Key: <key>`, compared as fixed-size digests in
+//! constant time; and, when `ENABLE_JWT=true`, short-lived HS256 tokens that only the key can
+//! mint.
+//!
+//! Token rules: the signing secret is independent of the key (`JWT_SECRET`, else a random one
+//! generated once and kept in the data directory), so a token never allows an offline attack
+//! on the key; every token carries a keyed fingerprint of the API key it was issued under, so
+//! rotating the key ends every session; a refresh keeps the session's start, so a session ends
+//! at most [`SESSION_MAX_SECONDS`] after the key was last presented.
+
+use std::path::Path;
 
 use axum::extract::{Request, State};
 use axum::http::header;
@@ -9,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use balance_alert_core::config::{EnvLookup, Secret};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
@@ -17,19 +27,35 @@ use crate::AppState;
 /// Access tokens live one hour, refresh tokens a week.
 pub const ACCESS_TTL_SECONDS: i64 = 3600;
 pub const REFRESH_TTL_SECONDS: i64 = 7 * 86_400;
+/// The longest a chain of refreshes can extend a session past the key's presentation.
+pub const SESSION_MAX_SECONDS: i64 = 7 * 86_400;
+/// File (in the data directory) holding the generated signing secret.
+pub const JWT_SECRET_FILE: &str = "jwt_secret";
 
 /// What the API accepts as credentials.
 #[derive(Clone, Default)]
 pub struct AuthConfig {
     /// When None, the API is open (local use on loopback).
     pub api_key: Option<Secret>,
-    /// HS256 secret when JWT is enabled.
+    /// HS256 secret when JWT is enabled (never derived from the key).
     pub jwt_secret: Option<Secret>,
 }
 
+/// How a request authenticated, for handlers that care (only the key mints tokens).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// No key is configured: the API is open.
+    Open,
+    /// The API key itself.
+    ApiKey,
+    /// An access token.
+    Token,
+}
+
 impl AuthConfig {
-    /// From `WEB_API_KEY` (or `API_KEY`), `ENABLE_JWT` and `JWT_SECRET` (defaults to the key).
-    pub fn from_env(env: &(impl EnvLookup + ?Sized)) -> Self {
+    /// From `WEB_API_KEY` (or `API_KEY`), `ENABLE_JWT` and `JWT_SECRET`. Without `JWT_SECRET`
+    /// the signing secret is generated once and kept in `data_dir` (mode 0600).
+    pub fn from_env(env: &(impl EnvLookup + ?Sized), data_dir: &Path) -> Result<Self, String> {
         let api_key = env
             .get("WEB_API_KEY")
             .or_else(|| env.get("API_KEY"))
@@ -37,24 +63,81 @@ impl AuthConfig {
         let jwt = env
             .get("ENABLE_JWT")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let jwt_secret = jwt
-            .then(|| {
-                env.get("JWT_SECRET")
-                    .map(Secret::new)
-                    .or_else(|| api_key.clone())
-            })
-            .flatten();
-        AuthConfig {
+        let jwt_secret = match (jwt, &api_key) {
+            (false, _) => None,
+            (true, None) => {
+                return Err(
+                    "ENABLE_JWT=true needs WEB_API_KEY: tokens are obtained with the key".into(),
+                )
+            }
+            (true, Some(_)) => Some(match env.get("JWT_SECRET") {
+                Some(s) => Secret::new(s),
+                None => stored_secret(&data_dir.join(JWT_SECRET_FILE))?,
+            }),
+        };
+        Ok(AuthConfig {
             api_key,
             jwt_secret,
-        }
+        })
     }
 
     fn key_matches(&self, presented: &str) -> bool {
-        self.api_key
-            .as_ref()
-            .is_some_and(|k| bool::from(k.expose().as_bytes().ct_eq(presented.as_bytes())))
+        // Digests of both sides have one length, so the comparison time says nothing about
+        // the key's length or content.
+        self.api_key.as_ref().is_some_and(|k| {
+            let (a, b) = (
+                Sha256::digest(k.expose().as_bytes()),
+                Sha256::digest(presented.as_bytes()),
+            );
+            bool::from(a.ct_eq(&b))
+        })
     }
+
+    /// A fingerprint of the current API key, keyed with the signing secret: tokens carry it
+    /// and stop verifying when the key is rotated. Without the signing secret it reveals
+    /// nothing about the key.
+    fn key_fingerprint(&self, signing: &Secret) -> String {
+        let mut h = Sha256::new();
+        h.update(signing.expose().as_bytes());
+        h.update([0u8]);
+        h.update(self.api_key.as_ref().map_or("", |k| k.expose()).as_bytes());
+        hex::encode(&h.finalize()[..16])
+    }
+}
+
+/// Reads the signing secret kept at `path`, or generates and keeps a new random one.
+fn stored_secret(path: &Path) -> Result<Secret, String> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let text = text.trim();
+        if text.len() >= 32 {
+            return Ok(Secret::new(text));
+        }
+    }
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let secret = hex::encode(bytes);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    write_private(path, &secret).map_err(|e| {
+        format!(
+            "cannot keep the generated JWT signing secret in {}: {e}; set JWT_SECRET instead",
+            path.display()
+        )
+    })?;
+    Ok(Secret::new(secret))
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -63,6 +146,10 @@ struct Claims {
     iat: i64,
     exp: i64,
     typ: String,
+    /// Fingerprint of the API key the session was opened with.
+    kfp: String,
+    /// When the key was presented (the session's start), kept across refreshes.
+    auth_time: i64,
 }
 
 /// A fresh access/refresh token pair.
@@ -74,18 +161,25 @@ pub struct TokenPair {
     pub expires_in: i64,
 }
 
-/// Issues a token pair signed with `secret`.
-pub fn issue(secret: &Secret) -> Result<TokenPair, ApiError> {
+/// Issues a token pair for a session that started at `auth_time` (unix s).
+pub fn issue(auth: &AuthConfig, auth_time: i64) -> Result<TokenPair, ApiError> {
+    let secret = auth
+        .jwt_secret
+        .as_ref()
+        .ok_or_else(|| ApiError::NotFound("JWT is not enabled".into()))?;
     let now = chrono::Utc::now().timestamp();
     let key = EncodingKey::from_secret(secret.expose().as_bytes());
+    let session_end = auth_time + SESSION_MAX_SECONDS;
     let token = |typ: &str, ttl: i64| {
         encode(
             &Header::new(Algorithm::HS256),
             &Claims {
                 sub: "api".into(),
                 iat: now,
-                exp: now + ttl,
+                exp: (now + ttl).min(session_end),
                 typ: typ.into(),
+                kfp: auth.key_fingerprint(secret),
+                auth_time,
             },
             &key,
         )
@@ -95,26 +189,43 @@ pub fn issue(secret: &Secret) -> Result<TokenPair, ApiError> {
         access_token: token("access", ACCESS_TTL_SECONDS)?,
         refresh_token: token("refresh", REFRESH_TTL_SECONDS)?,
         token_type: "Bearer",
-        expires_in: ACCESS_TTL_SECONDS,
+        expires_in: ACCESS_TTL_SECONDS.min(session_end - now),
     })
 }
 
-/// Verifies a token of the given type (`access` or `refresh`).
-pub fn verify(secret: &Secret, token: &str, typ: &str) -> bool {
+/// Verifies a token of the given type (`access` or `refresh`) issued under the current API
+/// key; returns its session start.
+pub fn verify(auth: &AuthConfig, token: &str, typ: &str) -> Option<i64> {
+    let secret = auth.jwt_secret.as_ref()?;
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
-    decode::<Claims>(
+    let data = decode::<Claims>(
         token,
         &DecodingKey::from_secret(secret.expose().as_bytes()),
         &validation,
     )
-    .is_ok_and(|data| data.claims.typ == typ)
+    .ok()?;
+    let c = data.claims;
+    let now = chrono::Utc::now().timestamp();
+    let fingerprint_ok = bool::from(
+        c.kfp
+            .as_bytes()
+            .ct_eq(auth.key_fingerprint(secret).as_bytes()),
+    );
+    (c.typ == typ && fingerprint_ok && now < c.auth_time + SESSION_MAX_SECONDS)
+        .then_some(c.auth_time)
 }
 
-/// Middleware: rejects `/api/*` requests without valid credentials when a key is configured.
-pub async fn require_auth(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Middleware: rejects `/api/*` requests without valid credentials when a key is configured,
+/// and tells handlers how the request authenticated.
+pub async fn require_auth(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let auth = &state.auth;
     if auth.api_key.is_none() {
+        request.extensions_mut().insert(AuthMethod::Open);
         return next.run(request).await;
     }
     let headers = request.headers();
@@ -130,20 +241,24 @@ pub async fn require_auth(State(state): State<AppState>, request: Request, next:
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .map(str::trim);
-    let ok = api_key_header.is_some_and(|k| auth.key_matches(k))
-        || bearer.is_some_and(|b| {
-            auth.key_matches(b)
-                || auth
-                    .jwt_secret
-                    .as_ref()
-                    .is_some_and(|s| verify(s, b, "access"))
-        });
-    if ok {
-        next.run(request).await
-    } else if bearer.is_none() && api_key_header.is_none() {
-        ApiError::Unauthorized("authentication required: send the API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'".into()).into_response()
+    let method = if api_key_header.is_some_and(|k| auth.key_matches(k))
+        || bearer.is_some_and(|b| auth.key_matches(b))
+    {
+        Some(AuthMethod::ApiKey)
+    } else if bearer.is_some_and(|b| verify(auth, b, "access").is_some()) {
+        Some(AuthMethod::Token)
     } else {
-        ApiError::Unauthorized("invalid API key or token".into()).into_response()
+        None
+    };
+    match method {
+        Some(m) => {
+            request.extensions_mut().insert(m);
+            next.run(request).await
+        }
+        None if bearer.is_none() && api_key_header.is_none() => {
+            ApiError::Unauthorized("authentication required: send the API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'".into()).into_response()
+        }
+        None => ApiError::Unauthorized("invalid API key or token".into()).into_response(),
     }
 }
 
@@ -151,15 +266,87 @@ pub async fn require_auth(State(state): State<AppState>, request: Request, next:
 mod tests {
     use super::*;
 
+    fn auth(key: &str) -> AuthConfig {
+        AuthConfig {
+            api_key: Some(Secret::new(key)),
+            jwt_secret: Some(Secret::new("s3cret-s3cret-s3cret-s3cret-s3cret")),
+        }
+    }
+
     #[test]
     fn tokens_verify_only_with_their_type_and_secret() {
-        let secret = Secret::new("s3cret-s3cret-s3cret");
-        let pair = issue(&secret).expect("issue");
-        assert!(verify(&secret, &pair.access_token, "access"));
-        assert!(!verify(&secret, &pair.access_token, "refresh"));
-        assert!(verify(&secret, &pair.refresh_token, "refresh"));
-        assert!(!verify(&Secret::new("other"), &pair.access_token, "access"));
-        assert!(!verify(&secret, "garbage", "access"));
+        let a = auth("key-1");
+        let now = chrono::Utc::now().timestamp();
+        let pair = issue(&a, now).expect("issue");
+        assert_eq!(verify(&a, &pair.access_token, "access"), Some(now));
+        assert!(verify(&a, &pair.access_token, "refresh").is_none());
+        assert!(verify(&a, &pair.refresh_token, "refresh").is_some());
+        let other_secret = AuthConfig {
+            jwt_secret: Some(Secret::new("other-other-other-other-other-other")),
+            ..a.clone()
+        };
+        assert!(verify(&other_secret, &pair.access_token, "access").is_none());
+        assert!(verify(&a, "garbage", "access").is_none());
+    }
+
+    #[test]
+    fn rotating_the_api_key_invalidates_every_token() {
+        let before = auth("key-1");
+        let pair = issue(&before, chrono::Utc::now().timestamp()).expect("issue");
+        let after = AuthConfig {
+            api_key: Some(Secret::new("key-2")),
+            ..before.clone()
+        };
+        assert!(verify(&before, &pair.access_token, "access").is_some());
+        assert!(verify(&after, &pair.access_token, "access").is_none());
+        assert!(verify(&after, &pair.refresh_token, "refresh").is_none());
+    }
+
+    #[test]
+    fn a_session_ends_a_week_after_the_key_was_presented() {
+        let a = auth("key-1");
+        let long_ago = chrono::Utc::now().timestamp() - SESSION_MAX_SECONDS - 10;
+        // Even a freshly signed pair for an old session does not verify.
+        let pair = issue(&a, long_ago).expect("issue");
+        assert!(verify(&a, &pair.refresh_token, "refresh").is_none());
+    }
+
+    #[test]
+    fn key_comparison_uses_digests_of_any_length() {
+        let a = auth("web");
+        assert!(a.key_matches("web"));
+        assert!(!a.key_matches("we"));
+        assert!(!a.key_matches("web-and-more"));
+        assert!(!a.key_matches(""));
+    }
+
+    #[test]
+    fn the_signing_secret_is_never_the_key_and_is_kept_once_generated() {
+        let dir = tempfile::tempdir().expect("dir");
+        let env: std::collections::HashMap<String, String> =
+            [("WEB_API_KEY", "web"), ("ENABLE_JWT", "true")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        let first = AuthConfig::from_env(&env, dir.path()).expect("auth");
+        let secret = first.jwt_secret.expect("jwt on");
+        assert_ne!(secret.expose(), "web");
+        assert!(secret.expose().len() >= 32);
+        let second = AuthConfig::from_env(&env, dir.path()).expect("auth");
+        assert_eq!(
+            second.jwt_secret.expect("jwt on").expose(),
+            secret.expose(),
+            "kept across restarts"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(JWT_SECRET_FILE))
+                .expect("file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 
     #[test]
@@ -169,7 +356,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
-        let auth = AuthConfig::from_env(&env);
+        let auth = AuthConfig::from_env(&env, Path::new("/nonexistent")).expect("auth");
         assert!(auth.key_matches("web"));
         assert!(!auth.key_matches("generic"));
         assert!(auth.jwt_secret.is_none());

@@ -23,6 +23,13 @@ pub enum ApiError {
     /// 401: missing or wrong API key / token.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: authenticated, but this credential may not do that (a token minting tokens), or
+    /// the request's origin is not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 421: the request's Host is not one this server answers to (DNS-rebinding guard).
+    #[error("{0}")]
+    MisdirectedRequest(String),
     /// 404: the named project, subscription or route does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -53,6 +60,8 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -75,6 +75,89 @@ fn client_ip(request: &Request) -> IpAddr {
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
+/// The host part of a `Host` header or an origin's authority (`[::1]:8080` → `::1`).
+fn host_part(authority: &str) -> &str {
+    let authority = authority.trim();
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => authority,
+    }
+}
+
+/// Whether a host name may address this server when it runs without an API key: loopback
+/// names and addresses, and the configured ones (`ALLOWED_HOSTS`, the listen address). A
+/// configured unspecified address (`0.0.0.0`) admits any IP literal: a rebinding attack needs
+/// a name, never an IP.
+pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let host = host_part(host).trim_end_matches('.').to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    let ip = host.parse::<IpAddr>().ok();
+    if ip.is_some_and(|ip| ip.is_loopback()) {
+        return true;
+    }
+    allowed.iter().any(|a| {
+        let a = host_part(a).trim_end_matches('.').to_ascii_lowercase();
+        match a.parse::<IpAddr>() {
+            Ok(any) if any.is_unspecified() => ip.is_some(),
+            Ok(listen) => ip == Some(listen),
+            Err(_) => a == host,
+        }
+    })
+}
+
+/// Middleware (keyless mode only): 421 for a `Host` this server does not answer to, and 403
+/// for a state-changing request from a page of another origin. With an API key, the key is
+/// the guard (a page cannot send it cross-origin without CORS consent).
+pub async fn host_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if state.auth.api_key.is_some() {
+        return next.run(request).await;
+    }
+    let allowed = &state.options.allowed_hosts;
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| request.uri().authority().map(|a| a.to_string()));
+    if let Some(host) = host.filter(|h| !host_allowed(h, allowed)) {
+        return ApiError::MisdirectedRequest(format!(
+            "this server does not answer to host {:?} without an API key: use localhost or its listen address, add the name to ALLOWED_HOSTS, or set WEB_API_KEY",
+            host_part(&host)
+        ))
+        .into_response();
+    }
+    let state_changing = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if state_changing {
+        if let Some(origin) = request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+        {
+            let authority = origin.split("://").nth(1).unwrap_or(origin);
+            let cors_ok = state
+                .options
+                .cors_origins
+                .iter()
+                .any(|o| o == "*" || o.eq_ignore_ascii_case(origin));
+            if origin == "null" || !(cors_ok || host_allowed(authority, allowed)) {
+                return ApiError::Forbidden(format!(
+                    "changes from pages of origin {origin:?} are refused without an API key; set WEB_API_KEY or list the origin in CORS_ORIGINS"
+                ))
+                .into_response();
+            }
+        }
+    }
+    next.run(request).await
+}
+
 /// Middleware: 429 with Retry-After once a client exceeds its quota.
 pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match state.limiter.check(client_ip(&request)) {

@@ -38,6 +38,11 @@ pub struct ApiOptions {
     /// Origins allowed cross-origin (`CORS_ORIGINS`, comma-separated; `*` for any; empty =
     /// same-origin only).
     pub cors_origins: Vec<String>,
+    /// Without an API key, the host names (and IPs) requests may be addressed to besides the
+    /// loopback ones (`ALLOWED_HOSTS`, comma-separated; `serve` adds its listen address). A
+    /// guard against DNS rebinding: a web page cannot reach the open API through a name it
+    /// controls.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ApiOptions {
@@ -45,6 +50,7 @@ impl Default for ApiOptions {
         ApiOptions {
             rate_limit_per_minute: 100,
             cors_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -58,12 +64,17 @@ impl ApiOptions {
                 format!("RATE_LIMIT_PER_MINUTE: must be a whole number ≥ 0, got {v:?}")
             })?;
         }
-        if let Some(v) = env.get("CORS_ORIGINS") {
-            o.cors_origins = v
-                .split(',')
+        let list = |v: String| -> Vec<String> {
+            v.split(',')
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
-                .collect();
+                .collect()
+        };
+        if let Some(v) = env.get("CORS_ORIGINS") {
+            o.cors_origins = list(v);
+        }
+        if let Some(v) = env.get("ALLOWED_HOSTS") {
+            o.allowed_hosts = list(v);
         }
         Ok(o)
     }
@@ -189,6 +200,10 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             http::record_metrics,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::host_guard,
         ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

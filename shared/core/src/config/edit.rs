@@ -44,10 +44,28 @@ fn list_mut<'a>(raw: &'a mut Value, key: &str) -> Result<&'a mut Vec<Value>, Edi
         .ok_or_else(|| EditError::Invalid(format!("{key} is not a list")))
 }
 
+/// Text that arrived through the API, as the file must hold it: `${` becomes `$${`, which the
+/// loader reads back as a literal `${`. An API value can never name an environment variable
+/// (`"name": "leak-${WEB_API_KEY}"` would otherwise read the server's secrets).
+pub fn literal(text: &str) -> String {
+    text.replace("${", "$${")
+}
+
+/// Makes every string in `fields` literal (see [`literal`]).
+fn literal_fields(fields: &mut Map<String, Value>) {
+    for v in fields.values_mut() {
+        if let Value::String(s) = v {
+            *s = literal(s);
+        }
+    }
+}
+
+/// The entry whose name is `name` as the API shows it (stored literally).
 fn find_named<'a>(list: &'a mut [Value], name: &str) -> Option<&'a mut Map<String, Value>> {
+    let stored = literal(name);
     list.iter_mut()
         .filter_map(Value::as_object_mut)
-        .find(|o| o.get("name").and_then(Value::as_str) == Some(name))
+        .find(|o| o.get("name").and_then(Value::as_str) == Some(stored.as_str()))
 }
 
 /// Sets the threshold of the project `provider:name` (names are unique per provider only, so
@@ -63,7 +81,7 @@ pub fn set_threshold(
         .iter_mut()
         .filter_map(Value::as_object_mut)
         .find(|o| {
-            o.get("name").and_then(Value::as_str) == Some(name)
+            o.get("name").and_then(Value::as_str) == Some(literal(name).as_str())
                 && o.get("provider")
                     .and_then(Value::as_str)
                     .is_some_and(|p| p.trim().eq_ignore_ascii_case(provider))
@@ -74,7 +92,7 @@ pub fn set_threshold(
 }
 
 /// Appends a subscription; its name must be new.
-pub fn add_subscription(raw: &mut Value, sub: Map<String, Value>) -> Result<(), EditError> {
+pub fn add_subscription(raw: &mut Value, mut sub: Map<String, Value>) -> Result<(), EditError> {
     let name = sub
         .get("name")
         .and_then(Value::as_str)
@@ -86,6 +104,7 @@ pub fn add_subscription(raw: &mut Value, sub: Map<String, Value>) -> Result<(), 
             "a subscription named {name:?} already exists"
         )));
     }
+    literal_fields(&mut sub);
     subs.push(Value::Object(sub));
     Ok(())
 }
@@ -106,6 +125,7 @@ pub fn update_subscription(
         }
         fields.insert("name".into(), Value::String(new));
     }
+    literal_fields(&mut fields);
     let sub = find_named(subs, name)
         .ok_or_else(|| EditError::NotFound(format!("no subscription named {name:?}")))?;
     for (k, v) in fields {
@@ -122,7 +142,8 @@ pub fn update_subscription(
 pub fn delete_subscription(raw: &mut Value, name: &str) -> Result<(), EditError> {
     let subs = list_mut(raw, "subscriptions")?;
     let before = subs.len();
-    subs.retain(|s| s.get("name").and_then(Value::as_str) != Some(name));
+    let stored = literal(name);
+    subs.retain(|s| s.get("name").and_then(Value::as_str) != Some(stored.as_str()));
     if subs.len() == before {
         return Err(EditError::NotFound(format!(
             "no subscription named {name:?}"

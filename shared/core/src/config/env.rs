@@ -186,7 +186,8 @@ pub(super) fn apply_overrides(doc: &mut Value, env: &(impl EnvLookup + ?Sized)) 
     }
 }
 
-/// Replaces `${VAR}` (and `${VAR:-default}`) in every string of `doc`.
+/// Replaces `${VAR}` (and `${VAR:-default}`) in every string of `doc`; `$${` stands for a
+/// literal `${`.
 ///
 /// An unset variable is a problem naming it, except inside an entry with `"enabled": false`,
 /// where it is only a warning: the entry is not used.
@@ -262,6 +263,14 @@ fn expand_str(s: &str, env: &(impl EnvLookup + ?Sized)) -> (String, Vec<String>)
     let mut missing = Vec::new();
     let mut rest = s;
     while let Some(start) = rest.find("${") {
+        // `$${` is a literal `${`: how values that came through the API (literal text) are
+        // stored, so they are never interpolated.
+        if rest[..start].ends_with('$') {
+            out.push_str(&rest[..start - 1]);
+            out.push_str("${");
+            rest = &rest[start + 2..];
+            continue;
+        }
         out.push_str(&rest[..start]);
         let Some(len) = rest[start + 2..].find('}') else {
             out.push_str(&rest[start..]);
@@ -375,6 +384,20 @@ mod tests {
         // The Python tool's defaults for what is not set.
         assert_eq!(projects[1]["provider"], "openrouter");
         assert_eq!(projects[1]["threshold"], "100");
+    }
+
+    #[test]
+    fn a_doubled_dollar_is_a_literal_placeholder() {
+        let e = env(&[("SECRET", "s3cret")]);
+        assert_eq!(
+            expand_str("leak-$${SECRET} and ${SECRET}", &e),
+            ("leak-${SECRET} and s3cret".to_string(), vec![])
+        );
+        assert_eq!(
+            expand_str("pa$$word", &e).0,
+            "pa$$word",
+            "only a dollar before a placeholder is special"
+        );
     }
 
     #[test]

@@ -398,25 +398,66 @@ fn network_error(e: reqwest::Error) -> ProviderError {
     ProviderError::Network(format!("{kind}: {cause}"))
 }
 
-/// Removes the API key from any text a provider echoed back (some echo it in error bodies).
-/// Replaces every occurrence of `key` with `***`, and a prefix of it (4 characters or more)
-/// at the end: snippets are cut to a length first, which can split the key.
+/// The forms in which a key can come back inside a body: as is, JSON-escaped (`"` → `\"`,
+/// `\` → `\\`, `/` → `\/`, control characters as `\uXXXX`) and URL-encoded.
+fn key_forms(key: &str) -> Vec<String> {
+    let json = serde_json::to_string(key).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or(&json)
+        .to_owned();
+    let mut url = String::new();
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            url.push(b as char);
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let mut forms = vec![
+        key.to_owned(),
+        json.replace('/', "\\/"),
+        json,
+        url.to_lowercase(),
+        url.replace("%20", "+"),
+        url,
+    ];
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms
+}
+
+/// Removes the API key from any text a provider echoed back (some echo it in error bodies),
+/// in every form it may take ([`key_forms`]), whatever its length. A prefix of a form (4
+/// characters or more) at the end is removed too: snippets are cut to a length first, which
+/// can split the key.
 fn scrub(text: String, key: &str) -> String {
-    let mut out = text.replace(key, "***");
-    // Prefixes of 4 characters up to all but the last, longest first.
-    let bounds: Vec<usize> = key.char_indices().map(|(i, _)| i).skip(4).collect();
-    let cut = bounds.into_iter().rev().find(|&i| out.ends_with(&key[..i]));
-    if let Some(len) = cut {
-        out.truncate(out.len() - len);
-        out.push_str("***");
+    if key.is_empty() {
+        return text;
+    }
+    let forms = key_forms(key);
+    let mut out = text;
+    for form in &forms {
+        out = out.replace(form.as_str(), "***");
+    }
+    for form in &forms {
+        // Prefixes of 4 characters up to all but the last, longest first.
+        let bounds: Vec<usize> = form.char_indices().map(|(i, _)| i).skip(4).collect();
+        let cut = bounds
+            .into_iter()
+            .rev()
+            .find(|&i| out.ends_with(&form[..i]));
+        if let Some(len) = cut {
+            out.truncate(out.len() - len);
+            out.push_str("***");
+            break;
+        }
     }
     out
 }
 
 fn redact(e: ProviderError, api_key: &str) -> ProviderError {
-    if api_key.len() < 4 {
-        return e;
-    }
     let clean = |s: String| scrub(s, api_key);
     match e {
         ProviderError::Upstream { status, snippet } => ProviderError::Upstream {
@@ -474,6 +515,20 @@ mod tests {
             scrub("k sk-secret-1 and sk-secret".into(), "sk-secret-1"),
             "k *** and ***"
         );
+    }
+
+    #[test]
+    fn json_escaped_url_encoded_and_short_keys_are_scrubbed() {
+        let key = r#"sk-"q\u/1"#;
+        let json_form = serde_json::to_string(key).expect("json");
+        let echoed = format!("bad key {} sorry", &json_form[1..json_form.len() - 1]);
+        assert_eq!(scrub(echoed, key), "bad key *** sorry");
+        assert_eq!(scrub("key=sk-%22q%5Cu%2F1&x=1".into(), key), "key=***&x=1");
+        assert_eq!(
+            scrub("token abc rejected".into(), "abc"),
+            "token *** rejected"
+        );
+        assert_eq!(scrub("k".into(), ""), "k");
     }
 
     #[test]
