@@ -71,3 +71,15 @@ echo "== GET /api/credits, as fast as possible for 10 s (50 connections)"
 oha -z 10s -c 50 --no-tui "$URL" | grep -E "Requests/sec|Success rate|50.00%|99.00%|\[200\]"
 echo "== response size: $(curl -s "$URL" | wc -c) bytes"
 echo "memory after load: RSS $(rss VmRSS), peak $(rss VmHWM)"
+# /health answers from memory: polling it must neither be slow nor slow the other endpoints.
+HEALTH="http://127.0.0.1:$API_PORT/health"
+HISTORY="http://127.0.0.1:$API_PORT/api/history/balance?limit=100"
+echo "== GET /health, as fast as possible for 10 s (50 connections)"
+oha -z 10s -c 50 --no-tui "$HEALTH" | grep -E "Requests/sec|Success rate|50.00%|99.00%|\[200\]|\[503\]"
+echo "== GET /api/history/balance at 100 req/s alone, then while /health is loaded"
+oha -z 10s -q 100 -c 4 --no-tui "$HISTORY" | grep -E "Requests/sec|50.00%|99.00%"
+oha -z 12s -c 50 --no-tui "$HEALTH" >/dev/null &
+HEALTH_LOAD=$!
+sleep 1
+oha -z 10s -q 100 -c 4 --no-tui "$HISTORY" | grep -E "Requests/sec|50.00%|99.00%"
+wait "$HEALTH_LOAD" || true
