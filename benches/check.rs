@@ -13,7 +13,7 @@ use std::sync::Arc;
 use balance_alert_core::config::{ProjectConfig, Settings};
 use balance_alert_core::engine::{CacheMode, Engine, EngineOptions, NoopObserver};
 use balance_alert_core::monitor::{run_checks, WriteMode};
-use balance_alert_core::store::SqliteStore;
+use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
 use serde_json::{json, Value};
 

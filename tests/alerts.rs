@@ -4,7 +4,8 @@ use balance_alert_core::config::{ProjectConfig, Settings};
 use balance_alert_core::engine::CacheMode;
 use balance_alert_core::model::{AlertKind, AlertState, AlertStatus};
 use balance_alert_core::monitor::{run_checks, WriteMode};
-use balance_alert_core::store::{AlertQuery, SqliteStore, Store};
+use balance_alert_core::store::{AlertQuery, Store};
+use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
 
 use crate::util::{engine, fast_settings, project};

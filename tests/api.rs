@@ -14,7 +14,7 @@ use balance_alert_api::{app, metrics_app, ApiOptions, AppState, AuthConfig, Metr
 use balance_alert_core::config::{LiveConfig, Secret};
 use balance_alert_core::engine::CacheMode;
 use balance_alert_core::service::Checker;
-use balance_alert_core::store::SqliteStore;
+use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -596,6 +596,7 @@ async fn trend_forecasts_when_the_balance_falls() {
                 last_success_at: Some(now),
                 last_error: None,
                 stale_reason: None,
+                cached: false,
                 version: i + 1,
             };
             state.balance = Some(100.0 - 10.0 * i as f64);

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use balance_alert_core::config::ProjectConfig;
 use balance_alert_core::engine::{CacheMode, Engine, EngineOptions, NoopObserver};
 use balance_alert_core::monitor::{prune_expired, run_checks, run_subscriptions, WriteMode};
-use balance_alert_core::store::{SqliteStore, Store};
+use balance_alert_core::store::Store;
+use balance_alert_store_sqlite::SqliteStore;
 
 use super::{load_config, output, CheckArgs, EXIT_USAGE};
 

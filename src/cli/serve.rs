@@ -11,7 +11,7 @@ use balance_alert_api::{app, metrics_app, ApiOptions, AppState, AuthConfig, Metr
 use balance_alert_core::config::{self, LiveConfig};
 use balance_alert_core::scheduler;
 use balance_alert_core::service::Checker;
-use balance_alert_core::store::SqliteStore;
+use balance_alert_store_sqlite::SqliteStore;
 
 use super::{ServeArgs, EXIT_USAGE};
 

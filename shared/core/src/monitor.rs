@@ -65,6 +65,7 @@ fn write_for(
     p: &ProjectConfig,
     prev: Option<&ProjectState>,
     obs: &Observation,
+    cached: bool,
     settings: &Settings,
     now: i64,
 ) -> CheckWrite {
@@ -74,7 +75,10 @@ fn write_for(
         project_name: &p.name,
         provider: &p.provider,
     };
-    let (state, alert) = transition(project, prev, obs, &policy(p, settings), now);
+    let (mut state, alert) = transition(project, prev, obs, &policy(p, settings), now);
+    if !matches!(obs, Observation::Skipped { .. }) {
+        state.cached = cached;
+    }
     let point = match obs {
         Observation::Balance { amount, currency } => Some(BalancePoint {
             project_id: id.clone(),
@@ -148,7 +152,7 @@ pub async fn run_checks(
                 .zip(&observations)
                 .map(|(o, obs)| {
                     let p = projects[o.index];
-                    write_for(p, known.get(&p.id()), obs, settings, now)
+                    write_for(p, known.get(&p.id()), obs, o.cached, settings, now)
                 })
                 .collect();
             if mode == WriteMode::Persist {
@@ -157,7 +161,9 @@ pub async fn run_checks(
                 for (i, ok) in applied.into_iter().enumerate() {
                     if !ok {
                         let p = projects[batch[i].index];
-                        writes[i] = retry_write(store, p, &observations[i], settings, now).await?;
+                        writes[i] =
+                            retry_write(store, p, &observations[i], batch[i].cached, settings, now)
+                                .await?;
                     }
                 }
             }
@@ -197,18 +203,19 @@ async fn retry_write(
     store: &dyn Store,
     p: &ProjectConfig,
     obs: &Observation,
+    cached: bool,
     settings: &Settings,
     now: i64,
 ) -> Result<CheckWrite, StoreError> {
     let id = p.id();
     for _ in 0..MAX_CAS_ATTEMPTS {
         let prev = store.get_state(&id).await?;
-        let w = write_for(p, prev.as_ref(), obs, settings, now);
+        let w = write_for(p, prev.as_ref(), obs, cached, settings, now);
         if store.commit_checks(vec![w.clone()]).await?.first() == Some(&true) {
             return Ok(w);
         }
     }
-    Err(StoreError::Backend {
+    Err(StoreError::Conflict {
         op: "commit_checks",
         message: format!(
             "project {:?} kept changing under us; gave up after {MAX_CAS_ATTEMPTS} attempts",

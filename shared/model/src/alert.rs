@@ -179,6 +179,9 @@ pub struct ProjectState {
     /// shown is older than the check. Cleared by the next real check.
     #[serde(default)]
     pub stale_reason: Option<String>,
+    /// The latest reading came from the response cache rather than a call.
+    #[serde(default)]
+    pub cached: bool,
     /// Incremented on every write; the conditional write compares it.
     pub version: u64,
 }
@@ -250,6 +253,7 @@ pub fn transition(
         last_success_at: prev.and_then(|p| p.last_success_at),
         last_error: None,
         stale_reason: None,
+        cached: false,
         version,
     };
     let prev_state = prev.map(|p| p.state);

@@ -1,27 +1,61 @@
-//! The persistence boundary: latest state per project, balance history, alert history and
-//! subscription reminders. Every backend passes the same contract suite (`tests/store.rs`).
+//! The persistence boundary: latest state per project, balance history, alert history,
+//! subscription reminders, and what must survive between two invocations of a stateless
+//! process (each project's next check time, refresh cooldowns, the config document). Backends
+//! live in their own crates (`store-sqlite`, `store-dynamodb`); every one passes the same
+//! contract suite ([`contract::store_contract`], feature `test-util`).
 //!
 //! Exactly-one-alert-per-transition is the store's job: [`Store::commit_checks`] applies a
 //! write only if the project's state version is still the one the caller read.
 
-mod sqlite;
+#[cfg(feature = "test-util")]
+pub mod contract;
 
 use async_trait::async_trait;
 use balance_alert_model::alert::ProjectState;
 use balance_alert_model::{AlertRecord, AlertStatus};
 use serde::{Deserialize, Serialize};
 
-pub use sqlite::SqliteStore;
-
 /// A backend failure. Messages name the operation; they never include secrets.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The backend itself failed (I/O, SQL, network to DynamoDB…).
+    /// The backend failed in a way a retry will not fix (bad request, permissions, schema).
     #[error("store {op} failed: {message}")]
     Backend { op: &'static str, message: String },
+    /// The backend could not be reached or answered with a transient error (network, timeout,
+    /// 5xx, a locked database): a retry may succeed.
+    #[error("store {op} unavailable: {message}")]
+    Unavailable { op: &'static str, message: String },
+    /// The backend asked us to slow down (DynamoDB throughput exceeded): retry with backoff.
+    #[error("store {op} throttled: {message}")]
+    Throttled { op: &'static str, message: String },
+    /// A conditional write lost to a concurrent one that did not resolve by retrying.
+    #[error("store {op} conflict: {message}")]
+    Conflict { op: &'static str, message: String },
     /// A stored item could not be read back (missing or malformed attribute).
     #[error("stored {item} is malformed: {message}")]
     Corrupt { item: &'static str, message: String },
+}
+
+impl StoreError {
+    /// Whether trying the same operation again later can succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable { .. } | StoreError::Throttled { .. }
+        )
+    }
+}
+
+/// The configuration document kept in the store (serverless mode): config.json as written,
+/// `${VAR}` placeholders unexpanded, with a version for conditional updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigDocument {
+    /// The JSON text.
+    pub text: String,
+    /// Starts at 1; every accepted write increments it.
+    pub version: u64,
+    /// Unix seconds of the write.
+    pub updated_at: i64,
 }
 
 /// One balance reading kept for history and trends.
@@ -112,7 +146,50 @@ pub trait Store: Send + Sync {
     /// Latest evaluation of every subscription.
     async fn subscription_states(&self) -> Result<Vec<SubscriptionState>, StoreError>;
 
+    /// Alerts still `pending` delivery, oldest first, at most `limit` (the outbox).
+    async fn pending_alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError>;
+
+    /// Each project's next check time (unix s), for projects that have one.
+    async fn schedules(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    /// Claims projects for checking: for each id, atomically, when it has no next check time
+    /// or that time is ≤ `now`, sets it to `lease_until` and answers true; otherwise false.
+    /// Two processes claiming the same due project: exactly one gets it.
+    async fn claim_due(
+        &self,
+        project_ids: Vec<String>,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Vec<bool>, StoreError>;
+
+    /// Sets projects' next check times (after their checks).
+    async fn set_next_checks(&self, next: Vec<(String, i64)>) -> Result<(), StoreError>;
+
+    /// Claims the cooldown named `key` until `until` when it is free (never set, or expired at
+    /// `now`): `None`. While another claim holds it: `Some(held until)`. Atomic across
+    /// processes.
+    async fn claim_cooldown(
+        &self,
+        key: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// The stored configuration document, if any.
+    async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError>;
+
+    /// Stores a new configuration document if the current version is `expected_version`
+    /// (`None`: no document yet); returns the new version, or `None` when another write came
+    /// first (nothing changed).
+    async fn put_config_document(
+        &self,
+        text: String,
+        expected_version: Option<u64>,
+        now: i64,
+    ) -> Result<Option<u64>, StoreError>;
+
     /// Deletes balance points and alerts older than `before` (unix s); returns rows removed.
+    /// A backend that expires items by itself (DynamoDB TTL) may do nothing and return 0.
     async fn prune(&self, before: i64) -> Result<u64, StoreError>;
 
     /// A constant-cost request proving the store answers (health probes).

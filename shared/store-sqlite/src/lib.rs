@@ -1,4 +1,5 @@
-//! The embedded store: one SQLite file (WAL), migrations compiled in.
+//! The embedded store: one SQLite file (WAL), migrations compiled in. The local binary's
+//! default; the Lambda functions never compile it.
 //!
 //! rusqlite is synchronous, so every call runs on tokio's blocking pool. Conditional writes
 //! (`UPDATE … WHERE version = ?`) make the state machine race-safe even across processes that
@@ -8,17 +9,19 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use balance_alert_model::alert::ProjectState;
-use balance_alert_model::{AlertKind, AlertRecord, AlertState, AlertStatus};
+use balance_alert_core::model::alert::ProjectState;
+use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus};
+use balance_alert_core::store::{
+    AlertQuery, BalancePoint, CheckWrite, ConfigDocument, Store, StoreError, SubscriptionState,
+};
 use rusqlite::{params, Connection, OptionalExtension, Row};
-
-use super::{AlertQuery, BalancePoint, CheckWrite, Store, StoreError, SubscriptionState};
 
 /// Migrations in order; `PRAGMA user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_initial.sql"),
     include_str!("migrations/002_time_indexes.sql"),
     include_str!("migrations/003_stale_reason.sql"),
+    include_str!("migrations/004_runtime.sql"),
 ];
 
 /// A [`Store`] on a SQLite file.
@@ -28,9 +31,18 @@ pub struct SqliteStore {
 }
 
 fn backend(op: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
-    move |e| StoreError::Backend {
-        op,
-        message: e.to_string(),
+    move |e| {
+        let message = e.to_string();
+        // A busy or locked database is another process's transaction: worth a retry.
+        let transient = matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        if transient {
+            StoreError::Unavailable { op, message }
+        } else {
+            StoreError::Backend { op, message }
+        }
     }
 }
 
@@ -129,7 +141,7 @@ impl SqliteStore {
 
 const STATE_COLUMNS: &str = "project_id, project_name, provider, state, balance, currency, \
     consecutive_failures, last_alert_at, last_checked_at, last_success_at, last_error, version, \
-    stale_reason";
+    stale_reason, cached";
 
 fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreError>> {
     let state: String = r.get(3)?;
@@ -153,6 +165,7 @@ fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreErr
         last_error: r.get(10)?,
         version: r.get::<_, i64>(11)? as u64,
         stale_reason: r.get(12)?,
+        cached: r.get(13)?,
     }))
 }
 
@@ -212,24 +225,25 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
         s.last_success_at,
         s.last_error,
         s.version as i64,
-        s.stale_reason
+        s.stale_reason,
+        s.cached
     ];
     let changed = match w.expected_version {
         None => tx.execute(
-            &format!("INSERT INTO project_state ({STATE_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) ON CONFLICT(project_id) DO NOTHING"),
+            &format!("INSERT INTO project_state ({STATE_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) ON CONFLICT(project_id) DO NOTHING"),
             values,
         )?,
         Some(expected) => {
             let mut stmt = tx.prepare_cached(
                 "UPDATE project_state SET project_name=?2, provider=?3, state=?4, balance=?5, \
                  currency=?6, consecutive_failures=?7, last_alert_at=?8, last_checked_at=?9, \
-                 last_success_at=?10, last_error=?11, version=?12, stale_reason=?14 \
-                 WHERE project_id=?1 AND version=?13",
+                 last_success_at=?10, last_error=?11, version=?12, stale_reason=?14, \
+                 cached=?15 WHERE project_id=?1 AND version=?13",
             )?;
             stmt.execute(params![
                 s.project_id, s.project_name, s.provider, s.state.as_str(), s.balance, s.currency,
                 s.consecutive_failures, s.last_alert_at, s.last_checked_at, s.last_success_at,
-                s.last_error, s.version as i64, expected as i64, s.stale_reason
+                s.last_error, s.version as i64, expected as i64, s.stale_reason, s.cached
             ])?
         }
     };
@@ -462,6 +476,166 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn pending_alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
+        self.with("pending_alerts", move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {ALERT_COLUMNS} FROM alert_history WHERE status = 'pending' \
+                     ORDER BY timestamp ASC, rowid ASC LIMIT ?1"
+                ))
+                .map_err(backend("pending_alerts"))?;
+            let rows = stmt
+                .query_map([limit as i64], alert_from_row)
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(backend("pending_alerts"))?;
+            collect(rows)
+        })
+        .await
+    }
+
+    async fn schedules(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.with("schedules", |c| {
+            let mut stmt = c
+                .prepare_cached("SELECT project_id, next_check_at FROM schedule")
+                .map_err(backend("schedules"))?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(backend("schedules"))
+        })
+        .await
+    }
+
+    async fn claim_due(
+        &self,
+        project_ids: Vec<String>,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Vec<bool>, StoreError> {
+        self.with("claim_due", move |c| {
+            let err = backend("claim_due");
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(&err)?;
+            let mut claimed = Vec::with_capacity(project_ids.len());
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO schedule (project_id, next_check_at) VALUES (?1, ?3) \
+                         ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?3 \
+                         WHERE next_check_at <= ?2",
+                    )
+                    .map_err(&err)?;
+                for id in &project_ids {
+                    claimed.push(stmt.execute(params![id, now, lease_until]).map_err(&err)? == 1);
+                }
+            }
+            tx.commit().map_err(&err)?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    async fn set_next_checks(&self, next: Vec<(String, i64)>) -> Result<(), StoreError> {
+        self.with("set_next_checks", move |c| {
+            let err = backend("set_next_checks");
+            let tx = c.transaction().map_err(&err)?;
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO schedule (project_id, next_check_at) VALUES (?1, ?2) \
+                         ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?2",
+                    )
+                    .map_err(&err)?;
+                for (id, at) in &next {
+                    stmt.execute(params![id, at]).map_err(&err)?;
+                }
+            }
+            tx.commit().map_err(&err)
+        })
+        .await
+    }
+
+    async fn claim_cooldown(
+        &self,
+        key: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let key = key.to_owned();
+        self.with("claim_cooldown", move |c| {
+            let err = backend("claim_cooldown");
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(&err)?;
+            let changed = tx
+                .execute(
+                    "INSERT INTO cooldown (key, until) VALUES (?1, ?3) \
+                     ON CONFLICT(key) DO UPDATE SET until = ?3 WHERE until <= ?2",
+                    params![key, now, until],
+                )
+                .map_err(&err)?;
+            let held = if changed == 1 {
+                None
+            } else {
+                Some(
+                    tx.query_row("SELECT until FROM cooldown WHERE key = ?1", [&key], |r| {
+                        r.get(0)
+                    })
+                    .map_err(&err)?,
+                )
+            };
+            tx.commit().map_err(&err)?;
+            Ok(held)
+        })
+        .await
+    }
+
+    async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError> {
+        self.with("config_document", |c| {
+            c.query_row(
+                "SELECT text, version, updated_at FROM config_document WHERE id = 1",
+                [],
+                |r| {
+                    Ok(ConfigDocument {
+                        text: r.get(0)?,
+                        version: r.get::<_, i64>(1)? as u64,
+                        updated_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(backend("config_document"))
+        })
+        .await
+    }
+
+    async fn put_config_document(
+        &self,
+        text: String,
+        expected_version: Option<u64>,
+        now: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        self.with("put_config_document", move |c| {
+            let err = backend("put_config_document");
+            let next = expected_version.map_or(1, |v| v + 1);
+            let changed = match expected_version {
+                None => c.execute(
+                    "INSERT INTO config_document (id, text, version, updated_at) \
+                     VALUES (1, ?1, 1, ?2) ON CONFLICT(id) DO NOTHING",
+                    params![text, now],
+                ),
+                Some(v) => c.execute(
+                    "UPDATE config_document SET text = ?1, version = ?2, updated_at = ?3 \
+                     WHERE id = 1 AND version = ?4",
+                    params![text, next as i64, now, v as i64],
+                ),
+            }
+            .map_err(&err)?;
+            Ok((changed == 1).then_some(next))
+        })
+        .await
+    }
+
     async fn prune(&self, before: i64) -> Result<u64, StoreError> {
         self.with("prune", move |c| {
             let err = backend("prune");
@@ -482,5 +656,16 @@ impl Store for SqliteStore {
             Ok(n as u64)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use balance_alert_core::store::contract::store_contract;
+
+    #[tokio::test]
+    async fn in_memory_store_passes_the_contract() {
+        store_contract(&SqliteStore::in_memory().expect("opens")).await;
     }
 }

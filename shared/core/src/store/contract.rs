@@ -1,0 +1,397 @@
+//! The contract every [`Store`] backend must meet, as one suite: call
+//! [`store_contract`] on an empty store from the backend crate's tests.
+
+use crate::model::alert::ProjectState;
+use crate::model::{AlertKind, AlertRecord, AlertState, AlertStatus};
+use crate::store::{AlertQuery, BalancePoint, CheckWrite, Store, SubscriptionState};
+
+/// A state for tests: project `id` at `version`.
+pub fn state(id: &str, version: u64, state: AlertState) -> ProjectState {
+    ProjectState {
+        project_id: id.into(),
+        project_name: format!("name-{id}"),
+        provider: "openrouter".into(),
+        state,
+        balance: Some(5.0),
+        currency: "USD".into(),
+        consecutive_failures: 0,
+        last_alert_at: None,
+        last_checked_at: 100 * version as i64,
+        last_success_at: Some(100),
+        last_error: None,
+        version,
+        stale_reason: None,
+        cached: false,
+    }
+}
+
+fn alert(id: &str, project: &str, at: i64) -> AlertRecord {
+    AlertRecord {
+        id: id.into(),
+        project_id: project.into(),
+        project_name: format!("name-{project}"),
+        provider: "openrouter".into(),
+        kind: AlertKind::Low,
+        state: AlertState::Low,
+        balance: Some(1.0),
+        threshold: 10.0,
+        currency: "USD".into(),
+        message: "low".into(),
+        status: AlertStatus::Pending,
+        created_at: at,
+    }
+}
+
+fn point(project: &str, balance: f64, at: i64) -> BalancePoint {
+    BalancePoint {
+        project_id: project.into(),
+        project_name: format!("name-{project}"),
+        provider: "openrouter".into(),
+        balance,
+        threshold: 10.0,
+        currency: "USD".into(),
+        timestamp: at,
+    }
+}
+
+/// A conditional write for tests.
+pub fn write(
+    expected: Option<u64>,
+    s: ProjectState,
+    a: Option<AlertRecord>,
+    p: Option<BalancePoint>,
+) -> CheckWrite {
+    CheckWrite {
+        expected_version: expected,
+        state: s,
+        alert: a,
+        point: p,
+    }
+}
+
+/// The behaviour every [`Store`] backend must have. Call it on an empty store.
+pub async fn store_contract(store: &dyn Store) {
+    // GIVEN an empty store
+    assert!(store.list_states().await.expect("list").is_empty());
+    assert_eq!(store.get_state("p1").await.expect("get"), None);
+
+    // WHEN a first write expects "absent", it applies with its alert and point
+    let applied = store
+        .commit_checks(vec![write(
+            None,
+            state("p1", 1, AlertState::Low),
+            Some(alert("a1", "p1", 100)),
+            Some(point("p1", 5.0, 100)),
+        )])
+        .await
+        .expect("commit");
+    assert_eq!(applied, vec![true]);
+    assert_eq!(
+        store.get_state("p1").await.expect("get"),
+        Some(state("p1", 1, AlertState::Low))
+    );
+
+    // THEN a second "absent" write for the same project loses, leaving no trace
+    let applied = store
+        .commit_checks(vec![write(
+            None,
+            state("p1", 1, AlertState::Ok),
+            Some(alert("a-lost", "p1", 101)),
+            Some(point("p1", 99.0, 101)),
+        )])
+        .await
+        .expect("commit");
+    assert_eq!(applied, vec![false]);
+    assert_eq!(
+        store.get_state("p1").await.expect("get").map(|s| s.state),
+        Some(AlertState::Low)
+    );
+
+    // Version-checked updates: stale loses, current wins; a batch mixes both independently.
+    let applied = store
+        .commit_checks(vec![
+            write(Some(7), state("p1", 8, AlertState::Ok), None, None),
+            write(
+                Some(1),
+                state("p1", 2, AlertState::Critical),
+                Some(alert("a2", "p1", 200)),
+                Some(point("p1", 1.0, 200)),
+            ),
+            write(
+                None,
+                state("p2", 1, AlertState::Ok),
+                None,
+                Some(point("p2", 50.0, 200)),
+            ),
+        ])
+        .await
+        .expect("commit");
+    assert_eq!(applied, vec![false, true, true]);
+    let states = store.list_states().await.expect("list");
+    assert_eq!(states.len(), 2);
+    assert_eq!(
+        store
+            .get_state("p1")
+            .await
+            .expect("get")
+            .expect("exists")
+            .version,
+        2
+    );
+
+    // History: only applied points, oldest first, limited to the most recent.
+    let history = store.balance_history("p1", 0, 10).await.expect("history");
+    assert_eq!(
+        history.iter().map(|p| p.balance).collect::<Vec<_>>(),
+        vec![5.0, 1.0]
+    );
+    let latest = store.balance_history("p1", 0, 1).await.expect("history");
+    assert_eq!(
+        latest.iter().map(|p| p.timestamp).collect::<Vec<_>>(),
+        vec![200]
+    );
+    assert!(store
+        .balance_history("p1", 150, 10)
+        .await
+        .expect("history")
+        .iter()
+        .all(|p| p.timestamp >= 150));
+
+    // Alerts: newest first, filtered, the lost write's alert absent.
+    let alerts = store
+        .alerts(AlertQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    assert_eq!(
+        alerts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        vec!["a2", "a1"]
+    );
+    assert_eq!(alerts[1], alert("a1", "p1", 100));
+    let none = store
+        .alerts(AlertQuery {
+            project_id: Some("p2".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    assert!(none.is_empty());
+    assert!(store
+        .set_alert_status("a1", AlertStatus::Sent)
+        .await
+        .expect("status"));
+    assert!(!store
+        .set_alert_status("missing", AlertStatus::Sent)
+        .await
+        .expect("status"));
+    let a1 = store
+        .alerts(AlertQuery {
+            since: Some(0),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    assert_eq!(
+        a1.iter().find(|a| a.id == "a1").map(|a| a.status),
+        Some(AlertStatus::Sent)
+    );
+
+    // Subscriptions: one reminder per renewal date.
+    let sub = |days: i64, date: &str, at: i64| SubscriptionState {
+        subscription_id: "s1".into(),
+        name: "Copilot".into(),
+        next_renewal_date: date.into(),
+        days_until_renewal: days,
+        reminded_for: None,
+        updated_at: at,
+    };
+    assert!(store
+        .record_subscription(sub(3, "2026-12-01", 300), Some(alert("r1", "s1", 300)))
+        .await
+        .expect("sub"));
+    assert!(!store
+        .record_subscription(sub(2, "2026-12-01", 400), Some(alert("r2", "s1", 400)))
+        .await
+        .expect("sub"));
+    assert!(store
+        .record_subscription(sub(3, "2027-01-01", 500), Some(alert("r3", "s1", 500)))
+        .await
+        .expect("sub"));
+    let subs = store.subscription_states().await.expect("subs");
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].reminded_for.as_deref(), Some("2027-01-01"));
+    let reminders = store
+        .alerts(AlertQuery {
+            project_id: Some("s1".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    assert_eq!(
+        reminders.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        vec!["r3", "r1"]
+    );
+
+    // Retention.
+    let removed = store.prune(150).await.expect("prune");
+    assert!(removed >= 2, "old point and alert removed, got {removed}");
+    assert_eq!(
+        store
+            .balance_history("p1", 0, 10)
+            .await
+            .expect("history")
+            .len(),
+        1
+    );
+    assert!(store
+        .alerts(AlertQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts")
+        .iter()
+        .all(|a| a.created_at >= 150));
+    runtime_contract(store).await;
+    stale_and_cached_round_trip(store).await;
+}
+
+/// Schedules, cooldowns, the outbox and the config document.
+async fn runtime_contract(store: &dyn Store) {
+    // Claims: a project without a schedule is due; a claimed one is not due again until its
+    // lease passes; only one of two claims at the same moment wins.
+    let ids = vec!["c1".to_string(), "c2".to_string()];
+    assert_eq!(
+        store
+            .claim_due(ids.clone(), 1_000, 1_300)
+            .await
+            .expect("claim"),
+        vec![true, true]
+    );
+    assert_eq!(
+        store
+            .claim_due(ids.clone(), 1_100, 1_400)
+            .await
+            .expect("claim"),
+        vec![false, false],
+        "leased until 1300"
+    );
+    store
+        .set_next_checks(vec![("c1".into(), 2_000), ("c2".into(), 1_200)])
+        .await
+        .expect("set");
+    let mut schedules = store.schedules().await.expect("schedules");
+    schedules.sort();
+    assert_eq!(
+        schedules,
+        vec![("c1".to_string(), 2_000), ("c2".to_string(), 1_200)]
+    );
+    assert_eq!(
+        store.claim_due(ids, 1_500, 1_800).await.expect("claim"),
+        vec![false, true],
+        "only c2 is due at 1500"
+    );
+
+    // Cooldowns: free, then held until it expires, then free again.
+    assert_eq!(
+        store
+            .claim_cooldown("refresh", 100, 130)
+            .await
+            .expect("cooldown"),
+        None
+    );
+    assert_eq!(
+        store
+            .claim_cooldown("refresh", 110, 140)
+            .await
+            .expect("cooldown"),
+        Some(130)
+    );
+    assert_eq!(
+        store
+            .claim_cooldown("other", 110, 140)
+            .await
+            .expect("cooldown"),
+        None
+    );
+    assert_eq!(
+        store
+            .claim_cooldown("refresh", 130, 160)
+            .await
+            .expect("cooldown"),
+        None
+    );
+
+    // The outbox: pending alerts oldest first; a delivered one leaves it.
+    let pending = store.pending_alerts(100).await.expect("pending");
+    assert!(pending
+        .windows(2)
+        .all(|w| w[0].created_at <= w[1].created_at));
+    assert!(pending.iter().all(|a| a.status == AlertStatus::Pending));
+    if let Some(first) = pending.first() {
+        assert!(store
+            .set_alert_status(&first.id, AlertStatus::Sent)
+            .await
+            .expect("status"));
+        let after = store.pending_alerts(100).await.expect("pending");
+        assert!(after.iter().all(|a| a.id != first.id));
+        assert_eq!(after.len(), pending.len() - 1);
+    }
+    assert!(store.pending_alerts(1).await.expect("pending").len() <= 1);
+
+    // The config document: created once, then versioned conditional updates.
+    assert_eq!(store.config_document().await.expect("doc"), None);
+    let v1 = store
+        .put_config_document("{\"projects\":[]}".into(), None, 10)
+        .await
+        .expect("put")
+        .expect("created");
+    assert_eq!(
+        store
+            .put_config_document("{}".into(), None, 11)
+            .await
+            .expect("put"),
+        None,
+        "a second create loses"
+    );
+    let v2 = store
+        .put_config_document("{\"projects\":[1]}".into(), Some(v1), 12)
+        .await
+        .expect("put")
+        .expect("current version wins");
+    assert!(v2 > v1);
+    assert_eq!(
+        store
+            .put_config_document("{}".into(), Some(v1), 13)
+            .await
+            .expect("put"),
+        None,
+        "a stale version loses"
+    );
+    let doc = store.config_document().await.expect("doc").expect("exists");
+    assert_eq!(
+        (doc.text.as_str(), doc.version, doc.updated_at),
+        ("{\"projects\":[1]}", v2, 12)
+    );
+}
+
+/// The stale mark and cache flag survive a round trip.
+async fn stale_and_cached_round_trip(store: &dyn Store) {
+    let mut s = state("st", 1, AlertState::Ok);
+    s.stale_reason = Some("not checked: circuit open".into());
+    s.cached = true;
+    assert_eq!(
+        store
+            .commit_checks(vec![write(None, s.clone(), None, None)])
+            .await
+            .expect("commit"),
+        vec![true]
+    );
+    assert_eq!(store.get_state("st").await.expect("get"), Some(s));
+    assert!(store.ping().await.is_ok());
+}
