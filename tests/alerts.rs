@@ -472,3 +472,110 @@ async fn deepseek_without_a_currency_reports_a_debt_and_stays_in_its_currency() 
     let run = run_all(&e, &store, &settings, &[dry], 30).await;
     assert_eq!(run.report.projects[0].currency, "CNY");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_checkers_on_one_store_check_each_due_project_once() {
+    use balance_alert_core::config::Config;
+    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
+    // GIVEN two processes (own engines, own connections) sharing one database file
+    let s = FakeServer::start(std::time::Duration::from_millis(20))
+        .await
+        .expect("fake");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("state.db");
+    let (a, b) = (
+        SqliteStore::open(&path).expect("a"),
+        SqliteStore::open(&path).expect("b"),
+    );
+    let settings = fast_settings();
+    let config = Config {
+        settings: settings.clone(),
+        projects: (0..10)
+            .map(|i| {
+                project(
+                    &format!("p{i}"),
+                    "openrouter",
+                    &s.base_url(),
+                    &format!("bal:{i}"),
+                    5.0,
+                )
+            })
+            .collect(),
+        ..Config::default()
+    };
+    let options = RunOptions {
+        cache: CacheMode::Bypass,
+        write: WriteMode::Persist,
+        housekeeping: Housekeeping::Periodic,
+    };
+    // WHEN both run the due checks at the same moment
+    let (ea, eb) = (engine(&settings), engine(&settings));
+    let (ra, rb) = tokio::join!(
+        run_due(&ea, &a, &config, &Selection::Due, options, 1_000),
+        run_due(&eb, &b, &config, &Selection::Due, options, 1_000),
+    );
+    let (ra, rb) = (ra.expect("a runs"), rb.expect("b runs"));
+    // THEN every project was checked exactly once between them
+    assert_eq!(ra.checks.outcomes.len() + rb.checks.outcomes.len(), 10);
+    for i in 0..10 {
+        assert_eq!(s.hits(&format!("bal:{i}")), 1, "p{i} checked once");
+    }
+    // AND each LOW project (balance < 5) alerted exactly once
+    assert_eq!(ra.checks.alerts.len() + rb.checks.alerts.len(), 5);
+    // AND nothing is due again right away, for either of them
+    let again = run_due(&ea, &a, &config, &Selection::Due, options, 1_001)
+        .await
+        .expect("runs");
+    assert!(again.checks.outcomes.is_empty());
+    assert!(again.next_due_at.is_some_and(|t| t > 1_001));
+    // AND subscriptions/pruning ran once for both (the periodic claim)
+    assert!(ra.pruned + rb.pruned == 0);
+}
+
+#[tokio::test]
+async fn a_manual_refresh_cooldown_holds_across_processes() {
+    use balance_alert_core::config::{Config, LiveConfig, Loaded, Mode};
+    use balance_alert_core::service::{Checker, RunError, Status};
+    use std::sync::Arc;
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("state.db");
+    let mut settings = fast_settings();
+    settings.refresh_cooldown_seconds = 600;
+    let config = Config {
+        settings,
+        projects: vec![project("p", "openrouter", &s.base_url(), "bal:9", 1.0)],
+        ..Config::default()
+    };
+    let checker = |store: SqliteStore| {
+        let loaded = Loaded {
+            config: config.clone(),
+            mode: Mode::Env,
+            path: None,
+            raw: None,
+            warnings: Vec::new(),
+            content_hash: None,
+        };
+        let live = Arc::new(LiveConfig::from_loaded(
+            std::path::Path::new("/nonexistent"),
+            loaded,
+            crate::util::env_map(&[]),
+        ));
+        Checker::new(
+            live,
+            Arc::new(store),
+            Arc::new(Status::default()),
+            Arc::new(balance_alert_api::Metrics::new()),
+        )
+    };
+    let first = checker(SqliteStore::open(&path).expect("a"));
+    let second = checker(SqliteStore::open(&path).expect("b"));
+    first.refresh(None).await.expect("first refresh runs");
+    match second.refresh(None).await {
+        Err(RunError::CoolingDown(left)) => assert!(left > 500 && left <= 600, "{left}"),
+        other => panic!("expected the cooldown, got {other:?}"),
+    }
+    assert_eq!(s.hits("bal:9"), 1);
+}

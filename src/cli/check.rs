@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use balance_alert_core::config::ProjectConfig;
 use balance_alert_core::engine::{CacheMode, Engine, EngineOptions, NoopObserver};
-use balance_alert_core::monitor::{prune_expired, run_checks, run_subscriptions, WriteMode};
-use balance_alert_core::store::Store;
+use balance_alert_core::monitor::WriteMode;
+use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
 use balance_alert_store_sqlite::SqliteStore;
 
 use super::{load_config, output, CheckArgs, EXIT_USAGE};
@@ -65,52 +65,32 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         }
     };
 
-    let now = chrono::Utc::now();
-    let run = match run_checks(
-        &engine,
-        &store,
-        &config.settings,
-        &projects,
-        CacheMode::Use,
-        mode,
-        now.timestamp(),
-    )
-    .await
-    {
+    let selection = match &args.project {
+        Some(_) => Selection::Only(projects.iter().map(|p| p.id()).collect()),
+        None => Selection::All,
+    };
+    let options = RunOptions {
+        cache: CacheMode::Use,
+        write: mode,
+        // Subscriptions listed and history pruned on every run: cron needs no other job.
+        housekeeping: if args.project.is_some() {
+            Housekeeping::Never
+        } else {
+            Housekeeping::Always
+        },
+    };
+    let now = chrono::Utc::now().timestamp();
+    let report = match run_due(&engine, &store, config, &selection, options, now).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
     };
-    let subscriptions = if args.project.is_none() {
-        match run_subscriptions(
-            &store as &dyn Store,
-            config,
-            config.settings.timezone.date_at(now),
-            mode,
-            now.timestamp(),
-        )
-        .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(1);
-            }
-        }
-    } else {
-        Vec::new()
-    };
-
-    if mode == WriteMode::Persist {
-        // Retention: cheap (indexed by time), so every run prunes; cron needs no extra job.
-        match prune_expired(&store, &config.settings, now.timestamp()).await {
-            Ok(removed) if removed > 0 => tracing::info!(removed, "pruned old history"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "pruning old history failed"),
-        }
+    if report.pruned > 0 {
+        tracing::info!(removed = report.pruned, "pruned old history");
     }
+    let (run, subscriptions) = (report.checks, report.subscriptions);
 
     if args.json {
         match serde_json::to_string_pretty(&run.report) {

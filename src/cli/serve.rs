@@ -10,7 +10,7 @@ use std::time::Duration;
 use balance_alert_api::{app, metrics_app, ApiOptions, AppState, AuthConfig, Metrics};
 use balance_alert_core::config::{self, LiveConfig};
 use balance_alert_core::scheduler;
-use balance_alert_core::service::Checker;
+use balance_alert_core::service::{Checker, Status};
 use balance_alert_store_sqlite::SqliteStore;
 
 use super::{ServeArgs, EXIT_USAGE};
@@ -56,10 +56,11 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         tracing::warn!(listen = %args.listen, "no WEB_API_KEY set and listening beyond loopback: the API is open to the network");
     }
     let metrics = Arc::new(Metrics::new());
-    let checker = Arc::new(Checker::new(live.clone(), store, metrics.clone()));
-    if let Err(e) = checker.prime().await {
+    let status = Arc::new(Status::default());
+    if let Err(e) = status.prime(&*store).await {
         tracing::warn!(error = %e, "cannot read the stored state at start");
     }
+    let checker = Arc::new(Checker::new(live.clone(), store, status, metrics.clone()));
 
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,

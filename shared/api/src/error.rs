@@ -111,6 +111,10 @@ impl From<RunError> for ApiError {
     fn from(e: RunError) -> Self {
         match e {
             RunError::Lookup(e) => e.into(),
+            RunError::CoolingDown(left) => ApiError::TooManyRequests {
+                message: format!("refresh is cooling down: try again in {left} s"),
+                retry_after: left,
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -17,8 +17,9 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
-use balance_alert_core::config::EnvLookup;
-use balance_alert_core::service::Checker;
+use balance_alert_core::config::{ConfigSource, EnvLookup};
+use balance_alert_core::service::{Checker, Status};
+use balance_alert_core::store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -83,7 +84,13 @@ impl ApiOptions {
 /// Everything handlers need, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub checker: Arc<Checker>,
+    /// Where the configuration comes from (file, environment, or the store's document).
+    pub config: Arc<dyn ConfigSource>,
+    pub store: Arc<dyn Store>,
+    /// Freshness and store health as this process knows them.
+    pub status: Arc<Status>,
+    /// Runs checks for `POST /api/refresh`; None where this process does not check.
+    pub refresher: Option<Arc<Checker>>,
     pub metrics: Arc<Metrics>,
     pub auth: Arc<AuthConfig>,
     pub limiter: Arc<http::Limiter>,
@@ -94,6 +101,8 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state of a process that also checks (the local server, the api function): config,
+    /// store and status come from its checker, which serves manual refreshes.
     pub fn new(
         checker: Arc<Checker>,
         metrics: Arc<Metrics>,
@@ -101,7 +110,10 @@ impl AppState {
         options: ApiOptions,
     ) -> Self {
         AppState {
-            checker,
+            config: checker.config.clone(),
+            store: checker.store.clone(),
+            status: checker.status.clone(),
+            refresher: Some(checker),
             metrics,
             auth: Arc::new(auth),
             limiter: Arc::new(http::Limiter::per_minute(options.rate_limit_per_minute)),

@@ -1,10 +1,13 @@
-//! Balance Alert's core: configuration, provider adapters, the check engine, the check run
-//! that drives the alert state machine, and the store trait with its embedded SQLite backend.
+//! Balance Alert's core: configuration and its sources, provider adapters, the check engine,
+//! the run sequence that drives the alert state machine, and the store trait (its backends
+//! live in their own crates). Nothing here assumes a long-lived process: what must outlive an
+//! invocation is in the store.
 
 pub mod config;
 pub mod engine;
 pub mod monitor;
 pub mod providers;
+pub mod run;
 pub mod scheduler;
 pub mod service;
 pub mod store;

@@ -1,14 +1,15 @@
-//! The checker service shared by the scheduler and the API: live config, store, an engine that
-//! follows config reloads, and the bookkeeping the API reports (last update, cache flags).
+//! The runner shared by the scheduler, the API's manual refresh and (later) the checker
+//! function: the config source, the store, an engine that follows config changes, and the
+//! process's view of health (kept in memory as runs complete, so health is O(1)).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::config::{LiveConfig, LookupError, ProjectConfig};
+use crate::config::{ConfigSource, LookupError};
 use crate::engine::{CacheMode, CheckObserver, Engine, EngineOptions};
-use crate::monitor::{run_checks, run_subscriptions, CheckRun, SubscriptionCheck, WriteMode};
+use crate::monitor::{CheckRun, WriteMode};
+use crate::run::{run_due, Housekeeping, RunOptions, RunReport, Selection};
 use crate::store::{Store, StoreError};
 
 /// Metrics about whole runs, on top of the engine's per-request hooks.
@@ -29,6 +30,9 @@ pub enum RunError {
     /// The project reference names no project, or several.
     #[error(transparent)]
     Lookup(#[from] LookupError),
+    /// A manual refresh within the cooldown; retry after the given seconds.
+    #[error("refresh is cooling down: try again in {0} s")]
+    CoolingDown(u64),
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
@@ -37,50 +41,23 @@ pub enum RunError {
     Store(#[from] StoreError),
 }
 
-/// Runs checks on demand; one per process.
-pub struct Checker {
-    pub config: Arc<LiveConfig>,
-    pub store: Arc<dyn Store>,
-    observer: Arc<dyn RunObserver>,
-    engine: Mutex<Option<(EngineOptions, Arc<Engine>)>>,
+/// How long a store probe's answer is reused by [`Status::store_ok`].
+const STORE_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What this process knows about the data's freshness and the store's health, updated as runs
+/// complete so that health checks never scan the store.
+#[derive(Default)]
+pub struct Status {
     last_update: AtomicI64,
     generation: AtomicU64,
-    cached: RwLock<HashMap<String, bool>>,
-    last_manual: Mutex<Option<Instant>>,
-    /// A check run (of whatever was due) has completed in this process.
     first_run_done: AtomicBool,
-    /// The latest store probe: when, and whether the store answered.
     store_probe: Mutex<Option<(Instant, bool)>>,
 }
 
-/// How long a store probe's answer is reused by [`Checker::store_ok`].
-const STORE_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-
-impl Checker {
-    pub fn new(
-        config: Arc<LiveConfig>,
-        store: Arc<dyn Store>,
-        observer: Arc<dyn RunObserver>,
-    ) -> Self {
-        Checker {
-            config,
-            store,
-            observer,
-            engine: Mutex::new(None),
-            last_update: AtomicI64::new(0),
-            generation: AtomicU64::new(0),
-            cached: RwLock::new(HashMap::new()),
-            last_manual: Mutex::new(None),
-            first_run_done: AtomicBool::new(false),
-            store_probe: Mutex::new(None),
-        }
-    }
-
-    /// Reads what the store already knows (the newest check time) once at start, so health
-    /// can answer from memory afterwards.
-    pub async fn prime(&self) -> Result<(), StoreError> {
-        let newest = self
-            .store
+impl Status {
+    /// Reads what the store already knows (the newest check time) once at start.
+    pub async fn prime(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let newest = store
             .list_states()
             .await?
             .iter()
@@ -91,19 +68,40 @@ impl Checker {
         Ok(())
     }
 
-    /// Marks the first run complete when there was nothing to check.
-    pub fn mark_run_done(&self) {
+    /// Records a completed run at `now`.
+    pub fn run_done(&self, now: i64, checked: usize) {
+        if checked > 0 {
+            self.last_update.fetch_max(now, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::Release);
+        }
         self.first_run_done.store(true, Ordering::Release);
+        self.note_store(true);
     }
 
-    /// True once a check run has completed in this process (readiness).
+    /// Marks data changed by something other than a run (an edit), for derived views.
+    pub fn touch(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// True once a run has completed in this process (readiness).
     pub fn has_run(&self) -> bool {
         self.first_run_done.load(Ordering::Acquire)
     }
 
-    /// Whether the store answers: a cheap probe at most every few seconds, and the outcome of
-    /// the latest run in between, so polling health never loads the store.
-    pub async fn store_ok(&self) -> bool {
+    /// Increases whenever the data may have changed: views derived from the store can be
+    /// reused while it is unchanged.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Unix seconds of the latest check known to this process (0 = none).
+    pub fn last_update(&self) -> i64 {
+        self.last_update.load(Ordering::Relaxed)
+    }
+
+    /// Whether the store answers: a cheap probe at most every few seconds, the latest run's
+    /// outcome in between.
+    pub async fn store_ok(&self, store: &dyn Store) -> bool {
         let cached = *self
             .store_probe
             .lock()
@@ -113,7 +111,7 @@ impl Checker {
                 return ok;
             }
         }
-        let ok = match self.store.ping().await {
+        let ok = match store.ping().await {
             Ok(()) => true,
             Err(e) => {
                 tracing::error!(error = %e, "store probe failed");
@@ -124,11 +122,41 @@ impl Checker {
         ok
     }
 
-    fn note_store(&self, ok: bool) {
+    /// Records the store's health as seen by an operation.
+    pub fn note_store(&self, ok: bool) {
         *self
             .store_probe
             .lock()
             .expect("probe lock is never poisoned") = Some((Instant::now(), ok));
+    }
+}
+
+/// Runs checks on demand; one per process.
+pub struct Checker {
+    pub config: Arc<dyn ConfigSource>,
+    pub store: Arc<dyn Store>,
+    pub status: Arc<Status>,
+    observer: Arc<dyn RunObserver>,
+    engine: Mutex<Option<(EngineOptions, Arc<Engine>)>>,
+}
+
+/// The store cooldown key of manual refreshes.
+const REFRESH_KEY: &str = "api:refresh";
+
+impl Checker {
+    pub fn new(
+        config: Arc<dyn ConfigSource>,
+        store: Arc<dyn Store>,
+        status: Arc<Status>,
+        observer: Arc<dyn RunObserver>,
+    ) -> Self {
+        Checker {
+            config,
+            store,
+            status,
+            observer,
+            engine: Mutex::new(None),
+        }
     }
 
     /// The engine for the current settings; rebuilt when a reload changed them.
@@ -148,116 +176,61 @@ impl Checker {
         Ok(engine)
     }
 
-    /// Checks the referenced project (id, `provider:name` or unique name), or every enabled
-    /// project, and records the results.
-    pub async fn run(&self, project: Option<&str>, cache: CacheMode) -> Result<CheckRun, RunError> {
-        let loaded = self.config.get();
-        let projects: Vec<&ProjectConfig> = match project {
-            Some(reference) => vec![loaded.config.find_project(reference)?],
-            None => loaded
-                .config
-                .projects
-                .iter()
-                .filter(|p| p.enabled)
-                .collect(),
-        };
-        self.run_projects(&projects, cache).await
-    }
-
-    /// Checks the given projects and records the results.
-    pub async fn run_projects(
+    /// Runs the sequence ([`run_due`]) once and records it.
+    pub async fn run(
         &self,
-        projects: &[&ProjectConfig],
-        cache: CacheMode,
-    ) -> Result<CheckRun, RunError> {
+        selection: &Selection,
+        options: RunOptions,
+    ) -> Result<RunReport, RunError> {
         let engine = self.engine()?;
-        let settings = self.config.get().config.settings.clone();
+        let loaded = self.config.get();
         let started = Instant::now();
         let now = chrono::Utc::now().timestamp();
-        let run = run_checks(
+        let report = run_due(
             &engine,
             &*self.store,
-            &settings,
-            projects,
-            cache,
-            WriteMode::Persist,
+            &loaded.config,
+            selection,
+            options,
             now,
         )
         .await
-        .inspect_err(|_| self.note_store(false))?;
-        self.note_store(true);
-        {
-            let mut cached = self
-                .cached
-                .write()
-                .expect("cache-flag lock is never poisoned");
-            for (p, o) in projects.iter().zip(&run.outcomes) {
-                cached.insert(p.id(), o.cached);
-            }
-        }
-        self.last_update.fetch_max(now, Ordering::Relaxed);
-        self.generation.fetch_add(1, Ordering::Release);
-        self.mark_run_done();
-        let active = self
-            .config
-            .get()
-            .config
-            .projects
-            .iter()
-            .filter(|p| p.enabled)
-            .count();
-        self.observer.run_finished(&run, started.elapsed(), active);
-        Ok(run)
+        .inspect_err(|_| self.status.note_store(false))?;
+        self.status.run_done(now, report.checks.outcomes.len());
+        let active = loaded.config.projects.iter().filter(|p| p.enabled).count();
+        self.observer
+            .run_finished(&report.checks, started.elapsed(), active);
+        Ok(report)
     }
 
-    /// Evaluates subscriptions and records due reminders.
-    pub async fn run_subscriptions(&self) -> Result<Vec<SubscriptionCheck>, RunError> {
+    /// A manual refresh of the referenced project (id, `provider:name` or unique name), or of
+    /// every enabled one, bypassing the response cache. One per cooldown
+    /// (`settings.refresh_cooldown_seconds`) across every process sharing the store.
+    pub async fn refresh(&self, reference: Option<&str>) -> Result<RunReport, RunError> {
         let loaded = self.config.get();
-        let now = chrono::Utc::now();
-        Ok(run_subscriptions(
-            &*self.store,
-            &loaded.config,
-            loaded.config.settings.timezone.date_at(now),
-            WriteMode::Persist,
-            now.timestamp(),
-        )
-        .await?)
-    }
-
-    /// Increases after every run in this process: views derived from the store can be reused
-    /// while it is unchanged.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// Unix seconds of the latest completed run in this process (0 = none yet).
-    pub fn last_update(&self) -> i64 {
-        self.last_update.load(Ordering::Relaxed)
-    }
-
-    /// Whether the project's latest result in this process came from the response cache.
-    pub fn was_cached(&self, project_id: &str) -> bool {
-        self.cached
-            .read()
-            .expect("cache-flag lock is never poisoned")
-            .get(project_id)
-            .copied()
-            .unwrap_or(false)
-    }
-
-    /// Claims the manual-refresh slot: `Err(seconds left)` while the cooldown runs.
-    pub fn claim_manual_refresh(&self, cooldown: std::time::Duration) -> Result<(), u64> {
-        let mut last = self
-            .last_manual
-            .lock()
-            .expect("refresh lock is never poisoned");
-        if let Some(at) = *last {
-            let elapsed = at.elapsed();
-            if elapsed < cooldown {
-                return Err((cooldown - elapsed).as_secs_f64().ceil() as u64);
-            }
+        let selection = match reference {
+            Some(r) => Selection::Only(vec![loaded.config.find_project(r)?.id()]),
+            None => Selection::All,
+        };
+        let now = chrono::Utc::now().timestamp();
+        let cooldown = loaded.config.settings.refresh_cooldown_seconds as i64;
+        if let Some(until) = self
+            .store
+            .claim_cooldown(REFRESH_KEY, now, now.saturating_add(cooldown))
+            .await?
+        {
+            return Err(RunError::CoolingDown(
+                until.saturating_sub(now).max(1) as u64
+            ));
         }
-        *last = Some(Instant::now());
-        Ok(())
+        self.run(
+            &selection,
+            RunOptions {
+                cache: CacheMode::Bypass,
+                write: WriteMode::Persist,
+                housekeeping: Housekeeping::Never,
+            },
+        )
+        .await
     }
 }

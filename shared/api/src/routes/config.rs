@@ -39,7 +39,7 @@ pub struct ProjectList {
 #[utoipa::path(get, path = "/api/config/projects", tag = "config", security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = ProjectList)))]
 pub async fn projects(State(state): State<AppState>) -> Json<ProjectList> {
-    let loaded = state.checker.config.get();
+    let loaded = state.config.get();
     let projects = loaded
         .config
         .projects
@@ -86,10 +86,11 @@ pub struct EditResponse {
 /// Applies an edit to config.json through the live config and reports `message`.
 pub async fn save_edit(
     state: &AppState,
-    edit: impl FnOnce(&mut serde_json::Value) -> Result<(), edit::EditError>,
+    edit: impl FnOnce(&mut serde_json::Value) -> Result<(), edit::EditError> + Send + 'static,
     message: String,
 ) -> Result<Json<EditResponse>, ApiError> {
-    state.checker.config.edit(edit).await?;
+    state.config.edit(Box::new(edit)).await?;
+    state.status.touch();
     Ok(Json(EditResponse {
         status: "success",
         message,
@@ -117,23 +118,25 @@ pub async fn set_threshold(
             "project_name: must name a configured project".into(),
         ));
     }
-    if state.checker.config.projects_from_env() {
+    if state.config.projects_from_env() {
         return Err(ApiError::Conflict(
             "projects come from PROJECT_n_* environment variables, which replace the file's: set PROJECT_n_THRESHOLD instead".into(),
         ));
     }
     let (provider, name) = {
-        let loaded = state.checker.config.get();
+        let loaded = state.config.get();
         let p = loaded.config.find_project(&req.project_name)?;
         (p.provider.clone(), p.name.clone())
     };
+    let message = format!(
+        "threshold of {provider}:{name} set to {}",
+        req.new_threshold
+    );
+    let threshold = req.new_threshold;
     save_edit(
         &state,
-        |raw| edit::set_threshold(raw, &provider, &name, req.new_threshold),
-        format!(
-            "threshold of {provider}:{name} set to {}",
-            req.new_threshold
-        ),
+        move |raw| edit::set_threshold(raw, &provider, &name, threshold),
+        message,
     )
     .await
 }

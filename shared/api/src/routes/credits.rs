@@ -1,7 +1,6 @@
 //! `GET /api/credits` (latest balance of every project) and `POST /api/refresh`.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -9,7 +8,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use balance_alert_core::engine::CacheMode;
 use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::CheckReport;
 use serde::{Deserialize, Serialize};
@@ -78,9 +76,8 @@ pub struct Credits {
 
 /// Builds the rows from the configuration and the stored states.
 pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
-    let loaded = state.checker.config.get();
+    let loaded = state.config.get();
     let states: HashMap<String, ProjectState> = state
-        .checker
         .store
         .list_states()
         .await?
@@ -124,7 +121,7 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
                     Some(s) if !success => s.last_error.clone(),
                     Some(_) => None,
                 },
-                cached: state.checker.was_cached(&id),
+                cached: s.is_some_and(|s| s.cached),
                 stale: s.is_some_and(|s| s.stale_reason.is_some()),
                 stale_reason: s.and_then(|s| s.stale_reason.clone()),
                 last_check: s.map(|s| iso(s.last_checked_at)),
@@ -155,8 +152,8 @@ pub async fn credits(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let generation = state.checker.generation();
-    let config = state.checker.config.get();
+    let generation = state.status.generation();
+    let config = state.config.get();
     let rendered = state
         .credits_cache
         .get(generation, config, || async {
@@ -234,22 +231,14 @@ pub async fn refresh(
             ))
         })?
     };
-    let loaded = state.checker.config.get();
-    if let Some(reference) = &request.project_name {
-        loaded.config.find_project(reference)?;
-    }
-    let cooldown = Duration::from_secs(loaded.config.settings.refresh_cooldown_seconds);
-    state
-        .checker
-        .claim_manual_refresh(cooldown)
-        .map_err(|left| ApiError::TooManyRequests {
-            message: format!("refresh is cooling down: try again in {left} s"),
-            retry_after: left,
-        })?;
-    let run = state
-        .checker
-        .run(request.project_name.as_deref(), CacheMode::Bypass)
-        .await?;
+    let refresher = state
+        .refresher
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("this deployment does not check on demand".into()))?;
+    let run = refresher
+        .refresh(request.project_name.as_deref())
+        .await?
+        .checks;
     let s = run.report.summary;
     Ok(Json(RefreshResponse {
         status: "success",

@@ -35,10 +35,10 @@ pub struct Health {
 /// load, the store does not answer, or the data is stale; `/ready` is also 503 until the first
 /// check run completed.
 async fn health_status(state: &AppState, need_run: bool) -> Response {
-    let loaded = state.checker.config.get();
+    let loaded = state.config.get();
     // A store that cannot be read makes the service unavailable, not broken: 503, not 500.
-    let store_down = !state.checker.store_ok().await;
-    let last_update = Some(state.checker.last_update()).filter(|t| *t > 0);
+    let store_down = !state.status.store_ok(&*state.store).await;
+    let last_update = Some(state.status.last_update()).filter(|t| *t > 0);
     let now = chrono::Utc::now().timestamp();
     let max_age = loaded
         .config
@@ -52,7 +52,7 @@ async fn health_status(state: &AppState, need_run: bool) -> Response {
         Some(t) => now.saturating_sub(t) > max_age,
         None => uptime as i64 > max_age,
     };
-    let ready = state.checker.has_run();
+    let ready = state.status.has_run();
     // /health is public: with an API key configured, the config error's text (paths and
     // values) stays in the log.
     let config_reason = |e: String| match state.auth.api_key {
@@ -61,7 +61,7 @@ async fn health_status(state: &AppState, need_run: bool) -> Response {
         }
         None => format!("config reload failed, running on the last good config: {e}"),
     };
-    let reason = match (store_down, state.checker.config.last_error(), is_stale) {
+    let reason = match (store_down, state.config.last_error(), is_stale) {
         (true, _, _) => Some("the store cannot be read; see the server log".to_owned()),
         (false, Some(e), _) => Some(config_reason(e)),
         (false, None, true) => Some(format!("no check completed in the last {max_age} s")),
@@ -134,7 +134,7 @@ pub struct FeatureFlags {
 #[utoipa::path(get, path = "/api/features", tag = "health", security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = Features)))]
 pub async fn features(State(state): State<AppState>) -> Json<Features> {
-    let file_backed = state.checker.config.get().mode == balance_alert_core::config::Mode::Hybrid;
+    let file_backed = state.config.get().mode == balance_alert_core::config::Mode::Hybrid;
     Json(Features {
         status: "success",
         features: FeatureFlags {

@@ -96,7 +96,7 @@ pub async fn balance(
 ) -> Result<Json<BalanceHistory>, ApiError> {
     let since = days_window(q.days, 7)?;
     let limit = limit(q.limit, 100)?;
-    let loaded = state.checker.config.get();
+    let loaded = state.config.get();
     let ids: Vec<String> = match &q.project_id {
         Some(reference) => vec![resolve_project_id(&loaded.config, reference)?],
         None => {
@@ -108,7 +108,7 @@ pub async fn balance(
                 .map(|p| p.id())
                 .collect();
             // Projects removed from the config keep their history.
-            for s in state.checker.store.list_states().await? {
+            for s in state.store.list_states().await? {
                 if q.provider.as_ref().is_none_or(|prov| &s.provider == prov)
                     && !ids.contains(&s.project_id)
                 {
@@ -120,13 +120,7 @@ pub async fn balance(
     };
     let mut points = Vec::new();
     for id in ids {
-        points.extend(
-            state
-                .checker
-                .store
-                .balance_history(&id, since, limit)
-                .await?,
-        );
+        points.extend(state.store.balance_history(&id, since, limit).await?);
     }
     if let Some(provider) = &q.provider {
         points.retain(|p| &p.provider == provider);
@@ -223,11 +217,10 @@ pub async fn trend(
 ) -> Result<Json<Trend>, ApiError> {
     let days = q.days.unwrap_or(30);
     let since = days_window(Some(days), 30)?;
-    let loaded = state.checker.config.get();
+    let loaded = state.config.get();
     let project_id = resolve_project_id(&loaded.config, &id)?;
     let project = loaded.config.projects.iter().find(|p| p.id() == project_id);
     let points = state
-        .checker
         .store
         .balance_history(&project_id, since, MAX_LIMIT)
         .await?;
@@ -374,14 +367,13 @@ pub async fn alerts(
 ) -> Result<Json<AlertHistory>, ApiError> {
     let since = days_window(q.days, 7)?;
     let limit = limit(q.limit, 50)?;
-    let loaded = state.checker.config.get();
+    let loaded = state.config.get();
     let project_id = q
         .project_id
         .as_deref()
         .map(|r| resolve_project_id(&loaded.config, r))
         .transpose()?;
     let records = state
-        .checker
         .store
         .alerts(AlertQuery {
             project_id,
@@ -435,7 +427,6 @@ pub async fn stats(
     let days = q.days.unwrap_or(30);
     let since = days_window(Some(days), 30)?;
     let records = state
-        .checker
         .store
         .alerts(AlertQuery {
             project_id: None,
@@ -464,9 +455,8 @@ pub async fn stats(
             .cmp(&a.count)
             .then_with(|| a.project_name.cmp(&b.project_name))
     });
-    let loaded = state.checker.config.get();
+    let loaded = state.config.get();
     let states: HashMap<String, String> = state
-        .checker
         .store
         .list_states()
         .await?

@@ -48,7 +48,7 @@ pub struct SubscriptionList {
 #[utoipa::path(get, path = "/api/subscriptions", tag = "subscriptions", security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = SubscriptionList)))]
 pub async fn list(State(state): State<AppState>) -> Json<SubscriptionList> {
-    let loaded = state.checker.config.get();
+    let loaded = state.config.get();
     let today = loaded.config.settings.timezone.today();
     let subscriptions = loaded
         .config
@@ -163,7 +163,7 @@ fn fields_map(fields: &SubscriptionInput) -> Result<Map<String, Value>, ApiError
 
 /// Subscription edits go to the file; refuse them while the environment supplies the list.
 fn file_backed(state: &AppState) -> Result<(), ApiError> {
-    if state.checker.config.subscriptions_from_env() {
+    if state.config.subscriptions_from_env() {
         return Err(ApiError::Conflict(
             "subscriptions come from SUBSCRIPTION_n_* environment variables (the file has none): change those instead".into(),
         ));
@@ -209,7 +209,7 @@ pub async fn add(
     map.extend(fields_map(&req)?);
     save_edit(
         &state,
-        |raw| edit::add_subscription(raw, map),
+        move |raw| edit::add_subscription(raw, map),
         format!("subscription {:?} added", req.name),
     )
     .await
@@ -234,7 +234,7 @@ pub async fn update(
     let name = req.name.clone();
     save_edit(
         &state,
-        |raw| edit::update_subscription(raw, &name, map),
+        move |raw| edit::update_subscription(raw, &name, map),
         format!("subscription {:?} updated", req.name),
     )
     .await
@@ -252,7 +252,7 @@ pub async fn delete(
     let name = req.name.clone();
     save_edit(
         &state,
-        |raw| edit::delete_subscription(raw, &name),
+        move |raw| edit::delete_subscription(raw, &name),
         format!("subscription {:?} deleted", req.name),
     )
     .await
@@ -274,14 +274,14 @@ pub async fn mark_renewed(
                 "renewed_date: must be a date like 2026-01-31, got {d:?}"
             ))
         })?,
-        None => state.checker.config.get().config.settings.timezone.today(),
+        None => state.config.get().config.settings.timezone.today(),
     };
     let mut map = Map::new();
     map.insert("last_renewed_date".into(), Value::String(date.to_string()));
     let name = req.name.clone();
     save_edit(
         &state,
-        |raw| edit::update_subscription(raw, &name, map),
+        move |raw| edit::update_subscription(raw, &name, map),
         format!("subscription {:?} marked renewed on {date}", req.name),
     )
     .await
@@ -301,7 +301,7 @@ pub async fn clear_renewed(
     let name = req.name.clone();
     save_edit(
         &state,
-        |raw| edit::update_subscription(raw, &name, map),
+        move |raw| edit::update_subscription(raw, &name, map),
         format!("renewal of {:?} cleared", req.name),
     )
     .await

@@ -9,6 +9,7 @@ pub mod edit;
 mod env;
 mod live;
 mod secret;
+mod source;
 mod timezone;
 mod validate;
 
@@ -22,6 +23,7 @@ use serde_json::Value;
 pub use env::{env_config, expand_placeholders, EnvLookup};
 pub use live::LiveConfig;
 pub use secret::Secret;
+pub use source::{push_document, ConfigSource, Edit, StoreConfig, StoreConfigError};
 pub use timezone::TimeZone;
 pub use validate::validate;
 

@@ -1,0 +1,214 @@
+//! The one run sequence, shared by `check`, the `serve` scheduler and the checker function:
+//! pick the projects to check (all, or those due under the adaptive schedule, claimed in the
+//! store so two processes never check one project twice), check them, schedule each one's
+//! next check, evaluate subscriptions (hourly) and prune history (daily).
+
+use balance_alert_model::forecast::Point;
+use balance_alert_model::schedule::{next_interval, IntervalPolicy};
+
+use crate::config::{Config, ProjectConfig, Settings};
+use crate::engine::{CacheMode, Engine};
+use crate::monitor::{
+    prune_expired, run_checks, run_subscriptions, CheckRun, SubscriptionCheck, WriteMode,
+};
+use crate::store::{Store, StoreError};
+
+/// History consulted to pick a project's next interval.
+const TREND_POINTS: usize = 12;
+/// How often subscriptions are evaluated and history pruned, at most.
+const SUBSCRIPTIONS_EVERY: i64 = 3600;
+const PRUNE_EVERY: i64 = 86_400;
+/// Cooldown keys in the store for the periodic parts.
+const SUBSCRIPTIONS_KEY: &str = "run:subscriptions";
+const PRUNE_KEY: &str = "run:prune";
+
+/// Which projects a run checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Every enabled project, due or not (`check`).
+    All,
+    /// Enabled projects whose next check time has come (the scheduler, the checker function).
+    Due,
+    /// The given projects (by id), enabled or not (a manual refresh).
+    Only(Vec<String>),
+}
+
+/// When a run also evaluates subscriptions and prunes history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Housekeeping {
+    /// Not at all (a manual refresh).
+    Never,
+    /// Subscriptions hourly and pruning daily, across every process sharing the store
+    /// (the scheduler, the checker function).
+    Periodic,
+    /// Every run (`check` from cron: its output lists the subscriptions).
+    Always,
+}
+
+/// How a run behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    pub cache: CacheMode,
+    pub write: WriteMode,
+    pub housekeeping: Housekeeping,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The checks (empty when nothing was due).
+    pub checks: CheckRun,
+    /// Subscriptions evaluated in this run (empty when not their hour).
+    pub subscriptions: Vec<SubscriptionCheck>,
+    /// History rows pruned.
+    pub pruned: u64,
+    /// The earliest next check time among enabled projects after this run (unix s), when
+    /// known: when to run again.
+    pub next_due_at: Option<i64>,
+}
+
+/// Seconds a claimed project stays reserved for the checker that claimed it: longer than one
+/// check can take (every attempt timing out), so a crashed checker's projects come back.
+fn lease_seconds(s: &Settings) -> i64 {
+    let attempt = s.request_timeout_seconds.ceil() as i64;
+    attempt.saturating_mul(i64::from(s.max_retries) + 1) + 60
+}
+
+/// Runs the sequence once at `now` (unix s).
+pub async fn run_due(
+    engine: &Engine,
+    store: &dyn Store,
+    config: &Config,
+    selection: &Selection,
+    options: RunOptions,
+    now: i64,
+) -> Result<RunReport, StoreError> {
+    let settings = &config.settings;
+    let persist = options.write == WriteMode::Persist;
+    let schedules: std::collections::HashMap<String, i64> = match selection {
+        Selection::Due => store.schedules().await?.into_iter().collect(),
+        _ => Default::default(),
+    };
+    let candidates: Vec<&ProjectConfig> = match selection {
+        Selection::All => config.projects.iter().filter(|p| p.enabled).collect(),
+        Selection::Due => config
+            .projects
+            .iter()
+            .filter(|p| p.enabled && schedules.get(&p.id()).is_none_or(|t| *t <= now))
+            .collect(),
+        Selection::Only(ids) => config
+            .projects
+            .iter()
+            .filter(|p| ids.contains(&p.id()))
+            .collect(),
+    };
+    // Claim what is due, so a second checker running now leaves these projects alone.
+    let projects: Vec<&ProjectConfig> =
+        if *selection == Selection::Due && persist && !candidates.is_empty() {
+            let ids = candidates.iter().map(|p| p.id()).collect();
+            let claimed = store
+                .claim_due(ids, now, now.saturating_add(lease_seconds(settings)))
+                .await?;
+            candidates
+                .into_iter()
+                .zip(claimed)
+                .filter_map(|(p, ok)| ok.then_some(p))
+                .collect()
+        } else {
+            candidates
+        };
+    let checks = run_checks(
+        engine,
+        store,
+        settings,
+        &projects,
+        options.cache,
+        options.write,
+        now,
+    )
+    .await?;
+    let mut next_checks = Vec::with_capacity(projects.len());
+    if persist {
+        let done = chrono::Utc::now().timestamp().max(now);
+        for p in &projects {
+            next_checks.push((p.id(), next_check_at(store, settings, p, done).await));
+        }
+        store.set_next_checks(next_checks.clone()).await?;
+    }
+    let next_due_at = config
+        .projects
+        .iter()
+        .filter(|p| p.enabled)
+        .map(|p| {
+            let id = p.id();
+            next_checks
+                .iter()
+                .find(|(n, _)| *n == id)
+                .map(|(_, t)| *t)
+                .or_else(|| schedules.get(&id).copied())
+                .unwrap_or(now)
+        })
+        .min();
+
+    let mut subscriptions = Vec::new();
+    let mut pruned = 0;
+    if options.housekeeping != Housekeeping::Never {
+        let periodic = options.housekeeping == Housekeeping::Periodic;
+        let due = |key: &'static str, every: i64| async move {
+            if !persist || !periodic {
+                return Ok::<bool, StoreError>(true);
+            }
+            Ok(store
+                .claim_cooldown(key, now, now.saturating_add(every))
+                .await?
+                .is_none())
+        };
+        if due(SUBSCRIPTIONS_KEY, SUBSCRIPTIONS_EVERY).await? {
+            let today = settings
+                .timezone
+                .date_at(chrono::DateTime::from_timestamp(now, 0).unwrap_or_else(chrono::Utc::now));
+            subscriptions = run_subscriptions(store, config, today, options.write, now).await?;
+        }
+        if persist && due(PRUNE_KEY, PRUNE_EVERY).await? {
+            pruned = prune_expired(store, settings, now).await?;
+        }
+    }
+    Ok(RunReport {
+        checks,
+        subscriptions,
+        pruned,
+        next_due_at,
+    })
+}
+
+/// When to check `p` next: its interval, adapted to its recent balances.
+async fn next_check_at(store: &dyn Store, settings: &Settings, p: &ProjectConfig, now: i64) -> i64 {
+    let base = p
+        .check_interval
+        .unwrap_or(settings.balance_refresh_interval_seconds);
+    let policy = IntervalPolicy {
+        base,
+        min: settings.min_refresh_interval_seconds.min(base),
+        smart: settings.enable_smart_refresh,
+        threshold: p.threshold,
+    };
+    let recent: Vec<Point> = match store
+        .balance_history(&p.id(), now - 30 * 86_400, TREND_POINTS)
+        .await
+    {
+        Ok(points) => points
+            .iter()
+            .map(|h| Point {
+                timestamp: h.timestamp,
+                balance: h.balance,
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read history for scheduling");
+            Vec::new()
+        }
+    };
+    let (secs, pace) = next_interval(&policy, &recent, now);
+    tracing::debug!(project = %p.name, next_in = secs, ?pace, "scheduled");
+    now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX))
+}

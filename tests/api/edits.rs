@@ -1,0 +1,431 @@
+//! Config edits through the API: write-back, validation, literal values, symlinks, time zones.
+
+use super::*;
+
+#[tokio::test]
+async fn threshold_edit_writes_back_keeping_every_project_and_placeholder() {
+    let h = harness().await;
+    let before = h.file();
+    let (status, _, body) = h
+        .post(
+            "/api/config/threshold",
+            json!({"project_name": "Low", "new_threshold": 3.5}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let after = h.file();
+    // GIVEN the edit THEN only that field changed: placeholders, comments, order all intact.
+    let mut expected = before.clone();
+    expected["projects"][1]["threshold"] = json!(3.5);
+    assert_eq!(after, expected);
+    assert_eq!(after["projects"][0]["api_key"], "${KEY_MAIN}");
+    assert_eq!(after["email"][0]["password"], "${UNSET_BUT_DISABLED}");
+    let keys: Vec<&String> = after.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        vec!["_comment", "settings", "projects", "subscriptions", "email"]
+    );
+    // The running config follows.
+    let (_, _, projects) = h.get("/api/config/projects").await;
+    assert_eq!(projects["projects"][1]["threshold"], 3.5);
+}
+
+#[tokio::test]
+async fn threshold_edit_rejects_bad_values_without_writing() {
+    let h = harness().await;
+    let before = std::fs::read_to_string(h.config_path()).expect("read");
+    for (body, code) in [
+        (
+            json!({"project_name": "Low", "new_threshold": -1}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"project_name": "Low", "new_threshold": "abc"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (json!({"project_name": "Low"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"project_name": "Nope", "new_threshold": 1}),
+            StatusCode::NOT_FOUND,
+        ),
+        // Below critical_threshold (2): the whole config is validated before saving.
+        (
+            json!({"project_name": "Low", "new_threshold": 1}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (status, _, resp) = h.post("/api/config/threshold", body.clone()).await;
+        assert_eq!(status, code, "{body} → {resp}");
+        assert_eq!(resp["status"], "error");
+    }
+    let (_, _, resp) = h
+        .post(
+            "/api/config/threshold",
+            json!({"project_name": "Low", "new_threshold": 1}),
+        )
+        .await;
+    assert!(
+        resp["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("projects[1].critical_threshold"),
+        "{resp}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(h.config_path()).expect("read"),
+        before
+    );
+}
+
+#[tokio::test]
+async fn config_projects_masks_keys() {
+    let h = harness().await;
+    let (status, _, body) = h.get("/api/config/projects").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["projects"][2]["api_key"], "sk-b***0401");
+    assert_eq!(
+        body["projects"][0]["api_key"], "***",
+        "short keys fully masked"
+    );
+    assert!(!body.to_string().contains("sk-broken-000000401"));
+}
+
+#[tokio::test]
+async fn subscriptions_crud_round_trips_through_the_file() {
+    let h = harness().await;
+    let (_, _, list) = h.get("/api/subscriptions").await;
+    assert_eq!(list["subscriptions"][0]["name"], "Copilot");
+    assert!(list["subscriptions"][0]["days_until_renewal"].is_i64());
+
+    let add = json!({"name": "Cloud", "cycle_type": "monthly", "renewal_day": 31, "alert_days_before": 3, "amount": 9.5, "currency": "USD"});
+    assert_eq!(
+        h.post("/api/subscription/add", add.clone()).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.post("/api/subscription/add", add).await.0,
+        StatusCode::CONFLICT
+    );
+    let (status, _, body) = h
+        .post(
+            "/api/subscription/add",
+            json!({"name": "Bad", "cycle_type": "weekly", "renewal_day": 9}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("renewal_day"),
+        "{body}"
+    );
+    assert_eq!(
+        h.post(
+            "/api/subscription/add",
+            json!({"name": "X", "cycle_type": "monthly"})
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        h.post("/api/subscription/add", json!({"name": "X", "bogus": 1}))
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+
+    let (status, _, body) = h
+        .post(
+            "/api/config/subscription",
+            json!({"name": "Cloud", "amount": 12, "new_name": "Cloud2"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        h.post(
+            "/api/config/subscription",
+            json!({"name": "Nope", "amount": 1})
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+
+    let (status, _, _) = h
+        .post(
+            "/api/subscription/mark_renewed",
+            json!({"name": "Cloud2", "renewed_date": "2026-11-20"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        h.post(
+            "/api/subscription/mark_renewed",
+            json!({"name": "Cloud2", "renewed_date": "20/11"})
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    let file = h.file();
+    assert_eq!(
+        file["subscriptions"][1],
+        json!({"name": "Cloud2", "cycle_type": "monthly", "renewal_day": 31,
+        "alert_days_before": 3, "amount": 12.0, "currency": "USD", "last_renewed_date": "2026-11-20"})
+    );
+    assert_eq!(
+        h.post("/api/subscription/clear_renewed", json!({"name": "Cloud2"}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert!(h.file()["subscriptions"][1]
+        .get("last_renewed_date")
+        .is_none());
+
+    let del = request(
+        Method::DELETE,
+        "/api/subscription/delete",
+        Some(json!({"name": "Cloud2"})),
+    );
+    assert_eq!(h.call(del).await.0, StatusCode::OK);
+    let again = request(
+        Method::DELETE,
+        "/api/subscription/delete",
+        Some(json!({"name": "Cloud2"})),
+    );
+    assert_eq!(h.call(again).await.0, StatusCode::NOT_FOUND);
+    let (_, _, list) = h.get("/api/subscriptions").await;
+    assert_eq!(list["subscriptions"].as_array().map(Vec::len), Some(1));
+    // Projects and placeholders survived all of it.
+    assert_eq!(h.file()["projects"].as_array().map(Vec::len), Some(3));
+    assert_eq!(h.file()["projects"][1]["api_key"], "${KEY_LOW}");
+}
+
+#[tokio::test]
+async fn edits_are_refused_where_the_environment_supplies_the_list() {
+    // GIVEN hybrid mode where PROJECT_n_* and SUBSCRIPTION_n_* supply the lists
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.json");
+    let file = json!({"projects": [{"name": "F", "provider": "openrouter", "api_key": "k", "threshold": 1}]});
+    std::fs::write(&path, file.to_string()).expect("write");
+    let env = crate::util::env_map(&[
+        ("PROJECT_1_NAME", "E"),
+        ("PROJECT_1_API_KEY", "k"),
+        ("SUBSCRIPTION_1_NAME", "S"),
+        ("SUBSCRIPTION_1_CYCLE_TYPE", "monthly"),
+        ("SUBSCRIPTION_1_RENEWAL_DAY", "5"),
+    ]);
+    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let router = app(state_for(
+        &path,
+        env,
+        store,
+        AuthConfig::default(),
+        ApiOptions::default(),
+    ));
+    // WHEN edits arrive THEN they are refused with the variable to change, and the file is kept
+    let (status, _, body) = call_router(
+        &router,
+        request(
+            Method::POST,
+            "/api/config/threshold",
+            Some(json!({"project_name": "E", "new_threshold": 2})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("PROJECT_n_THRESHOLD"),
+        "{body}"
+    );
+    let add = json!({"name": "N", "cycle_type": "monthly", "renewal_day": 3});
+    let (status, _, _) = call_router(
+        &router,
+        request(Method::POST, "/api/subscription/add", Some(add)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let kept: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+    assert_eq!(kept, file);
+}
+
+#[tokio::test]
+async fn calendar_dates_follow_settings_timezone_not_utc() {
+    // UTC+14 and UTC−11 are always on different dates: a renewal due "today" in one zone is
+    // never due today in the other, whatever the server's clock zone.
+    use balance_alert_core::config::TimeZone;
+    use chrono::Datelike;
+    let east = "Pacific/Kiritimati";
+    let today_east = TimeZone::parse(east).expect("zone").today();
+    for (zone, due_today) in [(east, true), ("Pacific/Pago_Pago", false)] {
+        let doc = json!({
+            "settings": {"timezone": zone},
+            "projects": [],
+            "subscriptions": [{"name": "S", "cycle_type": "monthly",
+                               "renewal_day": today_east.day(), "alert_days_before": 0,
+                               "amount": 1, "currency": "USD"}]
+        });
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, doc.to_string()).expect("write");
+        let store = Arc::new(SqliteStore::in_memory().expect("store"));
+        let options = ApiOptions {
+            rate_limit_per_minute: 0,
+            ..Default::default()
+        };
+        let state = state_for(&path, HashMap::new(), store, AuthConfig::default(), options);
+        let router = app(state);
+        let (_, _, body) =
+            call_router(&router, request(Method::GET, "/api/subscriptions", None)).await;
+        let row = &body["subscriptions"][0];
+        assert_eq!(
+            row["next_renewal_date"],
+            today_east.to_string(),
+            "{zone}: {row}"
+        );
+        let days = row["days_until_renewal"].as_i64().expect("days");
+        assert_eq!(days == 0, due_today, "{zone}: {row}");
+        assert_eq!(row["need_alert"], due_today, "{zone}: {row}");
+        // mark_renewed without a date records the zone's today.
+        let (status, _, _) = call_router(
+            &router,
+            request(
+                Method::POST,
+                "/api/subscription/mark_renewed",
+                Some(json!({"name": "S"})),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+        let zone_today = TimeZone::parse(zone).expect("zone").today();
+        assert_eq!(
+            file["subscriptions"][0]["last_renewed_date"],
+            zone_today.to_string()
+        );
+    }
+}
+
+#[tokio::test]
+async fn edits_write_through_a_symlinked_config_and_refuse_a_read_only_one() {
+    // GIVEN config.json → ..data/config.json with ..data → ..v1 (a ConfigMap-style mount)
+    let dir = tempfile::tempdir().expect("dir");
+    let v1 = dir.path().join("..v1");
+    std::fs::create_dir(&v1).expect("v1");
+    let doc = json!({"projects": [{"name": "A", "provider": "openrouter", "api_key": "k", "threshold": 1}]});
+    std::fs::write(v1.join("config.json"), doc.to_string()).expect("write");
+    std::os::unix::fs::symlink("..v1", dir.path().join("..data")).expect("link");
+    let path = dir.path().join("config.json");
+    std::os::unix::fs::symlink("..data/config.json", &path).expect("link");
+    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let options = ApiOptions {
+        rate_limit_per_minute: 0,
+        ..Default::default()
+    };
+    let state = state_for(&path, HashMap::new(), store, AuthConfig::default(), options);
+    let router = app(state.clone());
+    let set = |t: f64| {
+        call_router(
+            &router,
+            request(
+                Method::POST,
+                "/api/config/threshold",
+                Some(json!({"project_name": "A", "new_threshold": t})),
+            ),
+        )
+    };
+    // WHEN a threshold is edited THEN the target changes and the link stays a link
+    let (status, _, body) = set(7.0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(std::fs::symlink_metadata(&path)
+        .expect("meta")
+        .file_type()
+        .is_symlink());
+    let target: Value =
+        serde_json::from_str(&std::fs::read_to_string(v1.join("config.json")).expect("read"))
+            .expect("JSON");
+    assert_eq!(target["projects"][0]["threshold"], 7);
+    // WHEN the target's directory is read-only THEN 409 saying so, and nothing changes
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&v1, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    let (status, _, body) = set(9.0).await;
+    std::fs::set_permissions(&v1, std::fs::Permissions::from_mode(0o755)).expect("chmod back");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("read-only"),
+        "{body}"
+    );
+    assert_eq!(state.config.get().config.projects[0].threshold, 7.0);
+    let target: Value =
+        serde_json::from_str(&std::fs::read_to_string(v1.join("config.json")).expect("read"))
+            .expect("JSON");
+    assert_eq!(
+        target["projects"][0]["threshold"], 7,
+        "nothing half-applied"
+    );
+}
+
+#[tokio::test]
+async fn values_sent_through_the_api_are_literal_text_never_placeholders() {
+    // GIVEN a server whose environment holds a secret
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, json!({"projects": []}).to_string()).expect("write");
+    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let options = ApiOptions {
+        rate_limit_per_minute: 0,
+        ..Default::default()
+    };
+    let env = crate::util::env_map(&[("SERVER_SECRET", "hunter2-secret")]);
+    let state = state_for(&path, env, store, AuthConfig::default(), options);
+    let router = app(state);
+    let post =
+        |uri: &str, body: Value| call_router(&router, request(Method::POST, uri, Some(body)));
+    // WHEN a client sends placeholders in values
+    let (status, _, body) = post(
+        "/api/subscription/add",
+        json!({"name": "leak-${SERVER_SECRET}", "owner_project": "${SERVER_SECRET:-x}",
+               "cycle_type": "monthly", "renewal_day": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // THEN they read back as written, and the secret appears nowhere
+    let (_, _, list) = call_router(&router, request(Method::GET, "/api/subscriptions", None)).await;
+    assert_eq!(list["subscriptions"][0]["name"], "leak-${SERVER_SECRET}");
+    assert_eq!(
+        list["subscriptions"][0]["owner_project"],
+        "${SERVER_SECRET:-x}"
+    );
+    assert!(!list.to_string().contains("hunter2"), "{list}");
+    // AND the file loads again without that variable (a restart elsewhere)
+    let reloaded = balance_alert_core::config::load(&path, &HashMap::<String, String>::new())
+        .expect("literal values need no variable");
+    assert_eq!(
+        reloaded.config.subscriptions[0].name,
+        "leak-${SERVER_SECRET}"
+    );
+    // AND the entry is found again by the name the API shows
+    let (status, _, body) = post(
+        "/api/config/subscription",
+        json!({"name": "leak-${SERVER_SECRET}", "amount": 5}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = post(
+        "/api/subscription/delete",
+        json!({"name": "leak-${SERVER_SECRET}"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

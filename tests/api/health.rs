@@ -1,0 +1,220 @@
+//! Health, readiness, the status page, metrics, docs and the Python-tool compatibility routes.
+
+use super::*;
+
+#[tokio::test]
+async fn health_is_healthy_with_data_and_live_always_answers() {
+    let h = harness().await;
+    let (status, _, body) = h.get("/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["has_data"], false);
+    let expected_hash = balance_alert_core::config::content_hash(
+        &std::fs::read_to_string(h.config_path()).expect("read"),
+    );
+    assert_eq!(body["config_sha256"], expected_hash.as_str());
+    // Not ready until the first check run completed.
+    let (status, _, body) = h.get("/ready").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["ready"], false);
+    h.check_all().await;
+    let (status, _, body) = h.get("/ready").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "healthy");
+    assert_eq!(body["has_data"], true);
+    assert_eq!(body["is_stale"], false);
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    let (status, _, body) = h.get("/live").await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "alive"})));
+}
+
+#[tokio::test]
+async fn broken_config_reload_keeps_last_good_config_and_turns_health_503() {
+    let h = harness().await;
+    h.check_all().await;
+    std::fs::write(h.config_path(), "{ \"projects\": [ oops").expect("break the file");
+    assert!(!h.live.reload(), "reload must fail");
+    let (status, _, body) = h.get("/health").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["status"], "degraded");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not valid JSON"),
+        "{body}"
+    );
+    // The last good config still serves.
+    let (_, _, credits) = h.get("/api/credits").await;
+    assert_eq!(credits["summary"]["total"], 3);
+    // Fixing the file clears the error.
+    std::fs::write(h.config_path(), json!({"projects": []}).to_string()).expect("fix");
+    assert!(h.live.reload());
+    assert_eq!(h.get("/health").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_store_failure_is_a_logged_500_without_detail() {
+    // GIVEN a real SQLite store whose table disappears under it (a broken or foreign file)
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("state.db");
+    let store = Arc::new(SqliteStore::open(&db).expect("store"));
+    rusqlite::Connection::open(&db)
+        .expect("open")
+        .execute_batch("DROP TABLE project_state")
+        .expect("drop");
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, json!({"projects": []}).to_string()).expect("write");
+    let router = app(state_for(
+        &config,
+        env(),
+        store,
+        AuthConfig::default(),
+        ApiOptions::default(),
+    ));
+    // WHEN a handler needs it
+    let response = router
+        .clone()
+        .oneshot(
+            Request::get("/api/credits")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await
+        .expect("response");
+    // THEN 500 with the error shape and no SQL detail
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(
+        body,
+        json!({"status": "error", "message": "internal error; see the server log"})
+    );
+    // …and /health says the service is unavailable (503), not broken.
+    let (status, _, health) = call_router(
+        &router,
+        Request::get("/health").body(Body::empty()).expect("req"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        health["reason"],
+        "the store cannot be read; see the server log"
+    );
+}
+
+#[tokio::test]
+async fn status_page_lists_projects_and_escapes_names() {
+    let h = harness().await;
+    h.check_all().await;
+    let (status, _, page) = h.get("/").await;
+    assert_eq!(status, StatusCode::OK);
+    let page = page.as_str().expect("html").to_owned();
+    assert!(
+        page.contains("<td>Main</td>") && page.contains("120.00") && page.contains("LOW"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_endpoint_exposes_every_metric_after_activity() {
+    let h = harness().await;
+    h.check_all().await;
+    // Second run hits the cache for Main and Low.
+    let options = RunOptions {
+        cache: CacheMode::Use,
+        write: WriteMode::Persist,
+        housekeeping: Housekeeping::Never,
+    };
+    h.state
+        .refresher
+        .as_ref()
+        .expect("checks")
+        .run(&Selection::All, options)
+        .await
+        .expect("run");
+    h.get("/api/credits").await;
+    let metrics = metrics_app(h.state.metrics.clone());
+    let response = metrics
+        .oneshot(Request::get("/metrics").body(Body::empty()).expect("req"))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body")
+            .to_vec(),
+    )
+    .expect("utf8");
+    for name in [
+        "balance_alert_project_balance{",
+        "balance_alert_active_projects 3",
+        "balance_alert_alerts_total{type=\"low\"} 1",
+        "balance_alert_monitor_execution_time_count 2",
+        "balance_alert_provider_api_latency_bucket{",
+        "balance_alert_http_request_duration_count{method=\"GET\",path=\"/api/credits\",status=\"200\"} 1",
+        "balance_alert_cache_hits 2",
+        "balance_alert_cache_misses 4",
+        "balance_alert_provider_api_calls{provider=\"moonshot\",status=\"auth\"} 2",
+    ] {
+        assert!(text.contains(name), "missing {name} in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn python_tool_compat_routes_answer() {
+    let h = harness().await;
+    let (status, _, body) = h.get("/api/features").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["features"],
+        json!({"subscriptions": true, "dynamic_config": true, "history": true, "jwt": false})
+    );
+    let (_, _, a) = h.get("/api/subscriptions").await;
+    let (_, _, b) = h.get("/api/config/subscriptions").await;
+    assert_eq!(a, b);
+    // POST works for delete too, as in the Python tool.
+    assert_eq!(
+        h.post("/api/subscription/delete", json!({"name": "Copilot"}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn openapi_document_and_docs_page_are_served() {
+    let h = harness().await;
+    let (status, _, doc) = h.get("/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("3."));
+    for path in [
+        "/api/credits",
+        "/api/refresh",
+        "/api/subscriptions",
+        "/api/history/trend/{id}",
+        "/api/config/threshold",
+        "/health",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} documented");
+    }
+    let (status, headers, page) = h.get("/docs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap_or_default()
+        .starts_with("text/html"));
+    assert!(page
+        .as_str()
+        .unwrap_or_default()
+        .contains("/api/openapi.json"));
+    assert!(
+        !page.as_str().unwrap_or_default().contains("https://"),
+        "works offline: no CDN assets"
+    );
+}

@@ -1,0 +1,143 @@
+//! Balance history, trends with forecasts, alert history and statistics.
+
+use super::*;
+
+#[tokio::test]
+async fn history_balance_trend_alerts_and_stats() {
+    let h = harness().await;
+    for _ in 0..3 {
+        h.check_all().await;
+    }
+    let (status, _, body) = h.get("/api/history/balance?days=7&limit=100").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["count"], 6,
+        "two readable projects × three runs: {body}"
+    );
+    let (_, _, by_provider) = h.get("/api/history/balance?provider=deepseek").await;
+    assert!(by_provider["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .all(|p| p["provider"] == "deepseek"));
+    let (_, _, one) = h
+        .get("/api/history/balance?project_id=openrouter:Main&limit=2")
+        .await;
+    assert_eq!(one["count"], 2);
+
+    let id = balance_alert_core::model::project_id("deepseek", "Low");
+    let (status, _, trend) = h.get(&format!("/api/history/trend/{id}?days=30")).await;
+    assert_eq!(status, StatusCode::OK, "{trend}");
+    let d = &trend["data"];
+    assert_eq!(d["current_balance"], 4.0);
+    assert_eq!(d["min_balance"], 4.0);
+    assert_eq!(d["data_points"], 3);
+    assert_eq!(d["change"], 0.0);
+    // Flat at 4 under a threshold of 10: no run-out date, but already below, said plainly.
+    assert_eq!(d["forecast"]["already_below"], true, "{d}");
+    assert_eq!(d["forecast"]["burn_rate_per_day"], 0.0);
+    assert_eq!(d["forecast"]["days_until_threshold"], 0.0);
+    assert_eq!(d["forecast"]["zero_date"], Value::Null);
+    let (status, _, by_name) = h.get("/api/history/trend/deepseek:Low").await;
+    assert_eq!(
+        (status, &by_name["data"]["project_id"]),
+        (StatusCode::OK, &json!(id))
+    );
+    assert_eq!(
+        h.get("/api/history/trend/nothing-here").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        h.get("/api/history/trend/deepseek:Low?days=0").await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    let (_, _, alerts) = h.get("/api/history/alerts?days=7&limit=50").await;
+    // Low went LOW on the first run; Broken reached K = 3 failures on the third.
+    assert_eq!(alerts["count"], 2, "{alerts}");
+    let kinds: Vec<&str> = alerts["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|a| a["alert_type"].as_str())
+        .collect();
+    assert_eq!(kinds, vec!["failing", "low"]);
+    assert_eq!(alerts["data"][0]["status"], "pending");
+    let (_, _, only_low) = h.get("/api/history/alerts?project_id=deepseek:Low").await;
+    assert_eq!(only_low["count"], 1);
+    let (_, _, stats) = h.get("/api/history/stats?days=30").await;
+    assert_eq!(stats["data"]["total_alerts"], 2);
+    assert_eq!(stats["data"]["by_type"], json!({"failing": 1, "low": 1}));
+    assert_eq!(
+        stats["data"]["projects_by_state"],
+        json!({"failing": 1, "low": 1, "ok": 1})
+    );
+    let (status, _, body) = h.get("/api/history/alerts?limit=abc").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["status"], "error");
+}
+
+#[tokio::test]
+async fn trend_forecasts_when_the_balance_falls() {
+    let h = harness().await;
+    let store = &h.state.store;
+    let id = balance_alert_core::model::project_id("openrouter", "Main");
+    let now = chrono::Utc::now().timestamp();
+    let points: Vec<_> = (0..4)
+        .map(|i| {
+            let mut state = balance_alert_core::model::alert::ProjectState {
+                project_id: id.clone(),
+                project_name: "Main".into(),
+                provider: "openrouter".into(),
+                state: balance_alert_core::model::AlertState::Ok,
+                balance: Some(100.0),
+                currency: "USD".into(),
+                consecutive_failures: 0,
+                last_alert_at: None,
+                last_checked_at: now,
+                last_success_at: Some(now),
+                last_error: None,
+                stale_reason: None,
+                cached: false,
+                version: i + 1,
+            };
+            state.balance = Some(100.0 - 10.0 * i as f64);
+            balance_alert_core::store::CheckWrite {
+                expected_version: if i == 0 { None } else { Some(i) },
+                state,
+                alert: None,
+                point: Some(balance_alert_core::store::BalancePoint {
+                    project_id: id.clone(),
+                    project_name: "Main".into(),
+                    provider: "openrouter".into(),
+                    balance: 100.0 - 10.0 * i as f64,
+                    threshold: 10.0,
+                    currency: "USD".into(),
+                    timestamp: now - (3 - i as i64) * 86_400,
+                }),
+            }
+        })
+        .collect();
+    for w in points {
+        assert_eq!(
+            store.commit_checks(vec![w]).await.expect("commit"),
+            vec![true]
+        );
+    }
+    let (_, _, trend) = h.get("/api/history/trend/Main").await;
+    let f = &trend["data"]["forecast"];
+    assert!(
+        (f["burn_rate_per_day"].as_f64().expect("rate") - 10.0).abs() < 1e-6,
+        "{f}"
+    );
+    assert!(
+        (f["days_until_threshold"].as_f64().expect("days") - 6.0).abs() < 0.01,
+        "{f}"
+    );
+    assert!(
+        (f["days_until_zero"].as_f64().expect("days") - 7.0).abs() < 0.01,
+        "{f}"
+    );
+    assert_eq!(trend["data"]["change"], -30.0);
+    assert_eq!(trend["data"]["change_percent"], -30.0);
+}
