@@ -429,3 +429,52 @@ async fn values_sent_through_the_api_are_literal_text_never_placeholders() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+#[tokio::test]
+async fn edits_go_to_the_stores_config_document_when_it_is_the_source() {
+    use balance_alert_core::config::{push_document, ConfigSource, StoreConfig};
+    use balance_alert_core::store::Store;
+    // GIVEN a config pushed to the store, placeholders kept
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().expect("store"));
+    let text = json!({"projects": [{"name": "A", "provider": "openrouter", "api_key": "${KEY_A}", "threshold": 1}]})
+        .to_string();
+    let env = || crate::util::env_map(&[("KEY_A", "bal:5")]);
+    let v1 = push_document(&*store, &text, &env(), 1).await.expect("push");
+    let source = Arc::new(StoreConfig::load(store.clone(), env()).await.expect("load"));
+    assert_eq!(source.get().config.projects[0].api_key.expose(), "bal:5");
+    let metrics = Arc::new(Metrics::new());
+    let checker = Arc::new(Checker::new(
+        source.clone(),
+        store.clone(),
+        Arc::new(Status::default()),
+        metrics.clone(),
+    ));
+    let options = ApiOptions {
+        rate_limit_per_minute: 0,
+        ..Default::default()
+    };
+    let router = app(AppState::new(checker, metrics, AuthConfig::default(), options));
+    // WHEN a threshold is edited through the API
+    let (status, _, body) = call_router(
+        &router,
+        request(
+            Method::POST,
+            "/api/config/threshold",
+            Some(json!({"project_name": "A", "new_threshold": 7})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // THEN the document has a new version with the change and the placeholder kept
+    let doc = store.config_document().await.expect("doc").expect("exists");
+    assert!(doc.version > v1);
+    let raw: Value = serde_json::from_str(&doc.text).expect("JSON");
+    assert_eq!(raw["projects"][0]["threshold"], 7);
+    assert_eq!(raw["projects"][0]["api_key"], "${KEY_A}");
+    // AND another process on the same store picks it up on refresh
+    let other = StoreConfig::load(store.clone(), env()).await.expect("load");
+    assert_eq!(other.get().config.projects[0].threshold, 7.0);
+    push_document(&*store, &text, &env(), 3).await.expect("push again");
+    assert!(source.refresh().await, "a newer version is installed");
+    assert_eq!(source.get().config.projects[0].threshold, 1.0);
+}
