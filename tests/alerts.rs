@@ -8,7 +8,7 @@ use balance_alert_core::store::{AlertQuery, Store};
 use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
 
-use crate::util::{engine, fast_settings, project};
+use crate::util::{dec, engine, fast_settings, project};
 
 async fn run(
     store: &dyn Store,
@@ -106,7 +106,7 @@ async fn a_project_walks_low_critical_recovered_and_failing() {
     settings.max_retries = 0;
     let url = s.base_url();
     let mut p = project("Main", "deepseek", &url, "bal:50", 10.0);
-    p.critical_threshold = Some(2.0);
+    p.critical_threshold = Some(dec(2.0));
     let mut step = |token: &str| {
         p.api_key = balance_alert_core::config::Secret::new(token);
         p.clone()
@@ -162,7 +162,7 @@ async fn a_project_walks_low_critical_recovered_and_failing() {
         .expect("history");
     assert_eq!(
         history.iter().map(|h| h.balance).collect::<Vec<_>>(),
-        vec![50.0, 5.0, 4.0, 1.0, 30.0]
+        [50.0, 5.0, 4.0, 1.0, 30.0].map(dec).to_vec()
     );
 }
 
@@ -432,7 +432,7 @@ async fn a_check_not_attempted_keeps_the_last_reading_marked_stale() {
     // THEN the second keeps its reading and state, marked stale, with no failure counted
     let line = &run.report.projects[1];
     assert!(line.stale, "{line:?}");
-    assert_eq!(line.credits, Some(42.0));
+    assert_eq!(line.credits, Some(dec(42.0)));
     assert_eq!(line.state, AlertState::Ok);
     assert!(line
         .stale_reason
@@ -463,7 +463,10 @@ async fn deepseek_without_a_currency_reports_a_debt_and_stays_in_its_currency() 
     let debt = project("ds", "deepseek", &url, "rows:0.00:-5.00", 1.0);
     let run = run_all(&e, &store, &settings, &[debt], 10).await;
     let line = &run.report.projects[0];
-    assert_eq!((line.credits, line.currency.as_str()), (Some(-5.0), "CNY"));
+    assert_eq!(
+        (line.credits, line.currency.as_str()),
+        (Some(dec(-5.0)), "CNY")
+    );
     assert_eq!(line.state, AlertState::Low);
     // An account seen in CNY that falls to zero is reported as 0 CNY, not 0 USD.
     let funded = project("cn", "deepseek", &url, "rows:0.00:3.00", 1.0);
@@ -578,4 +581,41 @@ async fn a_manual_refresh_cooldown_holds_across_processes() {
         other => panic!("expected the cooldown, got {other:?}"),
     }
     assert_eq!(s.hits("bal:9"), 1);
+}
+
+#[tokio::test]
+async fn amounts_are_exact_so_a_balance_equal_to_the_threshold_is_not_low() {
+    // In f64, 100.1 − 90.1 = 9.999999999999986, which would be LOW at a threshold of 10.
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let settings = fast_settings();
+    let store = SqliteStore::in_memory().expect("store");
+    let p = project(
+        "exact",
+        "openrouter",
+        &s.base_url(),
+        "credits:100.1:90.1",
+        10.0,
+    );
+    let run = run_all(&engine(&settings), &store, &settings, std::slice::from_ref(&p), 10).await;
+    let line = &run.report.projects[0];
+    assert_eq!(line.credits, Some(dec(10.0)));
+    assert_eq!(line.state, AlertState::Ok);
+    assert!(run.alerts.is_empty(), "{:?}", run.alerts);
+    // Stored and read back exactly, and serialised as the plain number.
+    let history = store
+        .balance_history(&p.id(), 0, 10)
+        .await
+        .expect("history");
+    assert_eq!(history[0].balance, dec(10.0));
+    let json = serde_json::to_value(line).expect("json");
+    assert_eq!(json["credits"], serde_json::json!(10.0));
+    let odd = project("odd", "openrouter", &s.base_url(), "credits:84.75:10", 1.0);
+    let run = run_all(&engine(&settings), &store, &settings, &[odd], 20).await;
+    assert_eq!(
+        serde_json::to_string(&run.report.projects[0].credits).expect("json"),
+        "74.75",
+        "not 74.75000000000001"
+    );
 }

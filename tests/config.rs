@@ -34,7 +34,7 @@ fn python_tools_config_loads_unchanged() {
     assert_eq!(c.projects.len(), 4);
     assert_eq!(c.projects[0].api_key.expose(), "sk-test-0000000000001234");
     assert_eq!(c.projects[1].owner_project.as_deref(), Some("chatbot"));
-    assert_eq!(c.projects[1].threshold, 50.0);
+    assert_eq!(c.projects[1].threshold, crate::util::dec(50.0));
     assert!(!c.projects[3].enabled);
     assert_eq!(c.subscriptions.len(), 4);
     assert_eq!(c.subscriptions[2].cycle, Cycle::YearlyAnniversary);
@@ -122,7 +122,7 @@ fn env_only_mode_builds_projects_from_indexed_variables() {
     assert_eq!(loaded.mode, Mode::Env);
     let c = loaded.config;
     assert_eq!(c.projects.len(), 2);
-    assert_eq!(c.projects[0].threshold, 25.5);
+    assert_eq!(c.projects[0].threshold, crate::util::dec(25.5));
     assert!(!c.projects[1].enabled);
     assert_eq!(
         c.subscriptions[0].cycle,
@@ -232,7 +232,7 @@ fn our_additions_per_project_are_read() {
     }]});
     let c = parse_config(&doc, &[]).expect("loads");
     let p = &c.projects[0];
-    assert_eq!(p.critical_threshold, Some(2.0));
+    assert_eq!(p.critical_threshold, Some(crate::util::dec(2.0)));
     assert_eq!(p.base_url.as_deref(), Some("http://127.0.0.1:9"));
     assert_eq!(p.currency.as_deref(), Some("USD"));
     assert_eq!(p.check_interval, Some(600));

@@ -39,7 +39,7 @@ async fn each_provider_reads_its_documented_shape() {
             .await
             .result
             .expect("balance read");
-        assert!((b.amount - amount).abs() < 1e-9, "{provider}: {}", b.amount);
+        assert_eq!(b.amount, crate::util::dec(amount), "{provider}: exact");
         assert_eq!(b.currency, currency, "{provider}");
     }
 }
@@ -54,7 +54,10 @@ async fn deepseek_reports_the_configured_currency_row() {
         .await
         .result
         .expect("read");
-    assert_eq!((b.amount, b.currency.as_str()), (0.0, "USD"));
+    assert_eq!(
+        (b.amount, b.currency.as_str()),
+        (crate::util::dec(0.0), "USD")
+    );
 }
 
 async fn error_for(provider: &str, token: &str) -> (ProviderError, u64) {
@@ -102,7 +105,7 @@ async fn transient_failures_recover_within_the_retry_budget() {
         .await
         .result
         .expect("third try works");
-    assert_eq!(b.amount, 9.0);
+    assert_eq!(b.amount, crate::util::dec(9.0));
     assert_eq!(s.hits("flaky:2:9"), 3);
 }
 
@@ -242,7 +245,7 @@ async fn circuit_breaker_stops_calling_a_failing_provider() {
             .result
             .expect("healthy key is called")
             .amount,
-        7.0
+        crate::util::dec(7.0)
     );
 }
 
@@ -276,7 +279,10 @@ async fn response_cache_serves_repeat_checks_until_bypassed() {
     assert!(!e.check(&p, CacheMode::Use).await.cached);
     let second = e.check(&p, CacheMode::Use).await;
     assert!(second.cached);
-    assert_eq!(second.result.expect("cached balance").amount, 3.0);
+    assert_eq!(
+        second.result.expect("cached balance").amount,
+        crate::util::dec(3.0)
+    );
     assert_eq!(s.hits("bal:3"), 1);
     assert!(!e.check(&p, CacheMode::Bypass).await.cached);
     assert_eq!(s.hits("bal:3"), 2);

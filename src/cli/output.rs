@@ -154,7 +154,7 @@ pub fn subscriptions(checks: &[SubscriptionCheck]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use balance_alert_core::model::{AlertState, ProjectReport};
+    use balance_alert_core::model::{AlertState, Decimal, ProjectReport};
 
     fn report() -> CheckReport {
         let row = |project: &str, credits: Option<f64>, state| ProjectReport {
@@ -162,9 +162,9 @@ mod tests {
             owner_project: None,
             provider: "openrouter".into(),
             success: credits.is_some(),
-            credits,
+            credits: credits.map(|c| Decimal::try_from(c).expect("finite")),
             currency: "USD".into(),
-            threshold: 10.0,
+            threshold: Decimal::from(10),
             need_alarm: credits.is_some_and(|c| c < 10.0),
             state,
             error: credits

@@ -366,7 +366,10 @@ async fn edits_write_through_a_symlinked_config_and_refuse_a_read_only_one() {
             .contains("read-only"),
         "{body}"
     );
-    assert_eq!(state.config.get().config.projects[0].threshold, 7.0);
+    assert_eq!(
+        state.config.get().config.projects[0].threshold,
+        crate::util::dec(7.0)
+    );
     let target: Value =
         serde_json::from_str(&std::fs::read_to_string(v1.join("config.json")).expect("read"))
             .expect("JSON");
@@ -439,7 +442,9 @@ async fn edits_go_to_the_stores_config_document_when_it_is_the_source() {
     let text = json!({"projects": [{"name": "A", "provider": "openrouter", "api_key": "${KEY_A}", "threshold": 1}]})
         .to_string();
     let env = || crate::util::env_map(&[("KEY_A", "bal:5")]);
-    let v1 = push_document(&*store, &text, &env(), 1).await.expect("push");
+    let v1 = push_document(&*store, &text, &env(), 1)
+        .await
+        .expect("push");
     let source = Arc::new(StoreConfig::load(store.clone(), env()).await.expect("load"));
     assert_eq!(source.get().config.projects[0].api_key.expose(), "bal:5");
     let metrics = Arc::new(Metrics::new());
@@ -453,7 +458,12 @@ async fn edits_go_to_the_stores_config_document_when_it_is_the_source() {
         rate_limit_per_minute: 0,
         ..Default::default()
     };
-    let router = app(AppState::new(checker, metrics, AuthConfig::default(), options));
+    let router = app(AppState::new(
+        checker,
+        metrics,
+        AuthConfig::default(),
+        options,
+    ));
     // WHEN a threshold is edited through the API
     let (status, _, body) = call_router(
         &router,
@@ -473,8 +483,16 @@ async fn edits_go_to_the_stores_config_document_when_it_is_the_source() {
     assert_eq!(raw["projects"][0]["api_key"], "${KEY_A}");
     // AND another process on the same store picks it up on refresh
     let other = StoreConfig::load(store.clone(), env()).await.expect("load");
-    assert_eq!(other.get().config.projects[0].threshold, 7.0);
-    push_document(&*store, &text, &env(), 3).await.expect("push again");
+    assert_eq!(
+        other.get().config.projects[0].threshold,
+        crate::util::dec(7.0)
+    );
+    push_document(&*store, &text, &env(), 3)
+        .await
+        .expect("push again");
     assert!(source.refresh().await, "a newer version is installed");
-    assert_eq!(source.get().config.projects[0].threshold, 1.0);
+    assert_eq!(
+        source.get().config.projects[0].threshold,
+        crate::util::dec(1.0)
+    );
 }

@@ -90,7 +90,7 @@ async fn trend_forecasts_when_the_balance_falls() {
                 project_name: "Main".into(),
                 provider: "openrouter".into(),
                 state: balance_alert_core::model::AlertState::Ok,
-                balance: Some(100.0),
+                balance: Some(crate::util::dec(100.0)),
                 currency: "USD".into(),
                 consecutive_failures: 0,
                 last_alert_at: None,
@@ -101,7 +101,7 @@ async fn trend_forecasts_when_the_balance_falls() {
                 cached: false,
                 version: i + 1,
             };
-            state.balance = Some(100.0 - 10.0 * i as f64);
+            state.balance = Some(crate::util::dec(100.0 - 10.0 * i as f64));
             balance_alert_core::store::CheckWrite {
                 expected_version: if i == 0 { None } else { Some(i) },
                 state,
@@ -110,8 +110,8 @@ async fn trend_forecasts_when_the_balance_falls() {
                     project_id: id.clone(),
                     project_name: "Main".into(),
                     provider: "openrouter".into(),
-                    balance: 100.0 - 10.0 * i as f64,
-                    threshold: 10.0,
+                    balance: crate::util::dec(100.0 - 10.0 * i as f64),
+                    threshold: crate::util::dec(10.0),
                     currency: "USD".into(),
                     timestamp: now - (3 - i as i64) * 86_400,
                 }),

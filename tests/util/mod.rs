@@ -21,7 +21,7 @@ pub fn project(
         owner_project: None,
         provider: provider.into(),
         api_key: Secret::new(token),
-        threshold,
+        threshold: dec(threshold),
         critical_threshold: None,
         kind: "credits".into(),
         enabled: true,
@@ -29,6 +29,11 @@ pub fn project(
         currency: None,
         check_interval: None,
     }
+}
+
+/// A test amount as an exact decimal.
+pub fn dec(x: f64) -> balance_alert_core::model::Decimal {
+    balance_alert_core::model::Decimal::try_from(x).expect("a finite test amount")
 }
 
 /// Settings tuned for tests: short delays so retries do not slow the suite.

@@ -128,7 +128,7 @@ impl RunObserver for Metrics {
                 if let Some(credits) = p.credits {
                     gauge!("balance_alert_project_balance", "project" => p.project.clone(),
                            "provider" => p.provider.clone(), "currency" => p.currency.clone())
-                    .set(credits);
+                    .set(balance_alert_core::money::to_f64(credits));
                 }
             }
             for a in &run.alerts {

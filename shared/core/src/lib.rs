@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod money;
 pub mod monitor;
 pub mod providers;
 pub mod run;

@@ -8,6 +8,7 @@ use balance_alert_model::schedule::{next_interval, IntervalPolicy};
 
 use crate::config::{Config, ProjectConfig, Settings};
 use crate::engine::{CacheMode, Engine};
+use crate::money::to_f64;
 use crate::monitor::{
     prune_expired, run_checks, run_subscriptions, CheckRun, SubscriptionCheck, WriteMode,
 };
@@ -190,7 +191,7 @@ async fn next_check_at(store: &dyn Store, settings: &Settings, p: &ProjectConfig
         base,
         min: settings.min_refresh_interval_seconds.min(base),
         smart: settings.enable_smart_refresh,
-        threshold: p.threshold,
+        threshold: to_f64(p.threshold),
     };
     let recent: Vec<Point> = match store
         .balance_history(&p.id(), now - 30 * 86_400, TREND_POINTS)
@@ -200,7 +201,7 @@ async fn next_check_at(store: &dyn Store, settings: &Settings, p: &ProjectConfig
             .iter()
             .map(|h| Point {
                 timestamp: h.timestamp,
-                balance: h.balance,
+                balance: to_f64(h.balance),
             })
             .collect(),
         Err(e) => {

@@ -10,6 +10,7 @@
 //! | `flaky:<n>:<amount>`  | 503 for the first `<n>` requests of this token, then 200   |
 //! | `status:<code>[:…]`   | that status, with a JSON body that echoes the token         |
 //! | `rows:<usd>:<cny>`    | DeepSeek's two currency rows with these amounts             |
+//! | `credits:<t>:<u>`     | OpenRouter credits `t` and usage `u`, as JSON numbers as written |
 //! | `retry-after:<secs>`  | 429 with `Retry-After: <secs>`                              |
 //! | `html`                | 200 `text/html` (a captive portal or proxy error page)      |
 //! | `wrongtype`           | 200 JSON whose amounts are of the wrong type                |
@@ -202,6 +203,11 @@ async fn respond(State(shared): State<Arc<Shared>>, headers: HeaderMap, shape: S
                 {"currency": "CNY", "total_balance": cny, "granted_balance": "0.00", "topped_up_balance": cny}
             ]}))
             .into_response()
+        }
+        ["credits", total, usage] => {
+            let number = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
+            Json(json!({"data": {"total_credits": number(total), "total_usage": number(usage)}}))
+                .into_response()
         }
         ["status", code, ..] => {
             let status = code

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Decimal;
+
 /// Where a project stands after its latest check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -137,9 +139,9 @@ pub struct AlertRecord {
     /// The state the project entered (or is still in, for reminders).
     pub state: AlertState,
     /// The balance at the time, when known.
-    pub balance: Option<f64>,
+    pub balance: Option<Decimal>,
     /// The threshold that applied.
-    pub threshold: f64,
+    pub threshold: Decimal,
     /// Currency of `balance` and `threshold`.
     pub currency: String,
     /// Human-readable one-line summary (never contains a secret).
@@ -162,7 +164,7 @@ pub struct ProjectState {
     /// Current state.
     pub state: AlertState,
     /// Latest successfully read balance.
-    pub balance: Option<f64>,
+    pub balance: Option<Decimal>,
     /// Currency of `balance`.
     pub currency: String,
     /// Checks failed in a row.
@@ -190,7 +192,7 @@ pub struct ProjectState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Observation {
     /// The balance was read.
-    Balance { amount: f64, currency: String },
+    Balance { amount: Decimal, currency: String },
     /// The check failed; the message is safe to show.
     Failure { message: String },
     /// The check was not attempted (circuit open): not a failure. The state, reading and
@@ -202,9 +204,9 @@ pub enum Observation {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AlertPolicy {
     /// Below this the project is LOW.
-    pub threshold: f64,
+    pub threshold: Decimal,
     /// Below this the project is CRITICAL.
-    pub critical_threshold: Option<f64>,
+    pub critical_threshold: Option<Decimal>,
     /// K: consecutive failures before FAILING (and its alert).
     pub failure_threshold: u32,
     /// Seconds before a still-low project is reminded again.
@@ -220,7 +222,7 @@ pub struct ProjectRef<'a> {
 }
 
 /// The level a balance reading puts a project in.
-pub fn level_for(amount: f64, policy: &AlertPolicy) -> AlertState {
+pub fn level_for(amount: Decimal, policy: &AlertPolicy) -> AlertState {
     match policy.critical_threshold {
         Some(critical) if amount < critical => AlertState::Critical,
         _ if amount < policy.threshold => AlertState::Low,
@@ -409,8 +411,8 @@ mod tests {
 
     fn policy() -> AlertPolicy {
         AlertPolicy {
-            threshold: 10.0,
-            critical_threshold: Some(2.0),
+            threshold: Decimal::from(10),
+            critical_threshold: Some(Decimal::from(2)),
             failure_threshold: 3,
             cooldown_seconds: 100,
         }
@@ -418,7 +420,7 @@ mod tests {
 
     fn bal(amount: f64) -> Observation {
         Observation::Balance {
-            amount,
+            amount: Decimal::try_from(amount).expect("finite test amount"),
             currency: "USD".into(),
         }
     }
@@ -548,7 +550,7 @@ mod tests {
             (4, skipped()),
         ]);
         assert_eq!(s.state, AlertState::Ok);
-        assert_eq!(s.balance, Some(50.0));
+        assert_eq!(s.balance, Some(Decimal::from(50)));
         assert_eq!(s.consecutive_failures, 0);
         assert_eq!(s.last_checked_at, 0, "not checked since");
         assert_eq!(s.stale_reason.as_deref(), Some("circuit open"));

@@ -1,6 +1,7 @@
 //! What a provider reports: an amount, its currency and what kind of figure it is.
 
 use md5::{Digest, Md5};
+pub use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// The kind of figure a provider returns, so a dashboard can label it honestly.
@@ -20,8 +21,8 @@ pub enum BalanceKind {
 /// One successful balance reading.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Balance {
-    /// The figure in `currency` units.
-    pub amount: f64,
+    /// The figure in `currency` units, exact as the provider sent it.
+    pub amount: Decimal,
     /// ISO 4217 code such as `USD` or `CNY`.
     pub currency: String,
     /// What kind of figure `amount` is.

@@ -11,5 +11,5 @@ pub mod schedule;
 pub mod subscription;
 
 pub use alert::{AlertKind, AlertRecord, AlertState, AlertStatus};
-pub use balance::{project_id, Balance, BalanceKind};
+pub use balance::{project_id, Balance, BalanceKind, Decimal};
 pub use report::{CheckReport, ProjectReport, Summary};

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::AlertState;
+use crate::{AlertState, Decimal};
 
 /// One project's line in a check report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -12,9 +12,9 @@ pub struct ProjectReport {
     pub provider: String,
     pub success: bool,
     /// None when the check failed.
-    pub credits: Option<f64>,
+    pub credits: Option<Decimal>,
     pub currency: String,
-    pub threshold: f64,
+    pub threshold: Decimal,
     /// The balance is below the threshold.
     pub need_alarm: bool,
     pub state: AlertState,

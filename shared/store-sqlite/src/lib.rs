@@ -10,10 +10,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use balance_alert_core::model::alert::ProjectState;
+use balance_alert_core::model::Decimal;
 use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus};
 use balance_alert_core::store::{
     AlertQuery, BalancePoint, CheckWrite, ConfigDocument, Store, StoreError, SubscriptionState,
 };
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// Migrations in order; `PRAGMA user_version` records how many have run.
@@ -139,6 +141,44 @@ impl SqliteStore {
     }
 }
 
+/// An exact amount in a REAL column. Written as its decimal text (which SQLite stores as the
+/// nearest double), read back through the double's shortest decimal form: amounts of up to 15
+/// significant digits come back exactly as written.
+#[derive(Debug, Clone, Copy)]
+struct Amount(Decimal);
+
+impl ToSql for Amount {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0.normalize().to_string()))
+    }
+}
+
+impl FromSql for Amount {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = match value {
+            ValueRef::Integer(i) => return Ok(Amount(Decimal::from(i))),
+            ValueRef::Real(f) => f.to_string(),
+            ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+            _ => return Err(FromSqlError::InvalidType),
+        };
+        balance_alert_core::money::parse_text(&text)
+            .map(Amount)
+            .ok_or(FromSqlError::InvalidType)
+    }
+}
+
+fn amount(d: Option<Decimal>) -> Option<Amount> {
+    d.map(Amount)
+}
+
+fn get_amount(r: &Row<'_>, i: usize) -> rusqlite::Result<Decimal> {
+    Ok(r.get::<_, Amount>(i)?.0)
+}
+
+fn get_opt_amount(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<Decimal>> {
+    Ok(r.get::<_, Option<Amount>>(i)?.map(|a| a.0))
+}
+
 const STATE_COLUMNS: &str = "project_id, project_name, provider, state, balance, currency, \
     consecutive_failures, last_alert_at, last_checked_at, last_success_at, last_error, version, \
     stale_reason, cached";
@@ -156,7 +196,7 @@ fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreErr
         project_name: r.get(1)?,
         provider: r.get(2)?,
         state,
-        balance: r.get(4)?,
+        balance: get_opt_amount(r, 4)?,
         currency: r.get(5)?,
         consecutive_failures: r.get(6)?,
         last_alert_at: r.get(7)?,
@@ -191,8 +231,8 @@ fn alert_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AlertRecord, StoreErro
         provider: r.get(3)?,
         kind,
         state,
-        balance: r.get(6)?,
-        threshold: r.get(7)?,
+        balance: get_opt_amount(r, 6)?,
+        threshold: get_amount(r, 7)?,
         currency: r.get(8)?,
         message: r.get(9)?,
         status,
@@ -205,7 +245,7 @@ fn insert_alert(tx: &Connection, a: &AlertRecord) -> rusqlite::Result<usize> {
         &format!("INSERT OR IGNORE INTO alert_history ({ALERT_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"),
         params![
             a.id, a.project_id, a.project_name, a.provider, a.kind.as_str(), a.state.as_str(),
-            a.balance, a.threshold, a.currency, a.message, a.status.as_str(), a.created_at
+            amount(a.balance), Amount(a.threshold), a.currency, a.message, a.status.as_str(), a.created_at
         ],
     )
 }
@@ -217,7 +257,7 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
         s.project_name,
         s.provider,
         s.state.as_str(),
-        s.balance,
+        amount(s.balance),
         s.currency,
         s.consecutive_failures,
         s.last_alert_at,
@@ -241,7 +281,7 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
                  cached=?15 WHERE project_id=?1 AND version=?13",
             )?;
             stmt.execute(params![
-                s.project_id, s.project_name, s.provider, s.state.as_str(), s.balance, s.currency,
+                s.project_id, s.project_name, s.provider, s.state.as_str(), amount(s.balance), s.currency,
                 s.consecutive_failures, s.last_alert_at, s.last_checked_at, s.last_success_at,
                 s.last_error, s.version as i64, expected as i64, s.stale_reason, s.cached
             ])?
@@ -262,8 +302,8 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
             p.project_id,
             p.project_name,
             p.provider,
-            p.balance,
-            p.threshold,
+            Amount(p.balance),
+            Amount(p.threshold),
             p.currency,
             p.timestamp
         ])?;
@@ -345,8 +385,8 @@ impl Store for SqliteStore {
                         project_id: r.get(0)?,
                         project_name: r.get(1)?,
                         provider: r.get(2)?,
-                        balance: r.get(3)?,
-                        threshold: r.get(4)?,
+                        balance: get_amount(r, 3)?,
+                        threshold: get_amount(r, 4)?,
                         currency: r.get(5)?,
                         timestamp: r.get(6)?,
                     })

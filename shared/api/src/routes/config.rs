@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use balance_alert_core::config::edit;
+use balance_alert_core::model::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -18,8 +19,10 @@ pub struct ProjectView {
     pub provider: String,
     /// Masked, e.g. `sk-o***6789`.
     pub api_key: String,
-    pub threshold: f64,
-    pub critical_threshold: Option<f64>,
+    #[schema(value_type = f64)]
+    pub threshold: Decimal,
+    #[schema(value_type = Option<f64>)]
+    pub critical_threshold: Option<Decimal>,
     #[serde(rename = "type")]
     pub kind: String,
     pub enabled: bool,
@@ -72,8 +75,8 @@ pub struct ThresholdRequest {
     /// The project: `provider:name`, its id, or a name only one provider's project has.
     pub project_name: String,
     /// The new threshold, ≥ 0.
-    #[schema(minimum = 0)]
-    pub new_threshold: f64,
+    #[schema(value_type = f64, minimum = 0)]
+    pub new_threshold: Decimal,
 }
 
 /// Result of an edit.
@@ -107,7 +110,7 @@ pub async fn set_threshold(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<ThresholdRequest>,
 ) -> Result<Json<EditResponse>, ApiError> {
-    if !req.new_threshold.is_finite() || req.new_threshold < 0.0 {
+    if req.new_threshold < Decimal::ZERO {
         return Err(ApiError::BadRequest(format!(
             "new_threshold: must be a number ≥ 0, got {}",
             req.new_threshold

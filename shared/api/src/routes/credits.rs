@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use balance_alert_core::model::alert::ProjectState;
-use balance_alert_core::model::CheckReport;
+use balance_alert_core::model::{CheckReport, Decimal};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -37,11 +37,15 @@ pub struct CreditRow {
     pub figure: Option<balance_alert_core::model::BalanceKind>,
     pub success: bool,
     /// Null when the latest check failed or none ran yet.
-    pub credits: Option<f64>,
-    pub balance: Option<f64>,
+    #[schema(value_type = Option<f64>)]
+    pub credits: Option<Decimal>,
+    #[schema(value_type = Option<f64>)]
+    pub balance: Option<Decimal>,
     pub currency: String,
-    pub threshold: f64,
-    pub critical_threshold: Option<f64>,
+    #[schema(value_type = f64)]
+    pub threshold: Decimal,
+    #[schema(value_type = Option<f64>)]
+    pub critical_threshold: Option<Decimal>,
     pub need_alarm: bool,
     /// `ok`, `low`, `critical`, `failing`, or `unknown` before the first check.
     pub state: String,

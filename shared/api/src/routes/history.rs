@@ -6,6 +6,8 @@ use axum::extract::State;
 use axum::Json;
 use balance_alert_core::model::forecast::{forecast, Point};
 use balance_alert_core::model::AlertRecord;
+use balance_alert_core::model::Decimal;
+use balance_alert_core::money::to_f64;
 use balance_alert_core::store::{AlertQuery, BalancePoint};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -57,8 +59,10 @@ pub struct BalanceRow {
     pub project_id: String,
     pub project_name: String,
     pub provider: String,
-    pub balance: f64,
-    pub threshold: f64,
+    #[schema(value_type = f64)]
+    pub balance: Decimal,
+    #[schema(value_type = f64)]
+    pub threshold: Decimal,
     pub currency: String,
     /// RFC 3339.
     pub timestamp: String,
@@ -172,7 +176,8 @@ pub struct ForecastView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrendPoint {
     pub timestamp: String,
-    pub balance: f64,
+    #[schema(value_type = f64)]
+    pub balance: Decimal,
 }
 
 /// Trend statistics over the window.
@@ -182,15 +187,22 @@ pub struct TrendData {
     pub project_name: Option<String>,
     pub provider: Option<String>,
     pub currency: Option<String>,
-    pub threshold: Option<f64>,
+    #[schema(value_type = Option<f64>)]
+    pub threshold: Option<Decimal>,
     pub days: u32,
     pub data_points: usize,
-    pub current_balance: Option<f64>,
-    pub min_balance: Option<f64>,
-    pub max_balance: Option<f64>,
-    pub avg_balance: Option<f64>,
+    #[schema(value_type = Option<f64>)]
+    pub current_balance: Option<Decimal>,
+    #[schema(value_type = Option<f64>)]
+    pub min_balance: Option<Decimal>,
+    #[schema(value_type = Option<f64>)]
+    pub max_balance: Option<Decimal>,
+    /// Mean of the window's readings, rounded to 8 decimal places.
+    #[schema(value_type = Option<f64>)]
+    pub avg_balance: Option<Decimal>,
     /// Latest minus first balance in the window.
-    pub change: Option<f64>,
+    #[schema(value_type = Option<f64>)]
+    pub change: Option<Decimal>,
     pub change_percent: Option<f64>,
     pub history: Vec<TrendPoint>,
     /// Null when there is no downward trend.
@@ -229,7 +241,7 @@ pub async fn trend(
             "no project or history for {id:?}"
         )));
     }
-    let balances: Vec<f64> = points.iter().map(|p| p.balance).collect();
+    let balances: Vec<Decimal> = points.iter().map(|p| p.balance).collect();
     let first = balances.first().copied();
     let current = balances.last().copied();
     let threshold = project
@@ -241,11 +253,11 @@ pub async fn trend(
         .iter()
         .map(|p| Point {
             timestamp: p.timestamp,
-            balance: p.balance,
+            balance: to_f64(p.balance),
         })
         .collect();
     let days_from_now = |t: i64| ((t - now) as f64 / 86_400.0).max(0.0);
-    let forecast = forecast(&fit, threshold.unwrap_or(0.0)).map(|f| ForecastView {
+    let forecast = forecast(&fit, threshold.map_or(0.0, to_f64)).map(|f| ForecastView {
         burn_rate_per_day: f.burn_rate_per_day,
         already_below: f.already_below,
         already_empty: f.already_empty,
@@ -275,15 +287,16 @@ pub async fn trend(
         days,
         data_points: points.len(),
         current_balance: current,
-        min_balance: balances.iter().copied().reduce(f64::min),
-        max_balance: balances.iter().copied().reduce(f64::max),
-        avg_balance: (!balances.is_empty())
-            .then(|| balances.iter().sum::<f64>() / balances.len() as f64),
+        min_balance: balances.iter().copied().min(),
+        max_balance: balances.iter().copied().max(),
+        avg_balance: (!balances.is_empty()).then(|| {
+            (balances.iter().sum::<Decimal>() / Decimal::from(balances.len())).round_dp(8)
+        }),
         change,
         change_percent: change
             .zip(first)
-            .filter(|(_, f)| *f != 0.0)
-            .map(|(c, f)| c / f * 100.0),
+            .filter(|(_, f)| !f.is_zero())
+            .map(|(c, f)| to_f64(c / f * Decimal::ONE_HUNDRED)),
         history: points
             .iter()
             .map(|p| TrendPoint {
@@ -321,8 +334,10 @@ pub struct AlertRow {
     /// `low`, `critical`, `failing`, `recovered`, `reminder` or `renewal`.
     pub alert_type: String,
     pub state: String,
-    pub balance: Option<f64>,
-    pub threshold: f64,
+    #[schema(value_type = Option<f64>)]
+    pub balance: Option<Decimal>,
+    #[schema(value_type = f64)]
+    pub threshold: Decimal,
     pub currency: String,
     pub message: String,
     /// `pending`, `sent` or `failed`.

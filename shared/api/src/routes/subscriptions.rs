@@ -12,6 +12,8 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::config::{save_edit, EditResponse};
+use balance_alert_core::model::Decimal;
+
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
 
@@ -23,7 +25,8 @@ pub struct SubscriptionRow {
     pub cycle_type: String,
     pub renewal_day: u32,
     pub alert_days_before: i64,
-    pub amount: f64,
+    #[schema(value_type = f64)]
+    pub amount: Decimal,
     pub currency: String,
     pub enabled: bool,
     pub last_renewed_date: Option<String>,
@@ -114,8 +117,8 @@ pub struct SubscriptionInput {
     #[schema(maximum = 3650)]
     pub alert_days_before: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0)]
-    pub amount: Option<f64>,
+    #[schema(value_type = Option<f64>, minimum = 0)]
+    pub amount: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(pattern = "^[A-Za-z]{3}$")]
     pub currency: Option<String>,

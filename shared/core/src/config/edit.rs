@@ -7,6 +7,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use balance_alert_model::Decimal;
 use serde_json::{Map, Value};
 
 /// Why an edit was refused.
@@ -74,7 +75,7 @@ pub fn set_threshold(
     raw: &mut Value,
     provider: &str,
     name: &str,
-    threshold: f64,
+    threshold: Decimal,
 ) -> Result<(), EditError> {
     let projects = list_mut(raw, "projects")?;
     let p = projects
@@ -87,7 +88,7 @@ pub fn set_threshold(
                     .is_some_and(|p| p.trim().eq_ignore_ascii_case(provider))
         })
         .ok_or_else(|| EditError::NotFound(format!("no project {provider}:{name} in the file")))?;
-    p.insert("threshold".into(), number(threshold));
+    p.insert("threshold".into(), crate::money::to_json(threshold));
     Ok(())
 }
 
@@ -150,14 +151,6 @@ pub fn delete_subscription(raw: &mut Value, name: &str) -> Result<(), EditError>
         )));
     }
     Ok(())
-}
-
-fn number(v: f64) -> Value {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        Value::from(v as i64)
-    } else {
-        serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
-    }
 }
 
 /// Writes `doc` to the file `path` names, atomically: a temp file beside the *resolved*
@@ -247,14 +240,14 @@ mod tests {
             {"name": "a", "provider": "openrouter", "api_key": "${KEY_A}", "threshold": 1, "_comment": "keep me"},
             {"name": "b", "provider": "openrouter", "api_key": "${KEY_B}", "threshold": 2}
         ]});
-        set_threshold(&mut raw, "openrouter", "b", 7.5).expect("edit");
+        set_threshold(&mut raw, "openrouter", "b", Decimal::new(75, 1)).expect("edit");
         assert_eq!(raw["projects"][1]["threshold"], 7.5);
         assert_eq!(
             raw["projects"][0],
             json!({"name": "a", "provider": "openrouter", "api_key": "${KEY_A}", "threshold": 1, "_comment": "keep me"})
         );
         assert!(matches!(
-            set_threshold(&mut raw, "openrouter", "zz", 1.0),
+            set_threshold(&mut raw, "openrouter", "zz", Decimal::ONE),
             Err(EditError::NotFound(_))
         ));
     }
@@ -265,9 +258,9 @@ mod tests {
             {"name": "Main", "provider": "openrouter", "api_key": "k", "threshold": 1},
             {"name": "Main", "provider": "DeepSeek", "api_key": "k", "threshold": 2}
         ]});
-        set_threshold(&mut raw, "deepseek", "Main", 9.0).expect("edit");
+        set_threshold(&mut raw, "deepseek", "Main", Decimal::from(9)).expect("edit");
         assert_eq!(raw["projects"][0]["threshold"], 1);
-        assert_eq!(raw["projects"][1]["threshold"], 9.0);
+        assert_eq!(raw["projects"][1]["threshold"], 9);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use balance_alert_model::subscription::Cycle;
+use balance_alert_model::Decimal;
 use chrono::NaiveDate;
 use serde_json::Value;
 
@@ -132,10 +133,10 @@ pub struct ProjectConfig {
     pub provider: String,
     /// The provider API key.
     pub api_key: Secret,
-    /// Alert below this balance.
-    pub threshold: f64,
+    /// Alert below this balance (exact).
+    pub threshold: Decimal,
     /// CRITICAL below this balance (must be below `threshold`).
-    pub critical_threshold: Option<f64>,
+    pub critical_threshold: Option<Decimal>,
     /// The Python tool's `type` (`credits`, `balance`, …), kept for display.
     pub kind: String,
     /// Check this project (default true).
@@ -168,8 +169,8 @@ pub struct SubscriptionConfig {
     pub renewal_day: u32,
     /// Remind this many days before (default 3).
     pub alert_days_before: i64,
-    /// Amount per renewal.
-    pub amount: f64,
+    /// Amount per renewal (exact).
+    pub amount: Decimal,
     /// Currency of `amount` (default CNY, as in the Python tool).
     pub currency: String,
     /// Last renewal; suppresses the reminder within the current cycle.

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use balance_alert_model::subscription::cycle_from_config;
+use balance_alert_model::Decimal;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
@@ -87,6 +88,18 @@ impl<'a> Fields<'a> {
             Some(n) if n.is_finite() && n >= min && n <= max => Some(n),
             _ => {
                 self.problem(key, format!("must be {what}, got {}", describe(v)));
+                None
+            }
+        }
+    }
+
+    /// An exact amount ≥ 0: a number or a numeric string ("110.00", "1,234.50").
+    fn amount(&mut self, key: &str) -> Option<Decimal> {
+        let v = self.present(key)?;
+        match crate::money::from_json(v) {
+            Some(d) if d >= Decimal::ZERO => Some(d),
+            _ => {
+                self.problem(key, format!("must be a number ≥ 0, got {}", describe(v)));
                 None
             }
         }
@@ -245,15 +258,15 @@ fn project(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) 
             "is required for an enabled project: set the provider API key (or ${VAR})".into(),
         );
     }
-    let parsed_threshold = f.number("threshold", 0.0, f64::MAX, "a number ≥ 0");
-    let threshold = parsed_threshold.unwrap_or(0.0);
+    let parsed_threshold = f.amount("threshold");
+    let threshold = parsed_threshold.unwrap_or_default();
     if f.present("threshold").is_none() {
         f.problem(
             "threshold",
             "is required: the balance below which to alert, e.g. 10".into(),
         );
     }
-    let critical_threshold = f.number("critical_threshold", 0.0, f64::MAX, "a number ≥ 0");
+    let critical_threshold = f.amount("critical_threshold");
     if let Some(c) = critical_threshold {
         // Compared only with a threshold that parsed: a bad threshold is its own problem, not
         // a reason to report the critical one against a stand-in 0.
@@ -336,9 +349,7 @@ fn subscription(
         cycle_type,
         renewal_day,
         alert_days_before: f.integer("alert_days_before", 0, 3650).unwrap_or(3) as i64,
-        amount: f
-            .number("amount", 0.0, f64::MAX, "a number ≥ 0")
-            .unwrap_or(0.0),
+        amount: f.amount("amount").unwrap_or_default(),
         currency: f
             .string("currency")
             .filter(|c| !c.is_empty())
@@ -566,7 +577,7 @@ mod tests {
             &mut Vec::new(),
         )
         .expect("valid");
-        assert_eq!(c.projects[0].threshold, 12.5);
+        assert_eq!(c.projects[0].threshold, Decimal::new(125, 1));
         assert!(c.projects[0].enabled);
     }
 

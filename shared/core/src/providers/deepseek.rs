@@ -4,7 +4,7 @@
 //! counts), else the currency the account was last seen in: never blindly the first row (an
 //! empty USD row can precede a funded or overdrawn CNY one).
 
-use balance_alert_model::{Balance, BalanceKind};
+use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
 
 use super::{amount, balance, snippet, ParseContext, Provider, ProviderError};
@@ -80,9 +80,12 @@ impl Provider for DeepSeek {
 /// included: a debt must never hide behind an empty row), preferring the currency the account
 /// was last seen in when several are non-zero; when every row is zero, the last-seen currency's
 /// row, else the first.
-fn choose_row<'a>(rows: &'a [(String, f64)], last: Option<&str>) -> Option<&'a (String, f64)> {
+fn choose_row<'a>(
+    rows: &'a [(String, Decimal)],
+    last: Option<&str>,
+) -> Option<&'a (String, Decimal)> {
     let is_last = |c: &str| last.is_some_and(|l| c.eq_ignore_ascii_case(l));
-    let non_zero: Vec<&(String, f64)> = rows.iter().filter(|(_, t)| *t != 0.0).collect();
+    let non_zero: Vec<&(String, Decimal)> = rows.iter().filter(|(_, t)| !t.is_zero()).collect();
     non_zero
         .iter()
         .find(|(c, _)| is_last(c))
@@ -96,6 +99,7 @@ fn choose_row<'a>(rows: &'a [(String, f64)], last: Option<&str>) -> Option<&'a (
 mod tests {
     use super::*;
     use crate::providers::test_support::{ctx, fixture};
+    use rust_decimal_macros::dec;
 
     fn body() -> Value {
         fixture(include_str!(
@@ -106,7 +110,7 @@ mod tests {
     #[test]
     fn picks_the_row_with_funds_not_the_first_row() {
         let b = DeepSeek.parse(&body(), &ctx("x", None)).expect("parses");
-        assert_eq!((b.amount, b.currency.as_str()), (110.0, "CNY"));
+        assert_eq!((b.amount, b.currency.as_str()), (dec!(110), "CNY"));
     }
 
     fn rows(usd: &str, cny: &str) -> Value {
@@ -121,7 +125,7 @@ mod tests {
         let b = DeepSeek
             .parse(&rows("0.00", "-5.00"), &ctx("x", None))
             .expect("parses");
-        assert_eq!((b.amount, b.currency.as_str()), (-5.0, "CNY"));
+        assert_eq!((b.amount, b.currency.as_str()), (dec!(-5), "CNY"));
     }
 
     #[test]
@@ -129,10 +133,10 @@ mod tests {
         let mut c = ctx("x", None);
         c.last_currency = Some("CNY");
         let b = DeepSeek.parse(&rows("0.00", "0.00"), &c).expect("parses");
-        assert_eq!((b.amount, b.currency.as_str()), (0.0, "CNY"));
+        assert_eq!((b.amount, b.currency.as_str()), (dec!(0), "CNY"));
         // Two funded rows: the account's own currency, not the first row.
         let b = DeepSeek.parse(&rows("3.00", "7.00"), &c).expect("parses");
-        assert_eq!((b.amount, b.currency.as_str()), (7.0, "CNY"));
+        assert_eq!((b.amount, b.currency.as_str()), (dec!(7), "CNY"));
     }
 
     #[test]
@@ -140,7 +144,7 @@ mod tests {
         let b = DeepSeek
             .parse(&body(), &ctx("x", Some("USD")))
             .expect("parses");
-        assert_eq!((b.amount, b.currency.as_str()), (0.0, "USD"));
+        assert_eq!((b.amount, b.currency.as_str()), (dec!(0), "USD"));
     }
 
     #[test]

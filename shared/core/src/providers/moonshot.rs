@@ -56,7 +56,10 @@ mod tests {
         let cn = Moonshot
             .parse(&body, &ctx("https://api.moonshot.cn", None))
             .expect("parses");
-        assert_eq!((cn.amount, cn.currency.as_str()), (49.58894, "CNY"));
+        assert_eq!(
+            (cn.amount, cn.currency.as_str()),
+            (rust_decimal_macros::dec!(49.58894), "CNY")
+        );
         let ai = Moonshot
             .parse(&body, &ctx("https://api.moonshot.ai", None))
             .expect("parses");

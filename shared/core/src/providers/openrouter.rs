@@ -44,7 +44,11 @@ mod tests {
         let b = OpenRouter
             .parse(&body, &ctx("https://openrouter.ai", None))
             .expect("parses");
-        assert!((b.amount - 74.75).abs() < 1e-9);
+        assert_eq!(
+            b.amount,
+            rust_decimal_macros::dec!(74.75),
+            "exact, not 74.75000000000001"
+        );
         assert_eq!(b.currency, "USD");
         assert_eq!(b.kind, BalanceKind::RemainingCredit);
     }

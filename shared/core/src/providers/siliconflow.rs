@@ -60,7 +60,10 @@ mod tests {
             "../../../../tests/fixtures/siliconflow_user_info.json"
         ));
         let b = SiliconFlow.parse(&body, &ctx("x", None)).expect("parses");
-        assert_eq!((b.amount, b.currency.as_str()), (88.88, "CNY"));
+        assert_eq!(
+            (b.amount, b.currency.as_str()),
+            (rust_decimal_macros::dec!(88.88), "CNY")
+        );
     }
 
     #[test]

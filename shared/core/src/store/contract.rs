@@ -2,7 +2,7 @@
 //! [`store_contract`] on an empty store from the backend crate's tests.
 
 use crate::model::alert::ProjectState;
-use crate::model::{AlertKind, AlertRecord, AlertState, AlertStatus};
+use crate::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Decimal};
 use crate::store::{AlertQuery, BalancePoint, CheckWrite, Store, SubscriptionState};
 
 /// A state for tests: project `id` at `version`.
@@ -12,7 +12,7 @@ pub fn state(id: &str, version: u64, state: AlertState) -> ProjectState {
         project_name: format!("name-{id}"),
         provider: "openrouter".into(),
         state,
-        balance: Some(5.0),
+        balance: Some(Decimal::new(505, 2)),
         currency: "USD".into(),
         consecutive_failures: 0,
         last_alert_at: None,
@@ -33,8 +33,8 @@ fn alert(id: &str, project: &str, at: i64) -> AlertRecord {
         provider: "openrouter".into(),
         kind: AlertKind::Low,
         state: AlertState::Low,
-        balance: Some(1.0),
-        threshold: 10.0,
+        balance: Some(Decimal::new(99, 2)),
+        threshold: Decimal::new(1000, 2),
         currency: "USD".into(),
         message: "low".into(),
         status: AlertStatus::Pending,
@@ -47,8 +47,8 @@ fn point(project: &str, balance: f64, at: i64) -> BalancePoint {
         project_id: project.into(),
         project_name: format!("name-{project}"),
         provider: "openrouter".into(),
-        balance,
-        threshold: 10.0,
+        balance: Decimal::try_from(balance).expect("a finite test amount"),
+        threshold: Decimal::new(1000, 2),
         currency: "USD".into(),
         timestamp: at,
     }
@@ -143,7 +143,7 @@ pub async fn store_contract(store: &dyn Store) {
     let history = store.balance_history("p1", 0, 10).await.expect("history");
     assert_eq!(
         history.iter().map(|p| p.balance).collect::<Vec<_>>(),
-        vec![5.0, 1.0]
+        vec![Decimal::from(5), Decimal::from(1)]
     );
     let latest = store.balance_history("p1", 0, 1).await.expect("history");
     assert_eq!(

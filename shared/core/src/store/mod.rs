@@ -12,7 +12,7 @@ pub mod contract;
 
 use async_trait::async_trait;
 use balance_alert_model::alert::ProjectState;
-use balance_alert_model::{AlertRecord, AlertStatus};
+use balance_alert_model::{AlertRecord, AlertStatus, Decimal};
 use serde::{Deserialize, Serialize};
 
 /// A backend failure. Messages name the operation; they never include secrets.
@@ -64,8 +64,10 @@ pub struct BalancePoint {
     pub project_id: String,
     pub project_name: String,
     pub provider: String,
-    pub balance: f64,
-    pub threshold: f64,
+    /// Exact, as read.
+    pub balance: Decimal,
+    /// The threshold that applied then.
+    pub threshold: Decimal,
     pub currency: String,
     /// Unix seconds.
     pub timestamp: i64,
