@@ -3,12 +3,18 @@
 # provider), then GET /api/credits under load with oha. Also reports start-to-ready and
 # start-to-first-data times. Figures go in docs/benchmarks.md.
 # Usage: ./scripts/bench-api.sh   (installs oha with cargo on first use)
+#        BENCH_BIN_DIR=/path/to/release ./scripts/bench-api.sh   (binaries built elsewhere, e.g.
+#        an older commit, to compare under the same conditions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 command -v oha >/dev/null || cargo install oha --locked
-cargo build --release --locked -p balance-alert -p fake-providers --bins
-BIN=${CARGO_TARGET_DIR:-target}/release
+if [ -n "${BENCH_BIN_DIR:-}" ]; then
+  BIN=$BENCH_BIN_DIR
+else
+  cargo build --release --locked -p balance-alert -p fake-providers --bins
+  BIN=${CARGO_TARGET_DIR:-target}/release
+fi
 
 WORK=$(mktemp -d)
 trap 'stop_bg; rm -rf "$WORK"' EXIT

@@ -598,7 +598,14 @@ async fn amounts_are_exact_so_a_balance_equal_to_the_threshold_is_not_low() {
         "credits:100.1:90.1",
         10.0,
     );
-    let run = run_all(&engine(&settings), &store, &settings, std::slice::from_ref(&p), 10).await;
+    let run = run_all(
+        &engine(&settings),
+        &store,
+        &settings,
+        std::slice::from_ref(&p),
+        10,
+    )
+    .await;
     let line = &run.report.projects[0];
     assert_eq!(line.credits, Some(dec(10.0)));
     assert_eq!(line.state, AlertState::Ok);

@@ -340,3 +340,42 @@ fn a_broken_or_oversized_file_is_reported_once_and_keeps_the_last_good_config() 
     };
     assert!(matches!(e, ConfigError::TooLarge { .. }), "{e}");
 }
+
+#[test]
+fn the_readme_lists_every_setting_as_the_table_says() {
+    let readme = include_str!("../README.md");
+    let table = config::settings::markdown();
+    assert!(
+        readme.contains(&table),
+        "README's settings table is out of date: paste `balance-alert config settings`"
+    );
+}
+
+#[test]
+fn every_setting_can_come_from_its_environment_variable() {
+    // The settings functions are configured with: none may be file-only.
+    for spec in config::settings::SETTINGS {
+        let value = match spec.kind {
+            config::settings::Kind::Int { min, .. } => min.to_string(),
+            config::settings::Kind::Float { max, .. } => max.to_string(),
+            config::settings::Kind::Bool => "false".into(),
+            config::settings::Kind::Path => "/tmp/x.db".into(),
+            config::settings::Kind::Zone => "UTC".into(),
+        };
+        let e = env(&[
+            ("USE_ENV_CONFIG", "true"),
+            ("PROJECT_1_NAME", "Main"),
+            ("PROJECT_1_API_KEY", "k"),
+            (spec.env, value.as_str()),
+        ]);
+        let loaded = config::load(std::path::Path::new("/nonexistent"), &e)
+            .unwrap_or_else(|err| panic!("{}={value}: {err}", spec.env));
+        let mut expected = config::Settings::default();
+        config::settings::apply(
+            &mut expected,
+            spec.name,
+            spec.parse(&value).expect("valid value"),
+        );
+        assert_eq!(loaded.config.settings, expected, "{}", spec.env);
+    }
+}

@@ -40,6 +40,8 @@ pub enum Command {
 pub enum ConfigCommand {
     /// Load and validate the configuration; list every problem with its fix.
     Validate(ConfigArg),
+    /// Print every setting: name, environment variable, default, values, meaning (Markdown).
+    Settings,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -164,6 +166,12 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args).await,
         Command::Serve(args) => serve::run(args).await,
+        Command::Config {
+            command: ConfigCommand::Settings,
+        } => {
+            print!("{}", config::settings::markdown());
+            ExitCode::SUCCESS
+        }
         Command::Config {
             command: ConfigCommand::Validate(arg),
         } => match load_config(&arg) {

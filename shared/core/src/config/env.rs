@@ -5,6 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::settings::SETTINGS;
 use super::Problem;
 
 /// Reads an environment variable; empty values count as unset.
@@ -59,20 +60,6 @@ const SUBSCRIPTION_FIELDS: &[(&str, &str)] = &[
     ("start_date", "START_DATE"),
     ("enabled", "ENABLED"),
 ];
-const SETTINGS_FIELDS: &[&str] = &[
-    "balance_refresh_interval_seconds",
-    "min_refresh_interval_seconds",
-    "enable_smart_refresh",
-    "max_concurrent_checks",
-    "response_cache_ttl",
-    "request_timeout_seconds",
-    "max_retries",
-    "alert_cooldown_seconds",
-    "failure_alert_threshold",
-    "history_retention_days",
-    "refresh_cooldown_seconds",
-    "timezone",
-];
 
 /// Reads `PREFIX_1_*`, `PREFIX_2_*`, … until the first field of `fields` is missing.
 fn indexed(env: &(impl EnvLookup + ?Sized), prefix: &str, fields: &[(&str, &str)]) -> Vec<Value> {
@@ -94,9 +81,9 @@ fn indexed(env: &(impl EnvLookup + ?Sized), prefix: &str, fields: &[(&str, &str)
 }
 
 fn settings_from_env(env: &(impl EnvLookup + ?Sized), settings: &mut Map<String, Value>) {
-    for field in SETTINGS_FIELDS {
-        if let Some(v) = env.get(&field.to_uppercase()) {
-            settings.insert((*field).to_owned(), Value::String(v));
+    for spec in SETTINGS {
+        if let Some(v) = env.get(spec.env) {
+            settings.insert(spec.name.to_owned(), Value::String(v));
         }
     }
 }
@@ -326,9 +313,10 @@ pub(super) fn name_settings_overrides(
 /// `settings.max_retries` → `MAX_RETRIES`, for the settings the environment can set.
 fn settings_var(path: &str) -> Option<String> {
     let field = path.strip_prefix("settings.")?;
-    SETTINGS_FIELDS
-        .contains(&field)
-        .then(|| field.to_uppercase())
+    SETTINGS
+        .iter()
+        .find(|s| s.name == field)
+        .map(|s| s.env.to_owned())
 }
 
 fn env_name(path: &str) -> Option<String> {

@@ -9,6 +9,7 @@ pub mod edit;
 mod env;
 mod live;
 mod secret;
+pub mod settings;
 mod source;
 mod timezone;
 mod validate;
@@ -369,7 +370,6 @@ pub fn load(path: &Path, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, Conf
         let mut warnings = Vec::new();
         let config = validate(&value, &mut warnings)
             .map_err(|problems| ConfigError::Invalid(env::rename_to_env(problems)))?;
-        let config = apply_settings_env(config, env);
         return Ok(Loaded {
             config,
             mode: Mode::Env,
@@ -469,7 +469,6 @@ pub fn parse(text: &str, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, Conf
             )));
         }
     };
-    let config = apply_settings_env(config, env);
     Ok(Loaded {
         config,
         mode: Mode::Hybrid,
@@ -478,12 +477,4 @@ pub fn parse(text: &str, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, Conf
         warnings,
         content_hash: None,
     })
-}
-
-/// Settings that the environment may override in every mode.
-fn apply_settings_env(mut config: Config, env: &(impl EnvLookup + ?Sized)) -> Config {
-    if let Some(path) = env.get("DATABASE_PATH") {
-        config.settings.database_path = PathBuf::from(path);
-    }
-    config
 }

@@ -4,16 +4,15 @@
 //! config file want the whole list at once, each with the fix.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use balance_alert_model::subscription::cycle_from_config;
 use balance_alert_model::Decimal;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use super::settings::{apply, Kind, SETTINGS};
 use super::{
-    Config, EmailAccount, Problem, ProjectConfig, Secret, Settings, SubscriptionConfig, TimeZone,
-    Webhook,
+    Config, EmailAccount, Problem, ProjectConfig, Secret, Settings, SubscriptionConfig, Webhook,
 };
 use crate::providers;
 
@@ -192,47 +191,31 @@ fn settings(obj: Option<&Map<String, Value>>, problems: &mut Vec<Problem>) -> Se
         path: "settings".into(),
         problems,
     };
-    macro_rules! int {
-        ($field:ident, $min:expr, $max:expr) => {
-            if let Some(v) = f.integer(stringify!($field), $min, $max) {
-                s.$field = v as _;
-            }
+    for spec in SETTINGS {
+        let Some(v) = f.present(spec.name) else {
+            continue;
         };
-    }
-    // Upper bounds keep time arithmetic far from overflow and catch unit mistakes (ms for s).
-    int!(balance_refresh_interval_seconds, 1, YEAR);
-    int!(min_refresh_interval_seconds, 1, YEAR);
-    int!(max_concurrent_checks, 1, 1000);
-    int!(response_cache_ttl, 0, YEAR);
-    int!(max_retries, 0, 10);
-    int!(retry_base_delay_ms, 1, 60_000);
-    int!(max_retry_after_seconds, 0, 3600);
-    int!(circuit_breaker_failures, 1, 1000);
-    int!(circuit_breaker_reset_seconds, 1, DAY);
-    int!(alert_cooldown_seconds, 0, YEAR);
-    int!(failure_alert_threshold, 1, 1000);
-    int!(history_retention_days, 1, 36_500);
-    int!(refresh_cooldown_seconds, 0, DAY);
-    if let Some(v) = f.number(
-        "request_timeout_seconds",
-        0.001,
-        600.0,
-        "seconds from 0.001 to 600",
-    ) {
-        s.request_timeout_seconds = v;
-    }
-    if let Some(v) = f.boolean("enable_smart_refresh") {
-        s.enable_smart_refresh = v;
-    }
-    if let Some(v) = f.string("database_path").filter(|v| !v.is_empty()) {
-        s.database_path = PathBuf::from(v);
-    }
-    if let Some(v) = f.string("timezone").filter(|v| !v.trim().is_empty()) {
-        match TimeZone::parse(&v) {
-            Some(tz) => s.timezone = tz,
+        let text = match v {
+            Value::String(t) => t.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => String::new(),
+        };
+        // An empty string (an unset `${VAR:-}`) keeps the default.
+        if text.trim().is_empty() && v.is_string() {
+            continue;
+        }
+        match spec.parse(&text) {
+            Some(parsed) => apply(&mut s, spec.name, parsed),
+            None if spec.kind == Kind::Zone => f.problem(
+                spec.name,
+                format!(
+                    "unknown time zone {text:?}; use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC"
+                ),
+            ),
             None => f.problem(
-                "timezone",
-                format!("unknown time zone {v:?}; use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC"),
+                spec.name,
+                format!("must be {}, got {}", spec.expected(), describe(v)),
             ),
         }
     }
