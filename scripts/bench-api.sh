@@ -79,7 +79,7 @@ echo "== response size: $(curl -s "$URL" | wc -c) bytes"
 echo "memory after load: RSS $(rss VmRSS), peak $(rss VmHWM)"
 # /health answers from memory: polling it must neither be slow nor slow the other endpoints.
 HEALTH="http://127.0.0.1:$API_PORT/health"
-HISTORY="http://127.0.0.1:$API_PORT/api/history/balance?limit=100"
+HISTORY="http://127.0.0.1:$API_PORT/api/history/balance?project_id=openrouter:p0&limit=100"
 echo "== GET /health, as fast as possible for 10 s (50 connections)"
 oha -z 10s -c 50 --no-tui "$HEALTH" | grep -E "Requests/sec|Success rate|50.00%|99.00%|\[200\]|\[503\]"
 echo "== GET /api/history/balance at 100 req/s alone, then while /health is loaded"
