@@ -19,7 +19,8 @@ use crate::table::{
 };
 use crate::DynamoStore;
 
-/// DynamoDB's own cap on a Query's Limit is 1 MB of data; ours keeps pages predictable.
+/// Page size of a bounded Query (DynamoDB still ends a page at 1 MB). Unbounded lists set no
+/// Limit, so 1 MB decides alone: 1,000 project states (~0.5 KB each) are one call.
 const MAX_PAGE: usize = 1_000;
 
 /// Converts items to records, stopping at the first malformed one.
@@ -46,11 +47,11 @@ impl DynamoStore {
         let mut items = Vec::new();
         let mut start: Option<Attrs> = None;
         loop {
-            let page_size = max.map_or(MAX_PAGE, |m| (m - items.len()).min(MAX_PAGE));
+            let page_size = max.map(|m| (m - items.len()).min(MAX_PAGE) as i32);
             let page = query
                 .clone()
                 .table_name(&self.table)
-                .limit(page_size as i32)
+                .set_limit(page_size)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
