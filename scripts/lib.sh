@@ -33,6 +33,16 @@ setup_rust() {
   done
 }
 
+# The Python test tools in .venv at the repo root (created on first use; seconds when present).
+MOTO_VERSION=5.2.5
+setup_python() {
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$MOTO_VERSION')" 2>/dev/null \
+     || [ ! -x .venv/bin/moto_server ]; then
+    .venv/bin/pip install -q "moto[server]==$MOTO_VERSION"
+  fi
+}
+
 # free_port: prints a free loopback TCP port.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -53,6 +63,14 @@ wait_http() {
 BG_PIDS=()
 start_bg() { "$@" & BG_PIDS+=($!); }
 stop_bg() { for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+
+# start_moto PORT [LOG]: starts .venv's moto_server (DynamoDB and friends) on 127.0.0.1:PORT,
+# serving one request at a time (see scripts/moto_server_serial.py), and waits until it answers
+# (a cold start imports a lot of Python: up to 30 s).
+start_moto() {
+  start_bg .venv/bin/python scripts/moto_server_serial.py -H 127.0.0.1 -p "$1" >"${2:-/dev/null}" 2>&1
+  wait_http "http://127.0.0.1:$1/moto-api/" 300
+}
 
 # start_fake BIN_DIR PORT [LOG]: starts the fake provider server on 127.0.0.1:PORT, waits for it.
 start_fake() {

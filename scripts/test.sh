@@ -4,14 +4,20 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-trap print_stage_summary EXIT
+# Stop background servers, then print the summary (both, whatever the exit status).
+trap 'stop_bg; print_stage_summary' EXIT
 set -e
 
 stage setup-rust setup_rust
+stage setup-python setup_python
 stage fmt cargo fmt --all -- --check
 stage clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 # The model crate is what the WASM dashboard shares: it must build for the browser target.
 stage wasm-model cargo build --locked -p balance-alert-model --target wasm32-unknown-unknown
+# One moto_server for the DynamoDB store's tests (each test makes its own table on it).
+MOTO_PORT=$(free_port)
+stage moto start_moto "$MOTO_PORT"
+export BALANCE_ALERT_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 stage test cargo test --workspace --locked
 # A live server fuzzed from its own OpenAPI document: any 5xx fails the run.
 stage schemathesis ./scripts/schemathesis.sh

@@ -1,0 +1,193 @@
+//! Round trips of every item type, and what a malformed item turns into.
+
+use super::*;
+use balance_alert_core::store::contract::state;
+use rust_decimal_macros::dec;
+
+fn item_of(attrs: &[(&str, AttributeValue)]) -> Item {
+    Item(
+        attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
+}
+
+#[test]
+fn amounts_are_written_exactly_and_read_back_exactly() {
+    for (x, text) in [
+        (dec!(0.1), "0.1"),
+        (dec!(5.00), "5"),
+        (dec!(-2.5), "-2.5"),
+        (dec!(0.0000001), "0.0000001"),
+        (dec!(74.75), "74.75"),
+    ] {
+        let v = num(x);
+        assert_eq!(v.as_n().expect("a number"), text);
+        assert_eq!(get_num("balance", &v).expect("reads back"), x);
+    }
+    // DynamoDB may normalise numbers into exponent form; those read back too.
+    assert_eq!(
+        get_num("b", &AttributeValue::N("1E+2".into())).expect("parses"),
+        dec!(100)
+    );
+}
+
+#[test]
+fn sortable_times_sort_like_the_numbers() {
+    let times = [i64::MIN, -86_400, -1, 0, 1, 100, 1_700_000_000, i64::MAX];
+    let keys: Vec<String> = times.iter().map(|t| sortable_time(*t)).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+    assert!(keys.iter().all(|k| k.len() == 20));
+}
+
+#[test]
+fn a_state_round_trips_with_its_optional_fields() {
+    let mut s = state("p1", 3, AlertState::Critical);
+    s.last_error = Some("timeout".into());
+    s.stale_reason = Some("circuit open".into());
+    s.cached = true;
+    s.balance = None;
+    let item = Item::from(&s);
+    assert_eq!(ProjectState::try_from(&item).expect("converts"), s);
+    assert!(
+        !item.0.contains_key("balance"),
+        "None is an absent attribute"
+    );
+}
+
+#[test]
+fn alerts_readings_and_the_rest_round_trip() {
+    let alert = AlertRecord {
+        id: "a1".into(),
+        project_id: "p1".into(),
+        project_name: "n".into(),
+        provider: "openrouter".into(),
+        kind: AlertKind::Recovered,
+        state: AlertState::Ok,
+        balance: Some(dec!(12.34)),
+        threshold: dec!(10),
+        currency: "USD".into(),
+        message: "back".into(),
+        status: AlertStatus::Pending,
+        created_at: 100,
+    };
+    let item: Item = NewAlert {
+        alert: &alert,
+        expires_at: 200,
+    }
+    .into();
+    assert_eq!(AlertRecord::try_from(&item).expect("converts"), alert);
+    assert_eq!(item.0.get(PENDING), Some(&s(PENDING_VALUE)));
+    let sent = AlertRecord {
+        status: AlertStatus::Sent,
+        ..alert
+    };
+    let item: Item = NewAlert {
+        alert: &sent,
+        expires_at: 200,
+    }
+    .into();
+    assert!(
+        !item.0.contains_key(PENDING),
+        "only pending alerts are indexed"
+    );
+
+    let point = BalancePoint {
+        project_id: "p1".into(),
+        project_name: "n".into(),
+        provider: "x".into(),
+        balance: dec!(0.3),
+        threshold: dec!(1),
+        currency: "CNY".into(),
+        timestamp: -5,
+    };
+    let item: Item = NewReading {
+        point: &point,
+        version: 7,
+        expires_at: 1,
+    }
+    .into();
+    assert_eq!(BalancePoint::try_from(&item).expect("converts"), point);
+
+    let sub = SubscriptionState {
+        subscription_id: "s".into(),
+        name: "Copilot".into(),
+        next_renewal_date: "2026-12-01".into(),
+        days_until_renewal: 3,
+        reminded_for: None,
+        updated_at: 9,
+    };
+    assert_eq!(
+        SubscriptionState::try_from(&Item::from(&sub)).expect("converts"),
+        sub
+    );
+    let doc = ConfigDocument {
+        text: "{}".into(),
+        version: 4,
+        updated_at: 5,
+    };
+    assert_eq!(
+        ConfigDocument::try_from(&Item::from(&doc)).expect("converts"),
+        doc
+    );
+    let sch = Schedule {
+        project_id: "p".into(),
+        next_check_at: 10,
+    };
+    assert_eq!(
+        Schedule::try_from(&Item::from(&sch)).expect("converts"),
+        sch
+    );
+    let cd = Cooldown {
+        key: "refresh".into(),
+        until: 30,
+    };
+    assert_eq!(Cooldown::try_from(&Item::from(&cd)).expect("converts"), cd);
+}
+
+#[test]
+fn a_missing_or_mistyped_attribute_is_named_in_the_error() {
+    let mut item = Item::from(&state("p1", 1, AlertState::Ok));
+    item.0.remove("currency");
+    let err = ProjectState::try_from(&item).expect_err("malformed");
+    assert_eq!(err.error, AttrError::Missing("currency"));
+    assert_eq!(err.key, "PROJECT#p1/STATE");
+    let message = StoreError::from(err).to_string();
+    assert!(
+        message.contains("project state") && message.contains("currency"),
+        "{message}"
+    );
+
+    let mut item = Item::from(&state("p1", 1, AlertState::Ok));
+    item.set("version", s("1"));
+    assert_eq!(
+        ProjectState::try_from(&item).expect_err("malformed").error,
+        AttrError::WrongType {
+            attr: "version",
+            expected: "N"
+        }
+    );
+    item.set("version", AttributeValue::N("-1".into()));
+    assert!(matches!(
+        ProjectState::try_from(&item)
+            .expect_err("negative version")
+            .error,
+        AttrError::Invalid {
+            attr: "version",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn an_item_of_another_kind_is_not_read_as_this_one() {
+    let doc = item_of(&[(KIND, s("config")), (PK, s("CONFIG")), (SK, s("CONFIG"))]);
+    let err = ProjectState::try_from(&doc).expect_err("wrong kind");
+    assert!(matches!(err.error, AttrError::Invalid { attr: KIND, .. }));
+    let nothing = Item::default();
+    assert_eq!(
+        AlertRecord::try_from(&nothing).expect_err("empty").error,
+        AttrError::Missing(KIND)
+    );
+}

@@ -1,0 +1,194 @@
+//! The serverless store: [`Store`] on one DynamoDB table (single-table design, see
+//! docs/dynamodb.md). Conditional writes and TransactWriteItems keep the alert state machine
+//! race-safe across Lambda invocations; readings, alerts and cooldowns expire by TTL.
+//!
+//! Reads never return an item whose TTL has passed (DynamoDB deletes expired items lazily, up
+//! to days later), so what a caller sees matches the SQLite store after its regular prune.
+
+mod errors;
+mod item;
+mod read;
+mod request;
+pub mod table;
+mod write;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::Client;
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use balance_alert_core::model::alert::ProjectState;
+use balance_alert_core::model::{AlertRecord, AlertStatus};
+use balance_alert_core::store::{
+    AlertQuery, BalancePoint, CheckWrite, ConfigDocument, Store, StoreError, SubscriptionState,
+};
+
+pub use table::create_table;
+
+/// How many requests one store call keeps in flight (commit_checks, claim_due, batches).
+const CONCURRENCY: usize = 16;
+
+/// A [`Store`] on one DynamoDB table laid out by [`create_table`].
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    retention_secs: i64,
+}
+
+/// An HTTPS client on rustls with ring: the one TLS stack the Lambda binaries carry.
+pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+impl DynamoStore {
+    /// A store on `table` through `client`; readings and alerts are kept `retention_days`
+    /// (their TTL), as `settings.history_retention_days` says.
+    pub fn new(client: Client, table: impl Into<String>, retention_days: u32) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+            retention_secs: i64::from(retention_days) * 86_400,
+        }
+    }
+
+    /// A store whose client comes from the standard AWS environment (region, credentials,
+    /// `AWS_ENDPOINT_URL` for emulators). Fails when no region is configured.
+    pub async fn connect(
+        table: impl Into<String>,
+        retention_days: u32,
+    ) -> Result<DynamoStore, StoreError> {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client())
+            .load()
+            .await;
+        if config.region().is_none() {
+            return Err(StoreError::Backend {
+                op: "connect",
+                message: "no AWS region configured (set AWS_REGION)".into(),
+            });
+        }
+        Ok(Self::new(Client::new(&config), table, retention_days))
+    }
+
+    /// The table this store uses.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// When an item written at `created_at` expires (its TTL attribute).
+    fn expires_at(&self, created_at: i64) -> i64 {
+        created_at.saturating_add(self.retention_secs)
+    }
+
+    /// The oldest creation time still visible now: older items have passed their TTL, so
+    /// reads skip them even before DynamoDB deletes them.
+    fn visible_from(&self) -> i64 {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        now.saturating_sub(self.retention_secs)
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn list_states(&self) -> Result<Vec<ProjectState>, StoreError> {
+        self.list_states_impl().await
+    }
+
+    async fn get_state(&self, project_id: &str) -> Result<Option<ProjectState>, StoreError> {
+        self.get_state_impl(project_id).await
+    }
+
+    async fn commit_checks(&self, writes: Vec<CheckWrite>) -> Result<Vec<bool>, StoreError> {
+        self.commit_checks_impl(writes).await
+    }
+
+    async fn balance_history(
+        &self,
+        project_id: &str,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<BalancePoint>, StoreError> {
+        self.balance_history_impl(project_id, since, limit).await
+    }
+
+    async fn alerts(&self, query: AlertQuery) -> Result<Vec<AlertRecord>, StoreError> {
+        self.alerts_impl(query).await
+    }
+
+    async fn set_alert_status(&self, id: &str, status: AlertStatus) -> Result<bool, StoreError> {
+        self.set_alert_status_impl(id, status).await
+    }
+
+    async fn record_subscription(
+        &self,
+        state: SubscriptionState,
+        reminder: Option<AlertRecord>,
+    ) -> Result<bool, StoreError> {
+        self.record_subscription_impl(state, reminder).await
+    }
+
+    async fn subscription_states(&self) -> Result<Vec<SubscriptionState>, StoreError> {
+        self.subscription_states_impl().await
+    }
+
+    async fn pending_alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
+        self.pending_alerts_impl(limit).await
+    }
+
+    async fn schedules(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.schedules_impl().await
+    }
+
+    async fn claim_due(
+        &self,
+        project_ids: Vec<String>,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Vec<bool>, StoreError> {
+        self.claim_due_impl(project_ids, now, lease_until).await
+    }
+
+    async fn set_next_checks(&self, next: Vec<(String, i64)>) -> Result<(), StoreError> {
+        self.set_next_checks_impl(next).await
+    }
+
+    async fn claim_cooldown(
+        &self,
+        key: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        self.claim_cooldown_impl(key, now, until).await
+    }
+
+    async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError> {
+        self.config_document_impl().await
+    }
+
+    async fn put_config_document(
+        &self,
+        text: String,
+        expected_version: Option<u64>,
+        now: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        self.put_config_document_impl(text, expected_version, now)
+            .await
+    }
+
+    /// TTL expires readings and alerts `retention_days` after their creation, so the regular
+    /// prune (`before` = now − retention) has nothing to do and makes no call. Only a prune
+    /// reaching further (a shorter horizon than the TTL) deletes, item by item.
+    async fn prune(&self, before: i64) -> Result<u64, StoreError> {
+        self.prune_impl(before).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.ping_impl().await
+    }
+}

@@ -1,0 +1,324 @@
+//! The write side: every state change is a conditional write, so exactly one of two racing
+//! processes wins. A check result with its alert and reading is one transaction (one per
+//! write, run concurrently): the state's version condition decides for all three.
+
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{
+    DeleteRequest, PutRequest, ReturnValuesOnConditionCheckFailure, WriteRequest,
+};
+use balance_alert_core::model::{AlertRecord, AlertStatus};
+use balance_alert_core::store::{CheckWrite, ConfigDocument, StoreError, SubscriptionState};
+use futures::{stream, StreamExt, TryStreamExt};
+
+use crate::errors::sdk;
+use crate::item::{
+    alert_key, cooldown_key, int, project_pk, reading_sk_from, s, Attrs, Cooldown, Item, NewAlert,
+    NewReading, Schedule, NEXT_CHECK_AT, REMINDED_FOR, UNTIL,
+};
+use crate::read::records;
+use crate::request::{merge, run_grouped, set_all, tx_put, tx_update, Expr};
+use crate::table::{
+    kinds, ALERT_FEED, ALERT_FEED_VALUE, CREATED_AT, INDEX_ALERTS_BY_TIME, PENDING, PENDING_VALUE,
+    PK, SK,
+};
+use crate::{DynamoStore, CONCURRENCY};
+
+/// The condition of a versioned write: no item yet, or the version the caller read.
+fn version_condition(expected: Option<u64>) -> Expr {
+    match expected {
+        None => Expr::new("attribute_not_exists(#pk)").name("#pk", PK),
+        Some(v) => Expr::new("#version = :expected")
+            .name("#version", "version")
+            .value(":expected", int(v)),
+    }
+}
+
+impl DynamoStore {
+    pub(crate) async fn commit_checks_impl(
+        &self,
+        writes: Vec<CheckWrite>,
+    ) -> Result<Vec<bool>, StoreError> {
+        run_grouped(
+            writes,
+            |w| w.state.project_id.clone(),
+            |w| self.commit_one(w),
+        )
+        .await
+    }
+
+    /// One check result: a conditional PutItem when it is only the state, else one
+    /// transaction (state under the condition, alert, reading).
+    async fn commit_one(&self, w: CheckWrite) -> Result<bool, StoreError> {
+        let condition = version_condition(w.expected_version);
+        let state = Item::from(&w.state);
+        if w.alert.is_none() && w.point.is_none() {
+            return self.put_if("commit_checks", state, &condition).await;
+        }
+        let mut items = vec![tx_put(&self.table, state, Some(&condition))];
+        if let Some(alert) = &w.alert {
+            let expires_at = self.expires_at(alert.created_at);
+            items.push(tx_put(
+                &self.table,
+                NewAlert { alert, expires_at }.into(),
+                None,
+            ));
+        }
+        if let Some(point) = &w.point {
+            let reading = NewReading {
+                point,
+                version: w.state.version,
+                expires_at: self.expires_at(point.timestamp),
+            };
+            items.push(tx_put(&self.table, reading.into(), None));
+        }
+        self.transact("commit_checks", items).await
+    }
+
+    pub(crate) async fn set_alert_status_impl(
+        &self,
+        id: &str,
+        status: AlertStatus,
+    ) -> Result<bool, StoreError> {
+        // The sparse pending index holds the alert only while it is pending.
+        let text = if status == AlertStatus::Pending {
+            "SET #status = :status, #pending = :pending"
+        } else {
+            "SET #status = :status REMOVE #pending"
+        };
+        let mut update = Expr::new(text)
+            .name("#status", "status")
+            .name("#pending", PENDING)
+            .name("#pk", PK)
+            .name("#created", CREATED_AT)
+            .value(":status", s(status.as_str()))
+            .value(":from", int(self.visible_from()));
+        if status == AlertStatus::Pending {
+            update = update.value(":pending", s(PENDING_VALUE));
+        }
+        // An expired alert (TTL passed, not yet deleted) counts as gone, as reads say.
+        let condition = "attribute_exists(#pk) AND #created >= :from";
+        self.update_if("set_alert_status", alert_key(id), &update, Some(condition))
+            .await
+    }
+
+    pub(crate) async fn record_subscription_impl(
+        &self,
+        state: SubscriptionState,
+        reminder: Option<AlertRecord>,
+    ) -> Result<bool, StoreError> {
+        const OP: &str = "record_subscription";
+        let (key, update) = set_all(Item::from(&state));
+        if let Some(alert) = &reminder {
+            // Written only if no reminder went out for this renewal date yet, atomically with
+            // the reminder itself.
+            let mut with_reminder = merge(
+                update.clone(),
+                &Expr::default()
+                    .name("#reminded", REMINDED_FOR)
+                    .value(":date", s(&state.next_renewal_date)),
+            );
+            with_reminder.text.push_str(", #reminded = :date");
+            let condition = "attribute_not_exists(#reminded) OR #reminded <> :date";
+            let expires_at = self.expires_at(alert.created_at);
+            let items = vec![
+                tx_update(&self.table, key.clone(), &with_reminder, condition),
+                tx_put(&self.table, NewAlert { alert, expires_at }.into(), None),
+            ];
+            if self.transact(OP, items).await? {
+                return Ok(true);
+            }
+        }
+        // No reminder (or one already sent for this date): update the evaluation and keep
+        // `reminded_for` as it is.
+        self.update_if(OP, key, &update, None).await?;
+        Ok(false)
+    }
+
+    pub(crate) async fn claim_due_impl(
+        &self,
+        project_ids: Vec<String>,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Vec<bool>, StoreError> {
+        let condition = Expr::new("attribute_not_exists(#pk) OR #next <= :now")
+            .name("#pk", PK)
+            .name("#next", NEXT_CHECK_AT)
+            .value(":now", int(now));
+        let condition = &condition;
+        run_grouped(project_ids, String::clone, |project_id| async move {
+            let lease = Schedule {
+                project_id,
+                next_check_at: lease_until,
+            };
+            self.put_if("claim_due", Item::from(&lease), condition)
+                .await
+        })
+        .await
+    }
+
+    pub(crate) async fn set_next_checks_impl(
+        &self,
+        next: Vec<(String, i64)>,
+    ) -> Result<(), StoreError> {
+        // One batch may not name an item twice; as in SQLite, the last time given wins.
+        let mut latest: Vec<(String, i64)> = Vec::with_capacity(next.len());
+        for (id, at) in next.into_iter().rev() {
+            if !latest.iter().any(|(seen, _)| *seen == id) {
+                latest.push((id, at));
+            }
+        }
+        let requests = latest
+            .into_iter()
+            .map(|(project_id, next_check_at)| {
+                let item = Item::from(&Schedule {
+                    project_id,
+                    next_check_at,
+                });
+                put_request(item)
+            })
+            .collect();
+        self.batch_write("set_next_checks", requests).await
+    }
+
+    pub(crate) async fn claim_cooldown_impl(
+        &self,
+        key: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        const OP: &str = "claim_cooldown";
+        let claim = Item::from(&Cooldown {
+            key: key.to_string(),
+            until,
+        });
+        // Two tries: the holder may expire (or TTL may delete it) between the failed claim
+        // and reading it back.
+        for _ in 0..2 {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(claim.0.clone()))
+                .condition_expression("attribute_not_exists(#pk) OR #until <= :now")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#until", UNTIL)
+                .expression_attribute_values(":now", int(now))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            let old = match result {
+                Ok(_) => return Ok(None),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    match e.into_service_error() {
+                        PutItemError::ConditionalCheckFailedException(f) => f.item,
+                        _ => None,
+                    }
+                }
+                Err(e) => return Err(sdk(OP)(e)),
+            };
+            let holder = match old {
+                Some(attrs) => Some(Item(attrs)),
+                None => self.get_item(OP, cooldown_key(key)).await?,
+            };
+            if let Some(holder) = holder {
+                let held = Cooldown::try_from(&holder)?;
+                if held.until > now {
+                    return Ok(Some(held.until));
+                }
+            }
+        }
+        Err(StoreError::Conflict {
+            op: OP,
+            message: format!("cooldown {key} changed during the claim twice"),
+        })
+    }
+
+    pub(crate) async fn put_config_document_impl(
+        &self,
+        text: String,
+        expected_version: Option<u64>,
+        now: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let version = expected_version.map_or(1, |v| v + 1);
+        let doc = ConfigDocument {
+            text,
+            version,
+            updated_at: now,
+        };
+        let condition = version_condition(expected_version);
+        let written = self
+            .put_if("put_config_document", Item::from(&doc), &condition)
+            .await?;
+        Ok(written.then_some(version))
+    }
+
+    /// Deletes what TTL will not have expired by itself: readings and alerts created between
+    /// the TTL horizon and `before`. The regular prune (`before` = now − retention) finds
+    /// nothing there and makes no call.
+    pub(crate) async fn prune_impl(&self, before: i64) -> Result<u64, StoreError> {
+        const OP: &str = "prune";
+        let from = self.visible_from();
+        if before <= from {
+            return Ok(0);
+        }
+        let alerts = self
+            .client
+            .query()
+            .index_name(INDEX_ALERTS_BY_TIME)
+            .key_condition_expression("#h = :h AND #t BETWEEN :from AND :to")
+            .expression_attribute_names("#h", ALERT_FEED)
+            .expression_attribute_names("#t", CREATED_AT)
+            .expression_attribute_values(":h", s(ALERT_FEED_VALUE))
+            .expression_attribute_values(":from", int(from))
+            .expression_attribute_values(":to", int(before - 1));
+        let mut keys = self.query_keys(OP, alerts).await?;
+        // Readings live in their project's partition: one Query per project with a state.
+        let states = self.list_kind(OP, kinds::STATE).await?;
+        let states: Vec<balance_alert_core::model::alert::ProjectState> = records(&states)?;
+        let readings: Vec<Vec<Attrs>> = stream::iter(states)
+            .map(|state| {
+                let query = self
+                    .client
+                    .query()
+                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+                    .expression_attribute_names("#pk", PK)
+                    .expression_attribute_names("#sk", SK)
+                    .expression_attribute_values(":pk", s(project_pk(&state.project_id)))
+                    .expression_attribute_values(":from", s(reading_sk_from(from)))
+                    // A prefix of every key at `before`: the range ends just before them.
+                    .expression_attribute_values(":to", s(reading_sk_from(before)));
+                self.query_keys(OP, query)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        keys.extend(readings.into_iter().flatten());
+        let removed = keys.len() as u64;
+        let requests = keys
+            .into_iter()
+            .map(|key| {
+                let delete = DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .expect("a delete request has its key");
+                WriteRequest::builder().delete_request(delete).build()
+            })
+            .collect();
+        self.batch_write(OP, requests).await?;
+        Ok(removed)
+    }
+}
+
+/// A BatchWriteItem put of `item`.
+fn put_request(item: Item) -> WriteRequest {
+    let put = PutRequest::builder()
+        .set_item(Some(item.0))
+        .build()
+        .expect("a put request has its item");
+    WriteRequest::builder().put_request(put).build()
+}
