@@ -19,5 +19,8 @@ MOTO_PORT=$(free_port)
 stage moto start_moto "$MOTO_PORT"
 export BALANCE_ALERT_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 stage test cargo test --workspace --locked
+# The API integration tests once more, on the DynamoDB store instead of SQLite.
+stage test-api-dynamodb env BALANCE_ALERT_TEST_BACKEND=dynamodb \
+  cargo test --locked --test integration api::
 # A live server fuzzed from its own OpenAPI document: any 5xx fails the run.
 stage schemathesis ./scripts/schemathesis.sh

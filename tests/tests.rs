@@ -5,6 +5,7 @@ mod alerts;
 mod api;
 mod cli;
 mod config;
+mod dynamodb;
 mod engine;
 mod serve;
 mod store;

@@ -7,15 +7,19 @@ use balance_alert_core::config::ProjectConfig;
 use balance_alert_core::engine::{CacheMode, Engine, EngineOptions, NoopObserver};
 use balance_alert_core::monitor::WriteMode;
 use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
-use balance_alert_store_sqlite::SqliteStore;
 
-use super::{load_config, output, CheckArgs, EXIT_USAGE};
+use super::source::{open_config, open_store};
+use super::{output, CheckArgs, EXIT_USAGE};
 
 pub async fn run(args: CheckArgs) -> ExitCode {
-    let loaded = match load_config(&args.config) {
-        Ok(l) => l,
-        Err(code) => return code,
+    let (source, _) = match open_config(&args.config, &args.table).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
     };
+    let loaded = source.get();
     let config = &loaded.config;
     let projects: Vec<&ProjectConfig> = match &args.project {
         Some(reference) => match config.find_project(reference) {
@@ -33,24 +37,10 @@ pub async fn run(args: CheckArgs) -> ExitCode {
     } else {
         WriteMode::Persist
     };
-    let db = &config.settings.database_path;
-    // A dry run writes nothing: it reads the existing database read-only (state for the
-    // report), or starts from empty state when there is none usable.
-    let store = if args.dry_run {
-        SqliteStore::open_read_only(db).or_else(|e| {
-            if db.exists() {
-                tracing::warn!(error = %e, "dry run: database not usable read-only; starting from empty state");
-            }
-            SqliteStore::in_memory()
-        })
-    } else {
-        SqliteStore::open(db)
-    };
-    let store = match store {
+    let store = match open_store(&args.table, &config.settings, args.dry_run).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: database {}: {e}", db.display());
-            eprintln!("hint: set settings.database_path or DATABASE_PATH to a writable file");
+            eprintln!("error: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -80,7 +70,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         },
     };
     let now = chrono::Utc::now().timestamp();
-    let report = match run_due(&engine, &store, config, &selection, options, now).await {
+    let report = match run_due(&engine, &*store, config, &selection, options, now).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -3,6 +3,10 @@
 mod check;
 mod output;
 mod serve;
+mod source;
+mod table;
+
+pub use source::{ConfigArg, TableArg};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +38,37 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Work with the DynamoDB table.
+    Table {
+        #[command(subcommand)]
+        command: TableCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TableCommand {
+    /// Create the table (keys, indexes, stream and TTL as the SAM template declares them);
+    /// an existing table with that layout is fine.
+    Create(TableOnly),
+}
+
+/// A command that only needs the table.
+#[derive(Args, Debug)]
+pub struct TableOnly {
+    /// The DynamoDB table.
+    #[arg(long, env = "BALANCE_ALERT_TABLE")]
+    pub table: String,
+}
+
+/// `config push`: a file to upload to a table.
+#[derive(Args, Debug)]
+pub struct PushArgs {
+    /// The DynamoDB table.
+    #[arg(long, env = "BALANCE_ALERT_TABLE")]
+    pub table: String,
+    /// The config.json to validate and upload (placeholders kept, resolved when loaded).
+    #[arg(long, short, env = "CONFIG_FILE", default_value = "config.json")]
+    pub config: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -42,19 +77,18 @@ pub enum ConfigCommand {
     Validate(ConfigArg),
     /// Print every setting: name, environment variable, default, values, meaning (Markdown).
     Settings,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct ConfigArg {
-    /// Path to config.json (the Python tool's format works as is).
-    #[arg(long, short, env = "CONFIG_FILE", default_value = "config.json")]
-    pub config: PathBuf,
+    /// Validate config.json and upload it as the table's config document (serverless mode).
+    Push(PushArgs),
+    /// Print the table's config document as stored (placeholders unexpanded).
+    Pull(TableOnly),
 }
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub config: ConfigArg,
+    #[command(flatten)]
+    pub table: TableArg,
     /// Address of the API and dashboard.
     #[arg(long, env = "LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
@@ -71,6 +105,8 @@ pub struct ServeArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub config: ConfigArg,
+    #[command(flatten)]
+    pub table: TableArg,
     /// Check only this project: `provider:name`, its id, or a name only one provider uses.
     #[arg(long, short)]
     pub project: Option<String>,
@@ -143,9 +179,10 @@ pub fn escape_control(text: &str) -> String {
 /// Exit code for usage and configuration errors.
 pub const EXIT_USAGE: u8 = 2;
 
-/// Loads the config, printing warnings; on error prints the problems and returns `Err(exit)`.
+/// Loads the config file, printing warnings; on error prints the problems and returns
+/// `Err(exit)`.
 pub fn load_config(arg: &ConfigArg) -> Result<Loaded, ExitCode> {
-    match config::load(&arg.config, &config::process_env()) {
+    match config::load(&arg.path(), &config::process_env()) {
         Ok(loaded) => {
             for w in &loaded.warnings {
                 eprintln!("warning: {w}");
@@ -166,6 +203,15 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args).await,
         Command::Serve(args) => serve::run(args).await,
+        Command::Table {
+            command: TableCommand::Create(args),
+        } => table::create(args).await,
+        Command::Config {
+            command: ConfigCommand::Push(args),
+        } => table::push(args).await,
+        Command::Config {
+            command: ConfigCommand::Pull(args),
+        } => table::pull(args).await,
         Command::Config {
             command: ConfigCommand::Settings,
         } => {

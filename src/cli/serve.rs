@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use balance_alert_api::{app, metrics_app, ApiOptions, AppState, AuthConfig, Metrics};
-use balance_alert_core::config::{self, LiveConfig};
+use balance_alert_core::config::{self, ConfigSource};
 use balance_alert_core::scheduler;
 use balance_alert_core::service::{Checker, Status};
-use balance_alert_store_sqlite::SqliteStore;
 
+use super::source::{open_config, open_store};
 use super::{ServeArgs, EXIT_USAGE};
 
 fn usage(message: String) -> ExitCode {
@@ -21,17 +21,15 @@ fn usage(message: String) -> ExitCode {
 }
 
 pub async fn run(args: ServeArgs) -> ExitCode {
-    let live = match LiveConfig::load(&args.config.config, config::process_env()) {
-        Ok(l) => Arc::new(l),
-        Err(e) => return usage(e.to_string()),
+    let (source, _) = match open_config(&args.config, &args.table).await {
+        Ok(s) => s,
+        Err(e) => return usage(e),
     };
-    for w in &live.get().warnings {
-        tracing::warn!(problem = %w, "config warning");
-    }
-    let db = live.get().config.settings.database_path.clone();
-    let store = match SqliteStore::open(&db) {
-        Ok(s) => Arc::new(s),
-        Err(e) => return usage(format!("database {}: {e}", db.display())),
+    let settings = source.get().config.settings.clone();
+    let db = settings.database_path.clone();
+    let store = match open_store(&args.table, &settings, false).await {
+        Ok(s) => s,
+        Err(e) => return usage(e),
     };
     let env = config::process_env();
     let mut options = match ApiOptions::from_env(&env) {
@@ -60,7 +58,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     if let Err(e) = status.prime(&*store).await {
         tracing::warn!(error = %e, "cannot read the stored state at start");
     }
-    let checker = Arc::new(Checker::new(live.clone(), store, status, metrics.clone()));
+    let checker = Arc::new(Checker::new(source.clone(), store, status, metrics.clone()));
 
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
@@ -71,7 +69,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         Err(e) => return usage(format!("--metrics-listen {}: {e}", args.metrics_listen)),
     };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let watcher = tokio::spawn(watch_config(live.clone(), shutdown_rx.clone()));
+    let watcher = tokio::spawn(watch_config(source, shutdown_rx.clone()));
     let scheduler = tokio::spawn(scheduler::run(checker.clone(), shutdown_rx.clone()));
     let api_addr = listener.local_addr().unwrap_or(args.listen);
     // Requests addressed to the listen address itself are ours (the DNS-rebinding guard).
@@ -129,13 +127,23 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// Polls the config file once a second and reloads when its content changed (see
-/// [`LiveConfig::poll`]): symlink chains and ConfigMap swaps included, no reload loops.
-async fn watch_config(live: Arc<LiveConfig>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    if live.get().mode == config::Mode::Env {
+/// Looks for a new configuration regularly: the file once a second (a stat; see
+/// [`LiveConfig::poll`]: symlink chains and ConfigMap swaps included, no reload loops), the
+/// table's document every 5 s.
+async fn watch_config(
+    source: Arc<dyn ConfigSource>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let loaded = source.get();
+    if loaded.mode == config::Mode::Env {
         return;
     }
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let every = if loaded.path.is_some() {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(5)
+    };
+    let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -144,7 +152,6 @@ async fn watch_config(live: Arc<LiveConfig>, mut shutdown: tokio::sync::watch::R
                 if *shutdown.borrow() { return; }
             }
         }
-        let live = live.clone();
-        let _ = tokio::task::spawn_blocking(move || live.poll()).await;
+        source.refresh().await;
     }
 }

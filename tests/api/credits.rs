@@ -127,7 +127,7 @@ async fn a_name_two_providers_share_is_a_conflict_never_a_guess() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("config.json");
     std::fs::write(&path, doc.to_string()).expect("write");
-    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let store = crate::util::test_store().await;
     let options = ApiOptions {
         rate_limit_per_minute: 0,
         ..Default::default()

@@ -218,7 +218,7 @@ async fn edits_are_refused_where_the_environment_supplies_the_list() {
         ("SUBSCRIPTION_1_CYCLE_TYPE", "monthly"),
         ("SUBSCRIPTION_1_RENEWAL_DAY", "5"),
     ]);
-    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let store = crate::util::test_store().await;
     let router = app(state_for(
         &path,
         env,
@@ -275,7 +275,7 @@ async fn calendar_dates_follow_settings_timezone_not_utc() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("config.json");
         std::fs::write(&path, doc.to_string()).expect("write");
-        let store = Arc::new(SqliteStore::in_memory().expect("store"));
+        let store = crate::util::test_store().await;
         let options = ApiOptions {
             rate_limit_per_minute: 0,
             ..Default::default()
@@ -325,7 +325,7 @@ async fn edits_write_through_a_symlinked_config_and_refuse_a_read_only_one() {
     std::os::unix::fs::symlink("..v1", dir.path().join("..data")).expect("link");
     let path = dir.path().join("config.json");
     std::os::unix::fs::symlink("..data/config.json", &path).expect("link");
-    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let store = crate::util::test_store().await;
     let options = ApiOptions {
         rate_limit_per_minute: 0,
         ..Default::default()
@@ -385,7 +385,7 @@ async fn values_sent_through_the_api_are_literal_text_never_placeholders() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("config.json");
     std::fs::write(&path, json!({"projects": []}).to_string()).expect("write");
-    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let store = crate::util::test_store().await;
     let options = ApiOptions {
         rate_limit_per_minute: 0,
         ..Default::default()
@@ -436,9 +436,8 @@ async fn values_sent_through_the_api_are_literal_text_never_placeholders() {
 #[tokio::test]
 async fn edits_go_to_the_stores_config_document_when_it_is_the_source() {
     use balance_alert_core::config::{push_document, ConfigSource, StoreConfig};
-    use balance_alert_core::store::Store;
     // GIVEN a config pushed to the store, placeholders kept
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().expect("store"));
+    let store = crate::util::test_store().await;
     let text = json!({"projects": [{"name": "A", "provider": "openrouter", "api_key": "${KEY_A}", "threshold": 1}]})
         .to_string();
     let env = || crate::util::env_map(&[("KEY_A", "bal:5")]);

@@ -22,6 +22,7 @@ use balance_alert_core::engine::CacheMode;
 use balance_alert_core::monitor::WriteMode;
 use balance_alert_core::run::{Housekeeping, RunOptions, Selection};
 use balance_alert_core::service::{Checker, Status};
+use balance_alert_core::store::Store;
 use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
 use serde_json::{json, Value};
@@ -127,7 +128,7 @@ fn env() -> HashMap<String, String> {
 fn state_for(
     config: &std::path::Path,
     env: HashMap<String, String>,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     auth: AuthConfig,
     options: ApiOptions,
 ) -> AppState {
@@ -138,7 +139,7 @@ fn state_for(
 fn live_state_for(
     config: &std::path::Path,
     env: HashMap<String, String>,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     auth: AuthConfig,
     options: ApiOptions,
 ) -> (AppState, Arc<LiveConfig>) {
@@ -178,7 +179,7 @@ async fn harness_with(auth: AuthConfig, options: ApiOptions) -> Harness {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("config.json");
     std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
-    let store = Arc::new(SqliteStore::in_memory().expect("store"));
+    let store = crate::util::test_store().await;
     let (state, live) = live_state_for(&path, env(), store, auth, options);
     Harness {
         _fake: fake,

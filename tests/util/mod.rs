@@ -1,5 +1,10 @@
 //! Helpers shared by the integration tests.
 
+/// moto_server for the DynamoDB backend (the store crate's own test helper).
+#[path = "../../shared/store-dynamodb/tests/moto/mod.rs"]
+#[allow(dead_code)]
+pub mod moto;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Arc;
@@ -121,4 +126,16 @@ pub fn stdout(o: &Output) -> String {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The store the API tests run on: SQLite in memory, or a fresh DynamoDB table on moto when
+/// `BALANCE_ALERT_TEST_BACKEND=dynamodb` (./scripts/test.sh runs the API tests both ways).
+pub async fn test_store() -> Arc<dyn balance_alert_core::store::Store> {
+    match std::env::var("BALANCE_ALERT_TEST_BACKEND").as_deref() {
+        Ok("dynamodb") => Arc::new(moto::fresh_store("api", 36_500).await.1),
+        Ok("sqlite") | Err(_) => {
+            Arc::new(balance_alert_store_sqlite::SqliteStore::in_memory().expect("in-memory store"))
+        }
+        Ok(other) => panic!("BALANCE_ALERT_TEST_BACKEND={other}: use sqlite or dynamodb"),
+    }
 }

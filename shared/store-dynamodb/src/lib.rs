@@ -74,6 +74,11 @@ impl DynamoStore {
         Ok(Self::new(Client::new(&config), table, retention_days))
     }
 
+    /// The client this store uses.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The table this store uses.
     pub fn table(&self) -> &str {
         &self.table

@@ -74,8 +74,14 @@ pub async fn fresh_store(name: &str, retention_days: u32) -> (Client, DynamoStor
     (client, store)
 }
 
+/// The workspace root: the nearest directory above this crate holding the moto wrapper
+/// script (this module is also compiled into the root crate's integration tests).
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .find(|d| d.join("scripts/moto_server_serial.py").is_file())
+        .unwrap_or(here)
+        .to_path_buf()
 }
 
 /// moto_server: the pinned one in the workspace's .venv first, then PATH.

@@ -1,0 +1,151 @@
+//! The real binary on a DynamoDB table (moto_server): `table create`, `config push`/`pull`,
+//! `check --table` and `serve --table` behave as they do on SQLite.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use fake_providers::FakeServer;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::util::{moto, stderr, stdout};
+
+/// Runs the binary against the test DynamoDB endpoint with a clean environment.
+async fn run(args: &[&str], extra: &[(&str, &str)]) -> std::process::Output {
+    command(args, extra).output().await.expect("binary runs")
+}
+
+fn command(args: &[&str], extra: &[(&str, &str)]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", moto::endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    let bytes = client
+        .get(url)
+        .send()
+        .await
+        .expect("response")
+        .bytes()
+        .await
+        .expect("body");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_with_only_a_dynamodb_endpoint_gets_the_same_results() {
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let table = moto::unique_table("cli");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        json!({"settings": {"max_retries": 0, "refresh_cooldown_seconds": 0},
+               "projects": [
+                   {"name": "Main", "provider": "openrouter", "api_key": "${KEY_MAIN}", "threshold": 10, "base_url": fake.base_url()},
+                   {"name": "Low", "provider": "deepseek", "api_key": "bal:3", "threshold": 10, "base_url": fake.base_url()}
+               ]})
+        .to_string(),
+    )
+    .expect("write");
+    let key = [("KEY_MAIN", "bal:50")];
+
+    // table create (twice: idempotent), config push, config pull
+    for _ in 0..2 {
+        let out = run(&["table", "create", "--table", &table], &[]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let cfg = config.to_str().expect("utf-8 path");
+    let out = run(
+        &["config", "push", "--table", &table, "--config", cfg],
+        &key,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(&["config", "pull", "--table", &table], &[]).await;
+    let pulled: Value = serde_json::from_str(&stdout(&out)).expect("the document");
+    assert_eq!(
+        pulled["projects"][0]["api_key"], "${KEY_MAIN}",
+        "placeholders kept"
+    );
+
+    // check --table, twice: one LOW alert, then none (one per transition)
+    let out = run(&["check", "--table", &table, "--json"], &key).await;
+    assert_eq!(out.status.code(), Some(1), "Low is below: {}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(report["projects"][0]["credits"], 50.0);
+    assert_eq!(report["projects"][1]["state"], "low");
+    let out = run(&["check", "--table", &table], &key).await;
+    let text = stdout(&out);
+    assert!(!text.contains("alert recorded (low)"), "{text}");
+
+    // serve --table: the API reads the same table
+    let mut child = command(
+        &[
+            "serve",
+            "--table",
+            &table,
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ],
+        &[
+            ("KEY_MAIN", "bal:50"),
+            (
+                "DATABASE_PATH",
+                dir.path().join("unused.db").to_str().expect("utf-8"),
+            ),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .kill_on_drop(true)
+    .spawn()
+    .expect("serve starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let banner = lines.next_line().await.expect("read").expect("banner");
+    let api = banner
+        .split_whitespace()
+        .find(|w| w.contains("http://"))
+        .expect("url")
+        .to_owned();
+    let client = reqwest::Client::new();
+    let credits: Value = get_json(&client, &format!("{api}/api/credits")).await;
+    assert_eq!(credits["summary"]["total"], 2);
+    assert_eq!(credits["projects"][1]["state"], "low");
+    let alerts: Value = get_json(
+        &client,
+        &format!("{api}/api/history/alerts?project_id=deepseek:Low"),
+    )
+    .await;
+    assert_eq!(alerts["data"].as_array().map(Vec::len), Some(1), "{alerts}");
+    let trend: Value = get_json(&client, &format!("{api}/api/history/trend/openrouter:Main")).await;
+    assert!(
+        trend["data"]["data_points"]
+            .as_u64()
+            .is_some_and(|n| n >= 2),
+        "{trend}"
+    );
+    // An edit through the API lands in the table's document.
+    let edit = client
+        .post(format!("{api}/api/config/threshold"))
+        .header("content-type", "application/json")
+        .body(json!({"project_name": "deepseek:Low", "new_threshold": 2}).to_string())
+        .send()
+        .await
+        .expect("edit");
+    assert_eq!(edit.status(), 200);
+    let out = run(&["config", "pull", "--table", &table], &[]).await;
+    let pulled: Value = serde_json::from_str(&stdout(&out)).expect("the document");
+    assert_eq!(pulled["projects"][1]["threshold"], 2);
+}
