@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+pub use balance_alert_core::model::wire::TokenPair;
+
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -152,15 +154,6 @@ struct Claims {
     auth_time: i64,
 }
 
-/// A fresh access/refresh token pair.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TokenPair {
-    pub access_token: String,
-    pub refresh_token: String,
-    pub token_type: &'static str,
-    pub expires_in: i64,
-}
-
 /// Issues a token pair for a session that started at `auth_time` (unix s).
 pub fn issue(auth: &AuthConfig, auth_time: i64) -> Result<TokenPair, ApiError> {
     let secret = auth
@@ -188,7 +181,7 @@ pub fn issue(auth: &AuthConfig, auth_time: i64) -> Result<TokenPair, ApiError> {
     Ok(TokenPair {
         access_token: token("access", ACCESS_TTL_SECONDS)?,
         refresh_token: token("refresh", REFRESH_TTL_SECONDS)?,
-        token_type: "Bearer",
+        token_type: "Bearer".into(),
         expires_in: ACCESS_TTL_SECONDS.min(session_end - now),
     })
 }

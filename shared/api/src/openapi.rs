@@ -1,19 +1,10 @@
 //! The OpenAPI document, assembled from the handlers' `#[utoipa::path]` annotations.
 
-use serde::Serialize;
+pub use balance_alert_core::model::wire::ErrorBody;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::routes;
-
-/// Every error response: `{"status":"error","message":"…"}`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Always `error`.
-    pub status: String,
-    /// What went wrong and how to fix it.
-    pub message: String,
-}
 
 struct Security;
 

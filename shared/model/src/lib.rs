@@ -9,7 +9,10 @@ pub mod forecast;
 pub mod report;
 pub mod schedule;
 pub mod subscription;
+pub mod trend;
+pub mod wire;
 
 pub use alert::{AlertKind, AlertRecord, AlertState, AlertStatus};
 pub use balance::{project_id, Balance, BalanceKind, Decimal};
 pub use report::{CheckReport, ProjectReport, Summary};
+pub use wire::BalancePoint;

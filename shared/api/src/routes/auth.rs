@@ -3,8 +3,7 @@
 
 use axum::extract::State;
 use axum::{Extension, Json};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use balance_alert_core::model::wire::*;
 
 use crate::auth::{issue, verify, AuthMethod, TokenPair};
 use crate::error::{ApiError, ApiJson};
@@ -35,13 +34,6 @@ pub async fn token(
         ));
     }
     Ok(Json(issue(&state.auth, chrono::Utc::now().timestamp())?))
-}
-
-/// Body of `POST /api/auth/refresh`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshToken {
-    pub refresh_token: String,
 }
 
 /// A new token pair for a valid refresh token; the session keeps its start, so it still ends

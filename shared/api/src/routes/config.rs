@@ -3,40 +3,11 @@
 use axum::extract::State;
 use axum::Json;
 use balance_alert_core::config::edit;
+use balance_alert_core::model::wire::*;
 use balance_alert_core::model::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
-
-/// A project's configuration with its key masked.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProjectView {
-    pub name: String,
-    pub project_id: String,
-    pub owner_project: Option<String>,
-    pub provider: String,
-    /// Masked, e.g. `sk-o***6789`.
-    pub api_key: String,
-    #[schema(value_type = f64)]
-    pub threshold: Decimal,
-    #[schema(value_type = Option<f64>)]
-    pub critical_threshold: Option<Decimal>,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub enabled: bool,
-    pub base_url: Option<String>,
-    pub currency: Option<String>,
-    pub check_interval: Option<u64>,
-}
-
-/// Configured projects.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProjectList {
-    pub status: &'static str,
-    pub projects: Vec<ProjectView>,
-}
 
 /// Every configured project, API keys masked.
 #[utoipa::path(get, path = "/api/config/projects", tag = "config", security(("api_key" = []), ("bearer" = [])),
@@ -63,27 +34,9 @@ pub async fn projects(State(state): State<AppState>) -> Json<ProjectList> {
         })
         .collect();
     Json(ProjectList {
-        status: "success",
+        status: "success".into(),
         projects,
     })
-}
-
-/// Body of `POST /api/config/threshold`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ThresholdRequest {
-    /// The project: `provider:name`, its id, or a name only one provider's project has.
-    pub project_name: String,
-    /// The new threshold, ≥ 0.
-    #[schema(value_type = f64, minimum = 0)]
-    pub new_threshold: Decimal,
-}
-
-/// Result of an edit.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EditResponse {
-    pub status: &'static str,
-    pub message: String,
 }
 
 /// Applies an edit to config.json through the live config and reports `message`.
@@ -95,7 +48,7 @@ pub async fn save_edit(
     state.config.edit(Box::new(edit)).await?;
     state.status.touch();
     Ok(Json(EditResponse {
-        status: "success",
+        status: "success".into(),
         message,
     }))
 }

@@ -1,5 +1,6 @@
 //! `GET /api/credits` (latest balance of every project) and `POST /api/refresh`.
 
+use balance_alert_core::model::wire::*;
 use std::collections::HashMap;
 
 use axum::body::Bytes;
@@ -9,74 +10,10 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use balance_alert_core::model::alert::ProjectState;
-use balance_alert_core::model::{CheckReport, Decimal};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::iso;
 use crate::error::ApiError;
 use crate::AppState;
-
-/// One project's latest reading. `name`/`balance` repeat `project`/`credits` for clients of
-/// the Python tool's older shape.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreditRow {
-    pub project: String,
-    pub name: String,
-    /// md5("provider:name").
-    pub project_id: String,
-    pub owner_project: Option<String>,
-    pub provider: String,
-    /// The configured `type` (`credits`, `balance`, …).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// What the figure is: `prepaid_balance`, `remaining_credit`, `budget_spend` or
-    /// `quota_window` (null for an unsupported provider).
-    #[serde(rename = "kind")]
-    #[schema(value_type = Option<String>)]
-    pub figure: Option<balance_alert_core::model::BalanceKind>,
-    pub success: bool,
-    /// Null when the latest check failed or none ran yet.
-    #[schema(value_type = Option<f64>)]
-    pub credits: Option<Decimal>,
-    #[schema(value_type = Option<f64>)]
-    pub balance: Option<Decimal>,
-    pub currency: String,
-    #[schema(value_type = f64)]
-    pub threshold: Decimal,
-    #[schema(value_type = Option<f64>)]
-    pub critical_threshold: Option<Decimal>,
-    pub need_alarm: bool,
-    /// `ok`, `low`, `critical`, `failing`, or `unknown` before the first check.
-    pub state: String,
-    pub error: Option<String>,
-    /// The latest value came from the response cache.
-    pub cached: bool,
-    /// The latest scheduled check was not attempted (circuit open): the figures are from the
-    /// last real check.
-    pub stale: bool,
-    /// Why it was not attempted.
-    pub stale_reason: Option<String>,
-    /// RFC 3339 time of the latest check.
-    pub last_check: Option<String>,
-}
-
-/// Totals over the rows.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreditSummary {
-    pub total: usize,
-    pub success: usize,
-    pub failed: usize,
-    pub need_alarm: usize,
-}
-
-/// Every configured project's latest reading.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Credits {
-    pub last_update: Option<String>,
-    pub projects: Vec<CreditRow>,
-    pub summary: CreditSummary,
-}
 
 /// Builds the rows from the configuration and the stored states.
 pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
@@ -192,24 +129,6 @@ pub async fn credits(
     })
 }
 
-/// Optional body of `POST /api/refresh`.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    /// Refresh only this project: `provider:name`, its id, or a name only one provider's
-    /// project has (a name several share is a 409 listing them).
-    pub project_name: Option<String>,
-}
-
-/// Result of a manual refresh.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RefreshResponse {
-    pub status: &'static str,
-    pub message: String,
-    #[schema(value_type = Object)]
-    pub report: CheckReport,
-}
-
 /// Checks now (bypassing the response cache). One manual refresh per cooldown
 /// (`settings.refresh_cooldown_seconds`, default 30 s); 429 with the seconds left otherwise.
 #[utoipa::path(post, path = "/api/refresh", tag = "balances", security(("api_key" = []), ("bearer" = [])),
@@ -245,7 +164,7 @@ pub async fn refresh(
         .checks;
     let s = run.report.summary;
     Ok(Json(RefreshResponse {
-        status: "success",
+        status: "success".into(),
         message: format!(
             "checked {} project(s): {} ok, {} failed, {} below threshold",
             s.total, s.success, s.failed, s.need_alarm

@@ -4,31 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
-use utoipa::ToSchema;
+use balance_alert_core::model::wire::*;
 
 use super::iso;
 use crate::AppState;
-
-/// Health: healthy when the config loaded, the store answers and data is fresh.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// `healthy` or `degraded`.
-    pub status: &'static str,
-    pub has_data: bool,
-    pub is_stale: bool,
-    /// A check run has completed since this process started (`/ready` needs it).
-    pub ready: bool,
-    /// RFC 3339 time of the latest check, null before the first.
-    pub last_update: Option<String>,
-    pub uptime_seconds: u64,
-    pub version: &'static str,
-    /// SHA-256 of the config file as loaded (compare with `sha256sum config.json`); null in
-    /// env-only mode.
-    pub config_sha256: Option<String>,
-    /// Why the status is degraded.
-    pub reason: Option<String>,
-}
 
 /// Health and readiness from state kept in memory as checks complete: no store scan per call,
 /// so polling it costs nothing and slows no other endpoint. 503 when the config failed to
@@ -75,13 +54,14 @@ async fn health_status(state: &AppState, need_run: bool) -> Response {
             "degraded"
         } else {
             "healthy"
-        },
+        }
+        .into(),
         has_data: last_update.is_some(),
         is_stale,
         ready,
         last_update: last_update.map(iso),
         uptime_seconds: uptime,
-        version: env!("CARGO_PKG_VERSION"),
+        version: env!("CARGO_PKG_VERSION").into(),
         config_sha256: loaded.content_hash.clone(),
         reason,
     };
@@ -113,30 +93,13 @@ pub async fn live() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "alive"}))
 }
 
-/// Which optional parts are on, for clients of the Python tool that ask first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Features {
-    pub status: &'static str,
-    pub features: FeatureFlags,
-}
-
-/// The feature switches.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FeatureFlags {
-    pub subscriptions: bool,
-    /// Config edits through the API are saved (false in env-only mode).
-    pub dynamic_config: bool,
-    pub history: bool,
-    pub jwt: bool,
-}
-
 /// Feature switches (`/api/features` in the Python tool).
 #[utoipa::path(get, path = "/api/features", tag = "health", security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = Features)))]
 pub async fn features(State(state): State<AppState>) -> Json<Features> {
     let file_backed = state.config.get().mode == balance_alert_core::config::Mode::Hybrid;
     Json(Features {
-        status: "success",
+        status: "success".into(),
         features: FeatureFlags {
             subscriptions: true,
             dynamic_config: file_backed,

@@ -1,16 +1,15 @@
 //! History: balance points, trend with forecast, alerts and alert statistics.
 
+use balance_alert_core::model::wire::*;
 use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::State;
 use axum::Json;
-use balance_alert_core::model::forecast::{forecast, Point};
-use balance_alert_core::model::AlertRecord;
+use balance_alert_core::model::trend;
 use balance_alert_core::model::Decimal;
-use balance_alert_core::money::to_f64;
-use balance_alert_core::store::{AlertQuery, BalancePoint};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use balance_alert_core::store::AlertQuery;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{iso, resolve_project_id};
 use crate::error::{ApiError, ApiPath, ApiQuery};
@@ -51,43 +50,6 @@ pub struct BalanceQuery {
     pub days: Option<u32>,
     /// Most recent points returned (default 100).
     pub limit: Option<usize>,
-}
-
-/// One stored balance reading.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BalanceRow {
-    pub project_id: String,
-    pub project_name: String,
-    pub provider: String,
-    #[schema(value_type = f64)]
-    pub balance: Decimal,
-    #[schema(value_type = f64)]
-    pub threshold: Decimal,
-    pub currency: String,
-    /// RFC 3339.
-    pub timestamp: String,
-}
-
-impl From<BalancePoint> for BalanceRow {
-    fn from(p: BalancePoint) -> Self {
-        BalanceRow {
-            timestamp: iso(p.timestamp),
-            project_id: p.project_id,
-            project_name: p.project_name,
-            provider: p.provider,
-            balance: p.balance,
-            threshold: p.threshold,
-            currency: p.currency,
-        }
-    }
-}
-
-/// Balance points, newest last.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BalanceHistory {
-    pub status: &'static str,
-    pub count: usize,
-    pub data: Vec<BalanceRow>,
 }
 
 /// Balance history of one project, one provider's projects, or all projects.
@@ -137,7 +99,7 @@ pub async fn balance(
         .map(BalanceRow::from)
         .collect();
     Ok(Json(BalanceHistory {
-        status: "success",
+        status: "success".into(),
         count: data.len(),
         data,
     }))
@@ -149,71 +111,6 @@ pub async fn balance(
 pub struct DaysQuery {
     /// Days back (default 30).
     pub days: Option<u32>,
-}
-
-/// When the balance reaches the threshold and zero, counted from the latest reading at the
-/// burn rate since the last top-up.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ForecastView {
-    /// Units spent per day since the last top-up (0 when the balance is not falling).
-    pub burn_rate_per_day: f64,
-    /// The latest reading is already below the threshold (or at/below zero): no crossing date
-    /// lies ahead, `days_until_threshold` is 0.
-    pub already_below: bool,
-    /// The latest reading is at or below zero: `days_until_zero` is 0.
-    pub already_empty: bool,
-    /// RFC 3339; null when already below the threshold or not falling.
-    pub threshold_date: Option<String>,
-    /// Days from now (0 when already below; null when not falling).
-    pub days_until_threshold: Option<f64>,
-    /// RFC 3339; null when already empty or not falling.
-    pub zero_date: Option<String>,
-    /// Days from now (0 when already empty; null when not falling).
-    pub days_until_zero: Option<f64>,
-}
-
-/// One point of a trend.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TrendPoint {
-    pub timestamp: String,
-    #[schema(value_type = f64)]
-    pub balance: Decimal,
-}
-
-/// Trend statistics over the window.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TrendData {
-    pub project_id: String,
-    pub project_name: Option<String>,
-    pub provider: Option<String>,
-    pub currency: Option<String>,
-    #[schema(value_type = Option<f64>)]
-    pub threshold: Option<Decimal>,
-    pub days: u32,
-    pub data_points: usize,
-    #[schema(value_type = Option<f64>)]
-    pub current_balance: Option<Decimal>,
-    #[schema(value_type = Option<f64>)]
-    pub min_balance: Option<Decimal>,
-    #[schema(value_type = Option<f64>)]
-    pub max_balance: Option<Decimal>,
-    /// Mean of the window's readings, rounded to 8 decimal places.
-    #[schema(value_type = Option<f64>)]
-    pub avg_balance: Option<Decimal>,
-    /// Latest minus first balance in the window.
-    #[schema(value_type = Option<f64>)]
-    pub change: Option<Decimal>,
-    pub change_percent: Option<f64>,
-    pub history: Vec<TrendPoint>,
-    /// Null when there is no downward trend.
-    pub forecast: Option<ForecastView>,
-}
-
-/// Trend response.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Trend {
-    pub status: &'static str,
-    pub data: TrendData,
 }
 
 /// Trend of one project (`id` = md5 id, `provider:name`, or name) with a run-out forecast.
@@ -242,38 +139,11 @@ pub async fn trend(
         )));
     }
     let balances: Vec<Decimal> = points.iter().map(|p| p.balance).collect();
-    let first = balances.first().copied();
-    let current = balances.last().copied();
     let threshold = project
         .map(|p| p.threshold)
         .or_else(|| points.last().map(|p| p.threshold));
-    let change = current.zip(first).map(|(c, f)| c - f);
-    let now = chrono::Utc::now().timestamp();
-    let fit: Vec<Point> = points
-        .iter()
-        .map(|p| Point {
-            timestamp: p.timestamp,
-            balance: to_f64(p.balance),
-        })
-        .collect();
-    let days_from_now = |t: i64| ((t - now) as f64 / 86_400.0).max(0.0);
-    let forecast = forecast(&fit, threshold.map_or(0.0, to_f64)).map(|f| ForecastView {
-        burn_rate_per_day: f.burn_rate_per_day,
-        already_below: f.already_below,
-        already_empty: f.already_empty,
-        threshold_date: f.threshold_at.map(iso),
-        days_until_threshold: if f.already_below {
-            Some(0.0)
-        } else {
-            f.threshold_at.map(days_from_now)
-        },
-        zero_date: f.zero_at.map(iso),
-        days_until_zero: if f.already_empty {
-            Some(0.0)
-        } else {
-            f.zero_at.map(days_from_now)
-        },
-    });
+    let stats = trend::stats(&balances);
+    let forecast = trend::forecast_view(&points, threshold, chrono::Utc::now().timestamp());
     let data = TrendData {
         project_id: project_id.clone(),
         project_name: project
@@ -286,17 +156,12 @@ pub async fn trend(
         threshold,
         days,
         data_points: points.len(),
-        current_balance: current,
-        min_balance: balances.iter().copied().min(),
-        max_balance: balances.iter().copied().max(),
-        avg_balance: (!balances.is_empty()).then(|| {
-            (balances.iter().sum::<Decimal>() / Decimal::from(balances.len())).round_dp(8)
-        }),
-        change,
-        change_percent: change
-            .zip(first)
-            .filter(|(_, f)| !f.is_zero())
-            .map(|(c, f)| to_f64(c / f * Decimal::ONE_HUNDRED)),
+        current_balance: stats.current,
+        min_balance: stats.min,
+        max_balance: stats.max,
+        avg_balance: stats.avg,
+        change: stats.change,
+        change_percent: stats.change_percent,
         history: points
             .iter()
             .map(|p| TrendPoint {
@@ -307,7 +172,7 @@ pub async fn trend(
         forecast,
     };
     Ok(Json(Trend {
-        status: "success",
+        status: "success".into(),
         data,
     }))
 }
@@ -322,54 +187,6 @@ pub struct AlertsQuery {
     pub days: Option<u32>,
     /// Most recent alerts returned (default 50).
     pub limit: Option<usize>,
-}
-
-/// One alert record.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AlertRow {
-    pub id: String,
-    pub project_id: String,
-    pub project_name: String,
-    pub provider: String,
-    /// `low`, `critical`, `failing`, `recovered`, `reminder` or `renewal`.
-    pub alert_type: String,
-    pub state: String,
-    #[schema(value_type = Option<f64>)]
-    pub balance: Option<Decimal>,
-    #[schema(value_type = f64)]
-    pub threshold: Decimal,
-    pub currency: String,
-    pub message: String,
-    /// `pending`, `sent` or `failed`.
-    pub status: String,
-    pub timestamp: String,
-}
-
-impl From<AlertRecord> for AlertRow {
-    fn from(a: AlertRecord) -> Self {
-        AlertRow {
-            alert_type: a.kind.as_str().to_owned(),
-            state: a.state.as_str().to_owned(),
-            status: a.status.as_str().to_owned(),
-            timestamp: iso(a.created_at),
-            id: a.id,
-            project_id: a.project_id,
-            project_name: a.project_name,
-            provider: a.provider,
-            balance: a.balance,
-            threshold: a.threshold,
-            currency: a.currency,
-            message: a.message,
-        }
-    }
-}
-
-/// Alerts, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AlertHistory {
-    pub status: &'static str,
-    pub count: usize,
-    pub data: Vec<AlertRow>,
 }
 
 /// Alert history, newest first.
@@ -398,37 +215,10 @@ pub async fn alerts(
         .await?;
     let data: Vec<AlertRow> = records.into_iter().map(AlertRow::from).collect();
     Ok(Json(AlertHistory {
-        status: "success",
+        status: "success".into(),
         count: data.len(),
         data,
     }))
-}
-
-/// Alerts per project.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProjectAlertCount {
-    pub project_id: String,
-    pub project_name: String,
-    pub count: usize,
-}
-
-/// Statistics over the window.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatsData {
-    pub days: u32,
-    pub total_alerts: usize,
-    pub by_type: BTreeMap<String, usize>,
-    pub by_status: BTreeMap<String, usize>,
-    pub by_project: Vec<ProjectAlertCount>,
-    /// Projects by current state (`unknown` = never checked).
-    pub projects_by_state: BTreeMap<String, usize>,
-}
-
-/// Stats response.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Stats {
-    pub status: &'static str,
-    pub data: StatsData,
 }
 
 /// Alert counts by type, status and project, and projects by state.
@@ -487,7 +277,7 @@ pub async fn stats(
         *projects_by_state.entry(s).or_insert(0) += 1;
     }
     Ok(Json(Stats {
-        status: "success",
+        status: "success".into(),
         data: StatsData {
             days,
             total_alerts: records.len(),

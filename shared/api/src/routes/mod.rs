@@ -13,12 +13,7 @@ use balance_alert_core::config::{Config, LookupError};
 
 use crate::error::ApiError;
 
-/// Unix seconds as RFC 3339 UTC, the Python tool's timestamp format.
-pub fn iso(ts: i64) -> String {
-    chrono::DateTime::from_timestamp(ts, 0)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
-}
+pub use balance_alert_core::model::wire::iso;
 
 /// Resolves a project reference to its md5 id: a configured project's id, `provider:name` or
 /// unique name; for a project no longer configured (its history remains), an md5 id or

@@ -5,47 +5,15 @@ use axum::extract::State;
 use axum::Json;
 use balance_alert_core::config::edit;
 use balance_alert_core::model::subscription::renewal_status;
+use balance_alert_core::model::wire::*;
 use balance_alert_core::monitor::renewal_spec;
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
 
-use super::config::{save_edit, EditResponse};
-use balance_alert_core::model::Decimal;
+use super::config::save_edit;
 
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
-
-/// A subscription and where it stands today.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SubscriptionRow {
-    pub name: String,
-    pub owner_project: Option<String>,
-    pub cycle_type: String,
-    pub renewal_day: u32,
-    pub alert_days_before: i64,
-    #[schema(value_type = f64)]
-    pub amount: Decimal,
-    pub currency: String,
-    pub enabled: bool,
-    pub last_renewed_date: Option<String>,
-    /// `YYYY-MM-DD`; `renewal_date` repeats it for older clients.
-    pub next_renewal_date: String,
-    pub renewal_date: String,
-    pub days_until_renewal: i64,
-    pub already_renewed: bool,
-    /// A reminder is due; `need_renewal` repeats it for older clients.
-    pub need_alert: bool,
-    pub need_renewal: bool,
-}
-
-/// All subscriptions.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SubscriptionList {
-    pub status: &'static str,
-    pub subscriptions: Vec<SubscriptionRow>,
-}
 
 /// Every configured subscription with its next renewal and days left.
 #[utoipa::path(get, path = "/api/subscriptions", tag = "subscriptions", security(("api_key" = []), ("bearer" = [])),
@@ -80,7 +48,7 @@ pub async fn list(State(state): State<AppState>) -> Json<SubscriptionList> {
         })
         .collect();
     Json(SubscriptionList {
-        status: "success",
+        status: "success".into(),
         subscriptions,
     })
 }
@@ -90,69 +58,6 @@ pub async fn list(State(state): State<AppState>) -> Json<SubscriptionList> {
     responses((status = 200, body = SubscriptionList)))]
 pub async fn config_list(state: State<AppState>) -> Json<SubscriptionList> {
     list(state).await
-}
-
-/// Body of `POST /api/subscription/add` (name, cycle_type, renewal_day required) and of
-/// `POST /api/config/subscription` (name selects; the rest optional; new_name renames).
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubscriptionInput {
-    /// The subscription's (current) name.
-    #[serde(skip_serializing)]
-    pub name: String,
-    /// Rename to this (update only).
-    #[serde(skip_serializing)]
-    pub new_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_project: Option<String>,
-    /// `weekly`, `monthly`, `yearly` or `every_n_days`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = "^(weekly|monthly|yearly|every_n_days)$")]
-    pub cycle_type: Option<String>,
-    /// weekly 1–7 (Mon–Sun), monthly 1–31, yearly MMDD (e.g. 1231).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1, maximum = 1231)]
-    pub renewal_day: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(maximum = 3650)]
-    pub alert_days_before: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<f64>, minimum = 0)]
-    pub amount: Option<Decimal>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = "^[A-Za-z]{3}$")]
-    pub currency: Option<String>,
-    /// `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(format = Date)]
-    pub last_renewed_date: Option<String>,
-    /// For `every_n_days`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1, maximum = 36500)]
-    pub interval_days: Option<u32>,
-    /// For `every_n_days`, `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(format = Date)]
-    pub start_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-}
-
-/// Body naming one subscription.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubscriptionName {
-    pub name: String,
-}
-
-/// Body of `POST /api/subscription/mark_renewed`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MarkRenewed {
-    pub name: String,
-    /// `YYYY-MM-DD`, default today.
-    #[schema(format = Date)]
-    pub renewed_date: Option<String>,
 }
 
 fn fields_map(fields: &SubscriptionInput) -> Result<Map<String, Value>, ApiError> {

@@ -12,7 +12,8 @@ pub mod contract;
 
 use async_trait::async_trait;
 use balance_alert_model::alert::ProjectState;
-use balance_alert_model::{AlertRecord, AlertStatus, Decimal};
+pub use balance_alert_model::BalancePoint;
+use balance_alert_model::{AlertRecord, AlertStatus};
 use serde::{Deserialize, Serialize};
 
 /// A backend failure. Messages name the operation; they never include secrets.
@@ -56,21 +57,6 @@ pub struct ConfigDocument {
     pub version: u64,
     /// Unix seconds of the write.
     pub updated_at: i64,
-}
-
-/// One balance reading kept for history and trends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BalancePoint {
-    pub project_id: String,
-    pub project_name: String,
-    pub provider: String,
-    /// Exact, as read.
-    pub balance: Decimal,
-    /// The threshold that applied then.
-    pub threshold: Decimal,
-    pub currency: String,
-    /// Unix seconds.
-    pub timestamp: i64,
 }
 
 /// A conditional write of one check's result.

@@ -1,0 +1,116 @@
+//! A project's trend over a window of readings: statistics (exact) and the forecast view the
+//! API and the dashboard show. Pure: callers pass `now`.
+
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::forecast::{forecast, Point};
+use crate::wire::{iso, ForecastView};
+use crate::{BalancePoint, Decimal};
+
+/// Statistics of a window of readings (oldest first).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrendStats {
+    pub current: Option<Decimal>,
+    pub min: Option<Decimal>,
+    pub max: Option<Decimal>,
+    /// The mean, rounded to 8 decimal places.
+    pub avg: Option<Decimal>,
+    /// Latest minus first.
+    pub change: Option<Decimal>,
+    /// `change` as a percentage of the first reading (None when that is zero).
+    pub change_percent: Option<f64>,
+}
+
+/// Statistics of `balances`, oldest first.
+pub fn stats(balances: &[Decimal]) -> TrendStats {
+    let first = balances.first().copied();
+    let current = balances.last().copied();
+    let change = current.zip(first).map(|(c, f)| c - f);
+    TrendStats {
+        current,
+        min: balances.iter().copied().min(),
+        max: balances.iter().copied().max(),
+        avg: (!balances.is_empty()).then(|| {
+            (balances.iter().sum::<Decimal>() / Decimal::from(balances.len())).round_dp(8)
+        }),
+        change,
+        change_percent: change
+            .zip(first)
+            .filter(|(_, f)| !f.is_zero())
+            .and_then(|(c, f)| (c / f * Decimal::ONE_HUNDRED).to_f64()),
+    }
+}
+
+/// The forecast of `points` (oldest first) against `threshold`, with days counted from `now`
+/// (never negative).
+pub fn forecast_view(
+    points: &[BalancePoint],
+    threshold: Option<Decimal>,
+    now: i64,
+) -> Option<ForecastView> {
+    let fit: Vec<Point> = points
+        .iter()
+        .map(|p| Point {
+            timestamp: p.timestamp,
+            balance: p.balance.to_f64().unwrap_or(0.0),
+        })
+        .collect();
+    let threshold = threshold.and_then(|t| t.to_f64()).unwrap_or(0.0);
+    let days_from_now = |t: i64| ((t - now) as f64 / 86_400.0).max(0.0);
+    forecast(&fit, threshold).map(|f| ForecastView {
+        burn_rate_per_day: f.burn_rate_per_day,
+        already_below: f.already_below,
+        already_empty: f.already_empty,
+        threshold_date: f.threshold_at.map(iso),
+        days_until_threshold: if f.already_below {
+            Some(0.0)
+        } else {
+            f.threshold_at.map(days_from_now)
+        },
+        zero_date: f.zero_at.map(iso),
+        days_until_zero: if f.already_empty {
+            Some(0.0)
+        } else {
+            f.zero_at.map(days_from_now)
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().expect("decimal")
+    }
+
+    #[test]
+    fn statistics_are_exact() {
+        let s = stats(&[d("100.1"), d("90.05"), d("80.1")]);
+        assert_eq!(s.current, Some(d("80.1")));
+        assert_eq!((s.min, s.max), (Some(d("80.1")), Some(d("100.1"))));
+        assert_eq!(s.change, Some(d("-20.0")));
+        assert_eq!(s.avg, Some(d("90.08333333")));
+        assert_eq!(stats(&[]), TrendStats::default());
+        assert_eq!(stats(&[d("0"), d("5")]).change_percent, None);
+    }
+
+    #[test]
+    fn forecast_days_are_counted_from_now_and_never_negative() {
+        let point = |t: i64, b: &str| BalancePoint {
+            project_id: "p".into(),
+            project_name: "p".into(),
+            provider: "x".into(),
+            balance: d(b),
+            threshold: d("10"),
+            currency: "USD".into(),
+            timestamp: t,
+        };
+        let day = 86_400;
+        let pts = [point(0, "100"), point(day, "90")];
+        let f = forecast_view(&pts, Some(d("10")), day).expect("falling");
+        assert!((f.days_until_zero.expect("date") - 9.0).abs() < 1e-9);
+        let late = forecast_view(&pts, Some(d("10")), 100 * day).expect("falling");
+        assert_eq!(late.days_until_zero, Some(0.0));
+    }
+}

@@ -1,0 +1,522 @@
+//! The API's wire types: every JSON shape the server sends or accepts, defined once for the
+//! server, the Lambda functions and the SPA. Amounts are exact decimals serialised as JSON
+//! numbers. With the `openapi` feature they also describe themselves for the OpenAPI document.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AlertRecord, BalanceKind, CheckReport, Decimal};
+
+/// Unix seconds as RFC 3339 UTC, the Python tool's timestamp format.
+pub fn iso(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// One balance reading kept for history and trends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BalancePoint {
+    pub project_id: String,
+    pub project_name: String,
+    pub provider: String,
+    /// Exact, as read.
+    pub balance: Decimal,
+    /// The threshold that applied then.
+    pub threshold: Decimal,
+    pub currency: String,
+    /// Unix seconds.
+    pub timestamp: i64,
+}
+
+/// One project's latest reading. `name`/`balance` repeat `project`/`credits` for clients of
+/// the Python tool's older shape.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreditRow {
+    pub project: String,
+    pub name: String,
+    /// md5("provider:name").
+    pub project_id: String,
+    pub owner_project: Option<String>,
+    pub provider: String,
+    /// The configured `type` (`credits`, `balance`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What the figure is: `prepaid_balance`, `remaining_credit`, `budget_spend` or
+    /// `quota_window` (null for an unsupported provider).
+    #[serde(rename = "kind")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub figure: Option<BalanceKind>,
+    pub success: bool,
+    /// Null when the latest check failed or none ran yet.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub credits: Option<Decimal>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub balance: Option<Decimal>,
+    pub currency: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub threshold: Decimal,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub critical_threshold: Option<Decimal>,
+    pub need_alarm: bool,
+    /// `ok`, `low`, `critical`, `failing`, or `unknown` before the first check.
+    pub state: String,
+    pub error: Option<String>,
+    /// The latest value came from the response cache.
+    pub cached: bool,
+    /// The latest scheduled check was not attempted (circuit open): the figures are from the
+    /// last real check.
+    pub stale: bool,
+    /// Why it was not attempted.
+    pub stale_reason: Option<String>,
+    /// RFC 3339 time of the latest check.
+    pub last_check: Option<String>,
+}
+
+/// Totals over the rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreditSummary {
+    pub total: usize,
+    pub success: usize,
+    pub failed: usize,
+    pub need_alarm: usize,
+}
+
+/// Every configured project's latest reading.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Credits {
+    pub last_update: Option<String>,
+    pub projects: Vec<CreditRow>,
+    pub summary: CreditSummary,
+}
+
+/// Optional body of `POST /api/refresh`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// Refresh only this project: `provider:name`, its id, or a name only one provider's
+    /// project has (a name several share is a 409 listing them).
+    pub project_name: Option<String>,
+}
+
+/// Result of a manual refresh.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefreshResponse {
+    pub status: String,
+    pub message: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub report: CheckReport,
+}
+
+/// One stored balance reading.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BalanceRow {
+    pub project_id: String,
+    pub project_name: String,
+    pub provider: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub balance: Decimal,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub threshold: Decimal,
+    pub currency: String,
+    /// RFC 3339.
+    pub timestamp: String,
+}
+
+/// Balance points, newest last.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BalanceHistory {
+    pub status: String,
+    pub count: usize,
+    pub data: Vec<BalanceRow>,
+}
+
+/// When the balance reaches the threshold and zero, counted from the latest reading at the
+/// burn rate since the last top-up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ForecastView {
+    /// Units spent per day since the last top-up (0 when the balance is not falling).
+    pub burn_rate_per_day: f64,
+    /// The latest reading is already below the threshold (or at/below zero): no crossing date
+    /// lies ahead, `days_until_threshold` is 0.
+    pub already_below: bool,
+    /// The latest reading is at or below zero: `days_until_zero` is 0.
+    pub already_empty: bool,
+    /// RFC 3339; null when already below the threshold or not falling.
+    pub threshold_date: Option<String>,
+    /// Days from now (0 when already below; null when not falling).
+    pub days_until_threshold: Option<f64>,
+    /// RFC 3339; null when already empty or not falling.
+    pub zero_date: Option<String>,
+    /// Days from now (0 when already empty; null when not falling).
+    pub days_until_zero: Option<f64>,
+}
+
+/// One point of a trend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrendPoint {
+    pub timestamp: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub balance: Decimal,
+}
+
+/// Trend statistics over the window.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrendData {
+    pub project_id: String,
+    pub project_name: Option<String>,
+    pub provider: Option<String>,
+    pub currency: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub threshold: Option<Decimal>,
+    pub days: u32,
+    pub data_points: usize,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub current_balance: Option<Decimal>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub min_balance: Option<Decimal>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub max_balance: Option<Decimal>,
+    /// Mean of the window's readings, rounded to 8 decimal places.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub avg_balance: Option<Decimal>,
+    /// Latest minus first balance in the window.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub change: Option<Decimal>,
+    pub change_percent: Option<f64>,
+    pub history: Vec<TrendPoint>,
+    /// Null when there is no downward trend.
+    pub forecast: Option<ForecastView>,
+}
+
+/// Trend response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Trend {
+    pub status: String,
+    pub data: TrendData,
+}
+
+/// One alert record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertRow {
+    pub id: String,
+    pub project_id: String,
+    pub project_name: String,
+    pub provider: String,
+    /// `low`, `critical`, `failing`, `recovered`, `reminder` or `renewal`.
+    pub alert_type: String,
+    pub state: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub balance: Option<Decimal>,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub threshold: Decimal,
+    pub currency: String,
+    pub message: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub timestamp: String,
+}
+
+/// Alerts, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertHistory {
+    pub status: String,
+    pub count: usize,
+    pub data: Vec<AlertRow>,
+}
+
+/// Alerts per project.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProjectAlertCount {
+    pub project_id: String,
+    pub project_name: String,
+    pub count: usize,
+}
+
+/// Statistics over the window.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatsData {
+    pub days: u32,
+    pub total_alerts: usize,
+    pub by_type: BTreeMap<String, usize>,
+    pub by_status: BTreeMap<String, usize>,
+    pub by_project: Vec<ProjectAlertCount>,
+    /// Projects by current state (`unknown` = never checked).
+    pub projects_by_state: BTreeMap<String, usize>,
+}
+
+/// Stats response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Stats {
+    pub status: String,
+    pub data: StatsData,
+}
+
+/// A subscription and where it stands today.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubscriptionRow {
+    pub name: String,
+    pub owner_project: Option<String>,
+    pub cycle_type: String,
+    pub renewal_day: u32,
+    pub alert_days_before: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub amount: Decimal,
+    pub currency: String,
+    pub enabled: bool,
+    pub last_renewed_date: Option<String>,
+    /// `YYYY-MM-DD`; `renewal_date` repeats it for older clients.
+    pub next_renewal_date: String,
+    pub renewal_date: String,
+    pub days_until_renewal: i64,
+    pub already_renewed: bool,
+    /// A reminder is due; `need_renewal` repeats it for older clients.
+    pub need_alert: bool,
+    pub need_renewal: bool,
+}
+
+/// All subscriptions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubscriptionList {
+    pub status: String,
+    pub subscriptions: Vec<SubscriptionRow>,
+}
+
+/// Body of `POST /api/subscription/add` (name, cycle_type, renewal_day required) and of
+/// `POST /api/config/subscription` (name selects; the rest optional; new_name renames).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionInput {
+    /// The subscription's (current) name.
+    #[serde(skip_serializing)]
+    pub name: String,
+    /// Rename to this (update only).
+    #[serde(skip_serializing)]
+    pub new_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_project: Option<String>,
+    /// `weekly`, `monthly`, `yearly` or `every_n_days`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(weekly|monthly|yearly|every_n_days)$")
+    )]
+    pub cycle_type: Option<String>,
+    /// weekly 1–7 (Mon–Sun), monthly 1–31, yearly MMDD (e.g. 1231).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1231))]
+    pub renewal_day: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 3650))]
+    pub alert_days_before: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, minimum = 0))]
+    pub amount: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z]{3}$"))]
+    pub currency: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
+    pub last_renewed_date: Option<String>,
+    /// For `every_n_days`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 36500))]
+    pub interval_days: Option<u32>,
+    /// For `every_n_days`, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
+    pub start_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// Body naming one subscription.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionName {
+    pub name: String,
+}
+
+/// Body of `POST /api/subscription/mark_renewed`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MarkRenewed {
+    pub name: String,
+    /// `YYYY-MM-DD`, default today.
+    #[cfg_attr(feature = "openapi", schema(format = Date))]
+    pub renewed_date: Option<String>,
+}
+
+/// A project's configuration with its key masked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProjectView {
+    pub name: String,
+    pub project_id: String,
+    pub owner_project: Option<String>,
+    pub provider: String,
+    /// Masked, e.g. `sk-o***6789`.
+    pub api_key: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub threshold: Decimal,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub critical_threshold: Option<Decimal>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub enabled: bool,
+    pub base_url: Option<String>,
+    pub currency: Option<String>,
+    pub check_interval: Option<u64>,
+}
+
+/// Configured projects.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProjectList {
+    pub status: String,
+    pub projects: Vec<ProjectView>,
+}
+
+/// Body of `POST /api/config/threshold`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdRequest {
+    /// The project: `provider:name`, its id, or a name only one provider's project has.
+    pub project_name: String,
+    /// The new threshold, ≥ 0.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64, minimum = 0))]
+    pub new_threshold: Decimal,
+}
+
+/// Result of an edit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EditResponse {
+    pub status: String,
+    pub message: String,
+}
+
+/// Health: healthy when the config loaded, the store answers and data is fresh.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    /// `healthy` or `degraded`.
+    pub status: String,
+    pub has_data: bool,
+    pub is_stale: bool,
+    /// A check run has completed since this process started (`/ready` needs it).
+    pub ready: bool,
+    /// RFC 3339 time of the latest check, null before the first.
+    pub last_update: Option<String>,
+    pub uptime_seconds: u64,
+    pub version: String,
+    /// SHA-256 of the config file as loaded (compare with `sha256sum config.json`); null in
+    /// env-only mode.
+    pub config_sha256: Option<String>,
+    /// Why the status is degraded.
+    pub reason: Option<String>,
+}
+
+/// Which optional parts are on, for clients of the Python tool that ask first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Features {
+    pub status: String,
+    pub features: FeatureFlags,
+}
+
+/// The feature switches.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeatureFlags {
+    pub subscriptions: bool,
+    /// Config edits through the API are saved (false in env-only mode).
+    pub dynamic_config: bool,
+    pub history: bool,
+    pub jwt: bool,
+}
+
+/// Body of `POST /api/auth/refresh`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RefreshToken {
+    pub refresh_token: String,
+}
+
+/// A fresh access/refresh token pair.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+}
+
+/// Every error response: `{"status":"error","message":"…"}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// Always `error`.
+    pub status: String,
+    /// What went wrong and how to fix it.
+    pub message: String,
+}
+
+impl From<BalancePoint> for BalanceRow {
+    fn from(p: BalancePoint) -> Self {
+        BalanceRow {
+            timestamp: iso(p.timestamp),
+            project_id: p.project_id,
+            project_name: p.project_name,
+            provider: p.provider,
+            balance: p.balance,
+            threshold: p.threshold,
+            currency: p.currency,
+        }
+    }
+}
+
+impl From<AlertRecord> for AlertRow {
+    fn from(a: AlertRecord) -> Self {
+        AlertRow {
+            alert_type: a.kind.as_str().to_owned(),
+            state: a.state.as_str().to_owned(),
+            status: a.status.as_str().to_owned(),
+            timestamp: iso(a.created_at),
+            id: a.id,
+            project_id: a.project_id,
+            project_name: a.project_name,
+            provider: a.provider,
+            balance: a.balance,
+            threshold: a.threshold,
+            currency: a.currency,
+            message: a.message,
+        }
+    }
+}
