@@ -626,3 +626,49 @@ async fn amounts_are_exact_so_a_balance_equal_to_the_threshold_is_not_low() {
         "not 74.75000000000001"
     );
 }
+
+#[tokio::test]
+async fn projects_sharing_a_key_each_reach_failing_in_a_long_lived_process() {
+    // GIVEN three projects on one key at a provider that is down, checked by one long-lived
+    // engine (as `serve` does) whose breaker opens after two failures and lets one trial
+    // through a second later
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let url = s.base_url();
+    let mut settings = fast_settings();
+    settings.max_retries = 0;
+    settings.max_concurrent_checks = 1;
+    settings.circuit_breaker_failures = 2;
+    settings.circuit_breaker_reset_seconds = 1;
+    let projects: Vec<ProjectConfig> = ["a", "b", "c"]
+        .iter()
+        .map(|n| project(n, "moonshot", &url, "status:503", 1.0))
+        .collect();
+    let store = SqliteStore::in_memory().expect("store");
+    let e = engine(&settings);
+    // WHEN it checks them round after round (each round after the breaker's reset delay)
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        run_all(&e, &store, &settings, &projects, 100 + rounds).await;
+        let states = store.list_states().await.expect("states");
+        let failing = states
+            .iter()
+            .filter(|st| st.state == AlertState::Failing && st.consecutive_failures >= 3)
+            .count();
+        if failing == 3 || rounds == 12 {
+            break;
+        }
+        // The breaker's reset delay is wall time: let it pass.
+        tokio::time::sleep(std::time::Duration::from_millis(1_050)).await;
+    }
+    // THEN each one got its own K = 3 real attempts (the trial rotates) and is FAILING
+    let states = store.list_states().await.expect("states");
+    for st in &states {
+        assert_eq!(st.state, AlertState::Failing, "{st:?}");
+        assert_eq!(st.consecutive_failures, 3, "{st:?}");
+    }
+    assert_eq!(s.hits("status:503"), 9, "three real attempts each, no more");
+    assert!(rounds <= 8, "took {rounds} rounds");
+}

@@ -74,6 +74,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let api_addr = listener.local_addr().unwrap_or(args.listen);
     // Requests addressed to the listen address itself are ours (the DNS-rebinding guard).
     options.allowed_hosts.push(api_addr.ip().to_string());
+    let state_hosts = options.allowed_hosts.clone();
     let state = AppState::new(checker.clone(), metrics.clone(), auth, options);
     let metrics_addr = metrics_listener.local_addr().unwrap_or(args.metrics_listen);
     println!("balance-alert {} listening on http://{api_addr} (metrics on http://{metrics_addr}/metrics)", env!("CARGO_PKG_VERSION"));
@@ -87,7 +88,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(stop(shutdown_rx.clone()));
-    let metrics_server = axum::serve(metrics_listener, metrics_app(metrics))
+    let mut metrics_hosts = state_hosts.clone();
+    metrics_hosts.push(metrics_addr.ip().to_string());
+    let metrics_server = axum::serve(metrics_listener, metrics_app(metrics, metrics_hosts))
         .with_graceful_shutdown(stop(shutdown_rx));
     let signals = async move {
         shutdown_signal().await;

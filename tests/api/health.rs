@@ -135,7 +135,7 @@ async fn metrics_endpoint_exposes_every_metric_after_activity() {
         .await
         .expect("run");
     h.get("/api/credits").await;
-    let metrics = metrics_app(h.state.metrics.clone());
+    let metrics = metrics_app(h.state.metrics.clone(), Vec::new());
     let response = metrics
         .oneshot(Request::get("/metrics").body(Body::empty()).expect("req"))
         .await

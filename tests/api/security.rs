@@ -257,3 +257,24 @@ async fn clients_over_the_rate_limit_get_429() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_metrics_port_answers_only_to_its_own_host_names() {
+    let h = harness().await;
+    let metrics = metrics_app(h.state.metrics.clone(), vec!["10.1.2.3".into()]);
+    let get = |host: &str| {
+        Request::get("/metrics")
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .expect("req")
+    };
+    for (host, expected) in [
+        ("attacker.example:9100", StatusCode::MISDIRECTED_REQUEST),
+        ("localhost:9100", StatusCode::OK),
+        ("127.0.0.1:9100", StatusCode::OK),
+        ("10.1.2.3:9100", StatusCode::OK),
+    ] {
+        let response = metrics.clone().oneshot(get(host)).await.expect("response");
+        assert_eq!(response.status(), expected, "{host}");
+    }
+}

@@ -118,11 +118,11 @@ pub async fn host_guard(State(state): State<AppState>, request: Request, next: N
         return next.run(request).await;
     }
     let allowed = &state.options.allowed_hosts;
+    // A Host that is not text is refused like an unknown name (never waved through).
     let host = request
         .headers()
         .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+        .map(|v| v.to_str().unwrap_or("\u{fffd}").to_owned())
         .or_else(|| request.uri().authority().map(|a| a.to_string()));
     if let Some(host) = host.filter(|h| !host_allowed(h, allowed)) {
         return ApiError::MisdirectedRequest(format!(

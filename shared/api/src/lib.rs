@@ -231,21 +231,45 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// `GET /metrics` in the Prometheus text format, for the separate metrics port.
-pub fn metrics_app(metrics: Arc<Metrics>) -> Router {
-    Router::new().route(
-        "/metrics",
-        get(move || {
-            let metrics = metrics.clone();
-            async move {
-                (
-                    StatusCode::OK,
-                    [(
-                        header::CONTENT_TYPE,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                    )],
-                    metrics.render(),
+///
+/// The metrics carry project names and balances and have no credential of their own, so only
+/// requests addressed to a loopback name, an IP address the port listens on or a name in
+/// `allowed_hosts` are answered (421 otherwise): a web page cannot read them through DNS
+/// rebinding. Prometheus scraping by IP or `localhost` is unaffected.
+pub fn metrics_app(metrics: Arc<Metrics>, allowed_hosts: Vec<String>) -> Router {
+    let allowed = Arc::new(allowed_hosts);
+    let guard = move |request: axum::extract::Request, next: middleware::Next| {
+        let allowed = allowed.clone();
+        async move {
+            let host = request
+                .headers()
+                .get(header::HOST)
+                .map(|v| v.to_str().unwrap_or("\u{fffd}").to_owned());
+            match host {
+                Some(h) if !http::host_allowed(&h, &allowed) => ApiError::MisdirectedRequest(
+                    "this metrics port does not answer to that host name: scrape it by IP or localhost, or add the name to ALLOWED_HOSTS".into(),
                 )
+                .into_response(),
+                _ => next.run(request).await,
             }
-        }),
-    )
+        }
+    };
+    Router::new()
+        .route(
+            "/metrics",
+            get(move || {
+                let metrics = metrics.clone();
+                async move {
+                    (
+                        StatusCode::OK,
+                        [(
+                            header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
+                        metrics.render(),
+                    )
+                }
+            }),
+        )
+        .layer(middleware::from_fn(guard))
 }

@@ -7,9 +7,18 @@ use std::str::FromStr;
 use balance_alert_model::Decimal;
 use serde_json::Value;
 
+/// The largest amount accepted (a quadrillion): far above any real balance, and small enough
+/// that sums and differences of amounts can never overflow a [`Decimal`].
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
+
 /// A decimal from text: optional sign, digits with `,` or `_` thousands separators, an
-/// optional fraction, an optional exponent. None for anything else (`NaN`, `inf`, `abc`).
+/// optional fraction, an optional exponent. None for anything else (`NaN`, `inf`, `abc`) and
+/// for magnitudes beyond [`MAX_AMOUNT`].
 pub fn parse_text(text: &str) -> Option<Decimal> {
+    parse_unbounded(text).filter(|d| d.abs() <= MAX_AMOUNT)
+}
+
+fn parse_unbounded(text: &str) -> Option<Decimal> {
     let t: String = text
         .trim()
         .chars()
@@ -84,6 +93,14 @@ mod tests {
         let left = from_json(&json!(100.1)).expect("n") - from_json(&json!(90.1)).expect("n");
         assert_eq!(left, dec!(10));
         assert!(left >= dec!(10.00));
+    }
+
+    #[test]
+    fn absurd_magnitudes_are_refused_so_arithmetic_cannot_overflow() {
+        assert_eq!(MAX_AMOUNT, dec!(1_000_000_000_000_000));
+        assert_eq!(parse_text("1000000000000000"), Some(MAX_AMOUNT));
+        assert_eq!(parse_text("79228162514264337593543950335"), None);
+        assert_eq!(parse_text("-1e16"), None);
     }
 
     #[test]

@@ -122,7 +122,17 @@ pub async fn run_checks(
         .into_iter()
         .map(|s| (s.project_id.clone(), s))
         .collect();
-    let last_currency: Vec<Option<String>> = projects
+    // Longest-unchecked first (then fewest failures): when projects share a key whose breaker
+    // lets one trial through, the one skipped last time gets it this time, so each of them
+    // still reaches its K real attempts.
+    let mut order: Vec<usize> = (0..projects.len()).collect();
+    order.sort_by_key(|&i| {
+        known.get(&projects[i].id()).map_or((i64::MIN, 0), |s| {
+            (s.last_checked_at, s.consecutive_failures)
+        })
+    });
+    let ordered: Vec<&ProjectConfig> = order.iter().map(|&i| projects[i]).collect();
+    let last_currency: Vec<Option<String>> = ordered
         .iter()
         .map(|p| {
             known
@@ -137,8 +147,9 @@ pub async fn run_checks(
     // batch grows to whatever completed during the previous write.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<CheckOutcome>();
     let produce = async move {
-        let mut stream = std::pin::pin!(engine.check_stream(projects, &last_currency, cache));
-        while let Some(outcome) = stream.next().await {
+        let mut stream = std::pin::pin!(engine.check_stream(&ordered, &last_currency, cache));
+        while let Some(mut outcome) = stream.next().await {
+            outcome.index = order[outcome.index];
             // The writer only stops early on a store error, which the caller gets anyway.
             let _ = tx.send(outcome);
         }

@@ -12,6 +12,7 @@ use crate::money::to_f64;
 use crate::monitor::{
     prune_expired, run_checks, run_subscriptions, CheckRun, SubscriptionCheck, WriteMode,
 };
+use crate::providers::ProviderError;
 use crate::store::{Store, StoreError};
 
 /// History consulted to pick a project's next interval.
@@ -68,11 +69,21 @@ pub struct RunReport {
     pub next_due_at: Option<i64>,
 }
 
-/// Seconds a claimed project stays reserved for the checker that claimed it: longer than one
-/// check can take (every attempt timing out), so a crashed checker's projects come back.
-fn lease_seconds(s: &Settings) -> i64 {
+/// Seconds `n` claimed projects stay reserved for the checker that claimed them: longer than
+/// the run can take in the worst case (every attempt timing out, every retry waiting its
+/// longest backoff or Retry-After, the projects queued behind the concurrency bound), so no
+/// other process picks them up meanwhile; a crashed checker's projects come back after it.
+pub fn lease_seconds(s: &Settings, n: usize) -> i64 {
+    let retries = i64::from(s.max_retries);
     let attempt = s.request_timeout_seconds.ceil() as i64;
-    attempt.saturating_mul(i64::from(s.max_retries) + 1) + 60
+    // Backoff is capped at 10 s per wait (the engine's max delay); a Retry-After longer than
+    // max_retry_after_seconds gives up instead of waiting.
+    let wait = (s.max_retry_after_seconds as i64).max(10);
+    let per_check = attempt
+        .saturating_mul(retries + 1)
+        .saturating_add(wait.saturating_mul(retries));
+    let waves = n.div_ceil(s.max_concurrent_checks.max(1)).max(1) as i64;
+    per_check.saturating_mul(waves).saturating_add(60)
 }
 
 /// Runs the sequence once at `now` (unix s).
@@ -108,7 +119,11 @@ pub async fn run_due(
         if *selection == Selection::Due && persist && !candidates.is_empty() {
             let ids = candidates.iter().map(|p| p.id()).collect();
             let claimed = store
-                .claim_due(ids, now, now.saturating_add(lease_seconds(settings)))
+                .claim_due(
+                    ids,
+                    now,
+                    now.saturating_add(lease_seconds(settings, candidates.len())),
+                )
                 .await?;
             candidates
                 .into_iter()
@@ -131,8 +146,16 @@ pub async fn run_due(
     let mut next_checks = Vec::with_capacity(projects.len());
     if persist {
         let done = chrono::Utc::now().timestamp().max(now);
-        for p in &projects {
-            next_checks.push((p.id(), next_check_at(store, settings, p, done).await));
+        for (p, o) in projects.iter().zip(&checks.outcomes) {
+            let next = match &o.result {
+                // Not attempted (its key's breaker is open): try again when the breaker lets a
+                // trial through, not a whole interval later.
+                Err(ProviderError::CircuitOpen { retry_in, .. }) => {
+                    done.saturating_add(retry_in.as_secs().max(1) as i64)
+                }
+                _ => next_check_at(store, settings, p, done).await,
+            };
+            next_checks.push((p.id(), next));
         }
         store.set_next_checks(next_checks.clone()).await?;
     }
@@ -212,4 +235,18 @@ async fn next_check_at(store: &dyn Store, settings: &Settings, p: &ProjectConfig
     let (secs, pace) = next_interval(&policy, &recent, now);
     tracing::debug!(project = %p.name, next_in = secs, ?pace, "scheduled");
     now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_outlasts_the_slowest_possible_run() {
+        let s = Settings::default(); // 10 s timeout, 3 retries, Retry-After up to 30 s, 100 at once
+                                     // One wave: 4 attempts of 10 s and 3 waits of 30 s, plus a margin.
+        assert_eq!(lease_seconds(&s, 1), 4 * 10 + 3 * 30 + 60);
+        // 1,000 projects queue in 10 waves behind the bound of 100.
+        assert_eq!(lease_seconds(&s, 1000), 10 * (4 * 10 + 3 * 30) + 60);
+    }
 }

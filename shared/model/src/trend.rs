@@ -25,19 +25,24 @@ pub struct TrendStats {
 pub fn stats(balances: &[Decimal]) -> TrendStats {
     let first = balances.first().copied();
     let current = balances.last().copied();
-    let change = current.zip(first).map(|(c, f)| c - f);
+    let change = current.zip(first).and_then(|(c, f)| c.checked_sub(f));
     TrendStats {
         current,
         min: balances.iter().copied().min(),
         max: balances.iter().copied().max(),
-        avg: (!balances.is_empty()).then(|| {
-            (balances.iter().sum::<Decimal>() / Decimal::from(balances.len())).round_dp(8)
-        }),
+        // Checked arithmetic: amounts are bounded when parsed, but a view must never panic.
+        avg: balances
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, b| sum.checked_add(*b))
+            .filter(|_| !balances.is_empty())
+            .and_then(|sum| sum.checked_div(Decimal::from(balances.len())))
+            .map(|avg| avg.round_dp(8)),
         change,
         change_percent: change
             .zip(first)
             .filter(|(_, f)| !f.is_zero())
-            .and_then(|(c, f)| (c / f * Decimal::ONE_HUNDRED).to_f64()),
+            .and_then(|(c, f)| c.checked_div(f)?.checked_mul(Decimal::ONE_HUNDRED))
+            .and_then(|p| p.to_f64()),
     }
 }
 
@@ -93,6 +98,10 @@ mod tests {
         assert_eq!(s.avg, Some(d("90.08333333")));
         assert_eq!(stats(&[]), TrendStats::default());
         assert_eq!(stats(&[d("0"), d("5")]).change_percent, None);
+        // Extreme values give no figure instead of a panic.
+        let huge = stats(&[d("0.0000000000000000000000000001"), Decimal::MAX]);
+        assert_eq!(huge.change_percent, None);
+        assert_eq!(stats(&[Decimal::MAX, Decimal::MAX]).avg, None);
     }
 
     #[test]

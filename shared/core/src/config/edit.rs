@@ -161,7 +161,19 @@ pub fn delete_subscription(raw: &mut Value, name: &str) -> Result<(), EditError>
 /// still reach us. A target without write permission (mode bits, a read-only mount) is
 /// [`EditError::ReadOnly`] and nothing is touched. Returns the text written.
 pub fn save_atomic(path: &Path, doc: &Value) -> Result<String, EditError> {
-    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let target = match std::fs::canonicalize(path) {
+        Ok(t) => t,
+        // A dangling link (a ConfigMap mid-swap, a removed target) must stay a link: writing
+        // a plain file over it would stop every later update from reaching us.
+        Err(e) if is_link => {
+            return Err(EditError::ReadOnly {
+                path: path.display().to_string(),
+                reason: format!("it is a symbolic link whose target cannot be resolved ({e})"),
+            })
+        }
+        Err(_) => path.to_owned(),
+    };
     let shown = target.display().to_string();
     let io = |e: std::io::Error| EditError::Io {
         path: shown.clone(),
@@ -250,6 +262,19 @@ mod tests {
             set_threshold(&mut raw, "openrouter", "zz", Decimal::ONE),
             Err(EditError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn a_dangling_symlink_is_refused_and_stays_a_link() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.json");
+        std::os::unix::fs::symlink("..data/config.json", &path).expect("link");
+        let err = save_atomic(&path, &json!({"projects": []})).expect_err("refused");
+        assert!(matches!(err, EditError::ReadOnly { .. }), "{err}");
+        assert!(std::fs::symlink_metadata(&path)
+            .expect("meta")
+            .file_type()
+            .is_symlink());
     }
 
     #[test]

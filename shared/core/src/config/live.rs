@@ -154,8 +154,10 @@ impl LiveConfig {
             return false;
         }
         let now = Fingerprint::of(&self.path);
+        // The watch lock is held until the new config is installed: an API edit (which takes
+        // it to record its own write) can then never be overwritten by an older read.
+        let mut watch = self.watch.lock().expect("watch lock is never poisoned");
         let text = {
-            let mut watch = self.watch.lock().expect("watch lock is never poisoned");
             watch.polls += 1;
             let changed = now != watch.fingerprint;
             if !changed && watch.polls < REHASH_EVERY {
@@ -183,7 +185,9 @@ impl LiveConfig {
                 }
             }
         };
-        self.install(text.and_then(|t| load_text(&self.path, &t, &*self.env)))
+        let installed = self.install(text.and_then(|t| load_text(&self.path, &t, &*self.env)));
+        drop(watch);
+        installed
     }
 
     /// Re-reads the file now, whatever the poll state. On failure keeps the last good config
@@ -274,15 +278,15 @@ impl LiveConfig {
         loaded.path = Some(self.path.clone());
         let hash = content_hash(&written);
         loaded.content_hash = Some(hash.clone());
-        {
-            // Our own write is not a change to reload.
-            let mut watch = self.watch.lock().expect("watch lock is never poisoned");
-            watch.fingerprint = Fingerprint::of(&self.path);
-            watch.seen_hash = Some(hash);
-        }
+        // Our own write is not a change to reload; recorded and installed under the watch lock
+        // so a poll that read the file before this write cannot install its older text after.
+        let mut watch = self.watch.lock().expect("watch lock is never poisoned");
+        watch.fingerprint = Fingerprint::of(&self.path);
+        watch.seen_hash = Some(hash);
         let loaded = Arc::new(loaded);
         *self.current.write().expect("config lock is never poisoned") = loaded.clone();
         *self.error.write().expect("config lock is never poisoned") = None;
+        drop(watch);
         Ok(loaded)
     }
 }

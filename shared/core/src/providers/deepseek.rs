@@ -76,16 +76,24 @@ impl Provider for DeepSeek {
     }
 }
 
-/// The account's row without a configured currency: the one with a non-zero balance (negative
-/// included: a debt must never hide behind an empty row), preferring the currency the account
-/// was last seen in when several are non-zero; when every row is zero, the last-seen currency's
-/// row, else the first.
+/// The account's row without a configured currency: a negative one first (a debt is never
+/// hidden, whatever the other rows hold), else one with a non-zero balance, preferring the
+/// currency the account was last seen in when several qualify; when every row is zero, the
+/// last-seen currency's row, else the first.
 fn choose_row<'a>(
     rows: &'a [(String, Decimal)],
     last: Option<&str>,
 ) -> Option<&'a (String, Decimal)> {
     let is_last = |c: &str| last.is_some_and(|l| c.eq_ignore_ascii_case(l));
-    let non_zero: Vec<&(String, Decimal)> = rows.iter().filter(|(_, t)| !t.is_zero()).collect();
+    let negative: Vec<&(String, Decimal)> = rows
+        .iter()
+        .filter(|(_, t)| t.is_sign_negative() && !t.is_zero())
+        .collect();
+    let non_zero: Vec<&(String, Decimal)> = if negative.is_empty() {
+        rows.iter().filter(|(_, t)| !t.is_zero()).collect()
+    } else {
+        negative
+    };
     non_zero
         .iter()
         .find(|(c, _)| is_last(c))
@@ -134,6 +142,11 @@ mod tests {
         c.last_currency = Some("CNY");
         let b = DeepSeek.parse(&rows("0.00", "0.00"), &c).expect("parses");
         assert_eq!((b.amount, b.currency.as_str()), (dec!(0), "CNY"));
+        // A debt in one currency is never hidden by funds in another.
+        let b = DeepSeek
+            .parse(&rows("5.00", "-5.00"), &ctx("x", None))
+            .expect("parses");
+        assert_eq!((b.amount, b.currency.as_str()), (dec!(-5), "CNY"));
         // Two funded rows: the account's own currency, not the first row.
         let b = DeepSeek.parse(&rows("3.00", "7.00"), &c).expect("parses");
         assert_eq!((b.amount, b.currency.as_str()), (dec!(7), "CNY"));

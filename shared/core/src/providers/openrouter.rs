@@ -27,6 +27,7 @@ impl Provider for OpenRouter {
     fn parse(&self, body: &Value, _ctx: &ParseContext<'_>) -> Result<Balance, ProviderError> {
         let total = amount_at(body, "/data/total_credits")?;
         let used = amount_at(body, "/data/total_usage")?;
+        // Both are bounded when parsed, so the difference cannot overflow.
         balance(total - used, "USD", self.kind())
     }
 }
@@ -51,6 +52,17 @@ mod tests {
         );
         assert_eq!(b.currency, "USD");
         assert_eq!(b.kind, BalanceKind::RemainingCredit);
+    }
+
+    #[test]
+    fn absurd_amounts_are_unparseable_not_a_panic() {
+        let err = OpenRouter
+            .parse(
+                &fixture(r#"{"data":{"total_credits":"79228162514264337593543950335","total_usage":"-1"}}"#),
+                &ctx("x", None),
+            )
+            .expect_err("out of range");
+        assert!(err.to_string().contains("is not a number"), "{err}");
     }
 
     #[test]
