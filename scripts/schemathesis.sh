@@ -15,8 +15,14 @@ if ! .venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSI
   python3 -m venv .venv
   .venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-cargo build --locked -p balance-alert -p fake-providers --bins
 BIN=${CARGO_TARGET_DIR:-target}/debug
+# test.sh has just built balance-alert for the integration tests (CARGO_BIN_EXE): reuse it
+# rather than building it again with other features (which rebuilds the AWS SDK).
+if [ -n "${SCHEMATHESIS_REUSE_BIN:-}" ] && [ -x "$BIN/balance-alert" ]; then
+  cargo build --locked -p fake-providers --bins
+else
+  cargo build --locked -p balance-alert -p fake-providers --bins
+fi
 
 WORK=$(mktemp -d)
 trap 'stop_bg; rm -rf "$WORK"' EXIT

@@ -23,4 +23,4 @@ stage test cargo test --workspace --locked
 stage test-api-dynamodb env BALANCE_ALERT_TEST_BACKEND=dynamodb \
   cargo test --locked --test integration api::
 # A live server fuzzed from its own OpenAPI document: any 5xx fails the run.
-stage schemathesis ./scripts/schemathesis.sh
+stage schemathesis env SCHEMATHESIS_REUSE_BIN=1 ./scripts/schemathesis.sh

@@ -218,3 +218,25 @@ async fn openapi_document_and_docs_page_are_served() {
         "works offline: no CDN assets"
     );
 }
+
+#[tokio::test]
+async fn health_sees_checks_made_by_another_process_on_the_same_store() {
+    use balance_alert_core::store::contract::{state, write};
+    // GIVEN a server that has checked nothing itself
+    let h = harness().await;
+    let (_, _, before) = h.get("/health").await;
+    assert_eq!(before["has_data"], false);
+    // WHEN another process sharing the store records a check
+    let mut s = state("other", 1, balance_alert_core::model::AlertState::Ok);
+    s.last_checked_at = chrono::Utc::now().timestamp();
+    h.state
+        .store
+        .commit_checks(vec![write(None, s, None, None)])
+        .await
+        .expect("commit");
+    // THEN once the store probe runs again, health reports that data as fresh
+    h.state.status.note_store_stale();
+    let (status, _, after) = h.get("/health").await;
+    assert_eq!(after["has_data"], true, "{after}");
+    assert_eq!(status, StatusCode::OK, "{after}");
+}

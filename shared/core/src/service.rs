@@ -99,8 +99,9 @@ impl Status {
         self.last_update.load(Ordering::Relaxed)
     }
 
-    /// Whether the store answers: a cheap probe at most every few seconds, the latest run's
-    /// outcome in between.
+    /// Whether the store answers: a probe at most every few seconds (the latest run's outcome
+    /// in between), which also learns the newest check made by *any* process sharing the
+    /// store, so a process that checked nothing lately still reports fresh data.
     pub async fn store_ok(&self, store: &dyn Store) -> bool {
         let cached = *self
             .store_probe
@@ -111,8 +112,12 @@ impl Status {
                 return ok;
             }
         }
-        let ok = match store.ping().await {
-            Ok(()) => true,
+        let ok = match store.newest_check().await {
+            Ok(newest) => {
+                self.last_update
+                    .fetch_max(newest.unwrap_or(0), Ordering::Relaxed);
+                true
+            }
             Err(e) => {
                 tracing::error!(error = %e, "store probe failed");
                 false
@@ -120,6 +125,14 @@ impl Status {
         };
         self.note_store(ok);
         ok
+    }
+
+    /// Forgets the latest probe, so the next [`Status::store_ok`] asks the store again.
+    pub fn note_store_stale(&self) {
+        *self
+            .store_probe
+            .lock()
+            .expect("probe lock is never poisoned") = None;
     }
 
     /// Records the store's health as seen by an operation.

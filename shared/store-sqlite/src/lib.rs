@@ -506,6 +506,16 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn newest_check(&self) -> Result<Option<i64>, StoreError> {
+        self.with("newest_check", |c| {
+            c.query_row("SELECT MAX(last_checked_at) FROM project_state", [], |r| {
+                r.get(0)
+            })
+            .map_err(backend("newest_check"))
+        })
+        .await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.with("ping", |conn| {
             conn.query_row("SELECT 1 FROM project_state LIMIT 1", [], |_| Ok(()))

@@ -392,6 +392,14 @@ async fn stale_and_cached_round_trip(store: &dyn Store) {
             .expect("commit"),
         vec![true]
     );
-    assert_eq!(store.get_state("st").await.expect("get"), Some(s));
+    assert_eq!(store.get_state("st").await.expect("get"), Some(s.clone()));
     assert!(store.ping().await.is_ok());
+    let newest = store
+        .list_states()
+        .await
+        .expect("states")
+        .iter()
+        .map(|s| s.last_checked_at)
+        .max();
+    assert_eq!(store.newest_check().await.expect("newest"), newest);
 }

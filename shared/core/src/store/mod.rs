@@ -182,4 +182,16 @@ pub trait Store: Send + Sync {
 
     /// A constant-cost request proving the store answers (health probes).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Unix seconds of the newest check of any project, by any process (None before the
+    /// first): what health reports as `last_update`. Backends with a cheaper way than reading
+    /// every state override it.
+    async fn newest_check(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .list_states()
+            .await?
+            .iter()
+            .map(|s| s.last_checked_at)
+            .max())
+    }
 }
