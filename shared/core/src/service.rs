@@ -103,14 +103,20 @@ impl Status {
     /// in between), which also learns the newest check made by *any* process sharing the
     /// store, so a process that checked nothing lately still reports fresh data.
     pub async fn store_ok(&self, store: &dyn Store) -> bool {
-        let cached = *self
-            .store_probe
-            .lock()
-            .expect("probe lock is never poisoned");
-        if let Some((at, ok)) = cached {
-            if at.elapsed() < STORE_PROBE_TTL {
-                return ok;
+        {
+            let mut probe = self
+                .store_probe
+                .lock()
+                .expect("probe lock is never poisoned");
+            if let Some((at, ok)) = *probe {
+                if at.elapsed() < STORE_PROBE_TTL {
+                    return ok;
+                }
             }
+            // One caller probes; the others keep the previous answer meanwhile (no burst of
+            // store calls when many health checks arrive as the answer expires).
+            let previous = probe.is_none_or(|(_, ok)| ok);
+            *probe = Some((Instant::now(), previous));
         }
         let ok = match store.newest_check().await {
             Ok(newest) => {
