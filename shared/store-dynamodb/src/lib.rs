@@ -26,6 +26,10 @@ use balance_alert_core::store::{
 
 pub use table::create_table;
 
+/// The largest config document stored: DynamoDB's 400 KB item limit, less room for the item's
+/// other attributes.
+pub const CONFIG_DOCUMENT_LIMIT: usize = 390 * 1024;
+
 /// How many requests one store call keeps in flight (commit_checks, claim_due, batches).
 const CONCURRENCY: usize = 16;
 
@@ -182,6 +186,14 @@ impl Store for DynamoStore {
         expected_version: Option<u64>,
         now: i64,
     ) -> Result<Option<u64>, StoreError> {
+        // An item is at most 400 KB, attribute names and the other attributes included.
+        if text.len() > CONFIG_DOCUMENT_LIMIT {
+            return Err(StoreError::TooLarge {
+                what: "the config document",
+                size: text.len(),
+                limit: CONFIG_DOCUMENT_LIMIT,
+            });
+        }
         self.put_config_document_impl(text, expected_version, now)
             .await
     }

@@ -424,3 +424,19 @@ async fn create_table_refuses_a_table_with_another_schema() {
         .expect_err("another schema");
     assert!(matches!(err, StoreError::Backend { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn a_config_document_over_the_item_limit_is_a_clear_error() {
+    let (_, store) = moto::fresh_store("bigdoc", CENTURY).await;
+    let text = format!(
+        "{{\"padding\": \"{}\"}}",
+        "x".repeat(balance_alert_store_dynamodb::CONFIG_DOCUMENT_LIMIT)
+    );
+    let err = store
+        .put_config_document(text, None, 1)
+        .await
+        .expect_err("too large for one item");
+    assert!(matches!(err, StoreError::TooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("make it smaller"), "{err}");
+    assert_eq!(store.config_document().await.expect("read"), None);
+}

@@ -210,9 +210,12 @@ impl ConfigSource for StoreConfig {
     }
 
     async fn edit(&self, edit: Edit) -> Result<Arc<Loaded>, EditError> {
-        let store_err = |e: StoreError| EditError::Io {
-            path: "the store's config document".into(),
-            message: e.to_string(),
+        let store_err = |e: StoreError| match e {
+            too_large @ StoreError::TooLarge { .. } => EditError::Invalid(too_large.to_string()),
+            other => EditError::Io {
+                path: "the store's config document".into(),
+                message: other.to_string(),
+            },
         };
         let doc = self
             .store

@@ -32,6 +32,13 @@ pub enum StoreError {
     /// A conditional write lost to a concurrent one that did not resolve by retrying.
     #[error("store {op} conflict: {message}")]
     Conflict { op: &'static str, message: String },
+    /// The value is larger than this backend can hold (a DynamoDB item is at most 400 KB).
+    #[error("{what} is {size} bytes; this store holds at most {limit} bytes: make it smaller")]
+    TooLarge {
+        what: &'static str,
+        size: usize,
+        limit: usize,
+    },
     /// A stored item could not be read back (missing or malformed attribute).
     #[error("stored {item} is malformed: {message}")]
     Corrupt { item: &'static str, message: String },
