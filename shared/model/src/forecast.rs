@@ -99,8 +99,12 @@ pub fn forecast(points: &[Point], threshold: f64) -> Option<Forecast> {
     }
     // Crossing times that do not fit a timestamp (beyond ±1e12 s, ~31,700 years) are None.
     let cross = |level: f64| {
-        if !falling || latest.balance <= level {
+        if !falling || latest.balance < level {
             return None;
+        }
+        if latest.balance == level {
+            // Exactly at the level and still falling: crossing now, not "never".
+            return Some(latest.timestamp);
         }
         let t = latest.timestamp as f64 + (latest.balance - level) / rate_per_second;
         (t.is_finite() && t.abs() < 1e12).then(|| t.round() as i64)
@@ -178,6 +182,14 @@ mod tests {
         let flat_below = forecast(&pts(&[(T, 8.0), (T + DAY, 8.0)]), 50.0).expect("below");
         assert!(flat_below.already_below);
         assert_eq!(flat_below.burn_rate_per_day, 0.0);
+    }
+
+    #[test]
+    fn falling_exactly_onto_the_threshold_crosses_it_now() {
+        let f = forecast(&pts(&[(T, 60.0), (T + DAY, 50.0)]), 50.0).expect("falling");
+        assert!(!f.already_below);
+        assert_eq!(f.threshold_at, Some(T + DAY));
+        assert_eq!(f.zero_at, Some(T + 6 * DAY));
     }
 
     #[test]
