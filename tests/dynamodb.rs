@@ -149,3 +149,20 @@ async fn a_user_with_only_a_dynamodb_endpoint_gets_the_same_results() {
     let pulled: Value = serde_json::from_str(&stdout(&out)).expect("the document");
     assert_eq!(pulled["projects"][1]["threshold"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_table_says_how_to_create_it() {
+    let table = moto::unique_table("missing");
+    let out = run(&["check", "--table", &table], &[]).await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("balance-alert table create"), "{err}");
+    // No region at all is named too.
+    let out = command(&["check", "--table", &table], &[])
+        .env_remove("AWS_REGION")
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("AWS_REGION"), "{}", stderr(&out));
+}

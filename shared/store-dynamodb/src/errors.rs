@@ -37,6 +37,13 @@ where
         SdkError::ServiceError(service) => {
             if service.err().code().is_some_and(is_throttling) {
                 StoreError::Throttled { op, message }
+            } else if service.err().code() == Some("ResourceNotFoundException") {
+                StoreError::Backend {
+                    op,
+                    message: format!(
+                        "the table does not exist (or is not in this region): create it with `balance-alert table create --table NAME`, or check AWS_REGION ({message})"
+                    ),
+                }
             } else if service.raw().status().is_server_error() {
                 StoreError::Unavailable { op, message }
             } else {
