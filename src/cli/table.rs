@@ -48,7 +48,12 @@ pub async fn push(args: PushArgs) -> ExitCode {
     };
     let now = chrono::Utc::now().timestamp();
     match push_document(&store, &text, &config::process_env(), now).await {
-        Ok(version) => {
+        Ok((version, unresolved)) => {
+            for p in unresolved {
+                eprintln!(
+                    "warning: {p} (kept as written; it must be set where the config is loaded)"
+                );
+            }
             println!(
                 "uploaded {} to table {} as config version {version}",
                 args.config.display(),

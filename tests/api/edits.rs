@@ -441,9 +441,10 @@ async fn edits_go_to_the_stores_config_document_when_it_is_the_source() {
     let text = json!({"projects": [{"name": "A", "provider": "openrouter", "api_key": "${KEY_A}", "threshold": 1}]})
         .to_string();
     let env = || crate::util::env_map(&[("KEY_A", "bal:5")]);
-    let v1 = push_document(&*store, &text, &env(), 1)
+    let (v1, unresolved) = push_document(&*store, &text, &env(), 1)
         .await
         .expect("push");
+    assert!(unresolved.is_empty());
     let source = Arc::new(StoreConfig::load(store.clone(), env()).await.expect("load"));
     assert_eq!(source.get().config.projects[0].api_key.expose(), "bal:5");
     let metrics = Arc::new(Metrics::new());
@@ -494,4 +495,15 @@ async fn edits_go_to_the_stores_config_document_when_it_is_the_source() {
         source.get().config.projects[0].threshold,
         crate::util::dec(1.0)
     );
+    // Pushing from a machine without the secret: accepted, the placeholder named.
+    let (_, unresolved) = push_document(&*store, &text, &crate::util::env_map(&[]), 4)
+        .await
+        .expect("a placeholder unset here is not an error");
+    assert_eq!(unresolved.len(), 1);
+    assert!(unresolved[0].message.contains("KEY_A"));
+    // Any other problem refuses the upload.
+    let bad = json!({"projects": [{"name": "A", "provider": "openrouter", "api_key": "k", "threshold": "abc"}]});
+    assert!(push_document(&*store, &bad.to_string(), &env(), 5)
+        .await
+        .is_err());
 }

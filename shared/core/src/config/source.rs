@@ -146,21 +146,33 @@ impl StoreConfig {
 }
 
 /// Validates and uploads config text as the store's document (`config push`): placeholders
-/// are kept as written and resolved whenever it is loaded. Returns the new version.
+/// are kept as written and resolved wherever it is loaded. A placeholder unset in *this*
+/// environment is not an error (the functions resolve it from theirs): it is returned as a
+/// warning, with the new version. Every other problem refuses the upload.
 pub async fn push_document(
     store: &dyn Store,
     text: &str,
     env: &(impl EnvLookup + ?Sized),
     now: i64,
-) -> Result<u64, StoreConfigError> {
-    parse(text, env).map_err(|source| StoreConfigError::Invalid { version: 0, source })?;
+) -> Result<(u64, Vec<super::Problem>), StoreConfigError> {
+    let unresolved = match parse(text, env) {
+        Ok(_) => Vec::new(),
+        Err(ConfigError::Invalid(problems))
+            if problems
+                .iter()
+                .all(|p| p.message.starts_with("environment variable ")) =>
+        {
+            problems
+        }
+        Err(source) => return Err(StoreConfigError::Invalid { version: 0, source }),
+    };
     for _ in 0..PUSH_ATTEMPTS {
         let current = store.config_document().await?.map(|d| d.version);
         if let Some(v) = store
             .put_config_document(text.to_owned(), current, now)
             .await?
         {
-            return Ok(v);
+            return Ok((v, unresolved));
         }
     }
     Err(StoreConfigError::Store(StoreError::Conflict {
