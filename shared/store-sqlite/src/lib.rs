@@ -399,6 +399,41 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn recent_readings(
+        &self,
+        provider: Option<&str>,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<BalancePoint>, StoreError> {
+        let provider = provider.map(str::to_owned);
+        self.with("recent_readings", move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT project_id, project_name, provider, balance, threshold, currency, timestamp \
+                     FROM balance_history WHERE (?1 IS NULL OR provider = ?1) AND timestamp >= ?2 \
+                     ORDER BY timestamp DESC, id DESC LIMIT ?3",
+                )
+                .map_err(backend("recent_readings"))?;
+            let mut points = stmt
+                .query_map(params![provider, since, limit as i64], |r| {
+                    Ok(BalancePoint {
+                        project_id: r.get(0)?,
+                        project_name: r.get(1)?,
+                        provider: r.get(2)?,
+                        balance: get_amount(r, 3)?,
+                        threshold: get_amount(r, 4)?,
+                        currency: r.get(5)?,
+                        timestamp: r.get(6)?,
+                    })
+                })
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(backend("recent_readings"))?;
+            points.reverse();
+            Ok(points)
+        })
+        .await
+    }
+
     async fn alerts(&self, query: AlertQuery) -> Result<Vec<AlertRecord>, StoreError> {
         self.with("alerts", move |c| {
             let mut stmt = c

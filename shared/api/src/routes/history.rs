@@ -63,41 +63,24 @@ pub async fn balance(
     let since = days_window(q.days, 7)?;
     let limit = limit(q.limit, 100)?;
     let loaded = state.config.get();
-    let ids: Vec<String> = match &q.project_id {
-        Some(reference) => vec![resolve_project_id(&loaded.config, reference)?],
-        None => {
-            let mut ids: Vec<String> = loaded
-                .config
-                .projects
-                .iter()
-                .filter(|p| q.provider.as_ref().is_none_or(|prov| &p.provider == prov))
-                .map(|p| p.id())
-                .collect();
-            // Projects removed from the config keep their history.
-            for s in state.store.list_states().await? {
-                if q.provider.as_ref().is_none_or(|prov| &s.provider == prov)
-                    && !ids.contains(&s.project_id)
-                {
-                    ids.push(s.project_id);
-                }
+    let points = match &q.project_id {
+        Some(reference) => {
+            let id = resolve_project_id(&loaded.config, reference)?;
+            let mut points = state.store.balance_history(&id, since, limit).await?;
+            if let Some(provider) = &q.provider {
+                points.retain(|p| &p.provider == provider);
             }
-            ids
+            points
+        }
+        // Every project's readings, removed projects' history included, in one store call.
+        None => {
+            state
+                .store
+                .recent_readings(q.provider.as_deref(), since, limit)
+                .await?
         }
     };
-    let mut points = Vec::new();
-    for id in ids {
-        points.extend(state.store.balance_history(&id, since, limit).await?);
-    }
-    if let Some(provider) = &q.provider {
-        points.retain(|p| &p.provider == provider);
-    }
-    points.sort_by_key(|p| p.timestamp);
-    let skip = points.len().saturating_sub(limit);
-    let data: Vec<BalanceRow> = points
-        .into_iter()
-        .skip(skip)
-        .map(BalanceRow::from)
-        .collect();
+    let data: Vec<BalanceRow> = points.into_iter().map(BalanceRow::from).collect();
     Ok(Json(BalanceHistory {
         status: "success".into(),
         count: data.len(),

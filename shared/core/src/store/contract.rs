@@ -157,6 +157,30 @@ pub async fn store_contract(store: &dyn Store) {
         .iter()
         .all(|p| p.timestamp >= 150));
 
+    // Readings across projects: the newest, oldest first, by provider.
+    let recent = store.recent_readings(None, 0, 2).await.expect("recent");
+    assert_eq!(
+        recent.iter().map(|p| p.timestamp).collect::<Vec<_>>(),
+        vec![200, 200],
+        "{recent:?}"
+    );
+    let all = store.recent_readings(None, 0, 10).await.expect("recent");
+    assert_eq!(all.len(), 3);
+    assert!(all.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
+    assert!(store
+        .recent_readings(Some("deepseek"), 0, 10)
+        .await
+        .expect("recent")
+        .is_empty());
+    assert_eq!(
+        store
+            .recent_readings(Some("openrouter"), 150, 10)
+            .await
+            .expect("recent")
+            .len(),
+        2
+    );
+
     // Alerts: newest first, filtered, the lost write's alert absent.
     let alerts = store
         .alerts(AlertQuery {

@@ -124,6 +124,26 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> Result<Vec<BalancePoint>, StoreError>;
 
+    /// The newest `limit` readings across every project (or one provider's) since `since`,
+    /// oldest first. Backends that can answer it in one request override this default, which
+    /// reads each project's history in turn.
+    async fn recent_readings(
+        &self,
+        provider: Option<&str>,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<BalancePoint>, StoreError> {
+        let mut points = Vec::new();
+        for s in self.list_states().await? {
+            if provider.is_none_or(|p| s.provider == p) {
+                points.extend(self.balance_history(&s.project_id, since, limit).await?);
+            }
+        }
+        points.sort_by_key(|p| p.timestamp);
+        let skip = points.len().saturating_sub(limit);
+        Ok(points.into_iter().skip(skip).collect())
+    }
+
     /// Alerts matching the query, newest first.
     async fn alerts(&self, query: AlertQuery) -> Result<Vec<AlertRecord>, StoreError>;
 
