@@ -89,3 +89,5 @@ HEALTH_LOAD=$!
 sleep 1
 oha -z 10s -q 100 -c 4 --no-tui "$HISTORY" | grep -E "Requests/sec|50.00%|99.00%"
 wait "$HEALTH_LOAD" || true
+echo "== GET /api/history/balance?limit=100 (every project's newest readings), 4 connections, 5 s"
+oha -z 5s -c 4 --no-tui "http://127.0.0.1:$API_PORT/api/history/balance?limit=100" | grep -E "Requests/sec|50.00%|99.00%"
