@@ -244,7 +244,8 @@ pub fn metrics_app(metrics: Arc<Metrics>, allowed_hosts: Vec<String>) -> Router 
             let host = request
                 .headers()
                 .get(header::HOST)
-                .map(|v| v.to_str().unwrap_or("\u{fffd}").to_owned());
+                .map(|v| v.to_str().unwrap_or("\u{fffd}").to_owned())
+                .or_else(|| request.uri().authority().map(|a| a.to_string()));
             match host {
                 Some(h) if !http::host_allowed(&h, &allowed) => ApiError::MisdirectedRequest(
                     "this metrics port does not answer to that host name: scrape it by IP or localhost, or add the name to ALLOWED_HOSTS".into(),

@@ -18,6 +18,12 @@ pub fn parse_text(text: &str) -> Option<Decimal> {
     parse_unbounded(text).filter(|d| d.abs() <= MAX_AMOUNT)
 }
 
+/// [`parse_text`] without the magnitude bound: for values already stored (a bound tightened
+/// later must never make existing data unreadable).
+pub fn parse_stored(text: &str) -> Option<Decimal> {
+    parse_unbounded(text)
+}
+
 fn parse_unbounded(text: &str) -> Option<Decimal> {
     let t: String = text
         .trim()

@@ -76,9 +76,11 @@ pub struct RunReport {
 pub fn lease_seconds(s: &Settings, n: usize) -> i64 {
     let retries = i64::from(s.max_retries);
     let attempt = s.request_timeout_seconds.ceil() as i64;
-    // Backoff is capped at 10 s per wait (the engine's max delay); a Retry-After longer than
-    // max_retry_after_seconds gives up instead of waiting.
-    let wait = (s.max_retry_after_seconds as i64).max(10);
+    // Backoff is capped at 10 s per wait (the engine's max delay) or starts at the base delay,
+    // and jitter can double it; a Retry-After longer than max_retry_after_seconds gives up
+    // instead of waiting.
+    let backoff = (s.retry_base_delay_ms.div_ceil(1000) as i64).max(10) * 2;
+    let wait = (s.max_retry_after_seconds as i64).max(backoff);
     let per_check = attempt
         .saturating_mul(retries + 1)
         .saturating_add(wait.saturating_mul(retries));
@@ -248,5 +250,11 @@ mod tests {
         assert_eq!(lease_seconds(&s, 1), 4 * 10 + 3 * 30 + 60);
         // 1,000 projects queue in 10 waves behind the bound of 100.
         assert_eq!(lease_seconds(&s, 1000), 10 * (4 * 10 + 3 * 30) + 60);
+        // Without Retry-After waits, jittered backoff (up to twice 10 s) still counts.
+        let no_retry_after = Settings {
+            max_retry_after_seconds: 0,
+            ..Settings::default()
+        };
+        assert_eq!(lease_seconds(&no_retry_after, 1), 4 * 10 + 3 * 20 + 60);
     }
 }

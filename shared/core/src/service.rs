@@ -43,6 +43,9 @@ pub enum RunError {
 
 /// How long a store probe's answer is reused by [`Status::store_ok`].
 const STORE_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often the probe also learns the newest check by other processes (on DynamoDB that reads
+/// every state, so not every 5 s).
+const NEWEST_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What this process knows about the data's freshness and the store's health, updated as runs
 /// complete so that health checks never scan the store.
@@ -52,6 +55,8 @@ pub struct Status {
     generation: AtomicU64,
     first_run_done: AtomicBool,
     store_probe: Mutex<Option<(Instant, bool)>>,
+    /// When the newest check by any process was last read from the store.
+    newest_learned: Mutex<Option<Instant>>,
 }
 
 impl Status {
@@ -118,12 +123,27 @@ impl Status {
             let previous = probe.is_none_or(|(_, ok)| ok);
             *probe = Some((Instant::now(), previous));
         }
-        let ok = match store.newest_check().await {
-            Ok(newest) => {
+        let learn = {
+            let mut learned = self
+                .newest_learned
+                .lock()
+                .expect("probe lock is never poisoned");
+            let due = learned.is_none_or(|at| at.elapsed() >= NEWEST_CHECK_EVERY);
+            if due {
+                *learned = Some(Instant::now());
+            }
+            due
+        };
+        let probe = if learn {
+            store.newest_check().await.map(|newest| {
                 self.last_update
                     .fetch_max(newest.unwrap_or(0), Ordering::Relaxed);
-                true
-            }
+            })
+        } else {
+            store.ping().await
+        };
+        let ok = match probe {
+            Ok(()) => true,
             Err(e) => {
                 tracing::error!(error = %e, "store probe failed");
                 false
@@ -137,6 +157,10 @@ impl Status {
     pub fn note_store_stale(&self) {
         *self
             .store_probe
+            .lock()
+            .expect("probe lock is never poisoned") = None;
+        *self
+            .newest_learned
             .lock()
             .expect("probe lock is never poisoned") = None;
     }

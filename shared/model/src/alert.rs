@@ -276,6 +276,7 @@ pub fn transition(
                 ProjectState {
                     state: AlertState::Failing,
                     stale_reason: Some(reason.clone()),
+                    last_checked_at: 0,
                     ..next
                 },
                 None,

@@ -68,7 +68,7 @@ pub(crate) fn get_num(attr: &'static str, v: &AttributeValue) -> Result<Decimal,
         attr,
         expected: "N",
     })?;
-    balance_alert_core::money::parse_text(s).ok_or_else(|| AttrError::Invalid {
+    balance_alert_core::money::parse_stored(s).ok_or_else(|| AttrError::Invalid {
         attr,
         value: s.clone(),
     })

@@ -163,13 +163,19 @@ async fn wait_active(client: &Client, table: &str) -> Result<TableDescription, S
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(100);
     loop {
-        let out = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .map_err(sdk("create_table"))?;
-        if let Some(t) = out.table {
+        // Right after CreateTable, DescribeTable may still say the table does not exist
+        // (eventual consistency): that is "not active yet", not a failure.
+        let out = match client.describe_table().table_name(table).send().await {
+            Ok(out) => Some(out),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                None
+            }
+            Err(e) => return Err(sdk("create_table")(e)),
+        };
+        if let Some(t) = out.and_then(|o| o.table) {
             let indexes_active = t
                 .global_secondary_indexes()
                 .iter()

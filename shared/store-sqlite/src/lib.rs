@@ -161,7 +161,7 @@ impl FromSql for Amount {
             ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
             _ => return Err(FromSqlError::InvalidType),
         };
-        balance_alert_core::money::parse_text(&text)
+        balance_alert_core::money::parse_stored(&text)
             .map(Amount)
             .ok_or(FromSqlError::InvalidType)
     }
@@ -411,7 +411,7 @@ impl Store for SqliteStore {
                 .prepare_cached(
                     "SELECT project_id, project_name, provider, balance, threshold, currency, timestamp \
                      FROM balance_history WHERE (?1 IS NULL OR provider = ?1) AND timestamp >= ?2 \
-                     ORDER BY timestamp DESC, id DESC LIMIT ?3",
+                     ORDER BY timestamp DESC, project_id DESC LIMIT ?3",
                 )
                 .map_err(backend("recent_readings"))?;
             let mut points = stmt

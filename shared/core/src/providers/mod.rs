@@ -218,12 +218,19 @@ pub(crate) fn amount_at(body: &Value, pointer: &str) -> Result<Decimal, Provider
     }
 }
 
-/// A reading.
+/// A reading, refusing magnitudes beyond [`crate::money::MAX_AMOUNT`] (a computed figure
+/// such as `total − used` can exceed what each part was allowed).
 pub(crate) fn balance(
     amount: Decimal,
     currency: &str,
     kind: BalanceKind,
 ) -> Result<Balance, ProviderError> {
+    if amount.abs() > crate::money::MAX_AMOUNT {
+        return Err(ProviderError::Unparseable {
+            reason: "the amount is out of range (beyond a quadrillion)".into(),
+            snippet: amount.to_string(),
+        });
+    }
     Ok(Balance {
         amount,
         currency: currency.to_owned(),

@@ -66,6 +66,17 @@ mod tests {
     }
 
     #[test]
+    fn a_difference_beyond_the_bound_is_refused_too() {
+        let err = OpenRouter
+            .parse(
+                &fixture(r#"{"data":{"total_credits":1000000000000000,"total_usage":-1}}"#),
+                &ctx("x", None),
+            )
+            .expect_err("out of range");
+        assert!(err.to_string().contains("out of range"), "{err}");
+    }
+
+    #[test]
     fn missing_usage_is_unparseable_naming_the_field() {
         let err = OpenRouter
             .parse(&fixture(r#"{"data":{"total_credits":5}}"#), &ctx("x", None))

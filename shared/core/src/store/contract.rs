@@ -164,6 +164,9 @@ pub async fn store_contract(store: &dyn Store) {
         vec![200, 200],
         "{recent:?}"
     );
+    // Ties (one run, one second) are ordered by project id, on every backend.
+    let newest = store.recent_readings(None, 0, 1).await.expect("recent");
+    assert_eq!(newest[0].project_id, "p2", "{newest:?}");
     let all = store.recent_readings(None, 0, 10).await.expect("recent");
     assert_eq!(all.len(), 3);
     assert!(all.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));

@@ -125,7 +125,7 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<BalancePoint>, StoreError>;
 
     /// The newest `limit` readings across every project (or one provider's) since `since`,
-    /// oldest first. Backends that can answer it in one request override this default, which
+    /// oldest first; readings of one second ordered by project id. Backends that can answer it in one request override this default, which
     /// reads each project's history in turn.
     async fn recent_readings(
         &self,
@@ -139,7 +139,9 @@ pub trait Store: Send + Sync {
                 points.extend(self.balance_history(&s.project_id, since, limit).await?);
             }
         }
-        points.sort_by_key(|p| p.timestamp);
+        // Readings of one run share a timestamp: ties are ordered by project id, as every
+        // backend must.
+        points.sort_by(|a, b| (a.timestamp, &a.project_id).cmp(&(b.timestamp, &b.project_id)));
         let skip = points.len().saturating_sub(limit);
         Ok(points.into_iter().skip(skip).collect())
     }
