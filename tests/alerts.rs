@@ -672,3 +672,52 @@ async fn projects_sharing_a_key_each_reach_failing_in_a_long_lived_process() {
     assert_eq!(s.hits("status:503"), 9, "three real attempts each, no more");
     assert!(rounds <= 8, "took {rounds} rounds");
 }
+
+#[tokio::test]
+async fn without_smart_refresh_each_project_is_next_due_one_interval_later() {
+    use balance_alert_core::config::Config;
+    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let mut settings = fast_settings();
+    settings.enable_smart_refresh = false;
+    settings.balance_refresh_interval_seconds = 600;
+    let mut p = project("p", "openrouter", &s.base_url(), "bal:1", 5.0);
+    p.check_interval = Some(120);
+    let config = Config {
+        settings: settings.clone(),
+        projects: vec![p, project("q", "openrouter", &s.base_url(), "bal:50", 5.0)],
+        ..Config::default()
+    };
+    let store = SqliteStore::in_memory().expect("store");
+    let options = RunOptions {
+        cache: CacheMode::Bypass,
+        write: WriteMode::Persist,
+        housekeeping: Housekeeping::Never,
+    };
+    let now = chrono::Utc::now().timestamp();
+    run_due(
+        &engine(&settings),
+        &store,
+        &config,
+        &Selection::Due,
+        options,
+        now,
+    )
+    .await
+    .expect("runs");
+    let mut schedules = store.schedules().await.expect("schedules");
+    schedules.sort_by_key(|(_, t)| *t);
+    let ids = [config.projects[0].id(), config.projects[1].id()];
+    assert_eq!(schedules[0].0, ids[0]);
+    assert!(
+        (120..=122).contains(&(schedules[0].1 - now)),
+        "{schedules:?}"
+    );
+    assert_eq!(schedules[1].0, ids[1]);
+    assert!(
+        (600..=602).contains(&(schedules[1].1 - now)),
+        "{schedules:?}"
+    );
+}

@@ -218,6 +218,10 @@ async fn next_check_at(store: &dyn Store, settings: &Settings, p: &ProjectConfig
         smart: settings.enable_smart_refresh,
         threshold: to_f64(p.threshold),
     };
+    if !policy.smart {
+        // The fixed interval needs no history: no store read (a Query per project on DynamoDB).
+        return now.saturating_add(i64::try_from(base.max(1)).unwrap_or(i64::MAX));
+    }
     let recent: Vec<Point> = match store
         .balance_history(&p.id(), now - 30 * 86_400, TREND_POINTS)
         .await
