@@ -42,6 +42,43 @@ fn project(name: &str, url: &str) -> Value {
     json!({"name": name, "provider": "openrouter", "api_key": "bal:42", "threshold": 1, "base_url": url})
 }
 
+/// Starts `serve` on `config` with loopback ports chosen by the OS; returns the process and
+/// the API and metrics addresses from its banner line
+/// ("balance-alert X listening on http://ADDR (metrics on http://MADDR/metrics)").
+async fn spawn_serve(
+    config: &std::path::Path,
+    db: &std::path::Path,
+) -> (tokio::process::Child, String, String) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--config",
+        ])
+        .arg(config)
+        .env_clear()
+        .env("DATABASE_PATH", db)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let banner = lines.next_line().await.expect("read").expect("banner line");
+    let urls: Vec<&str> = banner
+        .split_whitespace()
+        .filter(|w| w.contains("http://"))
+        .collect();
+    let api = urls[0].to_owned();
+    let metrics = urls[1]
+        .trim_start_matches("http://")
+        .trim_end_matches(')')
+        .to_owned();
+    (child, api, metrics)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_answers_and_survives_a_broken_config_file() {
     let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
@@ -53,34 +90,7 @@ async fn serve_answers_and_survives_a_broken_config_file() {
     )
     .expect("write");
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-            "--config",
-        ])
-        .arg(&config)
-        .env_clear()
-        .env("DATABASE_PATH", dir.path().join("state.db"))
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let banner = lines.next_line().await.expect("read").expect("banner line");
-    // "balance-alert X listening on http://ADDR (metrics on http://MADDR/metrics)"
-    let urls: Vec<&str> = banner
-        .split_whitespace()
-        .filter(|w| w.contains("http://"))
-        .collect();
-    let api = urls[0].to_owned();
-    let metrics = urls[1]
-        .trim_start_matches("http://")
-        .trim_end_matches(')')
-        .to_owned();
+    let (mut child, api, metrics) = spawn_serve(&config, &dir.path().join("state.db")).await;
     let client = reqwest::Client::new();
 
     // First data arrives from the scheduler's first pass.
@@ -155,29 +165,7 @@ async fn serve_follows_a_configmap_swap_and_reports_the_config_hash() {
     std::os::unix::fs::symlink("..v1", dir.path().join("..data")).expect("link");
     let config = dir.path().join("config.json");
     std::os::unix::fs::symlink("..data/config.json", &config).expect("link");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-            "--config",
-        ])
-        .arg(&config)
-        .env_clear()
-        .env("DATABASE_PATH", dir.path().join("state.db"))
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let banner = lines.next_line().await.expect("read").expect("banner line");
-    let api = banner
-        .split_whitespace()
-        .find(|w| w.contains("http://"))
-        .expect("api url")
-        .to_owned();
+    let (_child, api, _) = spawn_serve(&config, &dir.path().join("state.db")).await;
     let client = reqwest::Client::new();
     let hash = |text: &str| balance_alert_core::config::content_hash(text);
     let (_, health) = eventually("ready", || async {

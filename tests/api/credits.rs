@@ -127,12 +127,7 @@ async fn a_name_two_providers_share_is_a_conflict_never_a_guess() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("config.json");
     std::fs::write(&path, doc.to_string()).expect("write");
-    let store = crate::util::test_store().await;
-    let options = ApiOptions {
-        rate_limit_per_minute: 0,
-        ..Default::default()
-    };
-    let state = state_for(&path, HashMap::new(), store, AuthConfig::default(), options);
+    let state = open_state_for(&path, HashMap::new()).await;
     let router = app(state.clone());
     let post =
         |uri: &str, body: Value| call_router(&router, request(Method::POST, uri, Some(body)));

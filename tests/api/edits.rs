@@ -275,12 +275,7 @@ async fn calendar_dates_follow_settings_timezone_not_utc() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("config.json");
         std::fs::write(&path, doc.to_string()).expect("write");
-        let store = crate::util::test_store().await;
-        let options = ApiOptions {
-            rate_limit_per_minute: 0,
-            ..Default::default()
-        };
-        let state = state_for(&path, HashMap::new(), store, AuthConfig::default(), options);
+        let state = open_state_for(&path, HashMap::new()).await;
         let router = app(state);
         let (_, _, body) =
             call_router(&router, request(Method::GET, "/api/subscriptions", None)).await;
@@ -325,12 +320,7 @@ async fn edits_write_through_a_symlinked_config_and_refuse_a_read_only_one() {
     std::os::unix::fs::symlink("..v1", dir.path().join("..data")).expect("link");
     let path = dir.path().join("config.json");
     std::os::unix::fs::symlink("..data/config.json", &path).expect("link");
-    let store = crate::util::test_store().await;
-    let options = ApiOptions {
-        rate_limit_per_minute: 0,
-        ..Default::default()
-    };
-    let state = state_for(&path, HashMap::new(), store, AuthConfig::default(), options);
+    let state = open_state_for(&path, HashMap::new()).await;
     let router = app(state.clone());
     let set = |t: f64| {
         call_router(
@@ -385,13 +375,8 @@ async fn values_sent_through_the_api_are_literal_text_never_placeholders() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("config.json");
     std::fs::write(&path, json!({"projects": []}).to_string()).expect("write");
-    let store = crate::util::test_store().await;
-    let options = ApiOptions {
-        rate_limit_per_minute: 0,
-        ..Default::default()
-    };
     let env = crate::util::env_map(&[("SERVER_SECRET", "hunter2-secret")]);
-    let state = state_for(&path, env, store, AuthConfig::default(), options);
+    let state = open_state_for(&path, env).await;
     let router = app(state);
     let post =
         |uri: &str, body: Value| call_router(&router, request(Method::POST, uri, Some(body)));

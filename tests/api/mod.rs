@@ -154,6 +154,21 @@ fn live_state_for(
     (AppState::new(checker, metrics, auth, options), live)
 }
 
+/// The app over a config file and environment, on the test store, without rate limiting.
+async fn open_state_for(path: &std::path::Path, env: HashMap<String, String>) -> AppState {
+    let options = ApiOptions {
+        rate_limit_per_minute: 0,
+        ..Default::default()
+    };
+    state_for(
+        path,
+        env,
+        crate::util::test_store().await,
+        AuthConfig::default(),
+        options,
+    )
+}
+
 /// A config file with placeholders, comments and three projects, served by a fake provider.
 async fn harness_with(auth: AuthConfig, options: ApiOptions) -> Harness {
     let fake = FakeServer::start(Duration::ZERO).await.expect("fake");

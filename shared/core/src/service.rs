@@ -62,13 +62,7 @@ pub struct Status {
 impl Status {
     /// Reads what the store already knows (the newest check time) once at start.
     pub async fn prime(&self, store: &dyn Store) -> Result<(), StoreError> {
-        let newest = store
-            .list_states()
-            .await?
-            .iter()
-            .map(|s| s.last_checked_at)
-            .max()
-            .unwrap_or(0);
+        let newest = store.newest_check().await?.unwrap_or(0);
         self.last_update.fetch_max(newest, Ordering::Relaxed);
         Ok(())
     }

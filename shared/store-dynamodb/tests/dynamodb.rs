@@ -9,9 +9,9 @@ use std::collections::{HashMap, HashSet};
 use aws_sdk_dynamodb::types::{
     AttributeValue, BillingMode, KeyType, StreamViewType, TimeToLiveStatus,
 };
-use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Decimal};
-use balance_alert_core::store::contract::{state, store_contract, write};
-use balance_alert_core::store::{AlertQuery, BalancePoint, Store, StoreError};
+use balance_alert_core::model::{AlertState, AlertStatus, Decimal};
+use balance_alert_core::store::contract::{alert, point, state, store_contract, write};
+use balance_alert_core::store::{AlertQuery, Store, StoreError};
 use balance_alert_store_dynamodb::table::{self, INDEXES, KIND, PK, SK, TTL_ATTRIBUTE};
 use balance_alert_store_dynamodb::{create_table, DynamoStore};
 
@@ -23,35 +23,6 @@ fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("the clock is after 1970")
         .as_secs() as i64
-}
-
-fn alert(id: &str, project: &str, at: i64) -> AlertRecord {
-    AlertRecord {
-        id: id.into(),
-        project_id: project.into(),
-        project_name: format!("name-{project}"),
-        provider: "openrouter".into(),
-        kind: AlertKind::Low,
-        state: AlertState::Low,
-        balance: Some(Decimal::new(15, 1)),
-        threshold: Decimal::from(10),
-        currency: "USD".into(),
-        message: "low".into(),
-        status: AlertStatus::Pending,
-        created_at: at,
-    }
-}
-
-fn point(project: &str, balance: f64, at: i64) -> BalancePoint {
-    BalancePoint {
-        project_id: project.into(),
-        project_name: format!("name-{project}"),
-        provider: "openrouter".into(),
-        balance: Decimal::try_from(balance).expect("a finite test amount"),
-        threshold: Decimal::from(10),
-        currency: "USD".into(),
-        timestamp: at,
-    }
 }
 
 #[tokio::test]

@@ -209,6 +209,21 @@ fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreErr
     }))
 }
 
+const POINT_COLUMNS: &str =
+    "project_id, project_name, provider, balance, threshold, currency, timestamp";
+
+fn point_from_row(r: &Row<'_>) -> rusqlite::Result<BalancePoint> {
+    Ok(BalancePoint {
+        project_id: r.get(0)?,
+        project_name: r.get(1)?,
+        provider: r.get(2)?,
+        balance: get_amount(r, 3)?,
+        threshold: get_amount(r, 4)?,
+        currency: r.get(5)?,
+        timestamp: r.get(6)?,
+    })
+}
+
 const ALERT_COLUMNS: &str = "id, project_id, project_name, provider, alert_type, state, balance, \
     threshold, currency, message, status, timestamp";
 
@@ -373,24 +388,14 @@ impl Store for SqliteStore {
         let id = project_id.to_owned();
         self.with("balance_history", move |c| {
             let mut stmt = c
-                .prepare_cached(
-                    "SELECT project_id, project_name, provider, balance, threshold, currency, timestamp \
-                     FROM balance_history WHERE project_id = ?1 AND timestamp >= ?2 \
-                     ORDER BY timestamp DESC, id DESC LIMIT ?3",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {POINT_COLUMNS} FROM balance_history \
+                     WHERE project_id = ?1 AND timestamp >= ?2 \
+                     ORDER BY timestamp DESC, id DESC LIMIT ?3"
+                ))
                 .map_err(backend("balance_history"))?;
             let mut points = stmt
-                .query_map(params![id, since, limit as i64], |r| {
-                    Ok(BalancePoint {
-                        project_id: r.get(0)?,
-                        project_name: r.get(1)?,
-                        provider: r.get(2)?,
-                        balance: get_amount(r, 3)?,
-                        threshold: get_amount(r, 4)?,
-                        currency: r.get(5)?,
-                        timestamp: r.get(6)?,
-                    })
-                })
+                .query_map(params![id, since, limit as i64], point_from_row)
                 .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
                 .map_err(backend("balance_history"))?;
             points.reverse();
@@ -408,24 +413,14 @@ impl Store for SqliteStore {
         let provider = provider.map(str::to_owned);
         self.with("recent_readings", move |c| {
             let mut stmt = c
-                .prepare_cached(
-                    "SELECT project_id, project_name, provider, balance, threshold, currency, timestamp \
-                     FROM balance_history WHERE (?1 IS NULL OR provider = ?1) AND timestamp >= ?2 \
-                     ORDER BY timestamp DESC, project_id DESC LIMIT ?3",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {POINT_COLUMNS} FROM balance_history \
+                     WHERE (?1 IS NULL OR provider = ?1) AND timestamp >= ?2 \
+                     ORDER BY timestamp DESC, project_id DESC LIMIT ?3"
+                ))
                 .map_err(backend("recent_readings"))?;
             let mut points = stmt
-                .query_map(params![provider, since, limit as i64], |r| {
-                    Ok(BalancePoint {
-                        project_id: r.get(0)?,
-                        project_name: r.get(1)?,
-                        provider: r.get(2)?,
-                        balance: get_amount(r, 3)?,
-                        threshold: get_amount(r, 4)?,
-                        currency: r.get(5)?,
-                        timestamp: r.get(6)?,
-                    })
-                })
+                .query_map(params![provider, since, limit as i64], point_from_row)
                 .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
                 .map_err(backend("recent_readings"))?;
             points.reverse();

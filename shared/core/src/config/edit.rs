@@ -33,6 +33,22 @@ pub enum EditError {
     Io { path: String, message: String },
 }
 
+impl From<super::ConfigError> for EditError {
+    /// An edited document that does not validate: every problem, named, in one message.
+    fn from(e: super::ConfigError) -> Self {
+        match e {
+            super::ConfigError::Invalid(problems) => EditError::Invalid(
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            other => EditError::Invalid(other.to_string()),
+        }
+    }
+}
+
 fn list_mut<'a>(raw: &'a mut Value, key: &str) -> Result<&'a mut Vec<Value>, EditError> {
     let root = raw
         .as_object_mut()

@@ -264,16 +264,7 @@ impl LiveConfig {
             Err(_) => current.raw.clone().ok_or(EditError::NotFileBacked)?,
         };
         edit(&mut raw)?;
-        let mut loaded = parse(&raw.to_string(), &*self.env).map_err(|e| match e {
-            ConfigError::Invalid(problems) => EditError::Invalid(
-                problems
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            other => EditError::Invalid(other.to_string()),
-        })?;
+        let mut loaded = parse(&raw.to_string(), &*self.env)?;
         let written = save_atomic(&self.path, &raw)?;
         loaded.path = Some(self.path.clone());
         let hash = content_hash(&written);

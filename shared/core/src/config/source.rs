@@ -242,16 +242,7 @@ impl ConfigSource for StoreConfig {
         let mut text =
             serde_json::to_string_pretty(&raw).map_err(|e| EditError::Invalid(e.to_string()))?;
         text.push('\n');
-        let mut loaded = parse(&text, &*self.env).map_err(|e| match e {
-            ConfigError::Invalid(problems) => EditError::Invalid(
-                problems
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            other => EditError::Invalid(other.to_string()),
-        })?;
+        let mut loaded = parse(&text, &*self.env)?;
         loaded.content_hash = Some(content_hash(&text));
         let now = chrono::Utc::now().timestamp();
         // The write is conditional on the version the edit was applied to: a concurrent

@@ -25,7 +25,8 @@ pub fn state(id: &str, version: u64, state: AlertState) -> ProjectState {
     }
 }
 
-fn alert(id: &str, project: &str, at: i64) -> AlertRecord {
+/// A pending LOW alert for tests.
+pub fn alert(id: &str, project: &str, at: i64) -> AlertRecord {
     AlertRecord {
         id: id.into(),
         project_id: project.into(),
@@ -42,7 +43,8 @@ fn alert(id: &str, project: &str, at: i64) -> AlertRecord {
     }
 }
 
-fn point(project: &str, balance: f64, at: i64) -> BalancePoint {
+/// A reading for tests.
+pub fn point(project: &str, balance: f64, at: i64) -> BalancePoint {
     BalancePoint {
         project_id: project.into(),
         project_name: format!("name-{project}"),
