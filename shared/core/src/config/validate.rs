@@ -95,8 +95,25 @@ impl<'a> Fields<'a> {
     /// An exact amount ≥ 0: a number or a numeric string ("110.00", "1,234.50").
     fn amount(&mut self, key: &str) -> Option<Decimal> {
         let v = self.present(key)?;
+        let text = match v {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            _ => String::new(),
+        };
         match crate::money::from_json(v) {
             Some(d) if d >= Decimal::ZERO => Some(d),
+            // A number, but beyond any real balance: say so, not "must be a number".
+            None if crate::money::parse_stored(&text).is_some() => {
+                self.problem(
+                    key,
+                    format!(
+                        "must be at most {} (a quadrillion), got {}",
+                        crate::money::MAX_AMOUNT,
+                        describe(v)
+                    ),
+                );
+                None
+            }
             _ => {
                 self.problem(key, format!("must be a number ≥ 0, got {}", describe(v)));
                 None
@@ -513,6 +530,17 @@ mod tests {
             "{got:?}"
         );
         assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn an_absurd_threshold_is_named_as_too_large() {
+        let found = problems(json!({"projects": [
+            {"name": "a", "provider": "openrouter", "api_key": "k", "threshold": 1e20}
+        ]}));
+        assert_eq!(
+            found,
+            vec!["projects[0].threshold: must be at most 1000000000000000 (a quadrillion), got 1e+20"]
+        );
     }
 
     #[test]
