@@ -74,7 +74,6 @@ impl Status {
             self.generation.fetch_add(1, Ordering::Release);
         }
         self.first_run_done.store(true, Ordering::Release);
-        self.note_store(true);
     }
 
     /// Marks data changed by something other than a run (an edit), for derived views.
@@ -102,7 +101,21 @@ impl Status {
     /// in between), which also learns the newest check made by *any* process sharing the
     /// store, so a process that checked nothing lately still reports fresh data.
     pub async fn store_ok(&self, store: &dyn Store) -> bool {
-        {
+        // Until this process knows of any data, every call asks: another process sharing the
+        // store may have checked meanwhile. After that, once a minute.
+        let learn = {
+            let mut learned = self
+                .newest_learned
+                .lock()
+                .expect("probe lock is never poisoned");
+            let due = self.last_update() == 0
+                || learned.is_none_or(|at| at.elapsed() >= NEWEST_CHECK_EVERY);
+            if due {
+                *learned = Some(Instant::now());
+            }
+            due
+        };
+        if !learn {
             let mut probe = self
                 .store_probe
                 .lock()
@@ -117,17 +130,6 @@ impl Status {
             let previous = probe.is_none_or(|(_, ok)| ok);
             *probe = Some((Instant::now(), previous));
         }
-        let learn = {
-            let mut learned = self
-                .newest_learned
-                .lock()
-                .expect("probe lock is never poisoned");
-            let due = learned.is_none_or(|at| at.elapsed() >= NEWEST_CHECK_EVERY);
-            if due {
-                *learned = Some(Instant::now());
-            }
-            due
-        };
         let probe = if learn {
             store.newest_check().await.map(|newest| {
                 self.last_update
@@ -145,18 +147,6 @@ impl Status {
         };
         self.note_store(ok);
         ok
-    }
-
-    /// Forgets the latest probe, so the next [`Status::store_ok`] asks the store again.
-    pub fn note_store_stale(&self) {
-        *self
-            .store_probe
-            .lock()
-            .expect("probe lock is never poisoned") = None;
-        *self
-            .newest_learned
-            .lock()
-            .expect("probe lock is never poisoned") = None;
     }
 
     /// Records the store's health as seen by an operation.
