@@ -721,3 +721,36 @@ async fn without_smart_refresh_each_project_is_next_due_one_interval_later() {
         "{schedules:?}"
     );
 }
+
+#[tokio::test]
+async fn a_provider_failing_every_other_request_never_raises_failing() {
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let store = SqliteStore::in_memory().expect("store");
+    let p = project("half", "openrouter", &s.base_url(), "half:50", 10.0);
+    // Without retries every other check fails, but never K = 3 in a row: no alert at all.
+    let mut settings = fast_settings();
+    settings.max_retries = 0;
+    let mut kinds = Vec::new();
+    for round in 0..8 {
+        kinds.extend(run(&store, &settings, &p, 100 + round).await);
+    }
+    assert!(kinds.is_empty(), "{kinds:?}");
+    let st = store.get_state(&p.id()).await.expect("get").expect("state");
+    assert_eq!(st.state, AlertState::Ok);
+    assert!(st.consecutive_failures <= 1);
+    // With one retry, every check succeeds.
+    settings.max_retries = 1;
+    for round in 0..4 {
+        let run = run_all(
+            &engine(&settings),
+            &store,
+            &settings,
+            std::slice::from_ref(&p),
+            200 + round,
+        )
+        .await;
+        assert!(run.report.projects[0].success, "round {round}");
+    }
+}

@@ -8,6 +8,7 @@
 //! | `bal:<amount>`        | 200 with the provider's shape holding `<amount>`            |
 //! | `slow:<ms>:<amount>`  | the same after `<ms>` milliseconds                          |
 //! | `flaky:<n>:<amount>`  | 503 for the first `<n>` requests of this token, then 200   |
+//! | `half:<amount>`       | 503 and 200 in turn: every other request fails              |
 //! | `status:<code>[:…]`   | that status, with a JSON body that echoes the token         |
 //! | `rows:<usd>:<cny>`    | DeepSeek's two currency rows with these amounts             |
 //! | `credits:<t>:<u>`     | OpenRouter credits `t` and usage `u`, as JSON numbers as written |
@@ -185,6 +186,17 @@ async fn respond(State(shared): State<Arc<Shared>>, headers: HeaderMap, shape: S
         ["slow", ms, a] if ms.parse::<u64>().is_ok() && amount(a).is_some() => {
             tokio::time::sleep(Duration::from_millis(ms.parse().unwrap_or(0))).await;
             Json(ok_body(shape, amount(a).unwrap_or(0.0))).into_response()
+        }
+        ["half", a] if amount(a).is_some() => {
+            if count % 2 == 1 {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({"error": "try again"})),
+                )
+                    .into_response()
+            } else {
+                Json(ok_body(shape, amount(a).unwrap_or(0.0))).into_response()
+            }
         }
         ["flaky", n, a] if n.parse::<u64>().is_ok() && amount(a).is_some() => {
             if count <= n.parse::<u64>().unwrap_or(0) {
