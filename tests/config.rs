@@ -361,6 +361,8 @@ fn every_setting_can_come_from_its_environment_variable() {
             config::settings::Kind::Bool => "false".into(),
             config::settings::Kind::Path => "/tmp/x.db".into(),
             config::settings::Kind::Zone => "UTC".into(),
+            config::settings::Kind::Language => "en".into(),
+            config::settings::Kind::Digest => "daily 08:30".into(),
         };
         let e = env(&[
             ("USE_ENV_CONFIG", "true"),

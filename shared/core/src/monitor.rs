@@ -332,6 +332,13 @@ pub async fn run_subscriptions(
             ),
             status: AlertStatus::Pending,
             created_at: now,
+            details: balance_alert_model::AlertDetails {
+                owner_project: s.owner_project.clone(),
+                days_left: Some(status.days_until_renewal),
+                due_date: Some(status.next_renewal_date.to_string()),
+                source: None,
+            },
+            deliveries: Vec::new(),
         });
         let written = match mode {
             WriteMode::Persist => {

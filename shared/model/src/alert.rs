@@ -61,6 +61,11 @@ pub enum AlertKind {
     Reminder,
     /// A subscription renews within its `alert_days_before` window.
     Renewal,
+    /// The balance trend runs out within `forecast_alert_days` (once per projected date).
+    Forecast,
+    /// A billing mail (overdue, low balance, expiring) found by the mailbox scan, or a mailbox
+    /// that could not be read.
+    Email,
 }
 
 impl AlertKind {
@@ -73,6 +78,8 @@ impl AlertKind {
             AlertKind::Recovered => "recovered",
             AlertKind::Reminder => "reminder",
             AlertKind::Renewal => "renewal",
+            AlertKind::Forecast => "forecast",
+            AlertKind::Email => "email",
         }
     }
 
@@ -85,6 +92,8 @@ impl AlertKind {
             "recovered" => AlertKind::Recovered,
             "reminder" => AlertKind::Reminder,
             "renewal" => AlertKind::Renewal,
+            "forecast" => AlertKind::Forecast,
+            "email" => AlertKind::Email,
             _ => return None,
         })
     }
@@ -123,6 +132,47 @@ impl AlertStatus {
     }
 }
 
+/// One channel's delivery of an alert (the outbox row of an (alert, channel) pair).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The channel's configured name.
+    pub channel: String,
+    /// `pending` (queued or retrying), `sent` or `failed` (gave up; see `error`).
+    pub status: AlertStatus,
+    /// Sends tried so far.
+    pub attempts: u32,
+    /// Unix seconds before which no new attempt is made (backoff, Retry-After, rate limit,
+    /// quiet hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<i64>,
+    /// Why the last attempt failed (never contains a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Unix seconds of the successful send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<i64>,
+    /// Sent inside a summary message (quiet hours, storm guard) rather than on its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub summarized: bool,
+}
+
+/// Facts of an alert beyond the balance, for messages.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AlertDetails {
+    /// The project's (or subscription's) `owner_project`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_project: Option<String>,
+    /// Renewals: days until the renewal; forecasts: days until the balance runs out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_left: Option<i64>,
+    /// Renewals: the renewal date; forecasts: the projected run-out date (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    /// Email alerts: the sender and subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
 /// A persisted alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertRecord {
@@ -146,10 +196,17 @@ pub struct AlertRecord {
     pub currency: String,
     /// Human-readable one-line summary (never contains a secret).
     pub message: String,
-    /// Delivery status.
+    /// Delivery status: `pending` until every channel's delivery has settled, then `sent`
+    /// (all sent) or `failed` (some channel gave up).
     pub status: AlertStatus,
     /// Unix seconds.
     pub created_at: i64,
+    /// Owner, days left, due date.
+    #[serde(default)]
+    pub details: AlertDetails,
+    /// Per-channel outcomes, filled in by the deliverer.
+    #[serde(default)]
+    pub deliveries: Vec<Delivery>,
 }
 
 /// The stored state of one project, versioned for conditional writes.
@@ -363,6 +420,8 @@ pub fn transition(
             message: alert_message(project, kind, &next, observation, policy),
             status: AlertStatus::Pending,
             created_at: now,
+            details: AlertDetails::default(),
+            deliveries: Vec::new(),
         }
     });
     (next, alert)

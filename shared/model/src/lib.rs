@@ -12,7 +12,7 @@ pub mod subscription;
 pub mod trend;
 pub mod wire;
 
-pub use alert::{AlertKind, AlertRecord, AlertState, AlertStatus};
+pub use alert::{AlertDetails, AlertKind, AlertRecord, AlertState, AlertStatus, Delivery};
 pub use balance::{project_id, Balance, BalanceKind, Decimal};
 pub use report::{CheckReport, ProjectReport, Summary};
 pub use wire::BalancePoint;

@@ -409,6 +409,8 @@ impl TryFrom<&Item> for AlertRecord {
                 message: i.str("message")?,
                 status: i.parsed("status", AlertStatus::parse)?,
                 created_at: i.int(CREATED_AT)?,
+                details: Default::default(),
+                deliveries: Vec::new(),
             })
         })
     }

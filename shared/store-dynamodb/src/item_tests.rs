@@ -71,6 +71,8 @@ fn alerts_readings_and_the_rest_round_trip() {
         message: "back".into(),
         status: AlertStatus::Pending,
         created_at: 100,
+        details: Default::default(),
+        deliveries: Vec::new(),
     };
     let item: Item = NewAlert {
         alert: &alert,

@@ -252,6 +252,8 @@ fn alert_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AlertRecord, StoreErro
         message: r.get(9)?,
         status,
         created_at: r.get(11)?,
+        details: Default::default(),
+        deliveries: Vec::new(),
     }))
 }
 

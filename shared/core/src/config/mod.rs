@@ -5,6 +5,7 @@
 //! structs. The raw, unexpanded document is kept so edits can be written back without losing
 //! placeholders or fields we do not know.
 
+pub mod delivery;
 pub mod edit;
 mod env;
 mod live;
@@ -67,6 +68,21 @@ pub struct Settings {
     /// IANA zone for calendar dates: renewals, reminders, "today" (default: the process's local
     /// zone, i.e. `TZ` or the system's; env `TIMEZONE`).
     pub timezone: TimeZone,
+    /// Language of messages: `zh` (default, as the Python tool) or `en`.
+    pub language: delivery::Language,
+    /// Daily summary per channel, or off (default).
+    pub digest: delivery::Digest,
+    /// Recovery needs the balance this many percent above the threshold (default 5).
+    pub recovery_margin_percent: f64,
+    /// Alert when the trend says the balance runs out within this many days (default 3; 0 off).
+    pub forecast_alert_days: u32,
+    /// More than this many messages for one channel within a minute fold into one summary
+    /// (default 5).
+    pub storm_threshold: u32,
+    /// Attempts per (alert, channel) before it is marked failed (default 8).
+    pub delivery_max_attempts: u32,
+    /// Seconds `check` waits for deliveries before exiting (default 30).
+    pub delivery_timeout_seconds: u64,
 }
 
 impl Default for Settings {
@@ -89,6 +105,13 @@ impl Default for Settings {
             history_retention_days: 90,
             refresh_cooldown_seconds: 30,
             timezone: TimeZone::Local,
+            language: delivery::Language::Zh,
+            digest: delivery::Digest::Off,
+            recovery_margin_percent: 5.0,
+            forecast_alert_days: 3,
+            storm_threshold: 5,
+            delivery_max_attempts: 8,
+            delivery_timeout_seconds: 30,
         }
     }
 }
@@ -190,6 +213,10 @@ pub struct Config {
     pub email: Vec<EmailAccount>,
     /// `email_settings` as written; interpreted by the mailbox scanner.
     pub email_settings: Option<Value>,
+    /// Receivers (`channels[]`); see [`Config::delivery_channels`] for the full list.
+    pub channels: Vec<delivery::ChannelConfig>,
+    /// Which alerts go to which channels (`routes[]`).
+    pub routes: Vec<delivery::Route>,
     pub subscriptions: Vec<SubscriptionConfig>,
     pub projects: Vec<ProjectConfig>,
 }
@@ -214,6 +241,17 @@ pub enum LookupError {
 }
 
 impl Config {
+    /// Every enabled receiver: `channels[]`, plus the Python tool's `webhook` as a channel
+    /// named `webhook`.
+    pub fn delivery_channels(&self) -> Vec<delivery::ChannelConfig> {
+        self.webhook
+            .iter()
+            .map(delivery::legacy_channel)
+            .chain(self.channels.iter().cloned())
+            .filter(|c| c.enabled)
+            .collect()
+    }
+
     /// Finds the project a reference names: its id (md5 of `provider:name`), `provider:name`,
     /// or a bare name that only one project has. A bare name shared by projects of several
     /// providers is [`LookupError::Ambiguous`], never a guess.

@@ -19,6 +19,10 @@ pub enum Kind {
     Path,
     /// An IANA time zone name, or `local`.
     Zone,
+    /// `zh` or `en`.
+    Language,
+    /// `off` or `daily HH:MM`.
+    Digest,
 }
 
 /// One row of the settings table.
@@ -191,6 +195,60 @@ pub const SETTINGS: &[SettingSpec] = &[
         kind: Kind::Zone,
         doc: "IANA zone for calendar dates (renewals, reminders, today)",
     },
+    SettingSpec {
+        name: "language",
+        // Not LANGUAGE: glibc's locale variable of that name is set on many systems.
+        env: "ALERT_LANGUAGE",
+        default: "zh",
+        kind: Kind::Language,
+        doc: "language of alert messages",
+    },
+    SettingSpec {
+        name: "digest",
+        env: "DIGEST",
+        default: "off",
+        kind: Kind::Digest,
+        doc: "one summary per channel every day at this time (`settings.timezone`)",
+    },
+    SettingSpec {
+        name: "recovery_margin_percent",
+        env: "RECOVERY_MARGIN_PERCENT",
+        default: "5",
+        kind: Kind::Float { min: 0.0, max: 1000.0 },
+        doc: "recovery needs the balance this many percent above the threshold (no flapping)",
+    },
+    int!(
+        "forecast_alert_days",
+        "FORECAST_ALERT_DAYS",
+        "3",
+        0,
+        365,
+        "alert when the trend runs out within this many days (0 = off)"
+    ),
+    int!(
+        "storm_threshold",
+        "STORM_THRESHOLD",
+        "5",
+        1,
+        10_000,
+        "more messages than this for one channel in a minute fold into one summary"
+    ),
+    int!(
+        "delivery_max_attempts",
+        "DELIVERY_MAX_ATTEMPTS",
+        "8",
+        1,
+        100,
+        "attempts per alert and channel before it is marked failed"
+    ),
+    int!(
+        "delivery_timeout_seconds",
+        "DELIVERY_TIMEOUT_SECONDS",
+        "30",
+        0,
+        3600,
+        "how long `check` waits for deliveries before exiting"
+    ),
 ];
 
 /// A parsed value.
@@ -201,6 +259,8 @@ pub enum Parsed {
     Bool(bool),
     Path(PathBuf),
     Zone(TimeZone),
+    Language(super::delivery::Language),
+    Digest(super::delivery::Digest),
 }
 
 impl SettingSpec {
@@ -214,6 +274,8 @@ impl SettingSpec {
             Kind::Zone => {
                 "an IANA time zone such as Asia/Shanghai, Europe/Berlin or UTC (or local)".into()
             }
+            Kind::Language => "zh or en".into(),
+            Kind::Digest => "off, or daily HH:MM".into(),
         }
     }
 
@@ -237,6 +299,8 @@ impl SettingSpec {
             },
             Kind::Path => (!t.is_empty()).then(|| Parsed::Path(PathBuf::from(t))),
             Kind::Zone => TimeZone::parse(t).map(Parsed::Zone),
+            Kind::Language => super::delivery::Language::parse(t).map(Parsed::Language),
+            Kind::Digest => super::delivery::Digest::parse(t).map(Parsed::Digest),
         }
     }
 }
@@ -262,6 +326,13 @@ pub fn apply(s: &mut Settings, name: &str, v: Parsed) {
         ("history_retention_days", Int(n)) => s.history_retention_days = n as u32,
         ("refresh_cooldown_seconds", Int(n)) => s.refresh_cooldown_seconds = n,
         ("timezone", Zone(z)) => s.timezone = z,
+        ("language", Language(l)) => s.language = l,
+        ("digest", Digest(d)) => s.digest = d,
+        ("recovery_margin_percent", Float(f)) => s.recovery_margin_percent = f,
+        ("forecast_alert_days", Int(n)) => s.forecast_alert_days = n as u32,
+        ("storm_threshold", Int(n)) => s.storm_threshold = n as u32,
+        ("delivery_max_attempts", Int(n)) => s.delivery_max_attempts = n as u32,
+        ("delivery_timeout_seconds", Int(n)) => s.delivery_timeout_seconds = n,
         (name, v) => unreachable!("setting {name} has no field for {v:?}"),
     }
 }
@@ -295,12 +366,11 @@ mod tests {
                 .parse(spec.default)
                 .unwrap_or_else(|| panic!("default of {} parses", spec.name));
             apply(&mut from_table, spec.name, v);
-            assert_eq!(
-                spec.env,
-                spec.name.to_uppercase(),
-                "env name of {}",
-                spec.name
-            );
+            let expected = match spec.name {
+                "language" => "ALERT_LANGUAGE".to_owned(),
+                other => other.to_uppercase(),
+            };
+            assert_eq!(spec.env, expected, "env name of {}", spec.name);
         }
         assert_eq!(from_table, Settings::default());
     }

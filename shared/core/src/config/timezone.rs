@@ -42,6 +42,19 @@ impl TimeZone {
         }
     }
 
+    /// The wall-clock date and time at `now` in this zone.
+    pub fn local_at(&self, now: DateTime<Utc>) -> chrono::NaiveDateTime {
+        match self {
+            TimeZone::Local => now.with_timezone(&chrono::Local).naive_local(),
+            TimeZone::Named(tz) => now.with_timezone(tz).naive_local(),
+        }
+    }
+
+    /// `now` formatted (strftime) in this zone.
+    pub fn format(&self, now: DateTime<Utc>, fmt: &str) -> String {
+        self.local_at(now).format(fmt).to_string()
+    }
+
     /// Today's date in this zone.
     pub fn today(&self) -> NaiveDate {
         self.date_at(Utc::now())

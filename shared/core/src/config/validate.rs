@@ -10,6 +10,7 @@ use balance_alert_model::Decimal;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use super::delivery::{self, ChannelConfig};
 use super::settings::{apply, Kind, SETTINGS};
 use super::{
     Config, EmailAccount, Problem, ProjectConfig, Secret, Settings, SubscriptionConfig, Webhook,
@@ -20,13 +21,13 @@ const DAY: u64 = 86_400;
 const YEAR: u64 = 365 * DAY;
 
 /// Reads typed fields from one JSON object, recording problems under `path`.
-struct Fields<'a> {
-    obj: &'a Map<String, Value>,
-    path: String,
-    problems: &'a mut Vec<Problem>,
+pub(super) struct Fields<'a> {
+    pub(super) obj: &'a Map<String, Value>,
+    pub(super) path: String,
+    pub(super) problems: &'a mut Vec<Problem>,
 }
 
-fn describe(v: &Value) -> String {
+pub(super) fn describe(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
         other => other.to_string(),
@@ -34,7 +35,7 @@ fn describe(v: &Value) -> String {
 }
 
 impl<'a> Fields<'a> {
-    fn problem(&mut self, key: &str, message: String) {
+    pub(super) fn problem(&mut self, key: &str, message: String) {
         let path = if self.path.is_empty() {
             key.to_owned()
         } else {
@@ -43,11 +44,11 @@ impl<'a> Fields<'a> {
         self.problems.push(Problem { path, message });
     }
 
-    fn present(&self, key: &str) -> Option<&'a Value> {
+    pub(super) fn present(&self, key: &str) -> Option<&'a Value> {
         self.obj.get(key).filter(|v| !v.is_null())
     }
 
-    fn string(&mut self, key: &str) -> Option<String> {
+    pub(super) fn string(&mut self, key: &str) -> Option<String> {
         match self.present(key) {
             None => None,
             Some(Value::String(s)) => Some(s.clone()),
@@ -59,7 +60,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn required_string(&mut self, key: &str, hint: &str) -> String {
+    pub(super) fn required_string(&mut self, key: &str, hint: &str) -> String {
         match self.string(key) {
             Some(s) if !s.trim().is_empty() => s,
             _ if self
@@ -76,7 +77,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A number, also accepted as a numeric string (env values are strings).
-    fn number(&mut self, key: &str, min: f64, max: f64, what: &str) -> Option<f64> {
+    pub(super) fn number(&mut self, key: &str, min: f64, max: f64, what: &str) -> Option<f64> {
         let v = self.present(key)?;
         let parsed = match v {
             Value::Number(n) => n.as_f64(),
@@ -93,7 +94,7 @@ impl<'a> Fields<'a> {
     }
 
     /// An exact amount ≥ 0: a number or a numeric string ("110.00", "1,234.50").
-    fn amount(&mut self, key: &str) -> Option<Decimal> {
+    pub(super) fn amount(&mut self, key: &str) -> Option<Decimal> {
         let v = self.present(key)?;
         let text = match v {
             Value::Number(n) => n.to_string(),
@@ -121,7 +122,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn integer(&mut self, key: &str, min: u64, max: u64) -> Option<u64> {
+    pub(super) fn integer(&mut self, key: &str, min: u64, max: u64) -> Option<u64> {
         let what = if max == u64::MAX {
             format!("a whole number ≥ {min}")
         } else {
@@ -135,7 +136,7 @@ impl<'a> Fields<'a> {
         Some(n as u64)
     }
 
-    fn boolean(&mut self, key: &str) -> Option<bool> {
+    pub(super) fn boolean(&mut self, key: &str) -> Option<bool> {
         let v = self.present(key)?;
         match v {
             Value::Bool(b) => Some(*b),
@@ -151,7 +152,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn date(&mut self, key: &str) -> Option<NaiveDate> {
+    pub(super) fn date(&mut self, key: &str) -> Option<NaiveDate> {
         let s = self.string(key)?;
         if s.is_empty() {
             return None;
@@ -480,6 +481,44 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
         .into_iter()
         .map(|(path, obj)| email(path, obj, &mut problems))
         .collect();
+    let mut channels: Vec<ChannelConfig> = Vec::new();
+    for (path, obj) in objects(root, "channels", &mut problems) {
+        if let Some(c) = delivery::channel(path.clone(), obj, &mut problems) {
+            if channels.iter().any(|o| o.name == c.name) || (c.name == "webhook" && webhook.is_some()) {
+                problems.push(Problem {
+                    path: format!("{path}.name"),
+                    message: format!(
+                        "duplicate channel {:?}: names must be unique (\"webhook\" is taken by the top-level webhook)",
+                        c.name
+                    ),
+                });
+            }
+            channels.push(c);
+        }
+    }
+    let mut routes = Vec::new();
+    for (path, obj) in objects(root, "routes", &mut problems) {
+        if let Some(r) = delivery::route(path.clone(), obj, &mut problems) {
+            for name in &r.channels {
+                let known = channels.iter().any(|c| &c.name == name)
+                    || (name == "webhook" && webhook.is_some());
+                if !known {
+                    let mut names: Vec<&str> = channels.iter().map(|c| c.name.as_str()).collect();
+                    if webhook.is_some() {
+                        names.push("webhook");
+                    }
+                    problems.push(Problem {
+                        path: format!("{path}.channels"),
+                        message: format!(
+                            "no channel named {name:?}; defined: {}",
+                            if names.is_empty() { "none (add it to channels[])".to_owned() } else { names.join(", ") }
+                        ),
+                    });
+                }
+            }
+            routes.push(r);
+        }
+    }
 
     if problems.is_empty() {
         Ok(Config {
@@ -487,6 +526,8 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
             webhook,
             email,
             email_settings: root.get("email_settings").cloned(),
+            channels,
+            routes,
             subscriptions,
             projects,
         })

@@ -40,6 +40,8 @@ pub fn alert(id: &str, project: &str, at: i64) -> AlertRecord {
         message: "low".into(),
         status: AlertStatus::Pending,
         created_at: at,
+        details: Default::default(),
+        deliveries: Vec::new(),
     }
 }
 
