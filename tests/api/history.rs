@@ -106,6 +106,8 @@ async fn trend_forecasts_when_the_balance_falls() {
                 last_error: None,
                 stale_reason: None,
                 cached: false,
+                snooze: None,
+                forecast_for: None,
                 version: i + 1,
             };
             state.balance = Some(crate::util::dec(100.0 - 10.0 * i as f64));

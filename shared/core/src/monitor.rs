@@ -43,6 +43,8 @@ fn policy(p: &ProjectConfig, s: &Settings) -> AlertPolicy {
         critical_threshold: p.critical_threshold,
         failure_threshold: s.failure_alert_threshold,
         cooldown_seconds: s.alert_cooldown_seconds,
+        recovery_margin_percent: rust_decimal::Decimal::from_f64_retain(s.recovery_margin_percent)
+            .unwrap_or_default(),
     }
 }
 

@@ -241,8 +241,39 @@ pub struct ProjectState {
     /// The latest reading came from the response cache rather than a call.
     #[serde(default)]
     pub cached: bool,
+    /// Reminders held back until a time or until the balance recovers (ack / snooze).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snooze: Option<Snooze>,
+    /// The run-out date (`YYYY-MM-DD`) the last forecast alert was raised for: one alert per
+    /// projected date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast_for: Option<String>,
     /// Incremented on every write; the conditional write compares it.
     pub version: u64,
+}
+
+/// Reminders held back for a project (`POST /api/alerts/{id}/ack`, `…/snooze`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snooze {
+    /// Until this unix second (None: no time limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
+    /// Until the project is back to OK (the balance was topped up).
+    #[serde(default)]
+    pub until_topped_up: bool,
+    /// The alert acknowledged, when the snooze came from an acknowledgement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_id: Option<String>,
+    /// Unix seconds of the request.
+    pub at: i64,
+}
+
+impl Snooze {
+    /// Whether it still holds reminders back at `now` for a project in `state`. A snooze
+    /// ends when its time passes or the project is back to OK, whichever comes first.
+    pub fn active(&self, now: i64, state: AlertState) -> bool {
+        state != AlertState::Ok && self.until.is_none_or(|u| now < u)
+    }
 }
 
 /// The result of one check, fed to [`transition`].
@@ -268,6 +299,17 @@ pub struct AlertPolicy {
     pub failure_threshold: u32,
     /// Seconds before a still-low project is reminded again.
     pub cooldown_seconds: i64,
+    /// Leaving LOW/CRITICAL needs the balance this many percent above `threshold`, so a
+    /// balance hovering at the line does not flap.
+    pub recovery_margin_percent: Decimal,
+}
+
+impl AlertPolicy {
+    /// The balance at or above which a LOW/CRITICAL project counts as recovered.
+    pub fn recovery_level(&self) -> Decimal {
+        self.threshold
+            + self.threshold * self.recovery_margin_percent / Decimal::ONE_HUNDRED
+    }
 }
 
 /// Identity of the project being checked.
@@ -313,6 +355,8 @@ pub fn transition(
         last_error: None,
         stale_reason: None,
         cached: false,
+        snooze: prev.and_then(|p| p.snooze.clone()),
+        forecast_for: prev.and_then(|p| p.forecast_for.clone()),
         version,
     };
     let prev_state = prev.map(|p| p.state);
@@ -343,7 +387,14 @@ pub fn transition(
 
     let kind = match observation {
         Observation::Balance { amount, currency } => {
-            let level = level_for(*amount, policy);
+            let mut level = level_for(*amount, policy);
+            // Hysteresis: back above the threshold but not by the margin is still LOW.
+            if level == AlertState::Ok
+                && matches!(prev_state, Some(AlertState::Low | AlertState::Critical))
+                && *amount < policy.recovery_level()
+            {
+                level = AlertState::Low;
+            }
             next.balance = Some(*amount);
             next.currency = currency.clone();
             next.state = level;
@@ -362,7 +413,8 @@ pub fn transition(
                 (Some(_), AlertState::Ok) => Some(AlertKind::Recovered),
                 // De-escalation (CRITICAL → LOW) is good news but not yet recovery: stay quiet.
                 (Some(AlertState::Critical), AlertState::Low) => None,
-                (Some(p), l) if p == l => reminder_due(prev, policy, now),
+                (Some(p), l) if p == l => reminder_due(prev, policy, now)
+                    .filter(|_| !prev.and_then(|p| p.snooze.as_ref()).is_some_and(|s| s.active(now, l))),
                 (_, AlertState::Low) => Some(AlertKind::Low),
                 (_, AlertState::Critical) => Some(AlertKind::Critical),
                 (_, AlertState::Failing) => unreachable!("level_for never yields Failing"),
@@ -385,7 +437,11 @@ pub fn transition(
                         // First time K is reached for a project that started out failing.
                         Some(AlertKind::Failing)
                     } else if reached {
-                        reminder_due(prev, policy, now)
+                        reminder_due(prev, policy, now).filter(|_| {
+                            !prev
+                                .and_then(|p| p.snooze.as_ref())
+                                .is_some_and(|s| s.active(now, AlertState::Failing))
+                        })
                     } else {
                         None
                     }
@@ -399,6 +455,10 @@ pub fn transition(
         }
     };
 
+    // Back to OK: a snooze has done its job (it holds reminders "until topped up" at most).
+    if next.state == AlertState::Ok {
+        next.snooze = None;
+    }
     let alert = kind.map(|kind| {
         next.last_alert_at = Some(now);
         AlertRecord {
@@ -475,6 +535,7 @@ mod tests {
             critical_threshold: Some(Decimal::from(2)),
             failure_threshold: 3,
             cooldown_seconds: 100,
+            recovery_margin_percent: Decimal::from(5),
         }
     }
 
@@ -637,6 +698,52 @@ mod tests {
             vec![AlertKind::Failing],
             "FAILING after K real attempts"
         );
+    }
+
+    #[test]
+    fn a_balance_hovering_at_the_threshold_does_not_flap() {
+        // threshold 10, margin 5 %: recovery needs 10.50.
+        let (s, kinds) = run(&[
+            (0, bal(9.9)),
+            (1, bal(10.1)),
+            (2, bal(9.95)),
+            (3, bal(10.4)),
+            (4, bal(10.5)),
+        ]);
+        assert_eq!(s.state, AlertState::Ok);
+        assert_eq!(kinds, vec![AlertKind::Low, AlertKind::Recovered]);
+    }
+
+    #[test]
+    fn a_snooze_holds_reminders_until_it_ends_and_recovery_clears_it() {
+        let snoozed = |until: Option<i64>, topped: bool| {
+            let (mut s, _) = run(&[(0, bal(5.0))]);
+            s.snooze = Some(Snooze {
+                until,
+                until_topped_up: topped,
+                alert_id: None,
+                at: 0,
+            });
+            s
+        };
+        // Until topped up: no reminder however long it stays low.
+        let s = snoozed(None, true);
+        let (s, a) = transition(P, Some(&s), &bal(5.0), &policy(), 1_000);
+        assert!(a.is_none());
+        assert!(s.snooze.is_some());
+        // …and a recovery clears it (and is still announced).
+        let (s, a) = transition(P, Some(&s), &bal(50.0), &policy(), 1_001);
+        assert_eq!(a.map(|a| a.kind), Some(AlertKind::Recovered));
+        assert!(s.snooze.is_none());
+        // Until a time: reminders resume after it.
+        let s = snoozed(Some(500), false);
+        let (s2, a) = transition(P, Some(&s), &bal(5.0), &policy(), 200);
+        assert!(a.is_none());
+        let (_, a) = transition(P, Some(&s2), &bal(5.0), &policy(), 600);
+        assert_eq!(a.map(|a| a.kind), Some(AlertKind::Reminder));
+        // A worse state is news even while snoozed.
+        let (_, a) = transition(P, Some(&s), &bal(1.0), &policy(), 200);
+        assert_eq!(a.map(|a| a.kind), Some(AlertKind::Critical));
     }
 
     #[test]

@@ -74,6 +74,14 @@ pub(crate) fn get_num(attr: &'static str, v: &AttributeValue) -> Result<Decimal,
     })
 }
 
+/// The attribute holding an alert's per-channel deliveries (JSON text).
+pub(crate) const DELIVERIES: &str = "deliveries";
+
+/// Writes a structured value as JSON text (read back whole; never queried by field).
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> AttributeValue {
+    AttributeValue::S(serde_json::to_string(v).unwrap_or_default())
+}
+
 /// Writes an integer (times, versions, counters).
 pub(crate) fn int(x: impl Into<i128>) -> AttributeValue {
     AttributeValue::N(x.into().to_string())
@@ -231,6 +239,18 @@ impl Item {
             })
     }
 
+    fn opt_json<T: serde::de::DeserializeOwned>(
+        &self,
+        attr: &'static str,
+    ) -> Result<Option<T>, AttrError> {
+        match self.opt_str(attr)? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|_| AttrError::Invalid { attr, value: text }),
+        }
+    }
+
     fn parsed<T>(&self, attr: &'static str, parse: fn(&str) -> Option<T>) -> Result<T, AttrError> {
         let v = self.str(attr)?;
         parse(&v).ok_or(AttrError::Invalid { attr, value: v })
@@ -281,6 +301,8 @@ impl From<&ProjectState> for Item {
         i.set_opt("last_error", p.last_error.as_deref().map(s));
         i.set_opt("stale_reason", p.stale_reason.as_deref().map(s));
         i.set("cached", AttributeValue::Bool(p.cached));
+        i.set_opt("snooze", p.snooze.as_ref().map(json));
+        i.set_opt("forecast_for", p.forecast_for.as_deref().map(s));
         i.set("version", int(p.version));
         i
     }
@@ -305,6 +327,8 @@ impl TryFrom<&Item> for ProjectState {
                 last_error: i.opt_str("last_error")?,
                 stale_reason: i.opt_str("stale_reason")?,
                 cached: i.bool("cached")?,
+                snooze: i.opt_json("snooze")?,
+                forecast_for: i.opt_str("forecast_for")?,
                 version: i.int("version")?,
             })
         })
@@ -386,6 +410,12 @@ impl From<NewAlert<'_>> for Item {
         i.set("message", s(&a.message));
         i.set("status", s(a.status.as_str()));
         i.set(CREATED_AT, int(a.created_at));
+        if a.details != Default::default() {
+            i.set("details", json(&a.details));
+        }
+        if !a.deliveries.is_empty() {
+            i.set(DELIVERIES, json(&a.deliveries));
+        }
         i.set(TTL_ATTRIBUTE, int(n.expires_at));
         i
     }
@@ -409,8 +439,8 @@ impl TryFrom<&Item> for AlertRecord {
                 message: i.str("message")?,
                 status: i.parsed("status", AlertStatus::parse)?,
                 created_at: i.int(CREATED_AT)?,
-                details: Default::default(),
-                deliveries: Vec::new(),
+                details: i.opt_json("details")?.unwrap_or_default(),
+                deliveries: i.opt_json(DELIVERIES)?.unwrap_or_default(),
             })
         })
     }

@@ -19,7 +19,7 @@ use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use balance_alert_core::model::alert::ProjectState;
-use balance_alert_core::model::{AlertRecord, AlertStatus};
+use balance_alert_core::model::{AlertRecord, AlertStatus, Delivery};
 use balance_alert_core::store::{
     AlertQuery, BalancePoint, CheckWrite, ConfigDocument, Store, StoreError, SubscriptionState,
 };
@@ -132,6 +132,23 @@ impl Store for DynamoStore {
 
     async fn set_alert_status(&self, id: &str, status: AlertStatus) -> Result<bool, StoreError> {
         self.set_alert_status_impl(id, status).await
+    }
+
+    async fn record_deliveries(
+        &self,
+        id: &str,
+        status: AlertStatus,
+        deliveries: Vec<Delivery>,
+    ) -> Result<bool, StoreError> {
+        self.record_deliveries_impl(id, status, deliveries).await
+    }
+
+    async fn get_alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
+        self.get_alert_impl(id).await
+    }
+
+    async fn insert_alert(&self, alert: AlertRecord) -> Result<bool, StoreError> {
+        self.insert_alert_impl(alert).await
     }
 
     async fn record_subscription(

@@ -11,7 +11,8 @@ use balance_alert_core::store::{
 
 use crate::errors::sdk;
 use crate::item::{
-    config_key, int, project_pk, reading_sk_from, s, state_key, Attrs, Corrupt, Item, Schedule,
+    alert_key, config_key, int, project_pk, reading_sk_from, s, state_key, Attrs, Corrupt, Item,
+    Schedule,
 };
 use crate::table::{
     kinds, ALERT_FEED, ALERT_FEED_VALUE, ALERT_PROJECT, CREATED_AT, INDEX_ALERTS_BY_PROJECT,
@@ -109,6 +110,13 @@ impl DynamoStore {
             (&a.project_name, &a.project_id).cmp(&(&b.project_name, &b.project_id))
         });
         Ok(states)
+    }
+
+    pub(crate) async fn get_alert_impl(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
+        let item = self.get_item("get_alert", alert_key(id)).await?;
+        let alert = item.as_ref().map(AlertRecord::try_from).transpose()?;
+        // An expired alert (TTL passed, not yet deleted) counts as gone, as lists say.
+        Ok(alert.filter(|a| a.created_at >= self.visible_from()))
     }
 
     pub(crate) async fn get_state_impl(

@@ -6,14 +6,14 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     DeleteRequest, PutRequest, ReturnValuesOnConditionCheckFailure, WriteRequest,
 };
-use balance_alert_core::model::{AlertRecord, AlertStatus};
+use balance_alert_core::model::{AlertRecord, AlertStatus, Delivery};
 use balance_alert_core::store::{CheckWrite, ConfigDocument, StoreError, SubscriptionState};
 use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::errors::sdk;
 use crate::item::{
-    alert_key, cooldown_key, int, project_pk, reading_sk_from, s, Attrs, Cooldown, Item, NewAlert,
-    NewReading, Schedule, NEXT_CHECK_AT, REMINDED_FOR, UNTIL,
+    alert_key, cooldown_key, int, json, project_pk, reading_sk_from, s, Attrs, Cooldown, Item, NewAlert,
+    NewReading, Schedule, DELIVERIES, NEXT_CHECK_AT, REMINDED_FOR, UNTIL,
 };
 use crate::read::records;
 use crate::request::{merge, run_grouped, set_all, tx_put, tx_update, Expr};
@@ -79,12 +79,53 @@ impl DynamoStore {
         id: &str,
         status: AlertStatus,
     ) -> Result<bool, StoreError> {
+        self.update_alert("set_alert_status", id, status, None).await
+    }
+
+    pub(crate) async fn record_deliveries_impl(
+        &self,
+        id: &str,
+        status: AlertStatus,
+        deliveries: Vec<Delivery>,
+    ) -> Result<bool, StoreError> {
+        self.update_alert("record_deliveries", id, status, Some(&deliveries))
+            .await
+    }
+
+    pub(crate) async fn insert_alert_impl(&self, alert: AlertRecord) -> Result<bool, StoreError> {
+        let expires_at = self.expires_at(alert.created_at);
+        let condition = Expr::new("attribute_not_exists(#pk)").name("#pk", PK);
+        self.put_if(
+            "insert_alert",
+            NewAlert {
+                alert: &alert,
+                expires_at,
+            }
+            .into(),
+            &condition,
+        )
+        .await
+    }
+
+    /// Sets an alert's status (and deliveries, when given).
+    async fn update_alert(
+        &self,
+        op: &'static str,
+        id: &str,
+        status: AlertStatus,
+        deliveries: Option<&[Delivery]>,
+    ) -> Result<bool, StoreError> {
         // The sparse pending index holds the alert only while it is pending.
-        let text = if status == AlertStatus::Pending {
-            "SET #status = :status, #pending = :pending"
-        } else {
-            "SET #status = :status REMOVE #pending"
-        };
+        let mut text = String::from("SET #status = :status");
+        if status == AlertStatus::Pending {
+            text.push_str(", #pending = :pending");
+        }
+        if deliveries.is_some() {
+            text.push_str(", #deliveries = :deliveries");
+        }
+        if status != AlertStatus::Pending {
+            text.push_str(" REMOVE #pending");
+        }
         let mut update = Expr::new(text)
             .name("#status", "status")
             .name("#pending", PENDING)
@@ -95,9 +136,14 @@ impl DynamoStore {
         if status == AlertStatus::Pending {
             update = update.value(":pending", s(PENDING_VALUE));
         }
+        if let Some(d) = deliveries {
+            update = update
+                .name("#deliveries", DELIVERIES)
+                .value(":deliveries", json(&d));
+        }
         // An expired alert (TTL passed, not yet deleted) counts as gone, as reads say.
         let condition = "attribute_exists(#pk) AND #created >= :from";
-        self.update_if("set_alert_status", alert_key(id), &update, Some(condition))
+        self.update_if(op, alert_key(id), &update, Some(condition))
             .await
     }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::Decimal;
-use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus};
+use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Delivery};
 use balance_alert_core::store::{
     AlertQuery, BalancePoint, CheckWrite, ConfigDocument, Store, StoreError, SubscriptionState,
 };
@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_time_indexes.sql"),
     include_str!("migrations/003_stale_reason.sql"),
     include_str!("migrations/004_runtime.sql"),
+    include_str!("migrations/005_delivery.sql"),
 ];
 
 /// A [`Store`] on a SQLite file.
@@ -181,7 +182,7 @@ fn get_opt_amount(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<Decimal>> {
 
 const STATE_COLUMNS: &str = "project_id, project_name, provider, state, balance, currency, \
     consecutive_failures, last_alert_at, last_checked_at, last_success_at, last_error, version, \
-    stale_reason, cached";
+    stale_reason, cached, snooze, forecast_for";
 
 fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreError>> {
     let state: String = r.get(3)?;
@@ -206,6 +207,11 @@ fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreErr
         version: r.get::<_, i64>(11)? as u64,
         stale_reason: r.get(12)?,
         cached: r.get(13)?,
+        snooze: match json_column(r, 14, "project state")? {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        },
+        forecast_for: r.get(15)?,
     }))
 }
 
@@ -225,7 +231,7 @@ fn point_from_row(r: &Row<'_>) -> rusqlite::Result<BalancePoint> {
 }
 
 const ALERT_COLUMNS: &str = "id, project_id, project_name, provider, alert_type, state, balance, \
-    threshold, currency, message, status, timestamp";
+    threshold, currency, message, status, timestamp, details, deliveries";
 
 fn alert_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AlertRecord, StoreError>> {
     let (kind, state, status): (String, String, String) = (r.get(4)?, r.get(5)?, r.get(10)?);
@@ -252,17 +258,24 @@ fn alert_from_row(r: &Row<'_>) -> rusqlite::Result<Result<AlertRecord, StoreErro
         message: r.get(9)?,
         status,
         created_at: r.get(11)?,
-        details: Default::default(),
-        deliveries: Vec::new(),
+        details: match json_column(r, 12, "alert")? {
+            Ok(v) => v.unwrap_or_default(),
+            Err(e) => return Ok(Err(e)),
+        },
+        deliveries: match json_column(r, 13, "alert")? {
+            Ok(v) => v.unwrap_or_default(),
+            Err(e) => return Ok(Err(e)),
+        },
     }))
 }
 
 fn insert_alert(tx: &Connection, a: &AlertRecord) -> rusqlite::Result<usize> {
     tx.execute(
-        &format!("INSERT OR IGNORE INTO alert_history ({ALERT_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"),
+        &format!("INSERT OR IGNORE INTO alert_history ({ALERT_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"),
         params![
             a.id, a.project_id, a.project_name, a.provider, a.kind.as_str(), a.state.as_str(),
-            amount(a.balance), Amount(a.threshold), a.currency, a.message, a.status.as_str(), a.created_at
+            amount(a.balance), Amount(a.threshold), a.currency, a.message, a.status.as_str(), a.created_at,
+            to_json(&a.details), to_json(&a.deliveries)
         ],
     )
 }
@@ -283,11 +296,13 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
         s.last_error,
         s.version as i64,
         s.stale_reason,
-        s.cached
+        s.cached,
+        s.snooze.as_ref().map(to_json),
+        s.forecast_for
     ];
     let changed = match w.expected_version {
         None => tx.execute(
-            &format!("INSERT INTO project_state ({STATE_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) ON CONFLICT(project_id) DO NOTHING"),
+            &format!("INSERT INTO project_state ({STATE_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) ON CONFLICT(project_id) DO NOTHING"),
             values,
         )?,
         Some(expected) => {
@@ -295,12 +310,13 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
                 "UPDATE project_state SET project_name=?2, provider=?3, state=?4, balance=?5, \
                  currency=?6, consecutive_failures=?7, last_alert_at=?8, last_checked_at=?9, \
                  last_success_at=?10, last_error=?11, version=?12, stale_reason=?14, \
-                 cached=?15 WHERE project_id=?1 AND version=?13",
+                 cached=?15, snooze=?16, forecast_for=?17 WHERE project_id=?1 AND version=?13",
             )?;
             stmt.execute(params![
                 s.project_id, s.project_name, s.provider, s.state.as_str(), amount(s.balance), s.currency,
                 s.consecutive_failures, s.last_alert_at, s.last_checked_at, s.last_success_at,
-                s.last_error, s.version as i64, expected as i64, s.stale_reason, s.cached
+                s.last_error, s.version as i64, expected as i64, s.stale_reason, s.cached,
+                s.snooze.as_ref().map(to_json), s.forecast_for
             ])?
         }
     };
@@ -326,6 +342,26 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
         ])?;
     }
     Ok(true)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// A JSON text column: NULL is None; text that does not parse is a corrupt item.
+fn json_column<T: serde::de::DeserializeOwned>(
+    r: &Row<'_>,
+    i: usize,
+    item: &'static str,
+) -> rusqlite::Result<Result<Option<T>, StoreError>> {
+    let text: Option<String> = r.get(i)?;
+    Ok(match text {
+        None => Ok(None),
+        Some(t) => serde_json::from_str(&t).map(Some).map_err(|e| StoreError::Corrupt {
+            item,
+            message: format!("column {i}: {e}"),
+        }),
+    })
 }
 
 fn collect<T>(rows: Vec<Result<T, StoreError>>) -> Result<Vec<T>, StoreError> {
@@ -465,6 +501,50 @@ impl Store for SqliteStore {
             )
             .map(|n| n == 1)
             .map_err(backend("set_alert_status"))
+        })
+        .await
+    }
+
+    async fn record_deliveries(
+        &self,
+        id: &str,
+        status: AlertStatus,
+        deliveries: Vec<Delivery>,
+    ) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.with("record_deliveries", move |c| {
+            c.execute(
+                "UPDATE alert_history SET status = ?2, deliveries = ?3 WHERE id = ?1",
+                params![id, status.as_str(), to_json(&deliveries)],
+            )
+            .map(|n| n == 1)
+            .map_err(backend("record_deliveries"))
+        })
+        .await
+    }
+
+    async fn get_alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
+        let id = id.to_owned();
+        self.with("get_alert", move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {ALERT_COLUMNS} FROM alert_history WHERE id = ?1"
+                ))
+                .map_err(backend("get_alert"))?;
+            let rows = stmt
+                .query_map([id], alert_from_row)
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(backend("get_alert"))?;
+            Ok(collect(rows)?.into_iter().next())
+        })
+        .await
+    }
+
+    async fn insert_alert(&self, alert: AlertRecord) -> Result<bool, StoreError> {
+        self.with("insert_alert", move |c| {
+            insert_alert(c, &alert)
+                .map(|n| n == 1)
+                .map_err(backend("insert_alert"))
         })
         .await
     }

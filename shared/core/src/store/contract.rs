@@ -22,6 +22,8 @@ pub fn state(id: &str, version: u64, state: AlertState) -> ProjectState {
         version,
         stale_reason: None,
         cached: false,
+        snooze: None,
+        forecast_for: None,
     }
 }
 
@@ -290,6 +292,99 @@ pub async fn store_contract(store: &dyn Store) {
         .all(|a| a.created_at >= 150));
     runtime_contract(store).await;
     stale_and_cached_round_trip(store).await;
+    delivery_contract(store).await;
+}
+
+/// The outbox's per-channel outcomes, stand-alone alerts, alert details and snoozes.
+async fn delivery_contract(store: &dyn Store) {
+    use crate::model::alert::Snooze;
+    use crate::model::{AlertDetails, Delivery};
+    let now = 10_000_000_000 - 1; // far in the future: inside any retention window
+    let mut a = alert("mail-1", "mailbox", now);
+    a.kind = AlertKind::Email;
+    a.details = AlertDetails {
+        owner_project: Some("Team".into()),
+        days_left: Some(2),
+        due_date: Some("2026-12-01".into()),
+        source: Some("billing@x — 欠费".into()),
+    };
+    assert!(store.insert_alert(a.clone()).await.expect("insert"));
+    assert!(
+        !store.insert_alert(a.clone()).await.expect("insert again"),
+        "an alert id is written once"
+    );
+    assert_eq!(store.get_alert("mail-1").await.expect("get"), Some(a.clone()));
+    assert_eq!(store.get_alert("nope").await.expect("get"), None);
+    assert!(store
+        .pending_alerts(1000)
+        .await
+        .expect("pending")
+        .iter()
+        .any(|p| p.id == "mail-1"));
+
+    let mut d = vec![
+        Delivery {
+            channel: "ops".into(),
+            status: AlertStatus::Sent,
+            attempts: 1,
+            next_attempt_at: None,
+            error: None,
+            sent_at: Some(now),
+            summarized: false,
+        },
+        Delivery {
+            channel: "mail".into(),
+            status: AlertStatus::Pending,
+            attempts: 2,
+            next_attempt_at: Some(now + 30),
+            error: Some("HTTP 503".into()),
+            sent_at: None,
+            summarized: false,
+        },
+    ];
+    assert!(store
+        .record_deliveries("mail-1", AlertStatus::Pending, d.clone())
+        .await
+        .expect("record"));
+    let got = store.get_alert("mail-1").await.expect("get").expect("exists");
+    assert_eq!((got.status, &got.deliveries), (AlertStatus::Pending, &d));
+    d[1].status = AlertStatus::Failed;
+    assert!(store
+        .record_deliveries("mail-1", AlertStatus::Failed, d.clone())
+        .await
+        .expect("record"));
+    let got = store.get_alert("mail-1").await.expect("get").expect("exists");
+    assert_eq!((got.status, &got.deliveries), (AlertStatus::Failed, &d));
+    assert!(
+        store
+            .pending_alerts(1000)
+            .await
+            .expect("pending")
+            .iter()
+            .all(|p| p.id != "mail-1"),
+        "a settled alert leaves the outbox"
+    );
+    assert!(!store
+        .record_deliveries("nope", AlertStatus::Sent, d)
+        .await
+        .expect("record"));
+
+    let mut s = state("snoozed", 1, AlertState::Low);
+    s.snooze = Some(Snooze {
+        until: Some(now),
+        until_topped_up: true,
+        alert_id: Some("mail-1".into()),
+        at: 5,
+    });
+    s.forecast_for = Some("2026-12-03".into());
+    assert_eq!(
+        store
+            .commit_checks(vec![write(None, s.clone(), None, None)])
+            .await
+            .expect("commit"),
+        vec![true]
+    );
+    assert_eq!(store.get_state("snoozed").await.expect("get"), Some(s));
 }
 
 /// Schedules, cooldowns, the outbox and the config document.

@@ -13,7 +13,7 @@ pub mod contract;
 use async_trait::async_trait;
 use balance_alert_model::alert::ProjectState;
 pub use balance_alert_model::BalancePoint;
-use balance_alert_model::{AlertRecord, AlertStatus};
+use balance_alert_model::{AlertRecord, AlertStatus, Delivery};
 use serde::{Deserialize, Serialize};
 
 /// A backend failure. Messages name the operation; they never include secrets.
@@ -151,6 +151,23 @@ pub trait Store: Send + Sync {
 
     /// Sets an alert's delivery status; false when no such alert exists.
     async fn set_alert_status(&self, id: &str, status: AlertStatus) -> Result<bool, StoreError>;
+
+    /// Records delivery progress: every channel's outcome so far and the alert's overall
+    /// status (`pending` keeps it in the outbox). False when no such alert exists.
+    async fn record_deliveries(
+        &self,
+        id: &str,
+        status: AlertStatus,
+        deliveries: Vec<Delivery>,
+    ) -> Result<bool, StoreError>;
+
+    /// One alert by id.
+    async fn get_alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError>;
+
+    /// Writes an alert that belongs to no check (a billing mail found by the mailbox scan)
+    /// unless an alert with its id exists; returns whether it was written. Ids derived from
+    /// what they report make this "one alert per mail, ever".
+    async fn insert_alert(&self, alert: AlertRecord) -> Result<bool, StoreError>;
 
     /// Records a subscription evaluation. When `reminder` is given, it is written only if no
     /// reminder was recorded yet for `state.next_renewal_date`; returns whether it was written.
