@@ -77,7 +77,10 @@ fn write_for(
         project_name: &p.name,
         provider: &p.provider,
     };
-    let (mut state, alert) = transition(project, prev, obs, &policy(p, settings), now);
+    let (mut state, mut alert) = transition(project, prev, obs, &policy(p, settings), now);
+    if let Some(a) = alert.as_mut() {
+        a.details.owner_project = p.owner_project.clone();
+    }
     if !matches!(obs, Observation::Skipped { .. }) {
         state.cached = cached;
     }
@@ -99,6 +102,91 @@ fn write_for(
         alert,
         point,
     }
+}
+
+/// The forecast alert a project deserves after a successful check, written: when the trend
+/// of `recent` (oldest first) says the balance runs out within `forecast_alert_days`, once
+/// per projected date (again only when the date moves earlier or the old one has passed).
+/// Top-ups are not spending: the forecast uses the burn rate since the last one.
+pub async fn forecast_alert(
+    store: &dyn Store,
+    p: &ProjectConfig,
+    recent: &[balance_alert_model::forecast::Point],
+    settings: &Settings,
+    now: i64,
+) -> Result<Option<AlertRecord>, StoreError> {
+    let days_limit = i64::from(settings.forecast_alert_days);
+    if days_limit == 0 {
+        return Ok(None);
+    }
+    let Some(f) = balance_alert_model::forecast::forecast(recent, crate::money::to_f64(p.threshold))
+    else {
+        return Ok(None);
+    };
+    let Some(zero_at) = f.zero_at.filter(|z| *z > now) else {
+        return Ok(None);
+    };
+    let days = (zero_at - now + 86_399) / 86_400;
+    if days > days_limit {
+        return Ok(None);
+    }
+    let tz = settings.timezone;
+    let at = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|d| tz.date_at(d));
+    let (Some(date), Some(today)) = (at(zero_at), at(now)) else {
+        return Ok(None);
+    };
+    let Some(prev) = store.get_state(&p.id()).await? else {
+        return Ok(None);
+    };
+    let before = prev
+        .forecast_for
+        .as_deref()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let news = before.is_none_or(|b| date < b || b < today);
+    let snoozed = prev.snooze.as_ref().is_some_and(|s| s.active(now, prev.state));
+    if !news || snoozed || prev.state == AlertState::Failing {
+        return Ok(None);
+    }
+    let date_text = date.format("%Y-%m-%d").to_string();
+    let alert = AlertRecord {
+        id: format!("{}-{}-{}-forecast", prev.project_id, now, prev.version + 1),
+        project_id: prev.project_id.clone(),
+        project_name: p.name.clone(),
+        provider: p.provider.clone(),
+        kind: AlertKind::Forecast,
+        state: prev.state,
+        balance: prev.balance,
+        threshold: p.threshold,
+        currency: prev.currency.clone(),
+        message: format!(
+            "{}: runs out in ~{days} day(s), on {date_text}",
+            p.name
+        ),
+        status: AlertStatus::Pending,
+        created_at: now,
+        details: balance_alert_model::AlertDetails {
+            owner_project: p.owner_project.clone(),
+            days_left: Some(days),
+            due_date: Some(date_text.clone()),
+            source: None,
+        },
+        deliveries: Vec::new(),
+    };
+    let next = ProjectState {
+        forecast_for: Some(date_text),
+        version: prev.version + 1,
+        ..prev.clone()
+    };
+    let applied = store
+        .commit_checks(vec![CheckWrite {
+            expected_version: Some(prev.version),
+            state: next,
+            alert: Some(alert.clone()),
+            point: None,
+        }])
+        .await?;
+    // Lost to a concurrent write: that process (or the next check) decides.
+    Ok(applied.first().copied().unwrap_or(false).then_some(alert))
 }
 
 /// Checks `projects` and applies the results to the store.

@@ -10,7 +10,8 @@ use crate::config::{Config, ProjectConfig, Settings};
 use crate::engine::{CacheMode, Engine};
 use crate::money::to_f64;
 use crate::monitor::{
-    prune_expired, run_checks, run_subscriptions, CheckRun, SubscriptionCheck, WriteMode,
+    forecast_alert, prune_expired, run_checks, run_subscriptions, CheckRun, SubscriptionCheck,
+    WriteMode,
 };
 use crate::providers::ProviderError;
 use crate::store::{Store, StoreError};
@@ -146,16 +147,30 @@ pub async fn run_due(
     )
     .await?;
     let mut next_checks = Vec::with_capacity(projects.len());
+    let mut forecasts = Vec::new();
     if persist {
         let done = chrono::Utc::now().timestamp().max(now);
         for (p, o) in projects.iter().zip(&checks.outcomes) {
+            let forecasting = settings.forecast_alert_days > 0 && o.result.is_ok();
+            let recent = if settings.enable_smart_refresh || forecasting {
+                recent_points(store, p, done).await
+            } else {
+                // The fixed interval needs no history: no store read (a Query per project
+                // on DynamoDB).
+                Vec::new()
+            };
+            if forecasting {
+                if let Some(a) = forecast_alert(store, p, &recent, settings, now).await? {
+                    forecasts.push(a);
+                }
+            }
             let next = match &o.result {
                 // Not attempted (its key's breaker is open): try again when the breaker lets a
                 // trial through, not a whole interval later.
                 Err(ProviderError::CircuitOpen { retry_in, .. }) => {
                     done.saturating_add(retry_in.as_secs().max(1) as i64)
                 }
-                _ => next_check_at(store, settings, p, done).await,
+                _ => next_check_at(settings, p, &recent, done),
             };
             next_checks.push((p.id(), next));
         }
@@ -199,6 +214,8 @@ pub async fn run_due(
             pruned = prune_expired(store, settings, now).await?;
         }
     }
+    let mut checks = checks;
+    checks.alerts.extend(forecasts);
     Ok(RunReport {
         checks,
         subscriptions,
@@ -207,22 +224,9 @@ pub async fn run_due(
     })
 }
 
-/// When to check `p` next: its interval, adapted to its recent balances.
-async fn next_check_at(store: &dyn Store, settings: &Settings, p: &ProjectConfig, now: i64) -> i64 {
-    let base = p
-        .check_interval
-        .unwrap_or(settings.balance_refresh_interval_seconds);
-    let policy = IntervalPolicy {
-        base,
-        min: settings.min_refresh_interval_seconds.min(base),
-        smart: settings.enable_smart_refresh,
-        threshold: to_f64(p.threshold),
-    };
-    if !policy.smart {
-        // The fixed interval needs no history: no store read (a Query per project on DynamoDB).
-        return now.saturating_add(i64::try_from(base.max(1)).unwrap_or(i64::MAX));
-    }
-    let recent: Vec<Point> = match store
+/// A project's recent readings (oldest first), for its schedule and its forecast.
+async fn recent_points(store: &dyn Store, p: &ProjectConfig, now: i64) -> Vec<Point> {
+    match store
         .balance_history(&p.id(), now - 30 * 86_400, TREND_POINTS)
         .await
     {
@@ -237,8 +241,24 @@ async fn next_check_at(store: &dyn Store, settings: &Settings, p: &ProjectConfig
             tracing::warn!(error = %e, "cannot read history for scheduling");
             Vec::new()
         }
+    }
+}
+
+/// When to check `p` next: its interval, adapted to its recent balances.
+fn next_check_at(settings: &Settings, p: &ProjectConfig, recent: &[Point], now: i64) -> i64 {
+    let base = p
+        .check_interval
+        .unwrap_or(settings.balance_refresh_interval_seconds);
+    let policy = IntervalPolicy {
+        base,
+        min: settings.min_refresh_interval_seconds.min(base),
+        smart: settings.enable_smart_refresh,
+        threshold: to_f64(p.threshold),
     };
-    let (secs, pace) = next_interval(&policy, &recent, now);
+    if !policy.smart {
+        return now.saturating_add(i64::try_from(base.max(1)).unwrap_or(i64::MAX));
+    }
+    let (secs, pace) = next_interval(&policy, recent, now);
     tracing::debug!(project = %p.name, next_in = secs, ?pace, "scheduled");
     now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX))
 }

@@ -154,6 +154,25 @@ pub struct Delivery {
     /// Sent inside a summary message (quiet hours, storm guard) rather than on its own.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub summarized: bool,
+    /// Held back by quiet hours until `next_attempt_at` (then sent in one summary).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
+}
+
+impl Delivery {
+    /// A new, queued delivery to `channel`.
+    pub fn queued(channel: &str) -> Delivery {
+        Delivery {
+            channel: channel.to_owned(),
+            status: AlertStatus::Pending,
+            attempts: 0,
+            next_attempt_at: None,
+            error: None,
+            sent_at: None,
+            summarized: false,
+            held: false,
+        }
+    }
 }
 
 /// Facts of an alert beyond the balance, for messages.

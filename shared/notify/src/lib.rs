@@ -5,7 +5,10 @@
 
 pub mod channel;
 pub mod channels;
+pub mod deliver;
 pub mod message;
+pub mod route;
 
 pub use channel::{Channel, SendError};
+pub use deliver::{Deliverer, PassReport};
 pub use message::{Message, MessageKind, Severity, Tone};

@@ -193,6 +193,10 @@ impl Store for DynamoStore {
         self.claim_cooldown_impl(key, now, until).await
     }
 
+    async fn release_cooldown(&self, key: &str) -> Result<(), StoreError> {
+        self.release_cooldown_impl(key).await
+    }
+
     async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError> {
         self.config_document_impl().await
     }

@@ -284,6 +284,17 @@ impl DynamoStore {
         })
     }
 
+    pub(crate) async fn release_cooldown_impl(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(cooldown_key(key)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sdk("release_cooldown"))
+    }
+
     pub(crate) async fn put_config_document_impl(
         &self,
         text: String,

@@ -752,6 +752,16 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn release_cooldown(&self, key: &str) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.with("release_cooldown", move |c| {
+            c.execute("DELETE FROM cooldown WHERE key = ?1", [key])
+                .map(|_| ())
+                .map_err(backend("release_cooldown"))
+        })
+        .await
+    }
+
     async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError> {
         self.with("config_document", |c| {
             c.query_row(

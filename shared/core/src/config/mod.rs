@@ -79,7 +79,8 @@ pub struct Settings {
     /// More than this many messages for one channel within a minute fold into one summary
     /// (default 5).
     pub storm_threshold: u32,
-    /// Attempts per (alert, channel) before it is marked failed (default 8).
+    /// Attempts per (alert, channel) before it is marked failed (default 10: backoff from 5 s
+    /// doubling to 10 min keeps trying for about half an hour).
     pub delivery_max_attempts: u32,
     /// Seconds `check` waits for deliveries before exiting (default 30).
     pub delivery_timeout_seconds: u64,
@@ -110,7 +111,7 @@ impl Default for Settings {
             recovery_margin_percent: 5.0,
             forecast_alert_days: 3,
             storm_threshold: 5,
-            delivery_max_attempts: 8,
+            delivery_max_attempts: 10,
             delivery_timeout_seconds: 30,
         }
     }

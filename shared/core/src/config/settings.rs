@@ -236,7 +236,7 @@ pub const SETTINGS: &[SettingSpec] = &[
     int!(
         "delivery_max_attempts",
         "DELIVERY_MAX_ATTEMPTS",
-        "8",
+        "10",
         1,
         100,
         "attempts per alert and channel before it is marked failed"

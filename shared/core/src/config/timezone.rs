@@ -50,6 +50,21 @@ impl TimeZone {
         }
     }
 
+    /// The instant a wall-clock time in this zone names (the earlier one when a clock change
+    /// makes it ambiguous, the next valid one when it skips it).
+    pub fn to_utc(&self, local: chrono::NaiveDateTime) -> DateTime<Utc> {
+        use chrono::TimeZone as _;
+        let pick = |r: chrono::LocalResult<DateTime<Utc>>| r.earliest();
+        let at = |l: chrono::NaiveDateTime| match self {
+            TimeZone::Local => pick(chrono::Local.from_local_datetime(&l).map(|d| d.to_utc())),
+            TimeZone::Named(tz) => pick(tz.from_local_datetime(&l).map(|d| d.to_utc())),
+        };
+        // A skipped hour (spring forward) has no instant: take the first minute after it.
+        (0..=180)
+            .find_map(|m| at(local + chrono::Duration::minutes(m)))
+            .unwrap_or_else(|| local.and_utc())
+    }
+
     /// `now` formatted (strftime) in this zone.
     pub fn format(&self, now: DateTime<Utc>, fmt: &str) -> String {
         self.local_at(now).format(fmt).to_string()

@@ -259,15 +259,34 @@ fn project(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) 
             "is required for an enabled project: set the provider API key (or ${VAR})".into(),
         );
     }
-    let parsed_threshold = f.amount("threshold");
+    // Levels as amounts, or as percentages of `reference_amount` (e.g. the usual top-up).
+    let reference = f.amount("reference_amount");
+    let percent = |f: &mut Fields<'_>, key: &str| {
+        let pct = f.number(key, 0.0, 100.0, "a percentage from 0 to 100")?;
+        match reference {
+            Some(r) => Decimal::try_from(pct)
+                .ok()
+                .map(|p| (r * p / Decimal::ONE_HUNDRED).round_dp(6)),
+            None => {
+                f.problem(
+                    key,
+                    "needs reference_amount: the amount the percentage is of, e.g. 100".into(),
+                );
+                None
+            }
+        }
+    };
+    let threshold_pct = percent(&mut f, "threshold_percent");
+    let critical_pct = percent(&mut f, "critical_threshold_percent");
+    let parsed_threshold = f.amount("threshold").or(threshold_pct);
     let threshold = parsed_threshold.unwrap_or_default();
-    if f.present("threshold").is_none() {
+    if f.present("threshold").is_none() && f.present("threshold_percent").is_none() {
         f.problem(
             "threshold",
-            "is required: the balance below which to alert, e.g. 10".into(),
+            "is required: the balance below which to alert, e.g. 10 (or threshold_percent with reference_amount)".into(),
         );
     }
-    let critical_threshold = f.amount("critical_threshold");
+    let critical_threshold = f.amount("critical_threshold").or(critical_pct);
     if let Some(c) = critical_threshold {
         // Compared only with a threshold that parsed: a bad threshold is its own problem, not
         // a reason to report the critical one against a stand-in 0.
@@ -618,6 +637,25 @@ mod tests {
         assert_eq!(
             got,
             vec!["projects[0].critical_threshold: must be below threshold (5), got 9"]
+        );
+    }
+
+    #[test]
+    fn levels_can_be_percentages_of_a_reference_amount() {
+        let c = validate(
+            &json!({"projects": [{"name": "a", "provider": "openrouter", "api_key": "k",
+                "reference_amount": 200, "threshold_percent": 20, "critical_threshold_percent": 5}]}),
+            &mut Vec::new(),
+        )
+        .expect("valid");
+        assert_eq!(c.projects[0].threshold, Decimal::from(40));
+        assert_eq!(c.projects[0].critical_threshold, Some(Decimal::from(10)));
+        let got = problems(json!({"projects": [
+            {"name": "a", "provider": "openrouter", "api_key": "k", "threshold_percent": 20}
+        ]}));
+        assert_eq!(
+            got,
+            vec!["projects[0].threshold_percent: needs reference_amount: the amount the percentage is of, e.g. 100"]
         );
     }
 

@@ -331,6 +331,7 @@ async fn delivery_contract(store: &dyn Store) {
             error: None,
             sent_at: Some(now),
             summarized: false,
+            held: false,
         },
         Delivery {
             channel: "mail".into(),
@@ -340,6 +341,7 @@ async fn delivery_contract(store: &dyn Store) {
             error: Some("HTTP 503".into()),
             sent_at: None,
             summarized: false,
+            held: true,
         },
     ];
     assert!(store
@@ -452,6 +454,16 @@ async fn runtime_contract(store: &dyn Store) {
             .expect("cooldown"),
         None
     );
+    // Released: free at once; releasing what is not held is no error.
+    store.release_cooldown("refresh").await.expect("release");
+    assert_eq!(
+        store
+            .claim_cooldown("refresh", 131, 170)
+            .await
+            .expect("cooldown"),
+        None
+    );
+    store.release_cooldown("never-held").await.expect("release");
 
     // The outbox: pending alerts oldest first; a delivered one leaves it.
     let pending = store.pending_alerts(100).await.expect("pending");

@@ -209,6 +209,9 @@ pub trait Store: Send + Sync {
         until: i64,
     ) -> Result<Option<i64>, StoreError>;
 
+    /// Frees the cooldown or lease named `key` (no error when it is not held).
+    async fn release_cooldown(&self, key: &str) -> Result<(), StoreError>;
+
     /// The stored configuration document, if any.
     async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError>;
 
