@@ -8,6 +8,10 @@ use balance_alert_core::engine::{CacheMode, Engine, EngineOptions, NoopObserver}
 use balance_alert_core::monitor::WriteMode;
 use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
 
+use balance_alert_core::config::Config;
+use balance_alert_core::store::Store;
+use balance_alert_notify::{Notifier, PassReport};
+
 use super::source::{open_config, open_store};
 use super::{output, CheckArgs, EXIT_USAGE};
 
@@ -80,6 +84,11 @@ pub async fn run(args: CheckArgs) -> ExitCode {
     if report.pruned > 0 {
         tracing::info!(removed = report.pruned, "pruned old history");
     }
+    let delivery = if args.dry_run {
+        None
+    } else {
+        deliver(config, store.clone(), now).await
+    };
     let (run, subscriptions) = (report.checks, report.subscriptions);
 
     if args.json {
@@ -97,12 +106,40 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         print!("{}", output::subscriptions(&subscriptions));
         let reminders = subscriptions.iter().filter_map(|s| s.reminder.as_ref());
         for a in run.alerts.iter().chain(reminders) {
-            println!("alert recorded ({}): {}", a.kind.as_str(), a.message);
+            println!(
+                "alert recorded ({}): {}",
+                a.kind.as_str(),
+                super::escape_control(&a.message)
+            );
+        }
+        if let Some(d) = delivery {
+            if d.sent + d.failed + d.waiting + d.retrying > 0 {
+                println!(
+                    "delivery: {} message(s) sent ({} alert(s) in summaries), {} failed, {} waiting for the next run",
+                    d.sent, d.summarized, d.failed, d.waiting + d.retrying
+                );
+            }
         }
     }
     if run.report.all_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Delivers what is pending (this run's alerts and anything left from earlier runs), waiting
+/// at most `delivery_timeout_seconds`; the rest stays queued for the next run.
+async fn deliver(config: &Config, store: Arc<dyn Store>, now: i64) -> Option<PassReport> {
+    let s = &config.settings;
+    let timeout = std::time::Duration::from_secs_f64(s.request_timeout_seconds);
+    let notifier = Notifier::new(store, timeout);
+    let deadline = now + s.delivery_timeout_seconds as i64;
+    match notifier.deliverer.drain(config, deadline).await {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!(error = %e, "delivery failed; alerts stay queued for the next run");
+            None
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Command-line interface: argument types and dispatch.
 
+mod alerts;
 mod check;
 mod output;
 mod serve;
@@ -38,10 +39,59 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Alerts: send a test message, list deliveries, acknowledge, snooze.
+    Alerts(AlertsArgs),
     /// Work with the DynamoDB table.
     Table {
         #[command(subcommand)]
         command: TableCommand,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct AlertsArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub table: TableArg,
+    #[command(subcommand)]
+    pub command: AlertsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AlertsCommand {
+    /// Send a test message to one channel now.
+    Test {
+        /// The channel's name (`channels[].name`; the Python tool's webhook is `webhook`).
+        #[arg(long)]
+        channel: String,
+    },
+    /// The newest alerts, each with its delivery per channel.
+    List {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Only this project (`provider:name`, id or unique name).
+        #[arg(long, short)]
+        project: Option<String>,
+    },
+    /// Acknowledge an alert: no reminders for its project until the balance recovers.
+    Ack {
+        /// The alert id (see `alerts list`).
+        id: String,
+    },
+    /// Stop reminders for a project for some hours and/or until it is topped up.
+    Snooze {
+        /// `provider:name`, id or unique name.
+        project: String,
+        /// For this many hours.
+        #[arg(long)]
+        hours: Option<f64>,
+        /// Until the balance is back above the threshold.
+        #[arg(long)]
+        until_topped_up: bool,
+        /// Remove the project's snooze.
+        #[arg(long, conflicts_with_all = ["hours", "until_topped_up"])]
+        clear: bool,
     },
 }
 
@@ -203,6 +253,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args).await,
         Command::Serve(args) => serve::run(args).await,
+        Command::Alerts(args) => alerts::run(args).await,
         Command::Table {
             command: TableCommand::Create(args),
         } => table::create(args).await,

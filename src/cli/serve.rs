@@ -58,6 +58,10 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     if let Err(e) = status.prime(&*store).await {
         tracing::warn!(error = %e, "cannot read the stored state at start");
     }
+    let notifier = balance_alert_notify::Notifier::new(
+        store.clone(),
+        Duration::from_secs_f64(settings.request_timeout_seconds),
+    );
     let checker = Arc::new(Checker::new(source.clone(), store, status, metrics.clone()));
 
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
@@ -69,8 +73,13 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         Err(e) => return usage(format!("--metrics-listen {}: {e}", args.metrics_listen)),
     };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let watcher = tokio::spawn(watch_config(source, shutdown_rx.clone()));
+    let watcher = tokio::spawn(watch_config(source.clone(), shutdown_rx.clone()));
     let scheduler = tokio::spawn(scheduler::run(checker.clone(), shutdown_rx.clone()));
+    let deliveries = tokio::spawn(balance_alert_notify::worker::run(
+        notifier,
+        source.clone(),
+        shutdown_rx.clone(),
+    ));
     let api_addr = listener.local_addr().unwrap_or(args.listen);
     // Requests addressed to the listen address itself are ours (the DNS-rebinding guard).
     options.allowed_hosts.push(api_addr.ip().to_string());
@@ -99,6 +108,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     };
     let (api_result, metrics_result, ()) = tokio::join!(api, metrics_server, signals);
     let _ = scheduler.await;
+    let _ = deliveries.await;
     let _ = watcher.await;
     match api_result.and(metrics_result) {
         Ok(()) => ExitCode::SUCCESS,

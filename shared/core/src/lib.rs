@@ -11,6 +11,7 @@ pub mod providers;
 pub mod run;
 pub mod scheduler;
 pub mod service;
+pub mod snooze;
 pub mod store;
 
 pub use balance_alert_model as model;

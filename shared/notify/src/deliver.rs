@@ -125,6 +125,11 @@ impl Deliverer {
             .unwrap_or_default()
     }
 
+    /// The HTTP client channels send with.
+    pub fn http(&self) -> reqwest::Client {
+        self.http.clone()
+    }
+
     fn lease_seconds(&self, config: &Config) -> i64 {
         // One claim covers the sends of one alert (or one summary): a few request timeouts.
         (config.settings.request_timeout_seconds.ceil() as i64) * 3 + 10

@@ -6,9 +6,12 @@
 pub mod channel;
 pub mod channels;
 pub mod deliver;
+pub mod digest;
 pub mod message;
 pub mod route;
+pub mod worker;
 
 pub use channel::{Channel, SendError};
 pub use deliver::{Deliverer, PassReport};
+pub use worker::Notifier;
 pub use message::{Message, MessageKind, Severity, Tone};

@@ -1,0 +1,137 @@
+//! The daily digest (`settings.digest`): one summary per channel with every project's value
+//! and state, the week's lowest, upcoming renewals and forecast run-out dates.
+
+use balance_alert_core::config::delivery::Digest;
+use balance_alert_core::config::delivery::Language;
+use balance_alert_core::config::Config;
+use balance_alert_core::money::to_f64;
+use balance_alert_core::store::{Store, StoreError};
+use balance_alert_model::forecast::{forecast, Point};
+use chrono::DateTime;
+
+use crate::message::{amount, state_label, Line, Message, MessageKind, Severity, Tone};
+
+const WEEK: i64 = 7 * 86_400;
+
+/// Whether today's digest is due at `now`: past the configured time (in `settings.timezone`)
+/// and not yet claimed today by any process sharing the store. Claims it when due.
+pub async fn claim_if_due(
+    store: &dyn Store,
+    config: &Config,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let Digest::Daily(at) = config.settings.digest else {
+        return Ok(None);
+    };
+    let Some(now_utc) = DateTime::from_timestamp(now, 0) else {
+        return Ok(None);
+    };
+    let local = config.settings.timezone.local_at(now_utc);
+    if local.time() < at {
+        return Ok(None);
+    }
+    let date = local.date().format("%Y-%m-%d").to_string();
+    let key = format!("digest:{date}");
+    // Held for two days: the key is per date, the expiry only cleans up.
+    let claimed = store
+        .claim_cooldown(&key, now, now + 2 * 86_400)
+        .await?
+        .is_none();
+    Ok(claimed.then_some(date))
+}
+
+fn t(lang: Language, zh: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Language::Zh => zh,
+        Language::En => en,
+    }
+}
+
+/// Builds the digest for `date` from the store.
+pub async fn build(
+    store: &dyn Store,
+    config: &Config,
+    date: &str,
+    now: i64,
+) -> Result<Message, StoreError> {
+    let lang = config.settings.language;
+    let tz = config.settings.timezone;
+    let mut lines = Vec::new();
+    let mut forecasts = Vec::new();
+    let states = store.list_states().await?;
+    for p in config.projects.iter().filter(|p| p.enabled) {
+        let id = p.id();
+        let Some(s) = states.iter().find(|s| s.project_id == id) else {
+            continue;
+        };
+        let week = store.balance_history(&id, now - WEEK, 2_000).await?;
+        let lowest = week.iter().map(|h| h.balance).min();
+        let mut text = match s.balance {
+            Some(b) => format!("{} ({})", amount(b, &s.currency), state_label(s.state, lang)),
+            None => state_label(s.state, lang).to_owned(),
+        };
+        if let Some(l) = lowest {
+            text.push_str(&format!(
+                "; {} {}",
+                t(lang, "本周最低", "week's lowest"),
+                amount(l, &s.currency)
+            ));
+        }
+        lines.push(Line {
+            label: Some(format!("{} ({})", p.name, p.provider)),
+            text,
+        });
+        let points: Vec<Point> = week
+            .iter()
+            .map(|h| Point {
+                timestamp: h.timestamp,
+                balance: to_f64(h.balance),
+            })
+            .collect();
+        if let Some(zero) = forecast(&points, to_f64(p.threshold)).and_then(|f| f.zero_at) {
+            if let Some(d) = DateTime::from_timestamp(zero, 0) {
+                forecasts.push(format!("{}: {}", p.name, tz.date_at(d)));
+            }
+        }
+    }
+    let renewals: Vec<String> = store
+        .subscription_states()
+        .await?
+        .into_iter()
+        .filter(|s| (0..=7).contains(&s.days_until_renewal))
+        .map(|s| format!("{}: {} ({} d)", s.name, s.next_renewal_date, s.days_until_renewal))
+        .collect();
+    if !renewals.is_empty() {
+        lines.push(Line {
+            label: Some(t(lang, "即将续费", "Upcoming renewals").to_owned()),
+            text: renewals.join("; "),
+        });
+    }
+    if !forecasts.is_empty() {
+        lines.push(Line {
+            label: Some(t(lang, "预计耗尽", "Forecast run-out").to_owned()),
+            text: forecasts.join("; "),
+        });
+    }
+    if lines.is_empty() {
+        lines.push(Line {
+            label: None,
+            text: t(lang, "暂无项目数据", "No project has been checked yet").to_owned(),
+        });
+    }
+    Ok(Message {
+        key: format!("digest:{date}"),
+        kind: MessageKind::Digest,
+        severity: Severity::Info,
+        tone: Tone::Blue,
+        language: lang,
+        source: "balance-alert".into(),
+        title: match lang {
+            Language::Zh => format!("余额日报 {date}"),
+            Language::En => format!("Balance digest {date}"),
+        },
+        lines,
+        alerts: Vec::new(),
+        timestamp: now,
+    })
+}

@@ -1,0 +1,97 @@
+//! The notifier's periodic work, in one place for every host: `serve` runs [`run`] (a tick
+//! every two seconds), `check` drains the outbox once, and the notifier function calls
+//! [`Notifier::tick`] per invocation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use balance_alert_core::config::{Config, ConfigSource};
+use balance_alert_core::store::{Store, StoreError};
+
+use crate::deliver::{unix_now, Deliverer, PassReport};
+use crate::digest;
+
+/// Outbox passes, the daily digest (and the mailbox scan) over one store.
+#[derive(Clone)]
+pub struct Notifier {
+    pub deliverer: Deliverer,
+    store: Arc<dyn Store>,
+}
+
+impl Notifier {
+    /// A notifier over `store`; sends time out after `timeout`.
+    pub fn new(store: Arc<dyn Store>, timeout: Duration) -> Self {
+        Notifier {
+            deliverer: Deliverer::new(store.clone(), Deliverer::http_client(timeout)),
+            store,
+        }
+    }
+
+    /// One round: deliver what is due, then the digest when it is time.
+    pub async fn tick(&self, config: &Config, now: i64) -> Result<PassReport, StoreError> {
+        let report = self.deliverer.pass(config, now).await?;
+        if let Some(date) = digest::claim_if_due(&*self.store, config, now).await? {
+            self.send_digest(config, &date, now).await?;
+        }
+        Ok(report)
+    }
+
+    /// Sends the digest for `date` to every channel (a few quick retries each; a channel
+    /// that stays down misses that day's digest, which is logged).
+    pub async fn send_digest(&self, config: &Config, date: &str, now: i64) -> Result<usize, StoreError> {
+        let message = digest::build(&*self.store, config, date, now).await?;
+        let mut sent = 0;
+        for c in config.delivery_channels() {
+            let channel = crate::channels::build(&c, self.deliverer.http());
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match channel.send(&message).await {
+                    Ok(()) => {
+                        sent += 1;
+                        break;
+                    }
+                    Err(crate::SendError::Retry { after, .. }) if attempt < 3 => {
+                        let wait = after.unwrap_or(Duration::from_secs(2)).min(Duration::from_secs(30));
+                        tokio::time::sleep(wait).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(channel = %c.name, error = %e, "digest not delivered");
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(sent)
+    }
+}
+
+/// Ticks every two seconds with the current config until `shutdown` turns true.
+pub async fn run(
+    notifier: Notifier,
+    source: Arc<dyn ConfigSource>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => {
+                if *shutdown.borrow() { return; }
+            }
+        }
+        let loaded = source.get();
+        match notifier.tick(&loaded.config, unix_now()).await {
+            Ok(r) if r.sent + r.failed + r.retrying > 0 => tracing::info!(
+                sent = r.sent,
+                summarized = r.summarized,
+                retrying = r.retrying,
+                failed = r.failed,
+                "deliveries"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "delivery pass failed; retrying"),
+        }
+    }
+}
