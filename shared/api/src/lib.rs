@@ -184,6 +184,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/history/trend/{id}", get(history::trend))
         .route("/api/history/alerts", get(history::alerts))
         .route("/api/history/stats", get(history::stats))
+        .route("/api/alerts/{id}/ack", post(alerts::ack))
+        .route("/api/projects/{id}/snooze", post(alerts::snooze))
         .route("/api/config/projects", get(config::projects))
         .route("/api/config/threshold", post(config::set_threshold))
         .route("/api/auth/token", post(auth::token))

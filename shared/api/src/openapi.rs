@@ -32,6 +32,7 @@ impl Modify for Security {
         routes::subscriptions::delete, routes::subscriptions::mark_renewed, routes::subscriptions::clear_renewed,
         routes::history::balance, routes::history::trend, routes::history::alerts, routes::history::stats,
         routes::config::projects, routes::config::set_threshold,
+        routes::alerts::ack, routes::alerts::snooze,
         routes::auth::token, routes::auth::refresh,
     ),
     components(schemas(ErrorBody)),

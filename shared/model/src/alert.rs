@@ -134,10 +134,12 @@ impl AlertStatus {
 
 /// One channel's delivery of an alert (the outbox row of an (alert, channel) pair).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Delivery {
     /// The channel's configured name.
     pub channel: String,
     /// `pending` (queued or retrying), `sent` or `failed` (gave up; see `error`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub status: AlertStatus,
     /// Sends tried so far.
     pub attempts: u32,
@@ -177,6 +179,7 @@ impl Delivery {
 
 /// Facts of an alert beyond the balance, for messages.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertDetails {
     /// The project's (or subscription's) `owner_project`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -273,6 +276,7 @@ pub struct ProjectState {
 
 /// Reminders held back for a project (`POST /api/alerts/{id}/ack`, `…/snooze`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Snooze {
     /// Until this unix second (None: no time limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -71,6 +71,9 @@ pub struct CreditRow {
     pub stale: bool,
     /// Why it was not attempted.
     pub stale_reason: Option<String>,
+    /// Reminders held back (acknowledged or snoozed), and until when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snooze: Option<crate::alert::Snooze>,
     /// RFC 3339 time of the latest check.
     pub last_check: Option<String>,
 }
@@ -225,9 +228,17 @@ pub struct AlertRow {
     pub threshold: Decimal,
     pub currency: String,
     pub message: String,
-    /// `pending`, `sent` or `failed`.
+    /// `pending` (some channel still to go), `sent` (every channel) or `failed` (a channel
+    /// gave up).
     pub status: String,
     pub timestamp: String,
+    /// Owner, days left, due date (renewals, forecasts), mail source.
+    pub details: crate::alert::AlertDetails,
+    /// Each channel's delivery: status, attempts, last error, next attempt.
+    pub deliveries: Vec<crate::alert::Delivery>,
+    /// Acknowledged (its project's reminders are held until the balance recovers).
+    #[serde(default)]
+    pub acknowledged: bool,
 }
 
 /// Alerts, newest first.
@@ -517,6 +528,9 @@ impl From<AlertRecord> for AlertRow {
             threshold: a.threshold,
             currency: a.currency,
             message: a.message,
+            details: a.details,
+            deliveries: a.deliveries,
+            acknowledged: false,
         }
     }
 }

@@ -65,6 +65,7 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
                 cached: s.is_some_and(|s| s.cached),
                 stale: s.is_some_and(|s| s.stale_reason.is_some()),
                 stale_reason: s.and_then(|s| s.stale_reason.clone()),
+                snooze: s.and_then(|s| s.snooze.clone()),
                 last_check: s.map(|s| iso(s.last_checked_at)),
                 project_id: id,
             }

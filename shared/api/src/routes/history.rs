@@ -196,7 +196,21 @@ pub async fn alerts(
             limit,
         })
         .await?;
-    let data: Vec<AlertRow> = records.into_iter().map(AlertRow::from).collect();
+    let acked: Vec<String> = state
+        .store
+        .list_states()
+        .await?
+        .into_iter()
+        .filter_map(|s| s.snooze.and_then(|z| z.alert_id))
+        .collect();
+    let data: Vec<AlertRow> = records
+        .into_iter()
+        .map(|a| {
+            let mut row = AlertRow::from(a);
+            row.acknowledged = acked.contains(&row.id);
+            row
+        })
+        .collect();
     Ok(Json(AlertHistory {
         status: "success".into(),
         count: data.len(),

@@ -1,5 +1,6 @@
 //! Route handlers, one file per area; shared helpers here.
 
+pub mod alerts;
 pub mod auth;
 pub mod config;
 pub mod credits;
