@@ -23,5 +23,5 @@ if [ -z "$CONFIG" ]; then
   [ -f data/demo-config.json ] || cp examples/config.json data/demo-config.json
   CONFIG=data/demo-config.json
 fi
-echo "config: $CONFIG — open http://127.0.0.1:8080/ (API docs at /docs, metrics at http://127.0.0.1:9100/metrics)"
+echo "config: $CONFIG — open http://127.0.0.1:8080/ (API docs at /docs, metrics at http://127.0.0.1:9100/metrics); alerts arrive at http://127.0.0.1:18080/hooks"
 "$BIN/balance-alert" serve --config "$CONFIG" --listen "${LISTEN:-127.0.0.1:8080}" --metrics-listen "${METRICS_LISTEN:-127.0.0.1:9100}"

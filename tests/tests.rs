@@ -5,6 +5,7 @@ mod alerts;
 mod api;
 mod cli;
 mod config;
+mod delivery;
 mod dynamodb;
 mod engine;
 mod serve;

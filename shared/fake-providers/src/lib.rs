@@ -20,6 +20,13 @@
 //! | anything else         | 401                                                         |
 //!
 //! A global latency (`--latency-ms`) is added to every response, for the benchmark.
+//!
+//! The same server is a fake alert receiver (see [`receiver`]): `POST /hooks/{name}`,
+//! `GET /hooks`.
+
+pub mod receiver;
+
+pub use receiver::{HookMode, Received};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -46,6 +53,7 @@ enum Shape {
 struct Shared {
     latency: Duration,
     hits: Mutex<HashMap<String, u64>>,
+    hooks: Arc<receiver::Hooks>,
 }
 
 /// A running fake server.
@@ -66,6 +74,7 @@ impl FakeServer {
         let shared = Arc::new(Shared {
             latency,
             hits: Mutex::default(),
+            hooks: Arc::default(),
         });
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -81,6 +90,34 @@ impl FakeServer {
     /// `http://127.0.0.1:<port>`: use as a project's `base_url`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The URL of receiver hook `name`.
+    pub fn hook_url(&self, name: &str) -> String {
+        format!("http://{}/hooks/{name}", self.addr)
+    }
+
+    /// Messages received by hook `name`, in arrival order.
+    pub fn received(&self, name: &str) -> Vec<Received> {
+        self.shared
+            .hooks
+            .received
+            .lock()
+            .expect("received lock")
+            .iter()
+            .filter(|r| r.hook == name)
+            .cloned()
+            .collect()
+    }
+
+    /// Sets how hook `name` answers from now on.
+    pub fn set_hook(&self, name: &str, mode: HookMode) {
+        self.shared
+            .hooks
+            .modes
+            .lock()
+            .expect("modes lock")
+            .insert(name.to_owned(), mode);
     }
 
     /// How many requests carried this token.
@@ -118,6 +155,14 @@ fn router(shared: Arc<Shared>) -> Router {
             get(|s, h| respond(s, h, Shape::SiliconFlow)),
         )
         .route("/_health", get(|| async { "ok" }))
+        .route(
+            "/hooks",
+            get(receiver::page).with_state(shared.hooks.clone()),
+        )
+        .route(
+            "/hooks/{name}",
+            axum::routing::post(receiver::receive).with_state(shared.hooks.clone()),
+        )
         .route(
             "/{*rest}",
             get(|Path(rest): Path<String>| async move {
