@@ -1,0 +1,98 @@
+//! WeCom (企业微信) group robot: a Markdown message of at most 4096 bytes. WeCom answers
+//! HTTP 200 with a non-zero `errcode` when it rejects a message.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use balance_alert_core::config::delivery::ChannelConfig;
+use serde_json::{json, Value};
+
+use super::http::{truncate_bytes, Endpoint};
+use crate::channel::{Channel, SendError};
+use crate::message::{escape_markdown, Message, Tone};
+
+/// WeCom's limit on `markdown.content`, in UTF-8 bytes.
+pub(crate) const MAX_CONTENT_BYTES: usize = 4096;
+/// `errcode` when the robot exceeds its frequency limit (20 a minute).
+const THROTTLED: i64 = 45_009;
+/// `errcode` for an invalid webhook URL (key).
+const INVALID_WEBHOOK: i64 = 93_000;
+/// How long to wait after [`THROTTLED`]: the limit is per minute.
+const THROTTLE_WAIT: Duration = Duration::from_secs(60);
+
+pub(crate) struct Wecom {
+    name: String,
+    url: String,
+    endpoint: Endpoint,
+}
+
+impl Wecom {
+    pub(crate) fn new(config: &ChannelConfig, http: reqwest::Client) -> Result<Wecom, String> {
+        Ok(Wecom {
+            name: config.name.clone(),
+            url: super::required_url(config)?,
+            endpoint: super::endpoint(config, http),
+        })
+    }
+}
+
+#[async_trait]
+impl Channel for Wecom {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn send(&self, message: &Message) -> Result<(), SendError> {
+        let reply = self
+            .endpoint
+            .post_json(&self.url, &payload(message))
+            .await?;
+        self.endpoint.check_status(&reply)?;
+        check_errcode(&self.endpoint, reply.json().as_ref())
+    }
+}
+
+/// WeCom Markdown's three font colours: `warning` (orange-red), `info` (green), `comment`
+/// (grey).
+fn font_color(tone: Tone) -> &'static str {
+    match tone {
+        Tone::Red | Tone::Orange => "warning",
+        Tone::Green => "info",
+        Tone::Grey | Tone::Blue => "comment",
+    }
+}
+
+/// `{msgtype: markdown, markdown: {content}}`, content cut to [`MAX_CONTENT_BYTES`].
+fn payload(message: &Message) -> Value {
+    let content = format!(
+        "### <font color=\"{}\">{}</font>\n{}",
+        font_color(message.tone),
+        escape_markdown(&message.title),
+        message.markdown_body()
+    );
+    json!({
+        "msgtype": "markdown",
+        "markdown": { "content": truncate_bytes(&content, MAX_CONTENT_BYTES) },
+    })
+}
+
+/// Reads `errcode`/`errmsg` from a 2xx body.
+fn check_errcode(endpoint: &Endpoint, body: Option<&Value>) -> Result<(), SendError> {
+    let Some(body) = body else { return Ok(()) };
+    let code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+    if code == 0 {
+        return Ok(());
+    }
+    let msg = body.get("errmsg").and_then(Value::as_str).unwrap_or("");
+    let reason = format!("wecom errcode {code}: {}", endpoint.clean(msg));
+    match code {
+        THROTTLED => Err(SendError::Retry {
+            reason,
+            after: Some(THROTTLE_WAIT),
+        }),
+        INVALID_WEBHOOK => Err(SendError::Fatal {
+            reason: format!("{reason} (check the robot's webhook key)"),
+        }),
+        _ => Err(SendError::Fatal { reason }),
+    }
+}

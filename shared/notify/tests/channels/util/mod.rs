@@ -1,0 +1,4 @@
+//! Local receivers for the channel tests: HTTP and SMTP, loopback only.
+
+pub mod receiver;
+pub mod smtp;
