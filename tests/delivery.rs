@@ -27,7 +27,9 @@ fn hmac_hex(secret: &str, body: &[u8]) -> String {
 }
 
 async fn fake() -> FakeServer {
-    FakeServer::start(Duration::ZERO).await.expect("fake server")
+    FakeServer::start(Duration::ZERO)
+        .await
+        .expect("fake server")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -40,7 +42,11 @@ async fn check_delivers_a_signed_webhook_once_and_lists_it_as_sent() {
     }));
     let out = ws.run(&["check"]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stdout(&out).contains("1 message(s) sent"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("1 message(s) sent"),
+        "{}",
+        stdout(&out)
+    );
     let got = fake.received("ops");
     assert_eq!(got.len(), 1);
     let body = got[0].json();
@@ -62,13 +68,20 @@ async fn check_delivers_a_signed_webhook_once_and_lists_it_as_sent() {
         got[0].headers.get("x-signature").map(String::as_str),
         Some(format!("sha256={}", hmac_hex("s3cret", &got[0].body)).as_str())
     );
-    let key = got[0].headers.get("idempotency-key").cloned().unwrap_or_default();
+    let key = got[0]
+        .headers
+        .get("idempotency-key")
+        .cloned()
+        .unwrap_or_default();
     assert!(key.ends_with(":ops"), "idempotency key {key:?}");
 
     // Listed as sent, per channel; a second run raises and sends nothing new.
     let list = ws.run(&["alerts", "list"]).await;
     let text = stdout(&list);
-    assert!(text.contains("low") && text.contains("→ ops") && text.contains("sent"), "{text}");
+    assert!(
+        text.contains("low") && text.contains("→ ops") && text.contains("sent"),
+        "{text}"
+    );
     ws.run(&["check"]).await;
     assert_eq!(fake.received("ops").len(), 1);
 }
@@ -180,8 +193,14 @@ async fn a_receiver_that_is_down_gets_everything_on_a_later_run_and_a_bad_token_
     ws.run(&["check"]).await;
     assert!(fake.received("flaky").is_empty());
     let list = stdout(&ws.run(&["alerts", "list"]).await);
-    assert!(list.contains("denied") && list.contains("failed") && list.contains("401"), "{list}");
-    assert!(list.contains("503") && list.contains("next try at"), "{list}");
+    assert!(
+        list.contains("denied") && list.contains("failed") && list.contains("401"),
+        "{list}"
+    );
+    assert!(
+        list.contains("503") && list.contains("next try at"),
+        "{list}"
+    );
     let attempts_denied = list
         .lines()
         .filter(|l| l.contains("→ denied"))
@@ -231,7 +250,11 @@ async fn snooze_and_ack_stop_reminders_until_recovery() {
     }));
     ws.run(&["check"]).await;
     ws.run(&["check"]).await;
-    assert_eq!(fake.received("ops").len(), 2, "low, then a reminder (cooldown 0)");
+    assert_eq!(
+        fake.received("ops").len(),
+        2,
+        "low, then a reminder (cooldown 0)"
+    );
     let out = ws
         .run(&["alerts", "snooze", "openrouter:Main", "--until-topped-up"])
         .await;
@@ -248,7 +271,13 @@ async fn snooze_and_ack_stop_reminders_until_recovery() {
 async fn spawn_serve(ws: &Workspace) -> tokio::process::Child {
     use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ])
         .env_clear()
         .env("CONFIG_FILE", ws.config_path())
         .env("DATABASE_PATH", ws.db_path())
@@ -265,7 +294,10 @@ async fn spawn_serve(ws: &Workspace) -> tokio::process::Child {
 async fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(secs);
     while !done() {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -274,7 +306,12 @@ async fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
 async fn serve_killed_mid_delivery_loses_nothing_and_repeats_at_most_the_one_in_flight() {
     // GIVEN ten low projects and a slow receiver (one second per message, no folding)
     let fake = fake().await;
-    fake.set_hook("slow", HookMode::Ok { delay: Duration::from_millis(1000) });
+    fake.set_hook(
+        "slow",
+        HookMode::Ok {
+            delay: Duration::from_millis(1000),
+        },
+    );
     let projects: Vec<Value> = (0..10)
         .map(|i| project(&format!("p{i}"), &fake, "bal:1", 10.0))
         .collect();
@@ -292,7 +329,10 @@ async fn serve_killed_mid_delivery_loses_nothing_and_repeats_at_most_the_one_in_
     first.start_kill().expect("SIGKILL");
     first.wait().await.expect("reaped");
     let before_restart = fake.received("slow").len();
-    assert!(before_restart < 10, "killed before the end ({before_restart} arrived)");
+    assert!(
+        before_restart < 10,
+        "killed before the end ({before_restart} arrived)"
+    );
     // … and restarted
     let _second = spawn_serve(&ws).await;
     // THEN every alert arrives (the in-flight one after its lease expires)
@@ -340,6 +380,12 @@ async fn serve_retries_a_receiver_down_for_a_while_and_keeps_each_projects_order
     wait_for("the queued alert", 40, || !fake.received("down").is_empty()).await;
     let got = fake.received("down");
     assert_eq!(got[0].json()["kind"], "low", "the first alert first");
-    let stamps: Vec<i64> = got.iter().map(|r| r.json()["timestamp"].as_i64().unwrap_or(0)).collect();
-    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "in order: {stamps:?}");
+    let stamps: Vec<i64> = got
+        .iter()
+        .map(|r| r.json()["timestamp"].as_i64().unwrap_or(0))
+        .collect();
+    assert!(
+        stamps.windows(2).all(|w| w[0] <= w[1]),
+        "in order: {stamps:?}"
+    );
 }

@@ -121,7 +121,10 @@ async fn list(
         Err(e) => return fail(e),
     };
     let snoozes: Vec<_> = match store.list_states().await {
-        Ok(s) => s.into_iter().filter_map(|s| s.snooze.map(|z| (s.project_id, z))).collect(),
+        Ok(s) => s
+            .into_iter()
+            .filter_map(|s| s.snooze.map(|z| (s.project_id, z)))
+            .collect(),
         Err(e) => return fail(e),
     };
     for a in &alerts {

@@ -119,7 +119,8 @@ pub async fn forecast_alert(
     if days_limit == 0 {
         return Ok(None);
     }
-    let Some(f) = balance_alert_model::forecast::forecast(recent, crate::money::to_f64(p.threshold))
+    let Some(f) =
+        balance_alert_model::forecast::forecast(recent, crate::money::to_f64(p.threshold))
     else {
         return Ok(None);
     };
@@ -143,7 +144,10 @@ pub async fn forecast_alert(
         .as_deref()
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     let news = before.is_none_or(|b| date < b || b < today);
-    let snoozed = prev.snooze.as_ref().is_some_and(|s| s.active(now, prev.state));
+    let snoozed = prev
+        .snooze
+        .as_ref()
+        .is_some_and(|s| s.active(now, prev.state));
     if !news || snoozed || prev.state == AlertState::Failing {
         return Ok(None);
     }
@@ -158,10 +162,7 @@ pub async fn forecast_alert(
         balance: prev.balance,
         threshold: p.threshold,
         currency: prev.currency.clone(),
-        message: format!(
-            "{}: runs out in ~{days} day(s), on {date_text}",
-            p.name
-        ),
+        message: format!("{}: runs out in ~{days} day(s), on {date_text}", p.name),
         status: AlertStatus::Pending,
         created_at: now,
         details: balance_alert_model::AlertDetails {

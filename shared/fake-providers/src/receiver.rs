@@ -89,7 +89,11 @@ pub(crate) async fn receive(
     match mode {
         HookMode::Status(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return (status, Json(json!({"code": code, "msg": "scripted failure"}))).into_response();
+            return (
+                status,
+                Json(json!({"code": code, "msg": "scripted failure"})),
+            )
+                .into_response();
         }
         HookMode::RetryAfter(secs) => {
             return (
@@ -110,13 +114,17 @@ pub(crate) async fn receive(
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
         .collect();
-    hooks.received.lock().expect("received lock").push(Received {
-        hook: name,
-        query,
-        headers,
-        body: body.to_vec(),
-        at_ms,
-    });
+    hooks
+        .received
+        .lock()
+        .expect("received lock")
+        .push(Received {
+            hook: name,
+            query,
+            headers,
+            body: body.to_vec(),
+            at_ms,
+        });
     // Accepted, in every robot's dialect (Feishu `code`, DingTalk/WeCom `errcode`, Telegram
     // `ok`).
     Json(json!({"code": 0, "errcode": 0, "ok": true, "msg": "ok", "StatusCode": 0})).into_response()
@@ -130,7 +138,9 @@ pub(crate) async fn page(State(hooks): State<Arc<Hooks>>) -> Html<String> {
          <title>Alert receiver</title><h1>Messages received</h1>",
     );
     if received.is_empty() {
-        html.push_str("<p>Nothing yet: alerts appear here as they are delivered (refreshes every 5 s).</p>");
+        html.push_str(
+            "<p>Nothing yet: alerts appear here as they are delivered (refreshes every 5 s).</p>",
+        );
     }
     for r in received.iter().rev() {
         let body = serde_json::from_slice::<Value>(&r.body)

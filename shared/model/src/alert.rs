@@ -330,8 +330,7 @@ pub struct AlertPolicy {
 impl AlertPolicy {
     /// The balance at or above which a LOW/CRITICAL project counts as recovered.
     pub fn recovery_level(&self) -> Decimal {
-        self.threshold
-            + self.threshold * self.recovery_margin_percent / Decimal::ONE_HUNDRED
+        self.threshold + self.threshold * self.recovery_margin_percent / Decimal::ONE_HUNDRED
     }
 }
 
@@ -436,8 +435,11 @@ pub fn transition(
                 (Some(_), AlertState::Ok) => Some(AlertKind::Recovered),
                 // De-escalation (CRITICAL → LOW) is good news but not yet recovery: stay quiet.
                 (Some(AlertState::Critical), AlertState::Low) => None,
-                (Some(p), l) if p == l => reminder_due(prev, policy, now)
-                    .filter(|_| !prev.and_then(|p| p.snooze.as_ref()).is_some_and(|s| s.active(now, l))),
+                (Some(p), l) if p == l => reminder_due(prev, policy, now).filter(|_| {
+                    !prev
+                        .and_then(|p| p.snooze.as_ref())
+                        .is_some_and(|s| s.active(now, l))
+                }),
                 (_, AlertState::Low) => Some(AlertKind::Low),
                 (_, AlertState::Critical) => Some(AlertKind::Critical),
                 (_, AlertState::Failing) => unreachable!("level_for never yields Failing"),

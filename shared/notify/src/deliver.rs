@@ -158,7 +158,11 @@ impl Deliverer {
                 if known.is_empty() {
                     "none (add one to channels[])".to_owned()
                 } else {
-                    known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                    known
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             ));
         };
@@ -175,7 +179,9 @@ impl Deliverer {
         }
         let names: Vec<String> = ready.keys().cloned().collect();
         let pending = self.store.pending_alerts(BATCH).await?;
-        let due = self.plan(config, &ready, &names, pending, now, &mut report).await?;
+        let due = self
+            .plan(config, &ready, &names, pending, now, &mut report)
+            .await?;
 
         // Per channel: a storm or a quiet window's end folds into one summary.
         let mut by_channel: HashMap<String, Vec<Due>> = HashMap::new();
@@ -195,7 +201,9 @@ impl Deliverer {
             }
         }
         // Oldest first, so one project's messages arrive in order.
-        singles.sort_by(|a, b| (a.alert.created_at, &a.alert.id).cmp(&(b.alert.created_at, &b.alert.id)));
+        singles.sort_by(|a, b| {
+            (a.alert.created_at, &a.alert.id).cmp(&(b.alert.created_at, &b.alert.id))
+        });
         let mut by_alert: Vec<(AlertRecord, Vec<String>)> = Vec::new();
         for d in singles {
             match by_alert.iter_mut().find(|(a, _)| a.id == d.alert.id) {
@@ -283,7 +291,9 @@ impl Deliverer {
                 }
                 // Rate limit: queue beyond the channel's messages per minute.
                 if let Some(limit) = r.config.effective_rate_per_minute() {
-                    let used = budget.entry(d.channel.clone()).or_insert_with(|| self.recent_count(&d.channel, now));
+                    let used = budget
+                        .entry(d.channel.clone())
+                        .or_insert_with(|| self.recent_count(&d.channel, now));
                     if *used >= limit as usize {
                         let at = self
                             .recent
@@ -354,7 +364,9 @@ impl Deliverer {
             let Some(d) = fresh.deliveries.iter_mut().find(|d| d.channel == name) else {
                 continue;
             };
-            if d.status != AlertStatus::Pending || d.next_attempt_at.is_some_and(|t| t > now && !d.held) {
+            if d.status != AlertStatus::Pending
+                || d.next_attempt_at.is_some_and(|t| t > now && !d.held)
+            {
                 continue;
             }
             let msg = Message::for_alert(
@@ -366,7 +378,13 @@ impl Deliverer {
             );
             let result = r.channel.send(&msg).await;
             self.note_sent(&name, now, &result);
-            settle(d, result, now, config.settings.delivery_max_attempts, report);
+            settle(
+                d,
+                result,
+                now,
+                config.settings.delivery_max_attempts,
+                report,
+            );
         }
         let status = overall(&fresh.deliveries);
         fresh.status = status;
@@ -411,14 +429,26 @@ impl Deliverer {
         let mut ids: Vec<&str> = claimed.iter().map(|a| a.id.as_str()).collect();
         ids.sort_unstable();
         let key = format!("summary:{name}:{}", short_hash(&ids.join(",")));
-        let msg = Message::summary(&claimed, key, &r.config.source, config.settings.language, now);
+        let msg = Message::summary(
+            &claimed,
+            key,
+            &r.config.source,
+            config.settings.language,
+            now,
+        );
         let result = r.channel.send(&msg).await;
         self.note_sent(name, now, &result);
         let ok = result.is_ok();
         let mut sub = PassReport::default();
         for a in claimed.iter_mut() {
             if let Some(d) = a.deliveries.iter_mut().find(|d| &d.channel == name) {
-                settle(d, result.clone(), now, config.settings.delivery_max_attempts, &mut sub);
+                settle(
+                    d,
+                    result.clone(),
+                    now,
+                    config.settings.delivery_max_attempts,
+                    &mut sub,
+                );
                 d.summarized = ok;
             }
             let status = overall(&a.deliveries);
@@ -551,7 +581,10 @@ mod tests {
         for attempt in 1..=12u32 {
             let b = backoff(attempt, None);
             let base = (5i64 << (attempt - 1).min(20)).min(600) as f64;
-            assert!((base * 0.8 - 1.0..=base * 1.2 + 1.0).contains(&(b as f64)), "{attempt}: {b}");
+            assert!(
+                (base * 0.8 - 1.0..=base * 1.2 + 1.0).contains(&(b as f64)),
+                "{attempt}: {b}"
+            );
         }
         assert!(backoff(1, Some(Duration::from_secs(90))) >= 90);
     }
@@ -584,7 +617,10 @@ mod tests {
         assert!(d.next_attempt_at.is_some_and(|t| t >= 4));
         settle(&mut d, retry(), 10, 2, &mut r);
         assert_eq!(d.status, AlertStatus::Failed);
-        assert!(d.error.as_deref().is_some_and(|e| e.contains("gave up after 2")));
+        assert!(d
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("gave up after 2")));
         let mut d = Delivery::queued("c");
         settle(
             &mut d,

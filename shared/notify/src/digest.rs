@@ -67,7 +67,11 @@ pub async fn build(
         let week = store.balance_history(&id, now - WEEK, 2_000).await?;
         let lowest = week.iter().map(|h| h.balance).min();
         let mut text = match s.balance {
-            Some(b) => format!("{} ({})", amount(b, &s.currency), state_label(s.state, lang)),
+            Some(b) => format!(
+                "{} ({})",
+                amount(b, &s.currency),
+                state_label(s.state, lang)
+            ),
             None => state_label(s.state, lang).to_owned(),
         };
         if let Some(l) = lowest {
@@ -99,7 +103,12 @@ pub async fn build(
         .await?
         .into_iter()
         .filter(|s| (0..=7).contains(&s.days_until_renewal))
-        .map(|s| format!("{}: {} ({} d)", s.name, s.next_renewal_date, s.days_until_renewal))
+        .map(|s| {
+            format!(
+                "{}: {} ({} d)",
+                s.name, s.next_renewal_date, s.days_until_renewal
+            )
+        })
         .collect();
     if !renewals.is_empty() {
         lines.push(Line {

@@ -13,5 +13,5 @@ pub mod worker;
 
 pub use channel::{Channel, SendError};
 pub use deliver::{Deliverer, PassReport};
-pub use worker::Notifier;
 pub use message::{Message, MessageKind, Severity, Tone};
+pub use worker::Notifier;

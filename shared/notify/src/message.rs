@@ -191,7 +191,11 @@ pub fn kind_label(kind: AlertKind, state: AlertState, lang: Language) -> &'stati
         AlertKind::Recovered => t(lang, "已恢复", "Recovered"),
         AlertKind::Reminder => match state {
             AlertState::Critical => t(lang, "余额严重不足（提醒）", "Critical balance (reminder)"),
-            AlertState::Failing => t(lang, "余额查询失败（提醒）", "Balance check failing (reminder)"),
+            AlertState::Failing => t(
+                lang,
+                "余额查询失败（提醒）",
+                "Balance check failing (reminder)",
+            ),
             _ => t(lang, "余额不足（提醒）", "Low balance (reminder)"),
         },
         AlertKind::Renewal => t(lang, "订阅即将续费", "Subscription renews soon"),
@@ -282,7 +286,11 @@ pub fn alert_lines(
                 lines.push(l("当前余额", "Balance", amount(v, &alert.currency)));
             }
             if alert.kind != AlertKind::Failing && alert.state != AlertState::Failing {
-                lines.push(l("阈值", "Threshold", amount(alert.threshold, &alert.currency)));
+                lines.push(l(
+                    "阈值",
+                    "Threshold",
+                    amount(alert.threshold, &alert.currency),
+                ));
             }
             lines.push(l(
                 "状态",
@@ -290,8 +298,7 @@ pub fn alert_lines(
                 state_label(alert.state, lang).to_owned(),
             ));
             if alert.kind == AlertKind::Forecast {
-                if let (Some(days), Some(date)) =
-                    (alert.details.days_left, &alert.details.due_date)
+                if let (Some(days), Some(date)) = (alert.details.days_left, &alert.details.due_date)
                 {
                     let text = match lang {
                         Language::Zh => format!("约 {days} 天后（{date}）耗尽"),
@@ -363,11 +370,9 @@ impl Message {
             .map(|a| Line {
                 label: Some(kind_label(a.kind, a.state, lang).to_owned()),
                 text: match a.balance {
-                    Some(v) if a.kind != AlertKind::Renewal => format!(
-                        "{} — {}",
-                        a.project_name,
-                        amount(v, &a.currency)
-                    ),
+                    Some(v) if a.kind != AlertKind::Renewal => {
+                        format!("{} — {}", a.project_name, amount(v, &a.currency))
+                    }
                     _ => a.message.clone(),
                 },
             })
@@ -437,7 +442,11 @@ impl Message {
         self.lines
             .iter()
             .map(|l| match &l.label {
-                Some(label) => format!("**{}**: {}", escape_markdown(label), escape_markdown(&l.text)),
+                Some(label) => format!(
+                    "**{}**: {}",
+                    escape_markdown(label),
+                    escape_markdown(&l.text)
+                ),
                 None => escape_markdown(&l.text),
             })
             .collect::<Vec<_>>()
@@ -521,7 +530,14 @@ mod tests {
         let tz = balance_alert_core::config::TimeZone::parse("UTC").expect("utc");
         let zh = Message::for_alert(&low_alert(), "ops", "balance-alert", Language::Zh, &tz);
         let body = zh.plain();
-        for want in ["余额不足", "Main", "Team A", "openrouter", "5.12 USD", "10.00 USD"] {
+        for want in [
+            "余额不足",
+            "Main",
+            "Team A",
+            "openrouter",
+            "5.12 USD",
+            "10.00 USD",
+        ] {
             assert!(body.contains(want), "{want} in {body}");
         }
         assert_eq!(zh.key, "p1-100-2:ops");
@@ -537,7 +553,11 @@ mod tests {
         a.project_name = "[x](http://evil) <script>\u{1b}[31m".into();
         let tz = balance_alert_core::config::TimeZone::parse("UTC").expect("utc");
         let m = Message::for_alert(&a, "c", "s", Language::En, &tz);
-        assert!(!m.markdown_body().contains("[x](http"), "{}", m.markdown_body());
+        assert!(
+            !m.markdown_body().contains("[x](http"),
+            "{}",
+            m.markdown_body()
+        );
         assert!(!m.html_body().contains("<script>"));
         assert!(!m.html_body().contains('\u{1b}'));
     }

@@ -158,7 +158,10 @@ mod tests {
             route(RouteMatch::default(), &["everyone"], false),
         ];
         let critical = alert(AlertKind::Critical, AlertState::Critical, "team a");
-        assert_eq!(names(targets(&critical, &routes, &all)), ["pager", "team-a"]);
+        assert_eq!(
+            names(targets(&critical, &routes, &all)),
+            ["pager", "team-a"]
+        );
         let low_b = alert(AlertKind::Low, AlertState::Low, "Team B");
         assert_eq!(names(targets(&low_b, &routes, &all)), ["everyone"]);
         let only_critical = vec![routes[0].clone()];
@@ -175,7 +178,10 @@ mod tests {
             ..RouteMatch::default()
         };
         assert!(accepts(&m, &alert(AlertKind::Low, AlertState::Low, "x")));
-        assert!(!accepts(&m, &alert(AlertKind::Recovered, AlertState::Ok, "x")));
+        assert!(!accepts(
+            &m,
+            &alert(AlertKind::Recovered, AlertState::Ok, "x")
+        ));
     }
 
     #[test]
@@ -187,11 +193,7 @@ mod tests {
         };
         let utc = TimeZone::parse("UTC").expect("utc");
         // 2026-11-26 15:00 UTC = 23:00 in Shanghai: quiet until 08:00 Shanghai = 00:00 UTC.
-        let at = |s: &str| {
-            DateTime::parse_from_rfc3339(s)
-                .expect("date")
-                .timestamp()
-        };
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).expect("date").timestamp();
         assert_eq!(
             quiet_until(&q, &utc, at("2026-11-26T15:00:00Z")),
             Some(at("2026-11-27T00:00:00Z"))

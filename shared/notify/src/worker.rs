@@ -38,7 +38,12 @@ impl Notifier {
 
     /// Sends the digest for `date` to every channel (a few quick retries each; a channel
     /// that stays down misses that day's digest, which is logged).
-    pub async fn send_digest(&self, config: &Config, date: &str, now: i64) -> Result<usize, StoreError> {
+    pub async fn send_digest(
+        &self,
+        config: &Config,
+        date: &str,
+        now: i64,
+    ) -> Result<usize, StoreError> {
         let message = digest::build(&*self.store, config, date, now).await?;
         let mut sent = 0;
         for c in config.delivery_channels() {
@@ -52,7 +57,9 @@ impl Notifier {
                         break;
                     }
                     Err(crate::SendError::Retry { after, .. }) if attempt < 3 => {
-                        let wait = after.unwrap_or(Duration::from_secs(2)).min(Duration::from_secs(30));
+                        let wait = after
+                            .unwrap_or(Duration::from_secs(2))
+                            .min(Duration::from_secs(30));
                         tokio::time::sleep(wait).await;
                     }
                     Err(e) => {

@@ -12,8 +12,8 @@ use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::errors::sdk;
 use crate::item::{
-    alert_key, cooldown_key, int, json, project_pk, reading_sk_from, s, Attrs, Cooldown, Item, NewAlert,
-    NewReading, Schedule, DELIVERIES, NEXT_CHECK_AT, REMINDED_FOR, UNTIL,
+    alert_key, cooldown_key, int, json, project_pk, reading_sk_from, s, Attrs, Cooldown, Item,
+    NewAlert, NewReading, Schedule, DELIVERIES, NEXT_CHECK_AT, REMINDED_FOR, UNTIL,
 };
 use crate::read::records;
 use crate::request::{merge, run_grouped, set_all, tx_put, tx_update, Expr};
@@ -79,7 +79,8 @@ impl DynamoStore {
         id: &str,
         status: AlertStatus,
     ) -> Result<bool, StoreError> {
-        self.update_alert("set_alert_status", id, status, None).await
+        self.update_alert("set_alert_status", id, status, None)
+            .await
     }
 
     pub(crate) async fn record_deliveries_impl(

@@ -357,10 +357,12 @@ fn json_column<T: serde::de::DeserializeOwned>(
     let text: Option<String> = r.get(i)?;
     Ok(match text {
         None => Ok(None),
-        Some(t) => serde_json::from_str(&t).map(Some).map_err(|e| StoreError::Corrupt {
-            item,
-            message: format!("column {i}: {e}"),
-        }),
+        Some(t) => serde_json::from_str(&t)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                item,
+                message: format!("column {i}: {e}"),
+            }),
     })
 }
 

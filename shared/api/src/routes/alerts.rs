@@ -39,7 +39,9 @@ pub struct SnoozeResponse {
 impl From<SnoozeError> for ApiError {
     fn from(e: SnoozeError) -> Self {
         match e {
-            SnoozeError::NoAlert(_) | SnoozeError::NoProject(_) => ApiError::NotFound(e.to_string()),
+            SnoozeError::NoAlert(_) | SnoozeError::NoProject(_) => {
+                ApiError::NotFound(e.to_string())
+            }
             SnoozeError::Invalid(m) => ApiError::BadRequest(m),
             SnoozeError::Store(s) => s.into(),
         }

@@ -57,10 +57,7 @@ impl ChannelKind {
             "generic" | "json" => "webhook",
             other => other,
         };
-        Self::ALL
-            .iter()
-            .find(|(n, _)| *n == lower)
-            .map(|(_, k)| *k)
+        Self::ALL.iter().find(|(n, _)| *n == lower).map(|(_, k)| *k)
     }
 
     /// The name as written in config.
@@ -192,7 +189,8 @@ impl Language {
     /// Parses `zh`/`en` (also `zh-CN`, `en-US`, `chinese`, `english`).
     pub fn parse(s: &str) -> Option<Language> {
         let l = s.trim().to_ascii_lowercase();
-        if l == "zh" || l.starts_with("zh-") || l.starts_with("zh_") || l == "chinese" || l == "cn" {
+        if l == "zh" || l.starts_with("zh-") || l.starts_with("zh_") || l == "chinese" || l == "cn"
+        {
             Some(Language::Zh)
         } else if l == "en" || l.starts_with("en-") || l.starts_with("en_") || l == "english" {
             Some(Language::En)
@@ -246,7 +244,10 @@ fn strings(f: &mut Fields<'_>, key: &str) -> Option<Vec<String>> {
         other => {
             f.problem(
                 key,
-                format!("must be a string or a list of strings, got {}", describe(other)),
+                format!(
+                    "must be a string or a list of strings, got {}",
+                    describe(other)
+                ),
             );
             return None;
         }
@@ -277,7 +278,10 @@ fn quiet_hours(f: &mut Fields<'_>) -> Option<QuietHours> {
         match s.as_deref().map(parse_time) {
             Some(Some(t)) => Some(t),
             Some(None) => {
-                q.problem(key, format!("must be a time like 22:00, got {:?}", s.unwrap_or_default()));
+                q.problem(
+                    key,
+                    format!("must be a time like 22:00, got {:?}", s.unwrap_or_default()),
+                );
                 None
             }
             None => {
@@ -413,7 +417,10 @@ pub(super) fn channel(
     if kind.is_none() && !written.is_empty() {
         f.problem(
             "type",
-            format!("unknown channel type {written:?}; use one of {}", types.join(", ")),
+            format!(
+                "unknown channel type {written:?}; use one of {}",
+                types.join(", ")
+            ),
         );
     }
     let enabled = f.boolean("enabled").unwrap_or(true);
@@ -449,9 +456,7 @@ pub(super) fn channel(
     Some(ChannelConfig {
         secret: secret(&mut f, "secret"),
         quiet_hours: quiet_hours(&mut f),
-        rate_per_minute: f
-            .integer("rate_per_minute", 1, 100_000)
-            .map(|n| n as u32),
+        rate_per_minute: f.integer("rate_per_minute", 1, 100_000).map(|n| n as u32),
         source: f
             .string("source")
             .filter(|s| !s.is_empty())
@@ -482,7 +487,10 @@ pub(super) fn route(
     let source: &Map<String, Value> = match f.present("match") {
         Some(Value::Object(m)) => m,
         Some(other) => {
-            f.problem("match", format!("must be an object, got {}", describe(other)));
+            f.problem(
+                "match",
+                format!("must be an object, got {}", describe(other)),
+            );
             obj
         }
         None => obj,
@@ -505,7 +513,10 @@ pub(super) fn route(
     };
     if let Some(sev) = &matcher.severity {
         for s in sev {
-            if !matches!(s.to_ascii_lowercase().as_str(), "critical" | "warning" | "info" | "*") {
+            if !matches!(
+                s.to_ascii_lowercase().as_str(),
+                "critical" | "warning" | "info" | "*"
+            ) {
                 m.problem(
                     "severity",
                     format!("{s:?} is not a severity; use critical, warning or info"),
@@ -515,7 +526,8 @@ pub(super) fn route(
     }
     if let Some(kinds) = &matcher.kind {
         for k in kinds {
-            if k != "*" && balance_alert_model::AlertKind::parse(&k.to_ascii_lowercase()).is_none() {
+            if k != "*" && balance_alert_model::AlertKind::parse(&k.to_ascii_lowercase()).is_none()
+            {
                 m.problem(
                     "kind",
                     format!(

@@ -214,7 +214,10 @@ pub const SETTINGS: &[SettingSpec] = &[
         name: "recovery_margin_percent",
         env: "RECOVERY_MARGIN_PERCENT",
         default: "5",
-        kind: Kind::Float { min: 0.0, max: 1000.0 },
+        kind: Kind::Float {
+            min: 0.0,
+            max: 1000.0,
+        },
         doc: "recovery needs the balance this many percent above the threshold (no flapping)",
     },
     int!(

@@ -503,7 +503,9 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
     let mut channels: Vec<ChannelConfig> = Vec::new();
     for (path, obj) in objects(root, "channels", &mut problems) {
         if let Some(c) = delivery::channel(path.clone(), obj, &mut problems) {
-            if channels.iter().any(|o| o.name == c.name) || (c.name == "webhook" && webhook.is_some()) {
+            if channels.iter().any(|o| o.name == c.name)
+                || (c.name == "webhook" && webhook.is_some())
+            {
                 problems.push(Problem {
                     path: format!("{path}.name"),
                     message: format!(
@@ -530,7 +532,11 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
                         path: format!("{path}.channels"),
                         message: format!(
                             "no channel named {name:?}; defined: {}",
-                            if names.is_empty() { "none (add it to channels[])".to_owned() } else { names.join(", ") }
+                            if names.is_empty() {
+                                "none (add it to channels[])".to_owned()
+                            } else {
+                                names.join(", ")
+                            }
                         ),
                     });
                 }

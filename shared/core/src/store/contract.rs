@@ -313,7 +313,10 @@ async fn delivery_contract(store: &dyn Store) {
         !store.insert_alert(a.clone()).await.expect("insert again"),
         "an alert id is written once"
     );
-    assert_eq!(store.get_alert("mail-1").await.expect("get"), Some(a.clone()));
+    assert_eq!(
+        store.get_alert("mail-1").await.expect("get"),
+        Some(a.clone())
+    );
     assert_eq!(store.get_alert("nope").await.expect("get"), None);
     assert!(store
         .pending_alerts(1000)
@@ -348,14 +351,22 @@ async fn delivery_contract(store: &dyn Store) {
         .record_deliveries("mail-1", AlertStatus::Pending, d.clone())
         .await
         .expect("record"));
-    let got = store.get_alert("mail-1").await.expect("get").expect("exists");
+    let got = store
+        .get_alert("mail-1")
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!((got.status, &got.deliveries), (AlertStatus::Pending, &d));
     d[1].status = AlertStatus::Failed;
     assert!(store
         .record_deliveries("mail-1", AlertStatus::Failed, d.clone())
         .await
         .expect("record"));
-    let got = store.get_alert("mail-1").await.expect("get").expect("exists");
+    let got = store
+        .get_alert("mail-1")
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!((got.status, &got.deliveries), (AlertStatus::Failed, &d));
     assert!(
         store
