@@ -150,3 +150,70 @@ async fn trend_forecasts_when_the_balance_falls() {
     assert_eq!(trend["data"]["change"], -30.0);
     assert_eq!(trend["data"]["change_percent"], -30.0);
 }
+
+#[tokio::test]
+async fn ack_and_snooze_hold_reminders_and_show_in_the_api() {
+    let h = harness().await;
+    h.check_all().await;
+    let (_, _, alerts) = h.get("/api/history/alerts?days=7").await;
+    let low = alerts["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .find(|a| a["project_name"] == "Low")
+        .cloned()
+        .expect("a LOW alert");
+    assert_eq!(low["acknowledged"], false);
+    assert!(low["deliveries"].is_array(), "{low}");
+    let id = low["id"].as_str().expect("id");
+
+    let (status, _, body) = h.post(&format!("/api/alerts/{id}/ack"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["snooze"]["until_topped_up"], true);
+    assert_eq!(body["snooze"]["alert_id"], id);
+    let (_, _, alerts) = h.get("/api/history/alerts?days=7").await;
+    assert!(alerts["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .any(|a| a["id"] == id && a["acknowledged"] == true));
+    let (_, _, credits) = h.get("/api/credits").await;
+    let row = credits["projects"]
+        .as_array()
+        .expect("projects")
+        .iter()
+        .find(|p| p["name"] == "Low")
+        .cloned()
+        .expect("Low row");
+    assert_eq!(row["snooze"]["until_topped_up"], true, "{row}");
+
+    // Snooze by name until a time; then clear; bad input is named.
+    let until = chrono::Utc::now().timestamp() + 3600;
+    let (status, _, body) = h
+        .post("/api/projects/deepseek:Low/snooze", json!({"until": until}))
+        .await;
+    assert_eq!((status, &body["snooze"]["until"]), (StatusCode::OK, &json!(until)));
+    let (status, _, body) = h
+        .post("/api/projects/deepseek:Low/snooze", json!({"clear": true}))
+        .await;
+    assert_eq!((status, &body["snooze"]), (StatusCode::OK, &Value::Null));
+    let (status, _, body) = h
+        .post("/api/projects/deepseek:Low/snooze", json!({"until": "tomorrow"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap_or("").contains("until"), "{body}");
+    let (status, _, _) = h
+        .post("/api/projects/deepseek:Low/snooze", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        h.post("/api/alerts/nope/ack", json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        h.post("/api/projects/openrouter:Nothing/snooze", json!({"until_topped_up": true}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+}
