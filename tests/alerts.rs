@@ -754,3 +754,78 @@ async fn a_provider_failing_every_other_request_never_raises_failing() {
         assert!(run.report.projects[0].success, "round {round}");
     }
 }
+
+/// Runs the whole sequence (checks, schedule, forecasts) once at `now`.
+async fn run_at(
+    store: &dyn Store,
+    config: &balance_alert_core::config::Config,
+    now: i64,
+) -> Vec<balance_alert_core::model::AlertRecord> {
+    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
+    let options = RunOptions {
+        cache: CacheMode::Bypass,
+        write: WriteMode::Persist,
+        housekeeping: Housekeeping::Never,
+    };
+    run_due(
+        &engine(&config.settings),
+        store,
+        config,
+        &Selection::All,
+        options,
+        now,
+    )
+    .await
+    .expect("run")
+    .checks
+    .alerts
+}
+
+#[tokio::test]
+async fn a_falling_balance_raises_one_forecast_alert_per_run_out_date() {
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let store = SqliteStore::in_memory().expect("store");
+    let day = 86_400;
+    let t0 = 1_800_000_000;
+    let config_with = |token: &str| {
+        crate::util::parse_config(
+            &serde_json::json!({
+                "settings": {"max_retries": 0, "forecast_alert_days": 3, "timezone": "UTC",
+                             "response_cache_ttl": 0},
+                "projects": [{"name": "Main", "provider": "openrouter", "api_key": token,
+                              "threshold": 10, "base_url": s.base_url(), "owner_project": "Team"}],
+            }),
+            &[],
+        )
+        .expect("config")
+    };
+    // 100 → 80 → 60 over two days: 20 a day, zero in three days.
+    assert!(run_at(&store, &config_with("bal:100"), t0).await.is_empty());
+    assert!(
+        run_at(&store, &config_with("bal:80"), t0 + day)
+            .await
+            .is_empty(),
+        "5 days left"
+    );
+    let alerts = run_at(&store, &config_with("bal:60"), t0 + 2 * day).await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let a = &alerts[0];
+    assert_eq!(a.kind, AlertKind::Forecast);
+    assert_eq!(a.details.days_left, Some(3));
+    assert_eq!(a.details.owner_project.as_deref(), Some("Team"));
+    let date = chrono::DateTime::from_timestamp(t0 + 5 * day, 0)
+        .expect("date")
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(a.details.due_date.as_deref(), Some(date.as_str()));
+    assert!(a.message.contains(&date), "{}", a.message);
+    // The same date next day: no repeat. A top-up is not spending: no forecast after it.
+    assert!(run_at(&store, &config_with("bal:40"), t0 + 3 * day)
+        .await
+        .is_empty());
+    assert!(run_at(&store, &config_with("bal:500"), t0 + 4 * day)
+        .await
+        .is_empty());
+}

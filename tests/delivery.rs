@@ -389,3 +389,81 @@ async fn serve_retries_a_receiver_down_for_a_while_and_keeps_each_projects_order
         "in order: {stamps:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_channels_rate_limit_queues_messages_and_drops_none() {
+    let fake = fake().await;
+    let projects: Vec<Value> = (0..4)
+        .map(|i| project(&format!("p{i}"), &fake, "bal:1", 10.0))
+        .collect();
+    let mut s = settings();
+    s["storm_threshold"] = json!(100);
+    s["delivery_timeout_seconds"] = json!(0);
+    let ws = Workspace::new(&json!({
+        "settings": s,
+        "channels": [{"name": "ops", "type": "webhook", "url": fake.hook_url("ops"), "rate_per_minute": 2}],
+        "projects": projects,
+    }));
+    let out = ws.run(&["check"]).await;
+    assert_eq!(fake.received("ops").len(), 2, "{}", stdout(&out));
+    assert!(stdout(&out).contains("2 waiting"), "{}", stdout(&out));
+    let list = stdout(&ws.run(&["alerts", "list"]).await);
+    assert_eq!(
+        list.matches("pending").count(),
+        4,
+        "two alerts queued (alert + channel line each): {list}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daily_digest_goes_to_every_channel_once_a_day() {
+    use balance_alert_notify::Notifier;
+    let fake = fake().await;
+    let doc = json!({
+        "settings": {"digest": "daily 00:00", "timezone": "UTC", "language": "en",
+                     "max_retries": 0, "forecast_alert_days": 0},
+        "channels": [
+            {"name": "a", "type": "webhook", "url": fake.hook_url("a")},
+            {"name": "b", "type": "slack", "url": fake.hook_url("b")},
+        ],
+        "projects": [project("Main", &fake, "bal:5", 10.0)],
+    });
+    let config = crate::util::parse_config(&doc, &[]).expect("config");
+    let store = crate::util::test_store().await;
+    let now = chrono::Utc::now().timestamp();
+    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
+    run_due(
+        &crate::util::engine(&config.settings),
+        &*store,
+        &config,
+        &Selection::All,
+        RunOptions {
+            cache: balance_alert_core::engine::CacheMode::Bypass,
+            write: balance_alert_core::monitor::WriteMode::Persist,
+            housekeeping: Housekeeping::Never,
+        },
+        now,
+    )
+    .await
+    .expect("run");
+    let notifier = Notifier::new(store.clone(), Duration::from_secs(2));
+    notifier.tick(&config, now).await.expect("tick");
+    notifier.tick(&config, now + 5).await.expect("second tick");
+    let digests: Vec<Value> = fake
+        .received("a")
+        .iter()
+        .map(|r| r.json())
+        .filter(|b| b["type"] == "digest")
+        .collect();
+    assert_eq!(digests.len(), 1, "once a day: {digests:?}");
+    let text = digests[0]["text"].as_str().unwrap_or("");
+    assert!(
+        text.contains("Main") && text.contains("5.00") && text.contains("week's lowest"),
+        "{text}"
+    );
+    let slack = fake.received("b");
+    assert!(
+        slack.iter().any(|r| r.text().contains("Balance digest")),
+        "slack got the digest too"
+    );
+}

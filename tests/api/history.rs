@@ -192,28 +192,38 @@ async fn ack_and_snooze_hold_reminders_and_show_in_the_api() {
     let (status, _, body) = h
         .post("/api/projects/deepseek:Low/snooze", json!({"until": until}))
         .await;
-    assert_eq!((status, &body["snooze"]["until"]), (StatusCode::OK, &json!(until)));
+    assert_eq!(
+        (status, &body["snooze"]["until"]),
+        (StatusCode::OK, &json!(until))
+    );
     let (status, _, body) = h
         .post("/api/projects/deepseek:Low/snooze", json!({"clear": true}))
         .await;
     assert_eq!((status, &body["snooze"]), (StatusCode::OK, &Value::Null));
     let (status, _, body) = h
-        .post("/api/projects/deepseek:Low/snooze", json!({"until": "tomorrow"}))
+        .post(
+            "/api/projects/deepseek:Low/snooze",
+            json!({"until": "tomorrow"}),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["message"].as_str().unwrap_or("").contains("until"), "{body}");
-    let (status, _, _) = h
-        .post("/api/projects/deepseek:Low/snooze", json!({}))
-        .await;
+    assert!(
+        body["message"].as_str().unwrap_or("").contains("until"),
+        "{body}"
+    );
+    let (status, _, _) = h.post("/api/projects/deepseek:Low/snooze", json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         h.post("/api/alerts/nope/ack", json!({})).await.0,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        h.post("/api/projects/openrouter:Nothing/snooze", json!({"until_topped_up": true}))
-            .await
-            .0,
+        h.post(
+            "/api/projects/openrouter:Nothing/snooze",
+            json!({"until_topped_up": true})
+        )
+        .await
+        .0,
         StatusCode::NOT_FOUND
     );
 }
