@@ -5,6 +5,7 @@
 
 pub mod channel;
 pub mod channels;
+pub mod mailbox;
 pub mod message;
 
 pub use channel::{Channel, SendError};
