@@ -99,7 +99,7 @@ async fn read_inbox(
         .await?
         .map_err(|e| imap_error("SEARCH", e))?;
     let mut seqs: Vec<u32> = found.into_iter().collect();
-    seqs.sort_unstable_by(|a, b| b.cmp(a));
+    seqs.sort_unstable_by_key(|s| std::cmp::Reverse(*s));
     seqs.truncate(settings.max_emails as usize);
     if seqs.is_empty() {
         return Ok(Vec::new());
@@ -117,7 +117,7 @@ async fn read_inbox(
     let mut fetched = timed("FETCH", limit, fetch)
         .await?
         .map_err(|e| imap_error("FETCH", e))?;
-    fetched.sort_unstable_by(|a, b| b.message.cmp(&a.message));
+    fetched.sort_unstable_by_key(|f| std::cmp::Reverse(f.message));
     Ok(fetched
         .iter()
         .filter_map(|f| {
