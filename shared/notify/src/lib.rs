@@ -7,6 +7,7 @@ pub mod channel;
 pub mod channels;
 pub mod deliver;
 pub mod digest;
+pub mod mailbox;
 pub mod message;
 pub mod route;
 pub mod worker;

@@ -145,6 +145,9 @@ pub struct EmailAccount {
     pub use_ssl: bool,
     /// Scan this mailbox (default true).
     pub enabled: bool,
+    /// PEM file of extra certificates to trust for this server (a self-signed or private CA);
+    /// the public web roots are trusted either way.
+    pub ca_file: Option<String>,
 }
 
 /// One account whose balance is watched (`projects[]`).

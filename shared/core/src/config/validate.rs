@@ -399,6 +399,7 @@ fn email(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) ->
         port: f.integer("port", 1, 65_535).unwrap_or(993) as u16,
         password: Secret::new(f.string("password").unwrap_or_default()),
         use_ssl: f.boolean("use_ssl").unwrap_or(true),
+        ca_file: f.string("ca_file").filter(|s| !s.trim().is_empty()),
         username,
         enabled,
     }
