@@ -33,6 +33,19 @@ setup_rust() {
   done
 }
 
+# Debian packages the tests run: Dovecot (the mailbox scan's IMAP server, started per test)
+# and openssl (its throwaway certificate). Installed once; instant when present.
+setup_debian() {
+  local missing=()
+  command -v dovecot >/dev/null || missing+=(dovecot-imapd)
+  command -v openssl >/dev/null || missing+=(openssl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
 # The Python test tools in .venv at the repo root (created on first use; seconds when present).
 MOTO_VERSION=5.2.5
 setup_python() {

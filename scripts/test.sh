@@ -10,6 +10,7 @@ set -e
 
 stage setup-rust setup_rust
 stage setup-python setup_python
+stage setup-debian setup_debian
 stage fmt cargo fmt --all -- --check
 stage clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 # The model crate is what the WASM dashboard shares: it must build for the browser target.

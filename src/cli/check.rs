@@ -9,7 +9,6 @@ use balance_alert_core::monitor::WriteMode;
 use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
 
 use balance_alert_core::config::Config;
-use balance_alert_core::store::Store;
 use balance_alert_notify::{Notifier, PassReport};
 
 use super::source::{open_config, open_store};
@@ -84,10 +83,25 @@ pub async fn run(args: CheckArgs) -> ExitCode {
     if report.pruned > 0 {
         tracing::info!(removed = report.pruned, "pruned old history");
     }
+    let timeout = std::time::Duration::from_secs_f64(config.settings.request_timeout_seconds);
+    let notifier = Notifier::new(store.clone(), timeout);
+    // Mailboxes are scanned on every full run (cron needs no other job).
+    let mail = if args.dry_run || args.project.is_some() || !config.email.iter().any(|a| a.enabled)
+    {
+        None
+    } else {
+        match notifier.scan_mail(config, now).await {
+            Ok(n) => Some(n),
+            Err(e) => {
+                tracing::warn!(error = %e, "mailbox alerts could not be stored");
+                None
+            }
+        }
+    };
     let delivery = if args.dry_run {
         None
     } else {
-        deliver(config, store.clone(), now).await
+        deliver(config, &notifier, now).await
     };
     let (run, subscriptions) = (report.checks, report.subscriptions);
 
@@ -112,6 +126,9 @@ pub async fn run(args: CheckArgs) -> ExitCode {
                 super::escape_control(&a.message)
             );
         }
+        if let Some(n) = mail {
+            println!("mailboxes: {n} new billing alert(s)");
+        }
         if let Some(d) = delivery {
             if d.sent + d.failed + d.waiting + d.retrying > 0 {
                 println!(
@@ -130,11 +147,8 @@ pub async fn run(args: CheckArgs) -> ExitCode {
 
 /// Delivers what is pending (this run's alerts and anything left from earlier runs), waiting
 /// at most `delivery_timeout_seconds`; the rest stays queued for the next run.
-async fn deliver(config: &Config, store: Arc<dyn Store>, now: i64) -> Option<PassReport> {
-    let s = &config.settings;
-    let timeout = std::time::Duration::from_secs_f64(s.request_timeout_seconds);
-    let notifier = Notifier::new(store, timeout);
-    let deadline = now + s.delivery_timeout_seconds as i64;
+async fn deliver(config: &Config, notifier: &Notifier, now: i64) -> Option<PassReport> {
+    let deadline = now + config.settings.delivery_timeout_seconds as i64;
     match notifier.deliverer.drain(config, deadline).await {
         Ok(r) => Some(r),
         Err(e) => {

@@ -178,6 +178,12 @@ pub fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // async-imap logs each command, LOGIN with its password, at trace: never let it through,
+    // whatever RUST_LOG says.
+    let filter = match "async_imap=info".parse() {
+        Ok(cap) => filter.add_directive(cap),
+        Err(_) => filter,
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -274,17 +280,26 @@ pub async fn run(cli: Cli) -> ExitCode {
         } => match load_config(&arg) {
             Ok(loaded) => {
                 let c = &loaded.config;
+                // email_settings is read by the mailbox scan: its problems count here too.
+                if let Err(problems) = balance_alert_notify::mailbox::MailSettings::from_config(
+                    c.email_settings.as_ref(),
+                ) {
+                    eprintln!("error: {}", ConfigError::Invalid(problems));
+                    return ExitCode::from(EXIT_USAGE);
+                }
                 let source = loaded.path.as_ref().map_or_else(
                     || "environment (USE_ENV_CONFIG)".to_owned(),
                     |p| p.display().to_string(),
                 );
                 println!(
-                    "config OK: {source}: {} project(s) ({} enabled), {} subscription(s), {} mailbox(es), webhook {}",
+                    "config OK: {source}: {} project(s) ({} enabled), {} subscription(s), {} mailbox(es), webhook {}, {} channel(s), {} route(s)",
                     c.projects.len(),
                     c.projects.iter().filter(|p| p.enabled).count(),
                     c.subscriptions.len(),
                     c.email.len(),
                     c.webhook.as_ref().map_or("not set", |w| w.kind.as_str()),
+                    c.delivery_channels().len(),
+                    c.routes.len(),
                 );
                 ExitCode::SUCCESS
             }

@@ -75,6 +75,11 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let watcher = tokio::spawn(watch_config(source.clone(), shutdown_rx.clone()));
     let scheduler = tokio::spawn(scheduler::run(checker.clone(), shutdown_rx.clone()));
+    let mail = tokio::spawn(balance_alert_notify::worker::scan_mail_loop(
+        notifier.clone(),
+        source.clone(),
+        shutdown_rx.clone(),
+    ));
     let deliveries = tokio::spawn(balance_alert_notify::worker::run(
         notifier,
         source.clone(),
@@ -109,6 +114,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let (api_result, metrics_result, ()) = tokio::join!(api, metrics_server, signals);
     let _ = scheduler.await;
     let _ = deliveries.await;
+    let _ = mail.await;
     let _ = watcher.await;
     match api_result.and(metrics_result) {
         Ok(()) => ExitCode::SUCCESS,

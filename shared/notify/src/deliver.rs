@@ -211,9 +211,21 @@ impl Deliverer {
                 None => by_alert.push((d.alert, vec![d.channel])),
             }
         }
-        for (alert, chans) in by_alert {
-            self.send_alert(config, &ready, alert, chans, now, &mut report)
+        // A send that failed in this pass holds that project's later messages on that
+        // channel back, so they cannot overtake it.
+        let mut failed: HashSet<(String, String)> = HashSet::new();
+        for (alert, mut chans) in by_alert {
+            chans.retain(|c| !failed.contains(&(alert.project_id.clone(), c.clone())));
+            if chans.is_empty() {
+                continue;
+            }
+            let project = alert.project_id.clone();
+            let outcome = self
+                .send_alert(config, &ready, alert, chans.clone(), now, &mut report)
                 .await?;
+            for c in outcome {
+                failed.insert((project.clone(), c));
+            }
         }
         Ok(report)
     }
@@ -307,7 +319,6 @@ impl Deliverer {
                     }
                     *used += 1;
                 }
-                blocked.insert(key);
                 due.push(Due {
                     alert: snapshot.clone(),
                     channel: d.channel.clone(),
@@ -345,7 +356,8 @@ impl Deliverer {
         self.store.release_cooldown(&format!("deliver:{id}")).await
     }
 
-    /// Sends one alert to the given channels and records the outcomes.
+    /// Sends one alert to the given channels and records the outcomes; returns the channels
+    /// whose send failed.
     async fn send_alert(
         &self,
         config: &Config,
@@ -354,9 +366,10 @@ impl Deliverer {
         chans: Vec<String>,
         now: i64,
         report: &mut PassReport,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<String>, StoreError> {
+        let mut failed = Vec::new();
         let Some(mut fresh) = self.claim(config, &alert.id, now).await? else {
-            return Ok(());
+            return Ok(failed);
         };
         let snapshot = fresh.clone();
         for name in chans {
@@ -378,6 +391,9 @@ impl Deliverer {
             );
             let result = r.channel.send(&msg).await;
             self.note_sent(&name, now, &result);
+            if result.is_err() {
+                failed.push(name.clone());
+            }
             settle(
                 d,
                 result,
@@ -391,7 +407,8 @@ impl Deliverer {
         self.store
             .record_deliveries(&fresh.id, status, fresh.deliveries)
             .await?;
-        self.release(&alert.id).await
+        self.release(&alert.id).await?;
+        Ok(failed)
     }
 
     fn note_sent(&self, channel: &str, now: i64, result: &Result<(), SendError>) {

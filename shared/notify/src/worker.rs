@@ -10,6 +10,7 @@ use balance_alert_core::store::{Store, StoreError};
 
 use crate::deliver::{unix_now, Deliverer, PassReport};
 use crate::digest;
+use crate::mailbox::{self, MailSettings};
 
 /// Outbox passes, the daily digest (and the mailbox scan) over one store.
 #[derive(Clone)]
@@ -34,6 +35,56 @@ impl Notifier {
             self.send_digest(config, &date, now).await?;
         }
         Ok(report)
+    }
+
+    /// Scans the mailboxes when `email_scan_interval_seconds` has passed since the last scan
+    /// by any process sharing the store; returns the new alerts (None when not due).
+    pub async fn scan_mail_if_due(
+        &self,
+        config: &Config,
+        now: i64,
+    ) -> Result<Option<usize>, StoreError> {
+        if !config.email.iter().any(|a| a.enabled) {
+            return Ok(None);
+        }
+        let every = config.settings.email_scan_interval_seconds as i64;
+        if self
+            .store
+            .claim_cooldown("mail:scan", now, now + every)
+            .await?
+            .is_some()
+        {
+            return Ok(None);
+        }
+        self.scan_mail(config, now).await.map(Some)
+    }
+
+    /// Scans every enabled mailbox now and stores what it finds: one alert per mail ever
+    /// (ids come from the Message-ID), one per broken mailbox per day.
+    pub async fn scan_mail(&self, config: &Config, now: i64) -> Result<usize, StoreError> {
+        let settings = match MailSettings::from_config(config.email_settings.as_ref()) {
+            Ok(s) => s,
+            Err(problems) => {
+                for p in &problems {
+                    tracing::warn!(problem = %p, "email_settings ignored: using the defaults");
+                }
+                MailSettings::default()
+            }
+        };
+        let scans = config
+            .email
+            .iter()
+            .filter(|a| a.enabled)
+            .map(|a| mailbox::scan_account(a, &settings, now));
+        let mut new = 0;
+        for records in futures::future::join_all(scans).await {
+            for r in records {
+                if self.store.insert_alert(r).await? {
+                    new += 1;
+                }
+            }
+        }
+        Ok(new)
     }
 
     /// Sends the digest for `date` to every channel (a few quick retries each; a channel
@@ -70,6 +121,30 @@ impl Notifier {
             }
         }
         Ok(sent)
+    }
+}
+
+/// Scans the mailboxes when due (checked every minute) until `shutdown` turns true.
+pub async fn scan_mail_loop(
+    notifier: Notifier,
+    source: Arc<dyn ConfigSource>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => {
+                if *shutdown.borrow() { return; }
+            }
+        }
+        let loaded = source.get();
+        match notifier.scan_mail_if_due(&loaded.config, unix_now()).await {
+            Ok(Some(n)) => tracing::info!(new_alerts = n, "mailboxes scanned"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "mailbox scan could not store its alerts"),
+        }
     }
 }
 

@@ -316,3 +316,51 @@ async fn a_closed_port_is_one_failing_record() {
     let records = scan_account(&closed, &MailSettings::default(), 0).await;
     assert_one_failure(&records, PASSWORD, "cannot connect");
 }
+
+#[tokio::test]
+async fn billing_mails_become_alerts_once_ever_and_reach_the_channels() {
+    use balance_alert_core::store::Store;
+    use std::sync::Arc;
+    // GIVEN the seeded mailbox, a store and a receiver
+    let server = Dovecot::start();
+    let now = seed(&server).await;
+    let fake = fake_providers::FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("receiver");
+    let doc = serde_json::json!({
+        "settings": {"language": "en"},
+        "channels": [{"name": "ops", "type": "webhook", "url": fake.hook_url("ops")}],
+        "email": [{"name": "billing inbox", "host": "127.0.0.1", "port": server.imaps_port,
+                   "username": USER, "password": PASSWORD, "use_ssl": true,
+                   "ca_file": server.ca_file().display().to_string()}],
+        "projects": [],
+    });
+    let config = balance_alert_core::config::parse(
+        &doc.to_string(),
+        &std::collections::HashMap::<String, String>::new(),
+    )
+    .expect("config")
+    .config;
+    let store: Arc<dyn Store> =
+        Arc::new(balance_alert_store_sqlite::SqliteStore::in_memory().expect("store"));
+    let notifier =
+        balance_alert_notify::Notifier::new(store.clone(), std::time::Duration::from_secs(5));
+    // WHEN it is scanned twice and the outbox drained
+    assert_eq!(notifier.scan_mail(&config, now).await.expect("scan"), 3);
+    assert_eq!(
+        notifier.scan_mail(&config, now).await.expect("rescan"),
+        0,
+        "once per mail, ever"
+    );
+    let report = notifier.deliverer.pass(&config, now).await.expect("pass");
+    // THEN the three notices arrive (one pass holds three under the storm threshold)
+    assert_eq!(report.sent, 3, "{report:?}");
+    let got: Vec<serde_json::Value> = fake.received("ops").iter().map(|r| r.json()).collect();
+    assert_eq!(got.len(), 3);
+    assert!(got.iter().all(|b| b["kind"] == "email"), "{got:?}");
+    assert!(
+        got.iter()
+            .any(|b| b["project"] == "阿里云" && b["value"] == 12.5),
+        "{got:?}"
+    );
+}

@@ -84,6 +84,8 @@ pub struct Settings {
     pub delivery_max_attempts: u32,
     /// Seconds `check` waits for deliveries before exiting (default 30).
     pub delivery_timeout_seconds: u64,
+    /// Seconds between two scans of the `email[]` mailboxes by `serve` (default 3600).
+    pub email_scan_interval_seconds: u64,
 }
 
 impl Default for Settings {
@@ -113,6 +115,7 @@ impl Default for Settings {
             storm_threshold: 5,
             delivery_max_attempts: 10,
             delivery_timeout_seconds: 30,
+            email_scan_interval_seconds: 3600,
         }
     }
 }

@@ -245,6 +245,14 @@ pub const SETTINGS: &[SettingSpec] = &[
         "attempts per alert and channel before it is marked failed"
     ),
     int!(
+        "email_scan_interval_seconds",
+        "EMAIL_SCAN_INTERVAL_SECONDS",
+        "3600",
+        60,
+        DAY,
+        "how often `serve` scans the `email[]` mailboxes (`check` scans on every run)"
+    ),
+    int!(
         "delivery_timeout_seconds",
         "DELIVERY_TIMEOUT_SECONDS",
         "30",
@@ -336,6 +344,7 @@ pub fn apply(s: &mut Settings, name: &str, v: Parsed) {
         ("storm_threshold", Int(n)) => s.storm_threshold = n as u32,
         ("delivery_max_attempts", Int(n)) => s.delivery_max_attempts = n as u32,
         ("delivery_timeout_seconds", Int(n)) => s.delivery_timeout_seconds = n,
+        ("email_scan_interval_seconds", Int(n)) => s.email_scan_interval_seconds = n,
         (name, v) => unreachable!("setting {name} has no field for {v:?}"),
     }
 }
