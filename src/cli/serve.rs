@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use balance_alert_api::{app, metrics_app, ApiOptions, AppState, AuthConfig, Metrics};
+use balance_alert_api::{
+    app, metrics_app, ApiOptions, AppState, AuthConfig, Metrics, MetricsSource,
+};
 use balance_alert_core::config::{self, ConfigSource};
 use balance_alert_core::scheduler;
 use balance_alert_core::service::{Checker, Status};
@@ -61,7 +63,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let notifier = balance_alert_notify::Notifier::new(
         store.clone(),
         Duration::from_secs_f64(settings.request_timeout_seconds),
-    );
+    )
+    .with_observer(metrics.clone());
+    let metrics_store = store.clone();
     let checker = Arc::new(Checker::new(source.clone(), store, status, metrics.clone()));
 
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
@@ -73,7 +77,11 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         Err(e) => return usage(format!("--metrics-listen {}: {e}", args.metrics_listen)),
     };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let watcher = tokio::spawn(watch_config(source.clone(), shutdown_rx.clone()));
+    let watcher = tokio::spawn(watch_config(
+        source.clone(),
+        metrics.clone(),
+        shutdown_rx.clone(),
+    ));
     let scheduler = tokio::spawn(scheduler::run(checker.clone(), shutdown_rx.clone()));
     let mail = tokio::spawn(balance_alert_notify::worker::scan_mail_loop(
         notifier.clone(),
@@ -104,7 +112,12 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     .with_graceful_shutdown(stop(shutdown_rx.clone()));
     let mut metrics_hosts = state_hosts.clone();
     metrics_hosts.push(metrics_addr.ip().to_string());
-    let metrics_server = axum::serve(metrics_listener, metrics_app(metrics, metrics_hosts))
+    let metrics_source = MetricsSource {
+        metrics,
+        config: source.clone(),
+        store: metrics_store,
+    };
+    let metrics_server = axum::serve(metrics_listener, metrics_app(metrics_source, metrics_hosts))
         .with_graceful_shutdown(stop(shutdown_rx));
     let signals = async move {
         shutdown_signal().await;
@@ -151,6 +164,7 @@ async fn shutdown_signal() {
 /// table's document every 5 s.
 async fn watch_config(
     source: Arc<dyn ConfigSource>,
+    metrics: Arc<Metrics>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let loaded = source.get();
@@ -171,6 +185,8 @@ async fn watch_config(
                 if *shutdown.borrow() { return; }
             }
         }
-        source.refresh().await;
+        if source.refresh().await {
+            metrics.note_config_reload();
+        }
     }
 }

@@ -135,7 +135,7 @@ async fn metrics_endpoint_exposes_every_metric_after_activity() {
         .await
         .expect("run");
     h.get("/api/credits").await;
-    let metrics = metrics_app(h.state.metrics.clone(), Vec::new());
+    let metrics = metrics_app(h.state.metrics_source(), Vec::new());
     let response = metrics
         .oneshot(Request::get("/metrics").body(Body::empty()).expect("req"))
         .await
@@ -150,14 +150,20 @@ async fn metrics_endpoint_exposes_every_metric_after_activity() {
     .expect("utf8");
     for name in [
         "balance_alert_project_balance{",
+        "balance_alert_balance{project=\"Low\",provider=\"deepseek\",type=\"balance\"} 4",
+        "balance_alert_status{project=\"Low\",provider=\"deepseek\",type=\"balance\"} 0",
+        "balance_alert_ratio{",
         "balance_alert_active_projects 3",
+        "balance_alert_active_projects_count 3",
+        "balance_alert_last_check_timestamp{check_type=\"balance\"}",
         "balance_alert_alerts_total{type=\"low\"} 1",
-        "balance_alert_monitor_execution_time_count 2",
-        "balance_alert_provider_api_latency_bucket{",
-        "balance_alert_http_request_duration_count{method=\"GET\",path=\"/api/credits\",status=\"200\"} 1",
-        "balance_alert_cache_hits 2",
-        "balance_alert_cache_misses 4",
-        "balance_alert_provider_api_calls{provider=\"moonshot\",status=\"auth\"} 2",
+        "balance_alert_monitor_execution_time_seconds_count 2",
+        "balance_alert_provider_api_latency_seconds_bucket{",
+        "balance_alert_http_request_duration_seconds_count{method=\"GET\",path=\"/api/credits\",status=\"200\"} 1",
+        "balance_alert_cache_hits_total{cache_type=\"response_cache\"} 2",
+        "balance_alert_cache_misses_total{cache_type=\"response_cache\"} 4",
+        "balance_alert_provider_api_calls_total{provider=\"moonshot\",status=\"auth\"} 2",
+        "balance_alert_failed_checks_total{project=\"Broken\",provider=\"moonshot\",error_type=\"auth\"} 2",
     ] {
         assert!(text.contains(name), "missing {name} in:\n{text}");
     }

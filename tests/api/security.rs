@@ -261,7 +261,7 @@ async fn clients_over_the_rate_limit_get_429() {
 #[tokio::test]
 async fn the_metrics_port_answers_only_to_its_own_host_names() {
     let h = harness().await;
-    let metrics = metrics_app(h.state.metrics.clone(), vec!["10.1.2.3".into()]);
+    let metrics = metrics_app(h.state.metrics_source(), vec!["10.1.2.3".into()]);
     let get = |host: &str| {
         Request::get("/metrics")
             .header(header::HOST, host)

@@ -28,6 +28,25 @@ pub use auth::AuthConfig;
 pub use error::ApiError;
 pub use metrics::Metrics;
 
+/// What `/metrics` reads: this process's recorder, the config and the store.
+#[derive(Clone)]
+pub struct MetricsSource {
+    pub metrics: Arc<Metrics>,
+    pub config: Arc<dyn ConfigSource>,
+    pub store: Arc<dyn Store>,
+}
+
+impl AppState {
+    /// What `/metrics` needs from this app's state.
+    pub fn metrics_source(&self) -> MetricsSource {
+        MetricsSource {
+            metrics: self.metrics.clone(),
+            config: self.config.clone(),
+            store: self.store.clone(),
+        }
+    }
+}
+
 /// Largest request body accepted (JSON edits are small).
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
@@ -238,7 +257,7 @@ pub fn app(state: AppState) -> Router {
 /// requests addressed to a loopback name, an IP address the port listens on or a name in
 /// `allowed_hosts` are answered (421 otherwise): a web page cannot read them through DNS
 /// rebinding. Prometheus scraping by IP or `localhost` is unaffected.
-pub fn metrics_app(metrics: Arc<Metrics>, allowed_hosts: Vec<String>) -> Router {
+pub fn metrics_app(source: MetricsSource, allowed_hosts: Vec<String>) -> Router {
     let allowed = Arc::new(allowed_hosts);
     let guard = move |request: axum::extract::Request, next: middleware::Next| {
         let allowed = allowed.clone();
@@ -261,16 +280,25 @@ pub fn metrics_app(metrics: Arc<Metrics>, allowed_hosts: Vec<String>) -> Router 
         .route(
             "/metrics",
             get(move || {
-                let metrics = metrics.clone();
+                let source = source.clone();
                 async move {
-                    (
-                        StatusCode::OK,
-                        [(
-                            header::CONTENT_TYPE,
-                            "text/plain; version=0.0.4; charset=utf-8",
-                        )],
-                        metrics.render(),
-                    )
+                    let config = source.config.get();
+                    match source
+                        .metrics
+                        .render_all(&config.config, &*source.store)
+                        .await
+                    {
+                        Ok(text) => (
+                            StatusCode::OK,
+                            [(
+                                header::CONTENT_TYPE,
+                                "text/plain; version=0.0.4; charset=utf-8",
+                            )],
+                            text,
+                        )
+                            .into_response(),
+                        Err(e) => ApiError::from(e).into_response(),
+                    }
                 }
             }),
         )

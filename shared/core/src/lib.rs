@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod exposition;
 pub mod money;
 pub mod monitor;
 pub mod providers;

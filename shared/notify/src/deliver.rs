@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use balance_alert_core::config::delivery::ChannelConfig;
 use balance_alert_core::config::Config;
+use balance_alert_core::service::{NoopNotifyObserver, NotifyObserver};
 use balance_alert_core::store::{Store, StoreError};
 use balance_alert_model::{AlertRecord, AlertStatus, Delivery};
 use rand::Rng;
@@ -102,6 +103,7 @@ pub struct Deliverer {
     store: Arc<dyn Store>,
     http: reqwest::Client,
     recent: Arc<Mutex<Recent>>,
+    observer: Arc<dyn NotifyObserver>,
 }
 
 impl Deliverer {
@@ -111,7 +113,46 @@ impl Deliverer {
             store,
             http,
             recent: Arc::default(),
+            observer: Arc::new(NoopNotifyObserver),
         }
+    }
+
+    /// Reports every send to `observer` (metrics).
+    pub fn with_observer(mut self, observer: Arc<dyn NotifyObserver>) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// Sends `msg` on `r`, timed and reported.
+    async fn send_observed(
+        &self,
+        r: &Ready,
+        msg: &Message,
+        max_attempts: u32,
+        attempts_before: u32,
+    ) -> Result<(), SendError> {
+        let started = std::time::Instant::now();
+        let result = r.channel.send(msg).await;
+        let (outcome, timed_out) = match &result {
+            Ok(()) => ("sent", false),
+            Err(SendError::Fatal { .. }) => ("failed", false),
+            Err(SendError::Retry { reason, .. }) => (
+                if attempts_before + 1 >= max_attempts {
+                    "failed"
+                } else {
+                    "retry"
+                },
+                reason.contains("timed out") || reason.contains("timeout"),
+            ),
+        };
+        self.observer.delivery(
+            &r.config.name,
+            r.config.kind.as_str(),
+            outcome,
+            timed_out,
+            started.elapsed(),
+        );
+        result
     }
 
     /// An HTTP client for channels: `timeout` per request, no redirects to other hosts.
@@ -389,7 +430,9 @@ impl Deliverer {
                 config.settings.language,
                 &config.settings.timezone,
             );
-            let result = r.channel.send(&msg).await;
+            let result = self
+                .send_observed(r, &msg, config.settings.delivery_max_attempts, d.attempts)
+                .await;
             self.note_sent(&name, now, &result);
             if result.is_err() {
                 failed.push(name.clone());
@@ -453,7 +496,15 @@ impl Deliverer {
             config.settings.language,
             now,
         );
-        let result = r.channel.send(&msg).await;
+        let attempts = claimed
+            .iter()
+            .filter_map(|a| a.deliveries.iter().find(|d| &d.channel == name))
+            .map(|d| d.attempts)
+            .max()
+            .unwrap_or(0);
+        let result = self
+            .send_observed(r, &msg, config.settings.delivery_max_attempts, attempts)
+            .await;
         self.note_sent(name, now, &result);
         let ok = result.is_ok();
         let mut sub = PassReport::default();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use balance_alert_core::config::{Config, ConfigSource};
+use balance_alert_core::service::{NoopNotifyObserver, NotifyObserver};
 use balance_alert_core::store::{Store, StoreError};
 
 use crate::deliver::{unix_now, Deliverer, PassReport};
@@ -17,6 +18,7 @@ use crate::mailbox::{self, MailSettings};
 pub struct Notifier {
     pub deliverer: Deliverer,
     store: Arc<dyn Store>,
+    observer: Arc<dyn NotifyObserver>,
 }
 
 impl Notifier {
@@ -25,7 +27,15 @@ impl Notifier {
         Notifier {
             deliverer: Deliverer::new(store.clone(), Deliverer::http_client(timeout)),
             store,
+            observer: Arc::new(NoopNotifyObserver),
         }
+    }
+
+    /// Reports deliveries and mailbox scans to `observer` (metrics).
+    pub fn with_observer(mut self, observer: Arc<dyn NotifyObserver>) -> Self {
+        self.deliverer = self.deliverer.with_observer(observer.clone());
+        self.observer = observer;
+        self
     }
 
     /// One round: deliver what is due, then the digest when it is time.
@@ -71,14 +81,20 @@ impl Notifier {
                 MailSettings::default()
             }
         };
-        let scans = config
-            .email
-            .iter()
-            .filter(|a| a.enabled)
-            .map(|a| mailbox::scan_account(a, &settings, now));
+        let scans = config.email.iter().filter(|a| a.enabled).map(|a| {
+            let settings = &settings;
+            async move {
+                let started = std::time::Instant::now();
+                let scan = mailbox::scan_account_counted(a, settings, now).await;
+                let alerts = if scan.ok { scan.records.len() } else { 0 };
+                self.observer
+                    .mail_scan(&a.name, scan.read, alerts, scan.ok, started.elapsed());
+                scan
+            }
+        });
         let mut new = 0;
-        for records in futures::future::join_all(scans).await {
-            for r in records {
+        for scan in futures::future::join_all(scans).await {
+            for r in scan.records {
                 if self.store.insert_alert(r).await? {
                     new += 1;
                 }

@@ -33,21 +33,57 @@ pub async fn scan_account(
     settings: &MailSettings,
     now: i64,
 ) -> Vec<AlertRecord> {
-    match try_scan_account(account, settings, now).await {
-        Ok(records) => records,
-        Err(e) => vec![failure_record(account, &e, now)],
+    scan_account_counted(account, settings, now).await.records
+}
+
+/// One account's scan: its records, how many mails were read, whether the mailbox could be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scan {
+    pub records: Vec<AlertRecord>,
+    pub read: usize,
+    pub ok: bool,
+}
+
+/// [`scan_account`] with the counts the metrics report.
+pub async fn scan_account_counted(
+    account: &EmailAccount,
+    settings: &MailSettings,
+    now: i64,
+) -> Scan {
+    match try_scan(account, settings, now).await {
+        Ok((records, read)) => Scan {
+            records,
+            read,
+            ok: true,
+        },
+        Err(e) => Scan {
+            records: vec![failure_record(account, &e, now)],
+            read: 0,
+            ok: false,
+        },
     }
 }
 
 /// Like [`scan_account`], with the failure as an error instead of a record.
-#[tracing::instrument(skip_all, fields(account = %account.name, host = %account.host))]
 pub async fn try_scan_account(
     account: &EmailAccount,
     settings: &MailSettings,
     now: i64,
 ) -> Result<Vec<AlertRecord>, ScanError> {
+    try_scan(account, settings, now)
+        .await
+        .map(|(records, _)| records)
+}
+
+/// The records and the number of mails read.
+#[tracing::instrument(skip_all, fields(account = %account.name, host = %account.host))]
+async fn try_scan(
+    account: &EmailAccount,
+    settings: &MailSettings,
+    now: i64,
+) -> Result<(Vec<AlertRecord>, usize), ScanError> {
     if !account.enabled {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
     let mails = imap::fetch_recent(account, settings, now)
         .await
@@ -78,7 +114,7 @@ pub async fn try_scan_account(
         alerts = records.len(),
         "mailbox scanned"
     );
-    Ok(records)
+    Ok((records, mails.len()))
 }
 
 /// The alert for one mail, if it matches a keyword. Pure: no I/O.
