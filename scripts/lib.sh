@@ -33,12 +33,14 @@ setup_rust() {
   done
 }
 
-# Debian packages the tests run: Dovecot (the mailbox scan's IMAP server, started per test)
-# and openssl (its throwaway certificate). Installed once; instant when present.
+# Debian packages the tests run: Dovecot (the mailbox scan's IMAP server, started per test),
+# openssl (its throwaway certificate) and Prometheus with promtool (the metrics tests).
+# Installed once; instant when present.
 setup_debian() {
   local missing=()
   command -v dovecot >/dev/null || missing+=(dovecot-imapd)
   command -v openssl >/dev/null || missing+=(openssl)
+  command -v promtool >/dev/null || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo
