@@ -269,26 +269,9 @@ async fn snooze_and_ack_stop_reminders_until_recovery() {
 
 /// Starts `serve` on the workspace; returns the process once its banner is printed.
 async fn spawn_serve(ws: &Workspace) -> tokio::process::Child {
-    use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-        ])
-        .env_clear()
-        .env("CONFIG_FILE", ws.config_path())
-        .env("DATABASE_PATH", ws.db_path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve starts");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    lines.next_line().await.expect("read").expect("banner");
-    child
+    crate::util::spawn_serve(&ws.config_path(), &ws.db_path())
+        .await
+        .0
 }
 
 async fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use fake_providers::FakeServer;
 use serde_json::{json, Value};
-use tokio::io::AsyncBufReadExt;
 
 use crate::util::Workspace;
 
@@ -110,34 +109,8 @@ impl Drop for Prometheus {
 
 /// Starts `serve`; returns the process and its metrics address.
 async fn serve(ws: &Workspace) -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-        ])
-        .env_clear()
-        .env("CONFIG_FILE", ws.config_path())
-        .env("DATABASE_PATH", ws.db_path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve starts");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let banner = lines.next_line().await.expect("read").expect("banner");
-    let metrics = banner
-        .split_whitespace()
-        .filter(|w| w.contains("http://"))
-        .nth(1)
-        .expect("metrics url")
-        .trim_start_matches("http://")
-        .trim_end_matches(')')
-        .trim_end_matches("/metrics")
-        .to_owned();
-    (child, metrics)
+    let (child, _, metrics) = crate::util::spawn_serve(&ws.config_path(), &ws.db_path()).await;
+    (child, metrics.trim_end_matches("/metrics").to_owned())
 }
 
 fn fixture(fake: &FakeServer) -> Value {

@@ -1,12 +1,12 @@
 //! The real `balance-alert serve` process: start, first data, config hot reload (broken file
 //! keeps the last good config and turns /health to 503), metrics port, graceful shutdown.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fake_providers::FakeServer;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::util::spawn_serve;
 
 /// Polls `probe` until it returns Some or the deadline passes.
 async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
@@ -40,43 +40,6 @@ async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
 
 fn project(name: &str, url: &str) -> Value {
     json!({"name": name, "provider": "openrouter", "api_key": "bal:42", "threshold": 1, "base_url": url})
-}
-
-/// Starts `serve` on `config` with loopback ports chosen by the OS; returns the process and
-/// the API and metrics addresses from its banner line
-/// ("balance-alert X listening on http://ADDR (metrics on http://MADDR/metrics)").
-async fn spawn_serve(
-    config: &std::path::Path,
-    db: &std::path::Path,
-) -> (tokio::process::Child, String, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-            "--config",
-        ])
-        .arg(config)
-        .env_clear()
-        .env("DATABASE_PATH", db)
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let banner = lines.next_line().await.expect("read").expect("banner line");
-    let urls: Vec<&str> = banner
-        .split_whitespace()
-        .filter(|w| w.contains("http://"))
-        .collect();
-    let api = urls[0].to_owned();
-    let metrics = urls[1]
-        .trim_start_matches("http://")
-        .trim_end_matches(')')
-        .to_owned();
-    (child, api, metrics)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -165,28 +165,21 @@ async fn shutdown_signal() {
 async fn watch_config(
     source: Arc<dyn ConfigSource>,
     metrics: Arc<Metrics>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let loaded = source.get();
     if loaded.mode == config::Mode::Env {
         return;
     }
-    let every = if loaded.path.is_some() {
+    let period = if loaded.path.is_some() {
         Duration::from_secs(1)
     } else {
         Duration::from_secs(5)
     };
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => {
-                if *shutdown.borrow() { return; }
-            }
-        }
+    scheduler::every(period, shutdown, || async {
         if source.refresh().await {
             metrics.note_config_reload();
         }
-    }
+    })
+    .await;
 }

@@ -139,3 +139,41 @@ pub async fn test_store() -> Arc<dyn balance_alert_core::store::Store> {
         Ok(other) => panic!("BALANCE_ALERT_TEST_BACKEND={other}: use sqlite or dynamodb"),
     }
 }
+
+/// Starts `serve` on `config` with loopback ports chosen by the OS; returns the process and
+/// the API and metrics addresses from its banner line
+/// ("balance-alert X listening on http://ADDR (metrics on http://MADDR/metrics)").
+pub async fn spawn_serve(
+    config: &std::path::Path,
+    db: &std::path::Path,
+) -> (tokio::process::Child, String, String) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--config",
+        ])
+        .arg(config)
+        .env_clear()
+        .env("DATABASE_PATH", db)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve starts");
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let banner = lines.next_line().await.expect("read").expect("banner line");
+    let urls: Vec<&str> = banner
+        .split_whitespace()
+        .filter(|w| w.contains("http://"))
+        .collect();
+    let api = urls[0].to_owned();
+    let metrics = urls[1]
+        .trim_start_matches("http://")
+        .trim_end_matches(')')
+        .to_owned();
+    (child, api, metrics)
+}

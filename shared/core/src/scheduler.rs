@@ -18,6 +18,31 @@ const TICK: Duration = Duration::from_secs(1);
 /// Longest wait between two looks at the schedule (new projects, other processes).
 const MAX_SLEEP: i64 = 30;
 
+/// Calls `f` every `period` (the first call after one period) until `shutdown` flips to true;
+/// a call that overruns delays the next instead of bunching them.
+pub async fn every<F, Fut>(
+    period: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut f: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => {
+                if *shutdown.borrow() { return; }
+                continue;
+            }
+        }
+        f().await;
+    }
+}
+
 /// Runs until `shutdown` flips to true.
 pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Option<i64>>();

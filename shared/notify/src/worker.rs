@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use balance_alert_core::config::{Config, ConfigSource};
+use balance_alert_core::scheduler::every;
 use balance_alert_core::service::{NoopNotifyObserver, NotifyObserver};
 use balance_alert_core::store::{Store, StoreError};
 
@@ -144,41 +145,26 @@ impl Notifier {
 pub async fn scan_mail_loop(
     notifier: Notifier,
     source: Arc<dyn ConfigSource>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => {
-                if *shutdown.borrow() { return; }
-            }
-        }
+    every(Duration::from_secs(60), shutdown, || async {
         let loaded = source.get();
         match notifier.scan_mail_if_due(&loaded.config, unix_now()).await {
             Ok(Some(n)) => tracing::info!(new_alerts = n, "mailboxes scanned"),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "mailbox scan could not store its alerts"),
         }
-    }
+    })
+    .await;
 }
 
 /// Ticks every two seconds with the current config until `shutdown` turns true.
 pub async fn run(
     notifier: Notifier,
     source: Arc<dyn ConfigSource>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_secs(2));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => {
-                if *shutdown.borrow() { return; }
-            }
-        }
+    every(Duration::from_secs(2), shutdown, || async {
         let loaded = source.get();
         match notifier.tick(&loaded.config, unix_now()).await {
             Ok(r) if r.sent + r.failed + r.retrying > 0 => tracing::info!(
@@ -191,5 +177,6 @@ pub async fn run(
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "delivery pass failed; retrying"),
         }
-    }
+    })
+    .await;
 }

@@ -3,44 +3,23 @@
 //! working: `AlarmNotification` for balance alerts, `SubscriptionReminder` for renewals, and
 //! `{title, content, source, timestamp}` for everything else (its `send_custom_alert`).
 
-use async_trait::async_trait;
 use balance_alert_core::config::delivery::{ChannelConfig, Language};
 use balance_alert_model::{AlertKind, AlertState, Decimal};
 use serde_json::{json, Value};
 
-use super::http::Endpoint;
-use crate::channel::{Channel, SendError};
+use super::http::{Endpoint, Reply};
+use super::JsonPost;
+use crate::channel::SendError;
 use crate::message::{AlertFacts, Message, MessageKind};
 
-pub(crate) struct Custom {
-    name: String,
-    url: String,
-    endpoint: Endpoint,
+/// The channel: posts [`payload`] and judges the reply with [`judge`].
+pub(crate) fn channel(config: &ChannelConfig, http: reqwest::Client) -> Result<JsonPost, String> {
+    JsonPost::new(config, http, payload, judge)
 }
 
-impl Custom {
-    pub(crate) fn new(config: &ChannelConfig, http: reqwest::Client) -> Result<Custom, String> {
-        Ok(Custom {
-            name: config.name.clone(),
-            url: super::required_url(config)?,
-            endpoint: super::endpoint(config, http),
-        })
-    }
-}
-
-#[async_trait]
-impl Channel for Custom {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    async fn send(&self, message: &Message) -> Result<(), SendError> {
-        let reply = self
-            .endpoint
-            .post_json(&self.url, &payload(message))
-            .await?;
-        self.endpoint.check_status(&reply)
-    }
+/// Whether the receiver accepted the message.
+fn judge(endpoint: &Endpoint, reply: &Reply) -> Result<(), SendError> {
+    endpoint.check_status(reply)
 }
 
 /// The payload the Python tool would have posted for this message.

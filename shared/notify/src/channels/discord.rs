@@ -1,12 +1,12 @@
 //! Discord webhook: one embed coloured by the message's tone. Discord answers 204; when
 //! rate-limited, 429 with `retry_after` (seconds, fractional) in the JSON body.
 
-use async_trait::async_trait;
 use balance_alert_core::config::delivery::ChannelConfig;
 use serde_json::{json, Value};
 
-use super::http::{seconds, truncate_chars, Endpoint};
-use crate::channel::{Channel, SendError};
+use super::http::{seconds, truncate_chars, Endpoint, Reply};
+use super::JsonPost;
+use crate::channel::SendError;
 use crate::message::Message;
 
 /// Discord's limit on an embed title.
@@ -16,45 +16,24 @@ const MAX_DESCRIPTION_CHARS: usize = 4096;
 /// Kept well under the footer limit (2048) so the embed stays under the 6000-character total.
 const MAX_FOOTER_CHARS: usize = 256;
 
-pub(crate) struct Discord {
-    name: String,
-    url: String,
-    endpoint: Endpoint,
+/// The channel: posts [`payload`] and judges the reply with [`judge`].
+pub(crate) fn channel(config: &ChannelConfig, http: reqwest::Client) -> Result<JsonPost, String> {
+    JsonPost::new(config, http, payload, judge)
 }
 
-impl Discord {
-    pub(crate) fn new(config: &ChannelConfig, http: reqwest::Client) -> Result<Discord, String> {
-        Ok(Discord {
-            name: config.name.clone(),
-            url: super::required_url(config)?,
-            endpoint: super::endpoint(config, http),
-        })
+/// Whether the receiver accepted the message.
+fn judge(endpoint: &Endpoint, reply: &Reply) -> Result<(), SendError> {
+    if reply.status.as_u16() == 429 {
+        let body_wait = reply
+            .json()
+            .and_then(|b| b.get("retry_after").and_then(Value::as_f64))
+            .and_then(seconds);
+        return Err(SendError::Retry {
+            reason: "discord rate limit (HTTP 429)".to_owned(),
+            after: body_wait.or(reply.retry_after),
+        });
     }
-}
-
-#[async_trait]
-impl Channel for Discord {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    async fn send(&self, message: &Message) -> Result<(), SendError> {
-        let reply = self
-            .endpoint
-            .post_json(&self.url, &payload(message))
-            .await?;
-        if reply.status.as_u16() == 429 {
-            let body_wait = reply
-                .json()
-                .and_then(|b| b.get("retry_after").and_then(Value::as_f64))
-                .and_then(seconds);
-            return Err(SendError::Retry {
-                reason: "discord rate limit (HTTP 429)".to_owned(),
-                after: body_wait.or(reply.retry_after),
-            });
-        }
-        self.endpoint.check_status(&reply)
-    }
+    endpoint.check_status(reply)
 }
 
 /// The tone's `#rrggbb` as the integer Discord wants.

@@ -37,13 +37,13 @@ fn try_build(config: &ChannelConfig, http: reqwest::Client) -> Result<Box<dyn Ch
     Ok(match config.kind {
         ChannelKind::Feishu | ChannelKind::Lark => Box::new(feishu::Feishu::new(config, http)?),
         ChannelKind::Dingtalk => Box::new(dingtalk::Dingtalk::new(config, http)?),
-        ChannelKind::Wecom => Box::new(wecom::Wecom::new(config, http)?),
-        ChannelKind::Slack => Box::new(slack::Slack::new(config, http)?),
-        ChannelKind::Discord => Box::new(discord::Discord::new(config, http)?),
+        ChannelKind::Wecom => Box::new(wecom::channel(config, http)?),
+        ChannelKind::Slack => Box::new(slack::channel(config, http)?),
+        ChannelKind::Discord => Box::new(discord::channel(config, http)?),
         ChannelKind::Telegram => Box::new(telegram::Telegram::new(config, http)?),
         ChannelKind::Email => Box::new(email::Email::new(config)?),
         ChannelKind::Webhook => Box::new(webhook::Webhook::new(config, http)?),
-        ChannelKind::Custom => Box::new(custom::Custom::new(config, http)?),
+        ChannelKind::Custom => Box::new(custom::channel(config, http)?),
     })
 }
 
@@ -62,6 +62,48 @@ fn optional_secret(config: &ChannelConfig) -> Option<String> {
         .as_ref()
         .map(|s| s.expose().to_owned())
         .filter(|s| !s.is_empty())
+}
+
+/// A channel that POSTs one JSON payload to its URL and judges the reply: what Slack,
+/// Discord, WeCom and the Python tool's custom webhook have in common.
+pub(crate) struct JsonPost {
+    name: String,
+    url: String,
+    endpoint: http::Endpoint,
+    payload: fn(&Message) -> serde_json::Value,
+    judge: fn(&http::Endpoint, &http::Reply) -> Result<(), SendError>,
+}
+
+impl JsonPost {
+    fn new(
+        config: &ChannelConfig,
+        http: reqwest::Client,
+        payload: fn(&Message) -> serde_json::Value,
+        judge: fn(&http::Endpoint, &http::Reply) -> Result<(), SendError>,
+    ) -> Result<JsonPost, String> {
+        Ok(JsonPost {
+            name: config.name.clone(),
+            url: required_url(config)?,
+            endpoint: endpoint(config, http),
+            payload,
+            judge,
+        })
+    }
+}
+
+#[async_trait]
+impl Channel for JsonPost {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn send(&self, message: &Message) -> Result<(), SendError> {
+        let reply = self
+            .endpoint
+            .post_json(&self.url, &(self.payload)(message))
+            .await?;
+        (self.judge)(&self.endpoint, &reply)
+    }
 }
 
 /// The [`http::Endpoint`] of a channel, redacting its URL, secret and token.

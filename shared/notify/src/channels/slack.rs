@@ -2,12 +2,12 @@
 //! notification fallback. Slack answers `ok`, or a status with a word such as
 //! `invalid_token` (403) or `no_service` (404), classified by the shared rules.
 
-use async_trait::async_trait;
 use balance_alert_core::config::delivery::ChannelConfig;
 use serde_json::{json, Value};
 
-use super::http::{truncate_chars, Endpoint};
-use crate::channel::{Channel, SendError};
+use super::http::{truncate_chars, Endpoint, Reply};
+use super::JsonPost;
+use crate::channel::SendError;
 use crate::message::Message;
 
 /// Slack's limit on a header block's text.
@@ -15,35 +15,14 @@ const MAX_HEADER_CHARS: usize = 150;
 /// Slack's limit on a section's text.
 const MAX_SECTION_CHARS: usize = 3000;
 
-pub(crate) struct Slack {
-    name: String,
-    url: String,
-    endpoint: Endpoint,
+/// The channel: posts [`payload`] and judges the reply with [`judge`].
+pub(crate) fn channel(config: &ChannelConfig, http: reqwest::Client) -> Result<JsonPost, String> {
+    JsonPost::new(config, http, payload, judge)
 }
 
-impl Slack {
-    pub(crate) fn new(config: &ChannelConfig, http: reqwest::Client) -> Result<Slack, String> {
-        Ok(Slack {
-            name: config.name.clone(),
-            url: super::required_url(config)?,
-            endpoint: super::endpoint(config, http),
-        })
-    }
-}
-
-#[async_trait]
-impl Channel for Slack {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    async fn send(&self, message: &Message) -> Result<(), SendError> {
-        let reply = self
-            .endpoint
-            .post_json(&self.url, &payload(message))
-            .await?;
-        self.endpoint.check_status(&reply)
-    }
+/// Whether the receiver accepted the message.
+fn judge(endpoint: &Endpoint, reply: &Reply) -> Result<(), SendError> {
+    endpoint.check_status(reply)
 }
 
 /// Slack's own escaping: only `&`, `<` and `>` are active (links, mentions).

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use balance_alert_core::config::delivery::ChannelConfig;
 use serde_json::{json, Value};
 
-use super::http::{truncate_bytes, Endpoint};
-use crate::channel::{Channel, SendError};
+use super::http::{truncate_bytes, Endpoint, Reply};
+use super::JsonPost;
+use crate::channel::SendError;
 use crate::message::{escape_markdown, Message, Tone};
 
 /// WeCom's limit on `markdown.content`, in UTF-8 bytes.
@@ -20,36 +20,15 @@ const INVALID_WEBHOOK: i64 = 93_000;
 /// How long to wait after [`THROTTLED`]: the limit is per minute.
 const THROTTLE_WAIT: Duration = Duration::from_secs(60);
 
-pub(crate) struct Wecom {
-    name: String,
-    url: String,
-    endpoint: Endpoint,
+/// The channel: posts [`payload`] and judges the reply with [`judge`].
+pub(crate) fn channel(config: &ChannelConfig, http: reqwest::Client) -> Result<JsonPost, String> {
+    JsonPost::new(config, http, payload, judge)
 }
 
-impl Wecom {
-    pub(crate) fn new(config: &ChannelConfig, http: reqwest::Client) -> Result<Wecom, String> {
-        Ok(Wecom {
-            name: config.name.clone(),
-            url: super::required_url(config)?,
-            endpoint: super::endpoint(config, http),
-        })
-    }
-}
-
-#[async_trait]
-impl Channel for Wecom {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    async fn send(&self, message: &Message) -> Result<(), SendError> {
-        let reply = self
-            .endpoint
-            .post_json(&self.url, &payload(message))
-            .await?;
-        self.endpoint.check_status(&reply)?;
-        check_errcode(&self.endpoint, reply.json().as_ref())
-    }
+/// Whether the receiver accepted the message.
+fn judge(endpoint: &Endpoint, reply: &Reply) -> Result<(), SendError> {
+    endpoint.check_status(reply)?;
+    check_errcode(endpoint, reply.json().as_ref())
 }
 
 /// WeCom Markdown's three font colours: `warning` (orange-red), `info` (green), `comment`
