@@ -8,6 +8,7 @@ mod config;
 mod delivery;
 mod dynamodb;
 mod engine;
+mod rules;
 mod serve;
 mod store;
 mod util;
