@@ -40,6 +40,7 @@ setup_debian() {
   local missing=()
   command -v dovecot >/dev/null || missing+=(dovecot-imapd)
   command -v openssl >/dev/null || missing+=(openssl)
+  # promtool, for the rules in infra/prometheus (tests/rules.rs); Debian ships it with the server.
   command -v promtool >/dev/null || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""
