@@ -89,5 +89,9 @@ HEALTH_LOAD=$!
 sleep 1
 oha -z 10s -q 100 -c 4 --no-tui "$HISTORY" | grep -E "Requests/sec|50.00%|99.00%"
 wait "$HEALTH_LOAD" || true
+METRICS="http://127.0.0.1:$METRICS_PORT/metrics"
+echo "== GET /metrics (1,000 projects: state-derived series read from the store per scrape), 4 connections, 10 s"
+oha -z 10s -c 4 --no-tui "$METRICS" | grep -E "Requests/sec|50.00%|99.00%|\[200\]"
+echo "== /metrics size: $(curl -s "$METRICS" | wc -c) bytes, $(curl -s "$METRICS" | grep -vc '^#') samples"
 echo "== GET /api/history/balance?limit=100 (every project's newest readings), 4 connections, 5 s"
 oha -z 5s -c 4 --no-tui "http://127.0.0.1:$API_PORT/api/history/balance?limit=100" | grep -E "Requests/sec|50.00%|99.00%"

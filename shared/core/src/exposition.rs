@@ -5,6 +5,7 @@
 //! the config disappears from the exposition, and from the store, so every process sharing it
 //! reports the same figures. One implementation for `/metrics` and the functions' outputs.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use balance_alert_model::alert::ProjectState;
@@ -118,9 +119,22 @@ fn project_families(config: &Config, inputs: &Inputs, now: i64) -> Vec<Family> {
         Gauge,
         "Days until the balance reaches zero at the current burn rate (absent when not falling)",
     );
+    // Indexed once: a scrape of 1,000 projects must not compare every pair.
+    let states: HashMap<&str, &ProjectState> = inputs
+        .states
+        .iter()
+        .map(|s| (s.project_id.as_str(), s))
+        .collect();
+    let mut readings: HashMap<&str, Vec<Point>> = HashMap::new();
+    for r in &inputs.readings {
+        readings.entry(r.project_id.as_str()).or_default().push(Point {
+            timestamp: r.timestamp,
+            balance: to_f64(r.balance),
+        });
+    }
     for p in config.projects.iter().filter(|p| p.enabled) {
         let id = p.id();
-        let Some(s) = inputs.states.iter().find(|s| s.project_id == id) else {
+        let Some(s) = states.get(id.as_str()) else {
             continue;
         };
         let two = || {
@@ -159,16 +173,8 @@ fn project_families(config: &Config, inputs: &Inputs, now: i64) -> Vec<Family> {
             ],
             to_f64(b),
         );
-        let points: Vec<Point> = inputs
-            .readings
-            .iter()
-            .filter(|r| r.project_id == id)
-            .map(|r| Point {
-                timestamp: r.timestamp,
-                balance: to_f64(r.balance),
-            })
-            .collect();
-        if let Some(zero) = forecast(&points, to_f64(p.threshold)).and_then(|f| f.zero_at) {
+        let points = readings.get(id.as_str()).map_or(&[][..], Vec::as_slice);
+        if let Some(zero) = forecast(points, to_f64(p.threshold)).and_then(|f| f.zero_at) {
             days.push(two(), ((zero - now) as f64 / 86_400.0).max(0.0));
         }
     }
@@ -229,7 +235,7 @@ fn run_families(config: &Config, inputs: &Inputs, now: i64) -> Vec<Family> {
         Gauge,
         "Check success status (1=success, 0=failed)",
     );
-    let enabled: Vec<String> = config
+    let enabled: HashSet<String> = config
         .projects
         .iter()
         .filter(|p| p.enabled)
