@@ -127,10 +127,13 @@ fn project_families(config: &Config, inputs: &Inputs, now: i64) -> Vec<Family> {
         .collect();
     let mut readings: HashMap<&str, Vec<Point>> = HashMap::new();
     for r in &inputs.readings {
-        readings.entry(r.project_id.as_str()).or_default().push(Point {
-            timestamp: r.timestamp,
-            balance: to_f64(r.balance),
-        });
+        readings
+            .entry(r.project_id.as_str())
+            .or_default()
+            .push(Point {
+                timestamp: r.timestamp,
+                balance: to_f64(r.balance),
+            });
     }
     for p in config.projects.iter().filter(|p| p.enabled) {
         let id = p.id();
