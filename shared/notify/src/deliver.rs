@@ -213,13 +213,58 @@ impl Deliverer {
 
     /// One pass over the outbox at `now`.
     pub async fn pass(&self, config: &Config, now: i64) -> Result<PassReport, StoreError> {
+        if config.delivery_channels().is_empty() {
+            return Ok(PassReport::default());
+        }
+        let pending = self.store.pending_alerts(BATCH).await?;
+        self.pass_over(config, pending, now).await
+    }
+
+    /// Delivers the given alerts now (the notifier function, per stream record); returns,
+    /// per id, whether a send failed and will be retried (the record to report back). An id
+    /// that no longer exists, or whose deliveries are settled or waiting (quiet hours, rate
+    /// limit), is not a failure.
+    pub async fn deliver_ids(
+        &self,
+        config: &Config,
+        ids: &[String],
+        now: i64,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut alerts = Vec::new();
+        for id in ids {
+            if let Some(a) = self.store.get_alert(id).await? {
+                if a.status == AlertStatus::Pending {
+                    alerts.push(a);
+                }
+            }
+        }
+        alerts.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        self.pass_over(config, alerts, now).await?;
+        let mut failed = Vec::with_capacity(ids.len());
+        for id in ids {
+            let a = self.store.get_alert(id).await?;
+            failed.push(a.is_some_and(|a| {
+                a.deliveries
+                    .iter()
+                    .any(|d| d.status == AlertStatus::Pending && d.error.is_some() && !d.held)
+            }));
+        }
+        Ok(failed)
+    }
+
+    /// One pass over `pending` (oldest first).
+    async fn pass_over(
+        &self,
+        config: &Config,
+        pending: Vec<AlertRecord>,
+        now: i64,
+    ) -> Result<PassReport, StoreError> {
         let mut report = PassReport::default();
         let ready = self.ready(config);
         if ready.is_empty() {
             return Ok(report);
         }
         let names: Vec<String> = ready.keys().cloned().collect();
-        let pending = self.store.pending_alerts(BATCH).await?;
         let due = self
             .plan(config, &ready, &names, pending, now, &mut report)
             .await?;

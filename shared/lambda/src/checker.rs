@@ -1,0 +1,96 @@
+//! The checker function (EventBridge schedule): the core's one run sequence over the projects
+//! that are due, then the outbox's retries that have come due (fresh alerts are delivered by
+//! the notifier as they are written), the daily digest and the mailbox scan when due.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use balance_alert_api::Metrics;
+use balance_alert_core::engine::CacheMode;
+use balance_alert_core::monitor::WriteMode;
+use balance_alert_core::run::{Housekeeping, RunOptions, Selection};
+use balance_alert_core::service::{Checker, Status};
+use balance_alert_notify::Notifier;
+use serde::Serialize;
+
+use crate::Env;
+
+/// What one invocation did (the function's result, also logged).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CheckerOutput {
+    /// Projects checked (those due under the adaptive schedule).
+    pub checked: usize,
+    /// Alert records written.
+    pub alerts: usize,
+    /// Messages sent from the outbox (retries come due, summaries, the digest).
+    pub delivered: usize,
+    /// New alerts from the mailbox scan.
+    pub mail_alerts: usize,
+    /// The earliest next check time (unix s) among enabled projects.
+    pub next_due_at: Option<i64>,
+}
+
+/// The checker, built once per warm function.
+pub struct CheckerFunction {
+    env: Env,
+    checker: Checker,
+    notifier: Notifier,
+}
+
+impl CheckerFunction {
+    pub fn new(env: Env, metrics: Arc<Metrics>) -> Self {
+        let timeout = env.config.get().config.settings.request_timeout_seconds;
+        let notifier = Notifier::new(env.store.clone(), Duration::from_secs_f64(timeout))
+            .with_observer(metrics.clone());
+        let checker = Checker::new(
+            env.config.clone(),
+            env.store.clone(),
+            Arc::new(Status::default()),
+            metrics,
+        );
+        CheckerFunction {
+            env,
+            checker,
+            notifier,
+        }
+    }
+
+    /// One scheduled invocation (the event's content does not matter).
+    pub async fn handle(&self) -> anyhow::Result<CheckerOutput> {
+        // A config pushed since the last invocation applies now.
+        self.env.config.refresh().await;
+        let options = RunOptions {
+            cache: CacheMode::Use,
+            write: WriteMode::Persist,
+            housekeeping: Housekeeping::Periodic,
+        };
+        let report = self.checker.run(&Selection::Due, options).await?;
+        let loaded = self.env.config.get();
+        let now = chrono::Utc::now().timestamp();
+        let pass = self.notifier.tick(&loaded.config, now).await?;
+        let mail_alerts = self
+            .notifier
+            .scan_mail_if_due(&loaded.config, now)
+            .await?
+            .unwrap_or(0);
+        let out = CheckerOutput {
+            checked: report.checks.report.projects.len(),
+            alerts: report.checks.alerts.len()
+                + report
+                    .subscriptions
+                    .iter()
+                    .filter(|s| s.reminder.is_some())
+                    .count(),
+            delivered: pass.sent,
+            mail_alerts,
+            next_due_at: report.next_due_at,
+        };
+        tracing::info!(
+            checked = out.checked,
+            alerts = out.alerts,
+            delivered = out.delivered,
+            "checker run"
+        );
+        Ok(out)
+    }
+}

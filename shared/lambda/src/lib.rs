@@ -1,0 +1,62 @@
+//! The three functions of the serverless deployment, written once over the shared core:
+//! [`checker`] (EventBridge schedule → the core's `run_due`), [`notifier`] (DynamoDB Streams →
+//! the deliverer) and [`api`] (API Gateway → the same axum router as `serve`). Each
+//! `functions/*/main.rs` only calls [`init_tracing`], [`Env::from_process`] and its handler.
+
+pub mod api;
+pub mod checker;
+pub mod notifier;
+
+use std::sync::Arc;
+
+use balance_alert_core::config::{process_env, ConfigSource, StoreConfig};
+use balance_alert_core::store::Store;
+use balance_alert_store_dynamodb::DynamoStore;
+
+/// JSON log lines (CloudWatch), level from `RUST_LOG` (default info); the IMAP library's
+/// trace output, which would show a LOGIN, is never let through.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = match "async_imap=info".parse() {
+        Ok(cap) => filter.add_directive(cap),
+        Err(_) => filter,
+    };
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .without_time()
+        .init();
+}
+
+/// What every function needs: the table as the store and its config document.
+#[derive(Clone)]
+pub struct Env {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<dyn ConfigSource>,
+}
+
+impl Env {
+    /// The table named by `TABLE_NAME` (with the standard AWS variables; `AWS_ENDPOINT_URL`
+    /// points at an emulator) and the config document stored in it.
+    pub async fn from_process() -> anyhow::Result<Env> {
+        let table = std::env::var("TABLE_NAME")
+            .map_err(|_| anyhow::anyhow!("TABLE_NAME is not set: the DynamoDB table to use"))?;
+        let retention = std::env::var("HISTORY_RETENTION_DAYS")
+            .ok()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(90);
+        let store: Arc<dyn Store> = Arc::new(DynamoStore::connect(table.clone(), retention).await?);
+        Env::over(store).await
+    }
+
+    /// The config document of `store`.
+    pub async fn over(store: Arc<dyn Store>) -> anyhow::Result<Env> {
+        let config = StoreConfig::load(store.clone(), process_env()).await?;
+        Ok(Env {
+            store,
+            config: Arc::new(config),
+        })
+    }
+}

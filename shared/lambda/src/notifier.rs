@@ -1,0 +1,131 @@
+//! The notifier function (DynamoDB Streams on the table): each INSERT of an alert record is
+//! delivered at once through the routed channels by the same deliverer `serve` uses; a record
+//! whose delivery failed (and will be retried) is reported in `batchItemFailures`, so only it
+//! is retried. A redelivered record that was already sent does not resend: the deliverer skips
+//! channels whose outcome is recorded, under a lease per alert.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use balance_alert_notify::Notifier;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::Env;
+
+/// The part of a DynamoDB Streams event the notifier reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StreamEvent {
+    #[serde(rename = "Records", default)]
+    pub records: Vec<StreamRecord>,
+}
+
+/// One stream record.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StreamRecord {
+    #[serde(rename = "eventName", default)]
+    pub event_name: String,
+    pub dynamodb: StreamData,
+}
+
+/// The record's keys and sequence number.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StreamData {
+    #[serde(rename = "Keys", default)]
+    pub keys: HashMap<String, Value>,
+    #[serde(rename = "SequenceNumber", default)]
+    pub sequence_number: String,
+}
+
+/// `{"batchItemFailures": [{"itemIdentifier": "<sequence number>"}]}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchResponse {
+    #[serde(rename = "batchItemFailures")]
+    pub batch_item_failures: Vec<BatchItemFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchItemFailure {
+    #[serde(rename = "itemIdentifier")]
+    pub item_identifier: String,
+}
+
+impl StreamRecord {
+    /// The alert id when this record inserted an alert (`pk` = `ALERT#<id>`).
+    pub fn inserted_alert(&self) -> Option<String> {
+        if self.event_name != "INSERT" {
+            return None;
+        }
+        let pk = self.dynamodb.keys.get("pk")?.get("S")?.as_str()?;
+        pk.strip_prefix("ALERT#").map(str::to_owned)
+    }
+}
+
+/// The notifier, built once per warm function.
+pub struct NotifierFunction {
+    env: Env,
+    notifier: Notifier,
+}
+
+impl NotifierFunction {
+    pub fn new(env: Env, notifier_observer: std::sync::Arc<balance_alert_api::Metrics>) -> Self {
+        let timeout = env.config.get().config.settings.request_timeout_seconds;
+        let notifier = Notifier::new(env.store.clone(), Duration::from_secs_f64(timeout))
+            .with_observer(notifier_observer);
+        NotifierFunction { env, notifier }
+    }
+
+    /// One batch of stream records.
+    pub async fn handle(&self, event: StreamEvent) -> anyhow::Result<BatchResponse> {
+        self.env.config.refresh().await;
+        let inserted: Vec<(String, String)> = event
+            .records
+            .iter()
+            .filter_map(|r| {
+                r.inserted_alert()
+                    .map(|id| (id, r.dynamodb.sequence_number.clone()))
+            })
+            .collect();
+        if inserted.is_empty() {
+            return Ok(BatchResponse::default());
+        }
+        let ids: Vec<String> = inserted.iter().map(|(id, _)| id.clone()).collect();
+        let loaded = self.env.config.get();
+        let now = chrono::Utc::now().timestamp();
+        let failed = self
+            .notifier
+            .deliverer
+            .deliver_ids(&loaded.config, &ids, now)
+            .await?;
+        let batch_item_failures = inserted
+            .into_iter()
+            .zip(failed)
+            .filter(|(_, failed)| *failed)
+            .map(|((_, seq), _)| BatchItemFailure {
+                item_identifier: seq,
+            })
+            .collect();
+        Ok(BatchResponse {
+            batch_item_failures,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_inserted_alerts_are_picked_from_a_stream_batch() {
+        let event: StreamEvent =
+            serde_json::from_str(include_str!("../fixtures/dynamodb-stream.json"))
+                .expect("fixture");
+        let ids: Vec<Option<String>> = event
+            .records
+            .iter()
+            .map(StreamRecord::inserted_alert)
+            .collect();
+        assert_eq!(ids, vec![Some("p1-1764000000-2".to_owned()), None, None]);
+        assert_eq!(event.records[0].dynamodb.sequence_number, "111");
+    }
+}

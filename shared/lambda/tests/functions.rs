@@ -1,0 +1,153 @@
+//! The three functions' handlers on a real DynamoDB API (moto_server, started by the helper
+//! when `BALANCE_ALERT_TEST_DYNAMODB_ENDPOINT` is unset), the fake provider and the fake
+//! receiver: the checker writes the alert, the notifier delivers it from its stream record
+//! (once, however often the record comes), a failing channel is reported back, and the api
+//! router answers from the same table.
+
+#[path = "../../store-dynamodb/tests/moto/mod.rs"]
+#[allow(dead_code)]
+mod moto;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use balance_alert_core::store::Store;
+use balance_alert_lambda::checker::CheckerFunction;
+use balance_alert_lambda::notifier::{NotifierFunction, StreamEvent};
+use balance_alert_lambda::Env;
+use fake_providers::{FakeServer, HookMode};
+use serde_json::json;
+
+/// A fresh table holding `config` as its document.
+async fn env_with(config: serde_json::Value) -> Env {
+    let (_, store) = moto::fresh_store("fn", 90).await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    store
+        .put_config_document(config.to_string(), None, chrono::Utc::now().timestamp())
+        .await
+        .expect("put config")
+        .expect("created");
+    Env::over(store).await.expect("env")
+}
+
+fn stream_event(ids: &[(&str, &str)]) -> StreamEvent {
+    let records: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|(id, seq)| {
+            json!({"eventName": "INSERT", "dynamodb": {
+                "Keys": {"pk": {"S": format!("ALERT#{id}")}, "sk": {"S": "ALERT"}},
+                "SequenceNumber": seq}})
+        })
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).expect("event")
+}
+
+fn metrics() -> Arc<balance_alert_api::Metrics> {
+    Arc::new(balance_alert_api::Metrics::new())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checker_writes_the_alert_and_the_notifier_delivers_it_once() {
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let env = env_with(json!({
+        "settings": {"max_retries": 0, "language": "en", "forecast_alert_days": 0},
+        "channels": [{"name": "ops", "type": "webhook", "url": fake.hook_url("ops")}],
+        "projects": [{"name": "Low", "provider": "openrouter", "api_key": "bal:2",
+                      "threshold": 10, "base_url": fake.base_url()}],
+    }))
+    .await;
+    // The checker: one due project, one LOW alert; its own outbox sweep sends it too, so the
+    // notifier below must not resend.
+    let checker = CheckerFunction::new(env.clone(), metrics());
+    let out = checker.handle().await.expect("checker");
+    assert_eq!((out.checked, out.alerts), (1, 1));
+    let alerts = env
+        .store
+        .alerts(balance_alert_core::store::AlertQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    let id = alerts[0].id.clone();
+    // A second invocation right away: nothing is due, nothing alerts twice.
+    assert_eq!(checker.handle().await.expect("again").checked, 0);
+
+    let notifier = NotifierFunction::new(env.clone(), metrics());
+    for _ in 0..2 {
+        let r = notifier
+            .handle(stream_event(&[(&id, "100")]))
+            .await
+            .expect("notifier");
+        assert!(r.batch_item_failures.is_empty(), "{r:?}");
+    }
+    assert_eq!(fake.received("ops").len(), 1, "delivered once");
+    let a = env
+        .store
+        .get_alert(&id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(a.status.as_str(), "sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_channel_reports_exactly_its_record() {
+    // GIVEN two alerts routed to two channels, one of which answers 503
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    fake.set_hook("down", HookMode::Status(503));
+    let env = env_with(json!({
+        "settings": {"language": "en"},
+        "channels": [
+            {"name": "down", "type": "webhook", "url": fake.hook_url("down")},
+            {"name": "up", "type": "webhook", "url": fake.hook_url("up")},
+        ],
+        "routes": [
+            {"match": {"project": "name-a"}, "channels": ["down"]},
+            {"match": {"project": "name-b"}, "channels": ["up"]},
+        ],
+        "projects": [],
+    }))
+    .await;
+    for (i, project) in ["a", "b"].iter().enumerate() {
+        let mut a = balance_alert_core::store::contract::alert(&format!("x{i}"), project, 0);
+        a.created_at = chrono::Utc::now().timestamp() + i as i64;
+        assert!(env.store.insert_alert(a).await.expect("insert"));
+    }
+    // WHEN their stream records arrive in one batch
+    let notifier = NotifierFunction::new(env.clone(), metrics());
+    let r = notifier
+        .handle(stream_event(&[("x0", "1"), ("x1", "2")]))
+        .await
+        .expect("notifier");
+    // THEN exactly the failed record is reported, and the other was delivered
+    let seqs: Vec<&str> = r
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(seqs, ["1"]);
+    assert_eq!(fake.received("up").len(), 1);
+    let empty = notifier
+        .handle(stream_event(&[]))
+        .await
+        .expect("empty batch");
+    assert!(empty.batch_item_failures.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_router_answers_from_the_table() {
+    use tower::ServiceExt;
+    let env = env_with(json!({"projects": []})).await;
+    let router = balance_alert_lambda::api::router(&env).expect("router");
+    let response = router
+        .oneshot(
+            axum::http::Request::get("/health")
+                .header("host", "localhost")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert!(response.status().is_success() || response.status().as_u16() == 503);
+}
