@@ -51,11 +51,14 @@ setup_debian() {
 
 # The Python test tools in .venv at the repo root (created on first use; seconds when present).
 MOTO_VERSION=5.2.5
+CFN_LINT_VERSION=1.58.0
+SAM_TRANSLATOR_VERSION=1.115.0
 setup_python() {
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$MOTO_VERSION')" 2>/dev/null \
+  if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$MOTO_VERSION' or m.version('cfn-lint') != '$CFN_LINT_VERSION' or m.version('aws-sam-translator') != '$SAM_TRANSLATOR_VERSION')" 2>/dev/null \
      || [ ! -x .venv/bin/moto_server ]; then
-    .venv/bin/pip install -q "moto[server]==$MOTO_VERSION"
+    .venv/bin/pip install -q "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" \
+      "aws-sam-translator==$SAM_TRANSLATOR_VERSION"
   fi
 }
 

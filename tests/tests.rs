@@ -12,4 +12,5 @@ mod metrics;
 mod rules;
 mod serve;
 mod store;
+mod template;
 mod util;

@@ -1,0 +1,207 @@
+//! template.yaml: cfn-lint on the SAM template and on its offline CloudFormation translation
+//! (aws-sam-translator), then what lint cannot see — the stream event wired to the table's
+//! stream with partial batch failures and the DLQ, each function's environment and policies,
+//! and a table identical to what `balance-alert table create` makes.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use balance_alert_store_dynamodb::table;
+use serde_json::{json, Value};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv's tool when there is one (./scripts/test.sh makes it), else PATH's.
+fn tool(name: &str) -> PathBuf {
+    let venv = root().join(".venv/bin").join(name);
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from(name)
+    }
+}
+
+fn run(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("{what}: {e} (./scripts/test.sh installs cfn-lint and aws-sam-translator in .venv)")
+    });
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{what} failed:\n{text}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The template translated to CloudFormation.
+fn translated() -> Value {
+    let text = run(
+        Command::new(tool("python"))
+            .arg(root().join("scripts/sam_translate.py"))
+            .arg(root().join("template.yaml")),
+        "sam translate",
+    );
+    serde_json::from_str(&text).expect("CloudFormation JSON")
+}
+
+fn get_att(resource: &str, attr: &str) -> Value {
+    json!({"Fn::GetAtt": [resource, attr]})
+}
+
+#[test]
+fn cfn_lint_passes_the_template_and_its_translation() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dir.path().join("cfn.json");
+    std::fs::write(&out, serde_json::to_vec(&translated()).expect("json")).expect("write");
+    run(
+        Command::new(tool("cfn-lint"))
+            .arg(root().join("template.yaml"))
+            .arg(&out),
+        "cfn-lint",
+    );
+}
+
+#[test]
+fn the_stream_feeds_the_notifier_with_partial_failures_and_a_dead_letter_queue() {
+    let t = translated();
+    let mapping = &t["Resources"]["NotifierFunctionStream"]["Properties"];
+    assert_eq!(mapping["EventSourceArn"], get_att("Table", "StreamArn"));
+    assert_eq!(
+        mapping["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    assert_eq!(mapping["BisectBatchOnFunctionError"], true);
+    assert!(mapping["MaximumRetryAttempts"]
+        .as_i64()
+        .is_some_and(|n| n > 0));
+    assert_eq!(
+        mapping["DestinationConfig"]["OnFailure"]["Destination"],
+        get_att("NotifierDeadLetters", "Arn")
+    );
+    let alarm = &t["Resources"]["DeadLetterAlarm"]["Properties"];
+    assert_eq!(
+        alarm["Dimensions"][0]["Value"],
+        get_att("NotifierDeadLetters", "QueueName")
+    );
+}
+
+/// Every action a function's own policies grant.
+fn actions(t: &Value, role: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in t["Resources"][role]["Properties"]["Policies"]
+        .as_array()
+        .expect("policies")
+    {
+        for s in p["PolicyDocument"]["Statement"]
+            .as_array()
+            .expect("statements")
+        {
+            match &s["Action"] {
+                Value::String(a) => out.push(a.clone()),
+                Value::Array(list) => {
+                    out.extend(list.iter().filter_map(|a| a.as_str().map(str::to_owned)))
+                }
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn each_function_gets_the_table_and_only_the_calls_its_code_makes() {
+    let t = translated();
+    for f in ["CheckerFunction", "ApiFunction", "NotifierFunction"] {
+        let env = &t["Resources"][f]["Properties"]["Environment"]["Variables"];
+        assert_eq!(env["TABLE_NAME"], json!({"Ref": "Table"}), "{f}");
+        assert_eq!(
+            t["Resources"][f]["Properties"]["Architectures"],
+            json!(["arm64"])
+        );
+        assert_eq!(
+            t["Resources"][f]["Properties"]["Runtime"],
+            "provided.al2023"
+        );
+    }
+    let store_calls = [
+        "dynamodb:BatchWriteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    ];
+    assert_eq!(actions(&t, "CheckerFunctionRole"), store_calls);
+    assert_eq!(actions(&t, "ApiFunctionRole"), store_calls);
+    // The notifier reads and updates alerts and holds leases: item calls only.
+    let notifier = actions(&t, "NotifierFunctionRole");
+    assert!(
+        notifier
+            .iter()
+            .all(|a| !a.contains('*') && a != "dynamodb:Query"),
+        "{notifier:?}"
+    );
+    assert!(notifier.contains(&"dynamodb:UpdateItem".to_owned()));
+    // The API key comes from the secret, resolved at deploy time.
+    let key =
+        &t["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]["WEB_API_KEY"];
+    assert!(key.to_string().contains("resolve:secretsmanager"), "{key}");
+}
+
+#[test]
+fn the_table_is_the_one_table_create_makes() {
+    let t = translated();
+    let p = &t["Resources"]["Table"]["Properties"];
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(
+        p["KeySchema"],
+        json!([{"AttributeName": table::PK, "KeyType": "HASH"}, {"AttributeName": table::SK, "KeyType": "RANGE"}])
+    );
+    let gsis: Vec<(String, String, String)> = p["GlobalSecondaryIndexes"]
+        .as_array()
+        .expect("GSIs")
+        .iter()
+        .map(|g| {
+            (
+                g["IndexName"].as_str().unwrap_or("").to_owned(),
+                g["KeySchema"][0]["AttributeName"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+                g["KeySchema"][1]["AttributeName"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = table::INDEXES
+        .iter()
+        .map(|(n, h, r)| (n.to_string(), h.to_string(), r.to_string()))
+        .collect();
+    assert_eq!(gsis, expected);
+    assert!(p["GlobalSecondaryIndexes"]
+        .as_array()
+        .expect("GSIs")
+        .iter()
+        .all(|g| g["Projection"]["ProjectionType"] == "ALL"));
+    assert_eq!(
+        p["StreamSpecification"]["StreamViewType"],
+        "NEW_AND_OLD_IMAGES"
+    );
+    assert_eq!(
+        p["TimeToLiveSpecification"]["AttributeName"],
+        table::TTL_ATTRIBUTE
+    );
+    assert_eq!(p["TimeToLiveSpecification"]["Enabled"], true);
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+}
