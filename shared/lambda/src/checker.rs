@@ -30,6 +30,30 @@ pub struct CheckerOutput {
     pub next_due_at: Option<i64>,
 }
 
+impl CheckerFunction {
+    /// The `/metrics` series of the table as EMF log lines (forecasts left out: they need
+    /// every project's readings).
+    async fn emit_metrics(&self, config: &balance_alert_core::config::Config, now: i64) {
+        use balance_alert_core::exposition::{snapshot, Inputs};
+        let store = &self.env.store;
+        let inputs = match (store.list_states().await, store.schedules().await) {
+            (Ok(states), Ok(schedules)) => Inputs {
+                states,
+                schedules,
+                ..Inputs::default()
+            },
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "metrics not emitted");
+                return;
+            }
+        };
+        crate::emf::print(&crate::emf::documents(
+            &snapshot(config, &inputs, now),
+            now * 1000,
+        ));
+    }
+}
+
 /// The checker, built once per warm function.
 pub struct CheckerFunction {
     env: Env,
@@ -41,7 +65,7 @@ impl CheckerFunction {
     pub fn new(env: Env, metrics: Arc<Metrics>) -> Self {
         let timeout = env.config.get().config.settings.request_timeout_seconds;
         let notifier = Notifier::new(env.store.clone(), Duration::from_secs_f64(timeout))
-            .with_observer(metrics.clone());
+            .with_observer(Arc::new(crate::emf::EmfObserver));
         let checker = Checker::new(
             env.config.clone(),
             env.store.clone(),
@@ -85,6 +109,7 @@ impl CheckerFunction {
             mail_alerts,
             next_due_at: report.next_due_at,
         };
+        self.emit_metrics(&loaded.config, now).await;
         tracing::info!(
             checked = out.checked,
             alerts = out.alerts,

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod checker;
+pub mod emf;
 pub mod notifier;
 
 use std::sync::Arc;

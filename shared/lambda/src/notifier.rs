@@ -68,10 +68,14 @@ pub struct NotifierFunction {
 }
 
 impl NotifierFunction {
-    pub fn new(env: Env, notifier_observer: std::sync::Arc<balance_alert_api::Metrics>) -> Self {
+    /// The notifier over `env`, reporting each send to `observer` (EMF in the function).
+    pub fn new(
+        env: Env,
+        observer: std::sync::Arc<dyn balance_alert_core::service::NotifyObserver>,
+    ) -> Self {
         let timeout = env.config.get().config.settings.request_timeout_seconds;
         let notifier = Notifier::new(env.store.clone(), Duration::from_secs_f64(timeout))
-            .with_observer(notifier_observer);
+            .with_observer(observer);
         NotifierFunction { env, notifier }
     }
 

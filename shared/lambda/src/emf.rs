@@ -1,0 +1,133 @@
+//! CloudWatch Embedded Metric Format: the functions' metrics as structured log lines (no
+//! PutMetricData calls). The series and names are the `/metrics` ones, from the same
+//! [`exposition::snapshot`]: one document per label set, its labels as dimensions.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use balance_alert_core::exposition::Family;
+use balance_alert_core::service::NotifyObserver;
+use serde_json::{json, Map, Value};
+
+/// The CloudWatch namespace of every metric.
+pub const NAMESPACE: &str = "BalanceAlert";
+
+/// Labels (sorted) → the metrics sampled with them.
+type Groups<'a> = BTreeMap<Vec<(&'a str, String)>, Vec<(&'a str, f64)>>;
+
+/// EMF documents for `families` at `timestamp_ms`: samples sharing a label set share a
+/// document (the labels are its dimensions).
+pub fn documents(families: &[Family], timestamp_ms: i64) -> Vec<Value> {
+    let mut groups: Groups<'_> = BTreeMap::new();
+    for f in families {
+        for (labels, value) in &f.samples {
+            if value.is_finite() {
+                let mut key = labels.clone();
+                key.sort();
+                groups.entry(key).or_default().push((f.name, *value));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(labels, metrics)| document(&labels, &metrics, timestamp_ms))
+        .collect()
+}
+
+fn document(labels: &[(&str, String)], metrics: &[(&str, f64)], timestamp_ms: i64) -> Value {
+    let mut doc = Map::new();
+    let dimensions: Vec<&str> = labels.iter().map(|(k, _)| *k).collect();
+    doc.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [dimensions],
+                "Metrics": metrics.iter().map(|(n, _)| json!({"Name": n})).collect::<Vec<_>>(),
+            }],
+        }),
+    );
+    for (k, v) in labels {
+        doc.insert((*k).to_owned(), Value::String(v.clone()));
+    }
+    for (n, v) in metrics {
+        doc.insert((*n).to_owned(), json!(v));
+    }
+    Value::Object(doc)
+}
+
+/// Prints documents as log lines (stdout is the function's log stream).
+pub fn print(docs: &[Value]) {
+    for d in docs {
+        println!("{d}");
+    }
+}
+
+/// Delivery outcomes as EMF, one line per send (the notifier's and checker's observer).
+pub struct EmfObserver;
+
+impl NotifyObserver for EmfObserver {
+    fn delivery(
+        &self,
+        channel: &str,
+        kind: &str,
+        outcome: &str,
+        _timed_out: bool,
+        elapsed: Duration,
+    ) {
+        let ts = chrono::Utc::now().timestamp_millis();
+        let doc = json!({
+            "_aws": {"Timestamp": ts, "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["channel", "outcome"]],
+                "Metrics": [{"Name": "balance_alert_deliveries_total", "Unit": "Count"},
+                            {"Name": "balance_alert_webhook_delivery_time_seconds", "Unit": "Seconds"}],
+            }]},
+            "channel": channel,
+            "outcome": outcome,
+            "webhook_type": kind,
+            "balance_alert_deliveries_total": 1,
+            "balance_alert_webhook_delivery_time_seconds": elapsed.as_secs_f64(),
+        });
+        println!("{doc}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use balance_alert_core::exposition::Kind;
+
+    #[test]
+    fn samples_of_one_label_set_share_a_document_with_their_labels_as_dimensions() {
+        let fam = |name, v| Family {
+            name,
+            help: "",
+            kind: Kind::Gauge,
+            samples: vec![(
+                vec![
+                    ("project", "Main".into()),
+                    ("provider", "openrouter".into()),
+                ],
+                v,
+            )],
+        };
+        let docs = documents(
+            &[
+                fam("balance_alert_balance", 5.0),
+                fam("balance_alert_threshold", 10.0),
+            ],
+            1_000,
+        );
+        assert_eq!(docs.len(), 1);
+        let d = &docs[0];
+        assert_eq!(d["project"], "Main");
+        assert_eq!(d["balance_alert_balance"], 5.0);
+        let cw = &d["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(cw["Namespace"], NAMESPACE);
+        assert_eq!(cw["Dimensions"], json!([["project", "provider"]]));
+        assert_eq!(cw["Metrics"].as_array().map(Vec::len), Some(2));
+        assert_eq!(d["_aws"]["Timestamp"], 1_000);
+    }
+}
