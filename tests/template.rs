@@ -136,6 +136,7 @@ fn each_function_gets_the_table_and_only_the_calls_its_code_makes() {
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue",
     ];
     assert_eq!(actions(&t, "CheckerFunctionRole"), store_calls);
     assert_eq!(actions(&t, "ApiFunctionRole"), store_calls);
@@ -148,6 +149,7 @@ fn each_function_gets_the_table_and_only_the_calls_its_code_makes() {
         "{notifier:?}"
     );
     assert!(notifier.contains(&"dynamodb:UpdateItem".to_owned()));
+    assert!(notifier.contains(&"secretsmanager:GetSecretValue".to_owned()));
     // The API key comes from the secret, resolved at deploy time.
     let key =
         &t["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]["WEB_API_KEY"];

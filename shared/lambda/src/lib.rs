@@ -7,9 +7,11 @@ pub mod api;
 pub mod checker;
 pub mod emf;
 pub mod notifier;
+pub mod secrets;
 
 use std::sync::Arc;
 
+use balance_alert_core::config::refs::SecretResolver;
 use balance_alert_core::config::{process_env, ConfigSource, StoreConfig};
 use balance_alert_core::store::Store;
 use balance_alert_store_dynamodb::DynamoStore;
@@ -52,9 +54,19 @@ impl Env {
         Env::over(store).await
     }
 
-    /// The config document of `store`.
+    /// The config document of `store`, its secret references resolved through Secrets
+    /// Manager (the standard AWS environment).
     pub async fn over(store: Arc<dyn Store>) -> anyhow::Result<Env> {
-        let config = StoreConfig::load(store.clone(), process_env()).await?;
+        let resolver: Arc<dyn SecretResolver> = Arc::new(secrets::SecretsManager::from_env().await);
+        Env::over_with(store, resolver).await
+    }
+
+    /// The config document of `store`, secret references resolved by `resolver`.
+    pub async fn over_with(
+        store: Arc<dyn Store>,
+        resolver: Arc<dyn SecretResolver>,
+    ) -> anyhow::Result<Env> {
+        let config = StoreConfig::load_with(store.clone(), process_env(), Some(resolver)).await?;
         Ok(Env {
             store,
             config: Arc::new(config),

@@ -151,3 +151,76 @@ async fn the_api_router_answers_from_the_table() {
         .expect("response");
     assert!(response.status().is_success() || response.status().as_u16() == 503);
 }
+
+/// A Secrets Manager client on the same moto_server.
+fn secrets_client() -> aws_sdk_secretsmanager::Client {
+    use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "moto-test"))
+        .endpoint_url(moto::endpoint())
+        .http_client(balance_alert_store_dynamodb::http_client())
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secret_references_resolve_from_secrets_manager_and_a_missing_one_is_named() {
+    use balance_alert_lambda::secrets::SecretsManager;
+    let client = secrets_client();
+    let name = moto::unique_table("secret");
+    client
+        .create_secret()
+        .name(&name)
+        .secret_string(
+            r#"{"openrouter": "sk-or-v1-from-the-secret", "hook": "https://hooks.example/x"}"#,
+        )
+        .send()
+        .await
+        .expect("create secret");
+    let (_, store) = moto::fresh_store("sec", 90).await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let doc = json!({
+        "channels": [{"name": "ops", "type": "webhook", "url": format!("secretsmanager://{name}#hook")}],
+        "projects": [{"name": "Main", "provider": "openrouter", "threshold": 1,
+                      "api_key": format!("secretsmanager://{name}#openrouter")}],
+    });
+    store
+        .put_config_document(doc.to_string(), None, 1)
+        .await
+        .expect("put")
+        .expect("created");
+    let env = Env::over_with(store.clone(), Arc::new(SecretsManager::new(client.clone())))
+        .await
+        .expect("env");
+    let loaded = env.config.get();
+    assert_eq!(
+        loaded.config.projects[0].api_key.expose(),
+        "sk-or-v1-from-the-secret"
+    );
+    assert_eq!(
+        loaded.config.channels[0].url.as_ref().map(|u| u.expose()),
+        Some("https://hooks.example/x")
+    );
+
+    // A reference to a secret that does not exist: the path and the id, no value.
+    let bad = json!({"projects": [{"name": "Main", "provider": "openrouter", "threshold": 1,
+                                   "api_key": "secretsmanager://no-such-secret"}]});
+    let (_, other) = moto::fresh_store("sec2", 90).await;
+    let other: Arc<dyn Store> = Arc::new(other);
+    other
+        .put_config_document(bad.to_string(), None, 1)
+        .await
+        .expect("put")
+        .expect("created");
+    let err = Env::over_with(other, Arc::new(SecretsManager::new(client)))
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("projects[0].api_key") && err.contains("no-such-secret"),
+        "{err}"
+    );
+}

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod edit;
 mod env;
 mod live;
+pub mod refs;
 mod secret;
 pub mod settings;
 mod source;
@@ -488,8 +489,19 @@ pub fn load_text(
     Ok(loaded)
 }
 
-/// Parses config.json text (hybrid mode) without touching the file system.
+/// Parses config.json text (hybrid mode) without touching the file system. Secret
+/// references (`secretsmanager://…`) are not resolved here: each is a warning and a stand-in.
 pub fn parse(text: &str, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, ConfigError> {
+    parse_with(text, env, None)
+}
+
+/// [`parse`], with secret references substituted from `secrets` (a failed one is a problem
+/// naming its path).
+pub fn parse_with(
+    text: &str,
+    env: &(impl EnvLookup + ?Sized),
+    secrets: Option<&refs::Resolved>,
+) -> Result<Loaded, ConfigError> {
     let raw: Value = serde_json::from_str(text).map_err(|e| ConfigError::Json {
         path: PathBuf::new(),
         line: e.line(),
@@ -501,6 +513,11 @@ pub fn parse(text: &str, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, Conf
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     expand_placeholders(&mut value, env, &mut problems, &mut warnings);
+    let mode = match secrets {
+        Some(values) => refs::Mode::Resolved(values),
+        None => refs::Mode::Deferred,
+    };
+    refs::substitute(&mut value, &mode, "", &mut problems, &mut warnings);
     let config = match validate(&value, &mut warnings) {
         Ok(c) if problems.is_empty() => c,
         Ok(_) => return Err(ConfigError::Invalid(problems)),

@@ -81,6 +81,8 @@ const PUSH_ATTEMPTS: usize = 5;
 pub struct StoreConfig {
     store: Arc<dyn Store>,
     env: Box<dyn EnvLookup + Send + Sync>,
+    /// Resolves `secretsmanager://…` references (the functions); None leaves them unresolved.
+    resolver: Option<Arc<dyn super::refs::SecretResolver>>,
     current: RwLock<(Arc<Loaded>, u64)>,
     error: RwLock<Option<String>>,
 }
@@ -103,11 +105,27 @@ fn parse_document(
     text: &str,
     env: &(impl EnvLookup + ?Sized),
     version: u64,
+    secrets: Option<&super::refs::Resolved>,
 ) -> Result<Loaded, StoreConfigError> {
-    let mut loaded = load_text(Path::new("<table>"), text, env)
-        .map_err(|source| StoreConfigError::Invalid { version, source })?;
+    let mut loaded = match secrets {
+        None => load_text(Path::new("<table>"), text, env),
+        Some(values) => super::parse_with(text, env, Some(values)),
+    }
+    .map_err(|source| StoreConfigError::Invalid { version, source })?;
     loaded.path = None;
+    loaded.content_hash = Some(super::content_hash(text));
     Ok(loaded)
+}
+
+/// The document's secret references, resolved (None without a resolver or when the text is
+/// not JSON: parsing reports that).
+async fn resolve_document(
+    resolver: Option<&Arc<dyn super::refs::SecretResolver>>,
+    text: &str,
+) -> Option<super::refs::Resolved> {
+    let resolver = resolver?;
+    let doc: serde_json::Value = serde_json::from_str(text).ok()?;
+    Some(super::refs::resolve_refs(&**resolver, &doc).await)
 }
 
 impl StoreConfig {
@@ -116,14 +134,26 @@ impl StoreConfig {
         store: Arc<dyn Store>,
         env: impl EnvLookup + Send + Sync + 'static,
     ) -> Result<Self, StoreConfigError> {
+        Self::load_with(store, env, None).await
+    }
+
+    /// [`StoreConfig::load`], resolving secret references with `resolver` (on every load and
+    /// reload; the resolver may cache).
+    pub async fn load_with(
+        store: Arc<dyn Store>,
+        env: impl EnvLookup + Send + Sync + 'static,
+        resolver: Option<Arc<dyn super::refs::SecretResolver>>,
+    ) -> Result<Self, StoreConfigError> {
         let doc = store
             .config_document()
             .await?
             .ok_or(StoreConfigError::Missing)?;
-        let loaded = parse_document(&doc.text, &env, doc.version)?;
+        let secrets = resolve_document(resolver.as_ref(), &doc.text).await;
+        let loaded = parse_document(&doc.text, &env, doc.version, secrets.as_ref())?;
         Ok(StoreConfig {
             store,
             env: Box::new(env),
+            resolver,
             current: RwLock::new((Arc::new(loaded), doc.version)),
             error: RwLock::new(None),
         })
@@ -207,7 +237,8 @@ impl ConfigSource for StoreConfig {
                 return false;
             }
         };
-        match parse_document(&doc.text, &*self.env, doc.version) {
+        let secrets = resolve_document(self.resolver.as_ref(), &doc.text).await;
+        match parse_document(&doc.text, &*self.env, doc.version, secrets.as_ref()) {
             Ok(loaded) => {
                 tracing::info!(version = doc.version, "config reloaded from the store");
                 self.install(loaded, doc.version);
@@ -242,7 +273,8 @@ impl ConfigSource for StoreConfig {
         let mut text =
             serde_json::to_string_pretty(&raw).map_err(|e| EditError::Invalid(e.to_string()))?;
         text.push('\n');
-        let mut loaded = parse(&text, &*self.env)?;
+        let secrets = resolve_document(self.resolver.as_ref(), &text).await;
+        let mut loaded = super::parse_with(&text, &*self.env, secrets.as_ref())?;
         loaded.content_hash = Some(content_hash(&text));
         let now = chrono::Utc::now().timestamp();
         // The write is conditional on the version the edit was applied to: a concurrent
