@@ -5,6 +5,9 @@
 #[allow(dead_code)]
 pub mod moto;
 
+#[allow(dead_code)]
+pub mod prometheus;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Arc;

@@ -47,10 +47,14 @@ impl CheckerFunction {
                 return;
             }
         };
-        crate::emf::print(&crate::emf::documents(
-            &snapshot(config, &inputs, now),
-            now * 1000,
-        ));
+        let families = snapshot(config, &inputs, now);
+        crate::emf::print(&crate::emf::documents(&families, now * 1000));
+        if let Some(rw) = &self.remote_write {
+            match rw.push(&families, "balance-alert", now * 1000).await {
+                Ok(n) => tracing::info!(series = n, "remote write sent"),
+                Err(e) => tracing::warn!(error = %e, "remote write failed"),
+            }
+        }
     }
 }
 
@@ -59,9 +63,11 @@ pub struct CheckerFunction {
     env: Env,
     checker: Checker,
     notifier: Notifier,
+    remote_write: Option<crate::remote_write::RemoteWrite>,
 }
 
 impl CheckerFunction {
+    /// `PROMETHEUS_REMOTE_WRITE_URL` (and its auth variables) enables remote write.
     pub fn new(env: Env, metrics: Arc<Metrics>) -> Self {
         let timeout = env.config.get().config.settings.request_timeout_seconds;
         let notifier = Notifier::new(env.store.clone(), Duration::from_secs_f64(timeout))
@@ -76,6 +82,7 @@ impl CheckerFunction {
             env,
             checker,
             notifier,
+            remote_write: crate::remote_write::RemoteWrite::from_env(),
         }
     }
 
@@ -117,5 +124,13 @@ impl CheckerFunction {
             "checker run"
         );
         Ok(out)
+    }
+}
+
+impl CheckerFunction {
+    /// Sends metrics to `rw` instead of what the environment says (tests).
+    pub fn with_remote_write(mut self, rw: crate::remote_write::RemoteWrite) -> Self {
+        self.remote_write = Some(rw);
+        self
     }
 }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod checker;
 pub mod emf;
 pub mod notifier;
+pub mod remote_write;
 pub mod secrets;
 
 use std::sync::Arc;

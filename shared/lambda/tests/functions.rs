@@ -224,3 +224,43 @@ async fn secret_references_resolve_from_secrets_manager_and_a_missing_one_is_nam
         "{err}"
     );
 }
+
+#[path = "../../../tests/util/prometheus.rs"]
+#[allow(dead_code)]
+mod prometheus;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_checker_remote_writes_the_metrics_series_to_a_real_prometheus() {
+    // GIVEN a Prometheus that accepts remote writes, and a checker pointed at it
+    let prom = prometheus::Prometheus::remote_write_receiver().await;
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let env = env_with(json!({
+        "settings": {"max_retries": 0, "forecast_alert_days": 0},
+        "projects": [{"name": "Main", "provider": "openrouter", "api_key": "bal:42.5",
+                      "threshold": 10, "base_url": fake.base_url()}],
+    }))
+    .await;
+    let rw = balance_alert_lambda::remote_write::RemoteWrite {
+        url: format!("{}/api/v1/write", prom.url),
+        basic: None,
+        bearer: None,
+        http: reqwest::Client::new(),
+    };
+    // WHEN it runs
+    CheckerFunction::new(env, metrics())
+        .with_remote_write(rw)
+        .handle()
+        .await
+        .expect("checker");
+    // THEN Prometheus holds the same series as /metrics, names and labels included
+    assert_eq!(
+        prom.value(r#"balance_alert_balance{project="Main",provider="openrouter",type="credits",job="balance-alert"}"#)
+            .await,
+        42.5
+    );
+    assert_eq!(
+        prom.value(r#"balance_alert_status{project="Main"}"#).await,
+        1.0
+    );
+    assert_eq!(prom.value("balance_alert_active_projects_count").await, 1.0);
+}
