@@ -1,7 +1,8 @@
 //! The real function binaries (`functions/*`), each started as Lambda starts a `bootstrap`:
 //! against a Lambda Runtime API (a minimal one here, on loopback), with `TABLE_NAME` and
 //! `AWS_ENDPOINT_URL` pointing at moto_server. A scheduled event to the checker writes the
-//! alert, the alert's stream record to the notifier delivers it to the receiver, and an API
+//! alert, the alert's record read from the table's stream (DynamoDB Streams API) to the
+//! notifier delivers it to the receiver, and an API
 //! Gateway (HTTP API v2) request to the api function answers from the same table.
 //!
 //! The binaries come from `BALANCE_ALERT_FUNCTIONS_DIR`, else the target directory's `debug`
@@ -179,6 +180,86 @@ impl Function {
     }
 }
 
+/// The stream's INSERT record of the item with partition key `pk`, as a Lambda event.
+async fn stream_event_for(table: &str, pk: &str) -> Value {
+    use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
+    use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
+    let arn = moto::client()
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .expect("describe")
+        .table
+        .and_then(|t| t.latest_stream_arn)
+        .expect("the table has a stream");
+    let config = aws_sdk_dynamodbstreams::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "moto-test"))
+        .endpoint_url(moto::endpoint())
+        .http_client(balance_alert_store_dynamodb::http_client())
+        .build();
+    let streams = aws_sdk_dynamodbstreams::Client::from_conf(config);
+    let shards = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .expect("describe stream")
+        .stream_description
+        .and_then(|d| d.shards)
+        .unwrap_or_default();
+    for shard in shards {
+        let Some(shard_id) = shard.shard_id else {
+            continue;
+        };
+        let iterator = streams
+            .get_shard_iterator()
+            .stream_arn(&arn)
+            .shard_id(shard_id)
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .expect("iterator")
+            .shard_iterator;
+        let records = streams
+            .get_records()
+            .set_shard_iterator(iterator)
+            .send()
+            .await
+            .expect("records")
+            .records
+            .unwrap_or_default();
+        for r in records {
+            let Some(data) = r.dynamodb else { continue };
+            let keys = data.keys.unwrap_or_default();
+            let found = matches!(keys.get("pk"), Some(AttributeValue::S(v)) if v == pk);
+            let insert = r
+                .event_name
+                .as_ref()
+                .is_some_and(|e| e.as_str() == "INSERT");
+            if found && insert {
+                let keys_json: serde_json::Map<String, Value> = keys
+                    .iter()
+                    .filter_map(|(k, v)| match v {
+                        AttributeValue::S(s) => Some((k.clone(), json!({"S": s}))),
+                        _ => None,
+                    })
+                    .collect();
+                return json!({"Records": [{
+                    "eventID": r.event_id,
+                    "eventName": "INSERT",
+                    "eventSource": "aws:dynamodb",
+                    "dynamodb": {"Keys": keys_json,
+                                 "SequenceNumber": data.sequence_number,
+                                 "StreamViewType": "NEW_AND_OLD_IMAGES"}}]});
+            }
+        }
+    }
+    panic!("no INSERT of {pk} on the stream of {table}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_three_binaries_check_deliver_and_answer_on_one_table() {
     // GIVEN a table whose config has a LOW project on the fake provider and a webhook channel
@@ -227,11 +308,10 @@ async fn the_three_binaries_check_deliver_and_answer_on_one_table() {
     assert_eq!(alerts.len(), 1);
     let id = alerts[0].id.clone();
 
-    // WHEN the notifier gets the alert's stream record (twice: a redelivery)
+    // WHEN the notifier gets the alert's record, read from the table's stream as Lambda's
+    // event source mapping would (twice: a redelivery)
     let mut notifier = Function::start("notifier", &table, &[]).await;
-    let record = json!({"Records": [{"eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb",
-        "dynamodb": {"Keys": {"pk": {"S": format!("ALERT#{id}")}, "sk": {"S": "ALERT"}},
-                     "SequenceNumber": "1000", "StreamViewType": "NEW_AND_OLD_IMAGES"}}]});
+    let record = stream_event_for(&table, &format!("ALERT#{id}")).await;
     for _ in 0..2 {
         let r = notifier.invoke(record.clone()).await;
         assert_eq!(r["batchItemFailures"], json!([]), "{r}");
