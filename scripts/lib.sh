@@ -53,12 +53,13 @@ setup_debian() {
 MOTO_VERSION=5.2.5
 CFN_LINT_VERSION=1.58.0
 SAM_TRANSLATOR_VERSION=1.115.0
+CARGO_LAMBDA_VERSION=1.9.2
 setup_python() {
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$MOTO_VERSION' or m.version('cfn-lint') != '$CFN_LINT_VERSION' or m.version('aws-sam-translator') != '$SAM_TRANSLATOR_VERSION')" 2>/dev/null \
+  if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$MOTO_VERSION' or m.version('cfn-lint') != '$CFN_LINT_VERSION' or m.version('aws-sam-translator') != '$SAM_TRANSLATOR_VERSION' or m.version('cargo-lambda') != '$CARGO_LAMBDA_VERSION')" 2>/dev/null \
      || [ ! -x .venv/bin/moto_server ]; then
     .venv/bin/pip install -q "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" \
-      "aws-sam-translator==$SAM_TRANSLATOR_VERSION"
+      "aws-sam-translator==$SAM_TRANSLATOR_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION"
   fi
 }
 

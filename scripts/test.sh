@@ -19,9 +19,11 @@ stage wasm-model cargo build --locked -p balance-alert-model --target wasm32-unk
 MOTO_PORT=$(free_port)
 stage moto start_moto "$MOTO_PORT"
 export BALANCE_ALERT_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
-# The three function binaries, run as Lambda runs a bootstrap by shared/lambda/tests/bootstrap.rs.
-stage functions cargo build --locked -p checker -p api -p notifier
-export BALANCE_ALERT_FUNCTIONS_DIR="${CARGO_TARGET_DIR:-target}/debug"
+# The three functions' release bootstraps, built once as SAM builds them (cargo-lambda, zig from
+# the venv) and run as Lambda runs them by shared/lambda/tests/bootstrap.rs.
+stage lambda-build env PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --locked \
+  -p checker -p api -p notifier
+export BALANCE_ALERT_FUNCTIONS_DIR="${CARGO_TARGET_DIR:-target}/lambda"
 stage test cargo test --workspace --locked
 # The API integration tests once more, on the DynamoDB store instead of SQLite.
 stage test-api-dynamodb env BALANCE_ALERT_TEST_BACKEND=dynamodb \

@@ -5,8 +5,9 @@
 //! notifier delivers it to the receiver, and an API
 //! Gateway (HTTP API v2) request to the api function answers from the same table.
 //!
-//! The binaries come from `BALANCE_ALERT_FUNCTIONS_DIR`, else the target directory's `debug`
-//! (`cargo build -p checker -p api -p notifier`; ./scripts/test.sh builds them first).
+//! The binaries come from `BALANCE_ALERT_FUNCTIONS_DIR` — ./scripts/test.sh points it at the
+//! release bootstraps `cargo lambda build --release` made (`target/lambda/<name>/bootstrap`) —
+//! else the target directory's `debug` (`cargo build -p checker -p api -p notifier`).
 
 #[path = "../../store-dynamodb/tests/moto/mod.rs"]
 #[allow(dead_code)]
@@ -100,7 +101,13 @@ fn binary(name: &str) -> PathBuf {
                 .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
             target.join("debug")
         });
-    let path = dir.join(name);
+    // `cargo lambda build` lays out `<dir>/<name>/bootstrap`; `cargo build`, `<dir>/<name>`.
+    let lambda_layout = dir.join(name).join("bootstrap");
+    let path = if lambda_layout.exists() {
+        lambda_layout
+    } else {
+        dir.join(name)
+    };
     assert!(
         path.exists(),
         "{} is missing: build the functions first (cargo build -p checker -p api -p notifier), or set BALANCE_ALERT_FUNCTIONS_DIR",
@@ -310,11 +317,18 @@ async fn the_three_binaries_check_deliver_and_answer_on_one_table() {
 
     // WHEN the notifier gets the alert's record, read from the table's stream as Lambda's
     // event source mapping would (twice: a redelivery)
+    let started = Instant::now();
     let mut notifier = Function::start("notifier", &table, &[]).await;
     let record = stream_event_for(&table, &format!("ALERT#{id}")).await;
-    for _ in 0..2 {
+    for round in 0..2 {
         let r = notifier.invoke(record.clone()).await;
         assert_eq!(r["batchItemFailures"], json!([]), "{r}");
+        if round == 0 {
+            eprintln!(
+                "notifier: first invocation done {} ms after spawn",
+                started.elapsed().as_millis()
+            );
+        }
     }
     // THEN the receiver got the message once and the record says sent
     assert_eq!(fake.received("ops").len(), 1);
@@ -323,12 +337,17 @@ async fn the_three_binaries_check_deliver_and_answer_on_one_table() {
     assert_eq!(a.status.as_str(), "sent");
 
     // WHEN the api function gets an HTTP API request for /api/credits
+    let started = Instant::now();
     let mut api = Function::start("api", &table, &[("WEB_API_KEY", "e2e-key")]).await;
     let r = api
         .invoke(
             serde_json::from_str(include_str!("fixtures/apigw-v2-credits.json")).expect("fixture"),
         )
         .await;
+    eprintln!(
+        "api: first invocation done {} ms after spawn",
+        started.elapsed().as_millis()
+    );
     // THEN it answers 200 with the same data
     assert_eq!(r["statusCode"], 200, "{r}");
     let body: Value = serde_json::from_str(r["body"].as_str().unwrap_or("")).expect("json body");
