@@ -31,8 +31,9 @@ pub struct CheckerOutput {
 }
 
 impl CheckerFunction {
-    /// The `/metrics` series of the table as EMF log lines (forecasts left out: they need
-    /// every project's readings).
+    /// The table's series: a small set as EMF log lines (see [`crate::emf::for_cloudwatch`]),
+    /// all of them by remote write when configured (forecasts left out: they need every
+    /// project's readings).
     async fn emit_metrics(&self, config: &balance_alert_core::config::Config, now: i64) {
         use balance_alert_core::exposition::{snapshot, Inputs};
         let store = &self.env.store;
@@ -48,7 +49,8 @@ impl CheckerFunction {
             }
         };
         let families = snapshot(config, &inputs, now);
-        crate::emf::print(&crate::emf::documents(&families, now * 1000));
+        let cloudwatch = crate::emf::for_cloudwatch(&families, crate::emf::per_project_from_env());
+        crate::emf::print(&crate::emf::documents(&cloudwatch, now * 1000));
         if let Some(rw) = &self.remote_write {
             match rw.push(&families, "balance-alert", now * 1000).await {
                 Ok(n) => tracing::info!(series = n, "remote write sent"),

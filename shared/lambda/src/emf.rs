@@ -12,6 +12,33 @@ use serde_json::{json, Map, Value};
 /// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "BalanceAlert";
 
+/// The series sent to CloudWatch. Each metric name × dimension values is a custom metric
+/// billed monthly, so EMF carries a small set: whether the checks succeed, how many projects,
+/// how late the schedule runs, and — unless `per_project` is off (`EMF_PROJECT_METRICS=false`)
+/// — each project's balance with its kind and currency. Everything else stays in `/metrics`
+/// and remote write.
+pub fn for_cloudwatch(families: &[Family], per_project: bool) -> Vec<Family> {
+    const ALWAYS: [&str; 3] = [
+        "balance_alert_check_success",
+        "balance_alert_active_projects_count",
+        "balance_alert_background_task_lag_seconds",
+    ];
+    families
+        .iter()
+        .filter(|f| {
+            ALWAYS.contains(&f.name) || (per_project && f.name == "balance_alert_project_balance")
+        })
+        .cloned()
+        .collect()
+}
+
+/// `EMF_PROJECT_METRICS` (default true).
+pub fn per_project_from_env() -> bool {
+    std::env::var("EMF_PROJECT_METRICS")
+        .map(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "0" | "off" | "no"))
+        .unwrap_or(true)
+}
+
 /// Labels (sorted) → the metrics sampled with them.
 type Groups<'a> = BTreeMap<Vec<(&'a str, String)>, Vec<(&'a str, f64)>>;
 
@@ -98,6 +125,27 @@ impl NotifyObserver for EmfObserver {
 mod tests {
     use super::*;
     use balance_alert_core::exposition::Kind;
+
+    #[test]
+    fn cloudwatch_gets_a_small_set_and_per_project_balances_only_when_asked() {
+        let fam = |name| Family {
+            name,
+            help: "",
+            kind: Kind::Gauge,
+            samples: Vec::new(),
+        };
+        let all = [
+            fam("balance_alert_balance"),
+            fam("balance_alert_project_balance"),
+            fam("balance_alert_check_success"),
+        ];
+        let names = |v: Vec<Family>| v.into_iter().map(|f| f.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(for_cloudwatch(&all, true)),
+            ["balance_alert_project_balance", "balance_alert_check_success"]
+        );
+        assert_eq!(names(for_cloudwatch(&all, false)), ["balance_alert_check_success"]);
+    }
 
     #[test]
     fn samples_of_one_label_set_share_a_document_with_their_labels_as_dimensions() {
