@@ -35,7 +35,12 @@ pub fn for_cloudwatch(families: &[Family], per_project: bool) -> Vec<Family> {
 /// `EMF_PROJECT_METRICS` (default true).
 pub fn per_project_from_env() -> bool {
     std::env::var("EMF_PROJECT_METRICS")
-        .map(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "0" | "off" | "no"))
+        .map(|v| {
+            !matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "false" | "0" | "off" | "no"
+            )
+        })
         .unwrap_or(true)
 }
 
@@ -142,9 +147,15 @@ mod tests {
         let names = |v: Vec<Family>| v.into_iter().map(|f| f.name).collect::<Vec<_>>();
         assert_eq!(
             names(for_cloudwatch(&all, true)),
-            ["balance_alert_project_balance", "balance_alert_check_success"]
+            [
+                "balance_alert_project_balance",
+                "balance_alert_check_success"
+            ]
         );
-        assert_eq!(names(for_cloudwatch(&all, false)), ["balance_alert_check_success"]);
+        assert_eq!(
+            names(for_cloudwatch(&all, false)),
+            ["balance_alert_check_success"]
+        );
     }
 
     #[test]
