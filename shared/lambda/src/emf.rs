@@ -12,21 +12,30 @@ use serde_json::{json, Map, Value};
 /// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "BalanceAlert";
 
+/// Run-health series always sent to CloudWatch.
+pub const ALWAYS: [&str; 3] = [
+    "balance_alert_check_success",
+    "balance_alert_active_projects_count",
+    "balance_alert_background_task_lag_seconds",
+];
+/// Per-project balances (with kind and currency), unless `EMF_PROJECT_METRICS=false`.
+pub const PER_PROJECT: &str = "balance_alert_project_balance";
+/// The per-delivery series of [`EmfObserver`].
+pub const DELIVERY: [&str; 2] = [
+    "balance_alert_deliveries_total",
+    "balance_alert_webhook_delivery_time_seconds",
+];
+
 /// The series sent to CloudWatch. Each metric name × dimension values is a custom metric
 /// billed monthly, so EMF carries a small set: whether the checks succeed, how many projects,
 /// how late the schedule runs, and — unless `per_project` is off (`EMF_PROJECT_METRICS=false`)
 /// — each project's balance with its kind and currency. Everything else stays in `/metrics`
 /// and remote write.
 pub fn for_cloudwatch(families: &[Family], per_project: bool) -> Vec<Family> {
-    const ALWAYS: [&str; 3] = [
-        "balance_alert_check_success",
-        "balance_alert_active_projects_count",
-        "balance_alert_background_task_lag_seconds",
-    ];
     families
         .iter()
         .filter(|f| {
-            ALWAYS.contains(&f.name) || (per_project && f.name == "balance_alert_project_balance")
+            ALWAYS.contains(&f.name) || (per_project && f.name == PER_PROJECT)
         })
         .cloned()
         .collect()
@@ -113,8 +122,8 @@ impl NotifyObserver for EmfObserver {
             "_aws": {"Timestamp": ts, "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
                 "Dimensions": [["channel", "outcome"]],
-                "Metrics": [{"Name": "balance_alert_deliveries_total", "Unit": "Count"},
-                            {"Name": "balance_alert_webhook_delivery_time_seconds", "Unit": "Seconds"}],
+                "Metrics": [{"Name": DELIVERY[0], "Unit": "Count"},
+                            {"Name": DELIVERY[1], "Unit": "Seconds"}],
             }]},
             "channel": channel,
             "outcome": outcome,
@@ -156,6 +165,33 @@ mod tests {
             names(for_cloudwatch(&all, false)),
             ["balance_alert_check_success"]
         );
+    }
+
+    #[test]
+    fn the_aws_dashboard_queries_only_what_the_functions_emit() {
+        let dash: Value =
+            serde_json::from_str(include_str!("../../../infra/grafana-dashboard.json"))
+                .expect("dashboard JSON");
+        let emitted: Vec<&str> = ALWAYS
+            .iter()
+            .chain(DELIVERY.iter())
+            .copied()
+            .chain([PER_PROJECT])
+            .collect();
+        let panels = dash["panels"].as_array().expect("panels");
+        assert!(panels.len() >= 5);
+        for p in panels {
+            for t in p["targets"].as_array().expect("targets") {
+                let sql = t["sqlExpression"].as_str().expect("a Metrics Insights query");
+                assert!(sql.contains("\"BalanceAlert\""), "{sql}");
+                let metric = sql
+                    .split('(')
+                    .nth(1)
+                    .and_then(|rest| rest.split(')').next())
+                    .expect("an aggregate over one metric");
+                assert!(emitted.contains(&metric), "{metric} is not emitted: {sql}");
+            }
+        }
     }
 
     #[test]
