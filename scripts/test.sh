@@ -25,8 +25,9 @@ stage lambda-build env PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release 
   -p checker -p api -p notifier
 export BALANCE_ALERT_FUNCTIONS_DIR="${CARGO_TARGET_DIR:-target}/lambda"
 stage test cargo test --workspace --locked
-# The API integration tests once more, on the DynamoDB store instead of SQLite.
+# The API integration tests once more, on the DynamoDB store instead of SQLite (--workspace:
+# the same feature set as the test stage, so nothing is rebuilt).
 stage test-api-dynamodb env BALANCE_ALERT_TEST_BACKEND=dynamodb \
-  cargo test --locked --test integration api::
+  cargo test --workspace --locked --test integration api::
 # A live server fuzzed from its own OpenAPI document: any 5xx fails the run.
 stage schemathesis env SCHEMATHESIS_REUSE_BIN=1 ./scripts/schemathesis.sh

@@ -34,9 +34,7 @@ pub const DELIVERY: [&str; 2] = [
 pub fn for_cloudwatch(families: &[Family], per_project: bool) -> Vec<Family> {
     families
         .iter()
-        .filter(|f| {
-            ALWAYS.contains(&f.name) || (per_project && f.name == PER_PROJECT)
-        })
+        .filter(|f| ALWAYS.contains(&f.name) || (per_project && f.name == PER_PROJECT))
         .cloned()
         .collect()
 }
@@ -182,7 +180,9 @@ mod tests {
         assert!(panels.len() >= 5);
         for p in panels {
             for t in p["targets"].as_array().expect("targets") {
-                let sql = t["sqlExpression"].as_str().expect("a Metrics Insights query");
+                let sql = t["sqlExpression"]
+                    .as_str()
+                    .expect("a Metrics Insights query");
                 assert!(sql.contains("\"BalanceAlert\""), "{sql}");
                 let metric = sql
                     .split('(')
