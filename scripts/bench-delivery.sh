@@ -6,12 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-if [ -n "${BENCH_BIN_DIR:-}" ]; then
-  BIN=$BENCH_BIN_DIR
-else
-  cargo build --release --locked -p balance-alert -p fake-providers --bins
-  BIN=${CARGO_TARGET_DIR:-target}/release
-fi
+bench_bin
 WORK=$(mktemp -d)
 trap 'stop_bg; rm -rf "$WORK"' EXIT
 FAKE_PORT=$(free_port)

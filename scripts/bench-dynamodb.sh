@@ -7,8 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 setup_python
-cargo build --release --locked -p balance-alert -p fake-providers --bins
-BIN=${CARGO_TARGET_DIR:-target}/release
+bench_bin
 WORK=$(mktemp -d)
 trap 'stop_bg; rm -rf "$WORK"' EXIT
 

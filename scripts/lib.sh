@@ -97,3 +97,14 @@ start_fake() {
   start_bg "$1/fake-providers" --listen "127.0.0.1:$2" >"${3:-/dev/null}" 2>&1
   wait_http "http://127.0.0.1:$2/_health"
 }
+
+# bench_bin: sets BIN to the release binaries of balance-alert and the fake server: those in
+# BENCH_BIN_DIR when set (built elsewhere, e.g. an older commit), else freshly built here.
+bench_bin() {
+  if [ -n "${BENCH_BIN_DIR:-}" ]; then
+    BIN=$BENCH_BIN_DIR
+  else
+    cargo build --release --locked -p balance-alert -p fake-providers --bins
+    BIN=${CARGO_TARGET_DIR:-target}/release
+  fi
+}

@@ -39,9 +39,6 @@ const MAIL_DURATION: &str = "balance_alert_email_scan_duration_seconds";
 const MAIL_BUCKETS: &[f64] = &[0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0];
 const WEBHOOK: &str = "balance_alert_webhook_delivery_time_seconds";
 const WEBHOOK_BUCKETS: &[f64] = &[0.1, 0.5, 1.0, 2.0, 5.0, 10.0];
-/// A week of readings feeds the forecast series.
-const FORECAST_WINDOW: i64 = 7 * 86_400;
-const FORECAST_READINGS: usize = 20_000;
 
 /// The app's metrics registry.
 pub struct Metrics {
@@ -145,19 +142,9 @@ impl Metrics {
     ) -> Result<String, StoreError> {
         let now = chrono::Utc::now().timestamp();
         let inputs = Inputs {
-            states: store.list_states().await?,
-            readings: store
-                .recent_readings(None, now - FORECAST_WINDOW, FORECAST_READINGS)
-                .await?,
-            schedules: store.schedules().await?,
-            subscriptions_at: store
-                .subscription_states()
-                .await?
-                .iter()
-                .map(|s| s.updated_at)
-                .max(),
             mail_scan: self.mail_scan.lock().ok().and_then(|m| *m),
             config_reloads: self.config_reloads.load(Ordering::Relaxed),
+            ..Inputs::read(store, true, now).await?
         };
         let mut text = exposition::render(&exposition::snapshot(config, &inputs, now));
         text.push_str(&self.render());

@@ -65,6 +65,41 @@ pub struct Inputs {
     pub config_reloads: u64,
 }
 
+/// A week of readings feeds the forecast series.
+const FORECAST_WINDOW: i64 = 7 * 86_400;
+const FORECAST_READINGS: usize = 20_000;
+
+impl Inputs {
+    /// Reads the store's part of the inputs at `now`: states, schedules, the newest
+    /// subscription evaluation and, with `forecasts`, a week of readings (one query on SQLite;
+    /// one per project on DynamoDB, so the functions leave it out).
+    pub async fn read(
+        store: &dyn crate::store::Store,
+        forecasts: bool,
+        now: i64,
+    ) -> Result<Inputs, crate::store::StoreError> {
+        let readings = if forecasts {
+            store
+                .recent_readings(None, now - FORECAST_WINDOW, FORECAST_READINGS)
+                .await?
+        } else {
+            Vec::new()
+        };
+        Ok(Inputs {
+            states: store.list_states().await?,
+            readings,
+            schedules: store.schedules().await?,
+            subscriptions_at: store
+                .subscription_states()
+                .await?
+                .iter()
+                .map(|s| s.updated_at)
+                .max(),
+            ..Inputs::default()
+        })
+    }
+}
+
 fn state_value(s: AlertState) -> f64 {
     match s {
         AlertState::Ok => 0.0,

@@ -36,14 +36,9 @@ impl CheckerFunction {
     /// project's readings).
     async fn emit_metrics(&self, config: &balance_alert_core::config::Config, now: i64) {
         use balance_alert_core::exposition::{snapshot, Inputs};
-        let store = &self.env.store;
-        let inputs = match (store.list_states().await, store.schedules().await) {
-            (Ok(states), Ok(schedules)) => Inputs {
-                states,
-                schedules,
-                ..Inputs::default()
-            },
-            (Err(e), _) | (_, Err(e)) => {
+        let inputs = match Inputs::read(&*self.env.store, false, now).await {
+            Ok(i) => i,
+            Err(e) => {
                 tracing::warn!(error = %e, "metrics not emitted");
                 return;
             }

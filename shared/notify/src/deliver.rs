@@ -340,14 +340,14 @@ impl Deliverer {
         let mut budget: HashMap<String, usize> = HashMap::new();
         for mut alert in pending {
             let mut changed = false;
-            for t in targets(&alert, &config.routes, names) {
+            let targets = targets(&alert, &config.routes, names);
+            for t in &targets {
                 if !alert.deliveries.iter().any(|d| d.channel == t.channel) {
                     alert.deliveries.push(Delivery::queued(&t.channel));
                     changed = true;
                 }
             }
             let critical = Severity::of(&alert) == Severity::Critical;
-            let targets = targets(&alert, &config.routes, names);
             let snapshot = alert.clone();
             for d in alert.deliveries.iter_mut() {
                 if d.status != AlertStatus::Pending {

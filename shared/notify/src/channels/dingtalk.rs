@@ -9,7 +9,7 @@ use balance_alert_core::config::delivery::ChannelConfig;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::http::Endpoint;
+use super::http::{Endpoint, Errcodes};
 use crate::channel::{Channel, SendError};
 use crate::message::{escape_markdown, Message};
 
@@ -91,21 +91,14 @@ fn payload(message: &Message) -> Value {
 
 /// Reads `errcode`/`errmsg` from a 2xx body.
 fn check_errcode(endpoint: &Endpoint, body: Option<&Value>) -> Result<(), SendError> {
-    let Some(body) = body else { return Ok(()) };
-    let code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
-    if code == 0 {
-        return Ok(());
+    Errcodes {
+        name: "dingtalk",
+        throttled: THROTTLED,
+        throttle_wait: THROTTLE_WAIT,
+        hint: (
+            SECURITY_REJECTED,
+            "check the robot's secret, keywords and IP list",
+        ),
     }
-    let msg = body.get("errmsg").and_then(Value::as_str).unwrap_or("");
-    let reason = format!("dingtalk errcode {code}: {}", endpoint.clean(msg));
-    match code {
-        THROTTLED => Err(SendError::Retry {
-            reason,
-            after: Some(THROTTLE_WAIT),
-        }),
-        SECURITY_REJECTED => Err(SendError::Fatal {
-            reason: format!("{reason} (check the robot's secret, keywords and IP list)"),
-        }),
-        _ => Err(SendError::Fatal { reason }),
-    }
+    .check(endpoint, body)
 }

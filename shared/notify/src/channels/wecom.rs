@@ -6,7 +6,7 @@ use std::time::Duration;
 use balance_alert_core::config::delivery::ChannelConfig;
 use serde_json::{json, Value};
 
-use super::http::{truncate_bytes, Endpoint, Reply};
+use super::http::{truncate_bytes, Endpoint, Errcodes, Reply};
 use super::JsonPost;
 use crate::channel::SendError;
 use crate::message::{escape_markdown, Message, Tone};
@@ -57,21 +57,11 @@ fn payload(message: &Message) -> Value {
 
 /// Reads `errcode`/`errmsg` from a 2xx body.
 fn check_errcode(endpoint: &Endpoint, body: Option<&Value>) -> Result<(), SendError> {
-    let Some(body) = body else { return Ok(()) };
-    let code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
-    if code == 0 {
-        return Ok(());
+    Errcodes {
+        name: "wecom",
+        throttled: THROTTLED,
+        throttle_wait: THROTTLE_WAIT,
+        hint: (INVALID_WEBHOOK, "check the robot's webhook key"),
     }
-    let msg = body.get("errmsg").and_then(Value::as_str).unwrap_or("");
-    let reason = format!("wecom errcode {code}: {}", endpoint.clean(msg));
-    match code {
-        THROTTLED => Err(SendError::Retry {
-            reason,
-            after: Some(THROTTLE_WAIT),
-        }),
-        INVALID_WEBHOOK => Err(SendError::Fatal {
-            reason: format!("{reason} (check the robot's webhook key)"),
-        }),
-        _ => Err(SendError::Fatal { reason }),
-    }
+    .check(endpoint, body)
 }
