@@ -236,6 +236,47 @@ pub(crate) fn seconds(secs: f64) -> Option<Duration> {
     ))
 }
 
+/// How a robot API (DingTalk, WeCom) reports rejections in a 2xx body: `errcode`/`errmsg`.
+pub(crate) struct Errcodes {
+    /// The channel type, for the reason.
+    pub name: &'static str,
+    /// The code meaning "too many messages": retried after `throttle_wait`.
+    pub throttled: i64,
+    pub throttle_wait: Duration,
+    /// A code worth a hint on what to fix, and the hint.
+    pub hint: (i64, &'static str),
+}
+
+impl Errcodes {
+    /// Ok for `errcode` 0 (or no body); Retry when throttled; Fatal otherwise.
+    pub(crate) fn check(
+        &self,
+        endpoint: &Endpoint,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(), SendError> {
+        use serde_json::Value;
+        let Some(body) = body else { return Ok(()) };
+        let code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+        if code == 0 {
+            return Ok(());
+        }
+        let msg = body.get("errmsg").and_then(Value::as_str).unwrap_or("");
+        let reason = format!("{} errcode {code}: {}", self.name, endpoint.clean(msg));
+        if code == self.throttled {
+            Err(SendError::Retry {
+                reason,
+                after: Some(self.throttle_wait),
+            })
+        } else if code == self.hint.0 {
+            Err(SendError::Fatal {
+                reason: format!("{reason} ({})", self.hint.1),
+            })
+        } else {
+            Err(SendError::Fatal { reason })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,47 +327,6 @@ mod tests {
         }
         for s in [400, 401, 403, 404, 410, 413] {
             assert!(!retryable(StatusCode::from_u16(s).expect("valid")), "{s}");
-        }
-    }
-}
-
-/// How a robot API (DingTalk, WeCom) reports rejections in a 2xx body: `errcode`/`errmsg`.
-pub(crate) struct Errcodes {
-    /// The channel type, for the reason.
-    pub name: &'static str,
-    /// The code meaning "too many messages": retried after `throttle_wait`.
-    pub throttled: i64,
-    pub throttle_wait: Duration,
-    /// A code worth a hint on what to fix, and the hint.
-    pub hint: (i64, &'static str),
-}
-
-impl Errcodes {
-    /// Ok for `errcode` 0 (or no body); Retry when throttled; Fatal otherwise.
-    pub(crate) fn check(
-        &self,
-        endpoint: &Endpoint,
-        body: Option<&serde_json::Value>,
-    ) -> Result<(), SendError> {
-        use serde_json::Value;
-        let Some(body) = body else { return Ok(()) };
-        let code = body.get("errcode").and_then(Value::as_i64).unwrap_or(0);
-        if code == 0 {
-            return Ok(());
-        }
-        let msg = body.get("errmsg").and_then(Value::as_str).unwrap_or("");
-        let reason = format!("{} errcode {code}: {}", self.name, endpoint.clean(msg));
-        if code == self.throttled {
-            Err(SendError::Retry {
-                reason,
-                after: Some(self.throttle_wait),
-            })
-        } else if code == self.hint.0 {
-            Err(SendError::Fatal {
-                reason: format!("{reason} ({})", self.hint.1),
-            })
-        } else {
-            Err(SendError::Fatal { reason })
         }
     }
 }
