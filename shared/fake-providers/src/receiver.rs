@@ -1,7 +1,8 @@
 //! A fake alert receiver on the same server: `POST /hooks/{name}` records each message (path,
 //! query, headers, body) and answers like a chat robot that accepted it
 //! (`{"code":0,"errcode":0,"ok":true}`); `GET /hooks` lists what arrived, newest first (the
-//! demo's "receiver page"). Tests script a hook's behaviour with [`HookMode`].
+//! demo's "receiver page"). Tests script a hook's behaviour with [`HookMode`]; a hook whose
+//! name starts with `half` fails every other request (503) without scripting.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -60,6 +61,8 @@ impl Default for HookMode {
 pub(crate) struct Hooks {
     pub(crate) received: Mutex<Vec<Received>>,
     pub(crate) modes: Mutex<HashMap<String, HookMode>>,
+    /// Requests per hook (for `half…` hooks).
+    pub(crate) tries: Mutex<HashMap<String, u64>>,
     pub(crate) started: Mutex<Option<std::time::Instant>>,
 }
 
@@ -79,13 +82,18 @@ pub(crate) async fn receive(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let mode = hooks
-        .modes
-        .lock()
-        .expect("modes lock")
-        .get(&name)
-        .cloned()
-        .unwrap_or_default();
+    let scripted = hooks.modes.lock().expect("modes lock").get(&name).cloned();
+    // A hook named `half…` (from outside, e.g. the demo server) fails every other request.
+    let mode = scripted.unwrap_or_else(|| {
+        let mut tries = hooks.tries.lock().expect("tries lock");
+        let n = tries.entry(name.clone()).or_insert(0);
+        *n += 1;
+        if name.starts_with("half") && *n % 2 == 1 {
+            HookMode::Status(503)
+        } else {
+            HookMode::default()
+        }
+    });
     match mode {
         HookMode::Status(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
