@@ -78,6 +78,21 @@ async fn check_delivers_a_signed_webhook_once_and_lists_it_as_sent() {
     // Listed as sent, per channel; a second run raises and sends nothing new.
     let list = ws.run(&["alerts", "list"]).await;
     let text = stdout(&list);
+    // `--config` is also taken after the subcommand (CONFIG_FILE points nowhere here).
+    let config = ws.config_path();
+    let explicit = crate::util::run_binary(
+        &[
+            "alerts",
+            "list",
+            "--config",
+            config.to_str().expect("utf-8 path"),
+        ],
+        std::path::Path::new("/nonexistent/config.json"),
+        &ws.db_path(),
+        &[],
+    )
+    .await;
+    assert_eq!(stdout(&explicit), text, "{}", stderr(&explicit));
     assert!(
         text.contains("low") && text.contains("→ ops") && text.contains("sent"),
         "{text}"

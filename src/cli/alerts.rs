@@ -127,10 +127,14 @@ async fn list(
             .collect(),
         Err(e) => return fail(e),
     };
+    let tz = config.settings.timezone;
+    let when = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| tz.format(d, "%Y-%m-%d %H:%M:%S"))
+            .unwrap_or_default()
+    };
     for a in &alerts {
-        let at = chrono::DateTime::from_timestamp(a.created_at, 0)
-            .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default();
+        let at = when(a.created_at);
         let acked = snoozes
             .iter()
             .any(|(_, z)| z.alert_id.as_deref() == Some(a.id.as_str()));
@@ -144,14 +148,16 @@ async fn list(
         );
         for d in &a.deliveries {
             let detail = match (&d.error, d.next_attempt_at) {
-                (Some(e), Some(t)) => format!(": {} (next try at {t})", super::escape_control(e)),
+                (Some(e), Some(t)) => {
+                    format!(": {} (next try at {})", super::escape_control(e), when(t))
+                }
                 (Some(e), None) => format!(": {}", super::escape_control(e)),
-                (None, Some(t)) if d.held => format!(" (quiet hours until {t})"),
+                (None, Some(t)) if d.held => format!(" (quiet hours until {})", when(t)),
                 _ => String::new(),
             };
             println!(
                 "    → {:<12} {:<8} attempts {}{}{}",
-                d.channel,
+                super::escape_control(&d.channel),
                 d.status.as_str(),
                 d.attempts,
                 if d.summarized { " (in a summary)" } else { "" },

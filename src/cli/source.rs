@@ -17,7 +17,8 @@ use clap::Args;
 pub struct ConfigArg {
     /// Path to config.json (the Python tool's format works as is). Default `config.json`;
     /// with `--table` and no `--config`, the table's config document.
-    #[arg(long, short, env = "CONFIG_FILE")]
+    /// Also accepted after a subcommand (`alerts list --config F`).
+    #[arg(long, short, env = "CONFIG_FILE", global = true)]
     pub config: Option<PathBuf>,
 }
 
@@ -35,7 +36,7 @@ impl ConfigArg {
 pub struct TableArg {
     /// Use this DynamoDB table as the store (standard AWS environment: credentials,
     /// AWS_REGION, AWS_ENDPOINT_URL for a local emulator) instead of the SQLite file.
-    #[arg(long, env = "BALANCE_ALERT_TABLE")]
+    #[arg(long, env = "BALANCE_ALERT_TABLE", global = true)]
     pub table: Option<String>,
 }
 

@@ -411,6 +411,13 @@ pub(super) fn channel(
         problems,
     };
     let name = f.required_string("name", "a unique name that routes can refer to");
+    if name.chars().any(char::is_control) {
+        f.problem(
+            "name",
+            "must not contain control characters (newlines, escapes): use letters, digits, - or _"
+                .into(),
+        );
+    }
     let types: Vec<&str> = ChannelKind::ALL.iter().map(|(n, _)| *n).collect();
     let written = f.required_string("type", &format!("one of {}", types.join(", ")));
     let kind = ChannelKind::parse(&written);
@@ -585,6 +592,19 @@ mod tests {
         assert_eq!(Digest::parse("daily@07:05"), t(7, 5));
         assert_eq!(Digest::parse("08:00"), t(8, 0));
         assert_eq!(Digest::parse("weekly"), None);
+    }
+
+    #[test]
+    fn a_channel_name_with_control_characters_is_refused() {
+        let mut problems = Vec::new();
+        let obj = serde_json::json!({"name": "ops\u{1b}[31m\nFAKE", "type": "webhook", "url": "http://x"});
+        channel(
+            "channels[0]".into(),
+            obj.as_object().expect("object"),
+            &mut problems,
+        );
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path, "channels[0].name");
     }
 
     #[test]
