@@ -1,0 +1,122 @@
+//! Anthropic: no balance API exists. With an Admin key (`x-api-key`, `anthropic-version:
+//! 2023-06-01`), `GET /v1/organizations/cost_report` (`starting_at` = start of the budget period,
+//! `bucket_width=1d`, paginated with `has_more`/`next_page`); each `amount` is a decimal string
+//! in cents → `budget − spend` (see [`super::spend`]).
+
+use balance_alert_model::{Balance, BalanceKind, Decimal};
+use serde_json::Value;
+
+use super::openai::next_page;
+use super::{amount, snippet, spend, Http, OptionProblem, Provider, ProviderError, ReadRequest};
+use crate::config::ProjectConfig;
+
+pub struct Anthropic;
+
+const MAX_PAGES: usize = 20;
+
+#[async_trait::async_trait]
+impl Provider for Anthropic {
+    fn name(&self) -> &'static str {
+        "anthropic"
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        "https://api.anthropic.com"
+    }
+
+    fn kind(&self, _: &ProjectConfig) -> BalanceKind {
+        BalanceKind::BudgetSpend
+    }
+
+    fn check_options(&self, p: &ProjectConfig) -> Vec<OptionProblem> {
+        spend::check(&p.options)
+    }
+
+    async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
+        let start = spend::period_start(req.options(), req.now)
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let mut spent = Decimal::ZERO;
+        let mut page: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut query = vec![
+                ("starting_at", start.clone()),
+                ("bucket_width", "1d".to_owned()),
+                ("limit", "31".to_owned()),
+            ];
+            if let Some(p) = &page {
+                query.push(("page", p.clone()));
+            }
+            let reply = http
+                .send(
+                    http.get(&req.url("/v1/organizations/cost_report"))
+                        .header("x-api-key", req.api_key)
+                        .header("anthropic-version", "2023-06-01")
+                        .query(&query),
+                )
+                .await?;
+            let body = reply.json()?;
+            spent += sum_cents(&body)? / Decimal::ONE_HUNDRED;
+            page = next_page(&body);
+            if page.is_none() {
+                return spend::remaining(req.options(), spent, req.currency.unwrap_or("USD"));
+            }
+        }
+        Err(ProviderError::Unparseable {
+            reason: format!("more than {MAX_PAGES} pages of costs"),
+            snippet: String::new(),
+        })
+    }
+}
+
+/// The page's costs in cents.
+fn sum_cents(body: &Value) -> Result<Decimal, ProviderError> {
+    if body.get("type").and_then(Value::as_str) == Some("error") {
+        return Err(ProviderError::Api {
+            message: snippet(
+                body.pointer("/error/message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("error")
+                    .as_bytes(),
+            ),
+        });
+    }
+    let buckets =
+        body.get("data")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ProviderError::Unparseable {
+                reason: "missing data list".into(),
+                snippet: snippet(body.to_string().as_bytes()),
+            })?;
+    let mut sum = Decimal::ZERO;
+    for result in buckets
+        .iter()
+        .filter_map(|b| b.get("results").and_then(Value::as_array))
+        .flatten()
+    {
+        sum += result
+            .get("amount")
+            .and_then(amount)
+            .ok_or_else(|| ProviderError::Unparseable {
+                reason: "a cost result without amount".into(),
+                snippet: snippet(result.to_string().as_bytes()),
+            })?;
+    }
+    Ok(sum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn amounts_are_cents_as_decimal_strings() {
+        let body: Value = serde_json::from_str(include_str!(
+            "../../../../tests/fixtures/anthropic_cost_report.json"
+        ))
+        .expect("fixture");
+        assert_eq!(sum_cents(&body).expect("parses"), dec!(4123.45));
+        assert_eq!(next_page(&body), None);
+    }
+}
