@@ -68,11 +68,20 @@ fn unlimited(o: &CheckOutcome) -> bool {
     o.result.as_ref().is_ok_and(|b| b.unlimited)
 }
 
+/// What [`write_for`] needs of an outcome besides its observation: cached, unlimited, note.
+fn flags(o: &CheckOutcome) -> (bool, bool, Option<&str>) {
+    (
+        o.cached,
+        unlimited(o),
+        o.result.as_ref().ok().and_then(|b| b.note.as_deref()),
+    )
+}
+
 fn write_for(
     p: &ProjectConfig,
     prev: Option<&ProjectState>,
     obs: &Observation,
-    (cached, unlimited): (bool, bool),
+    (cached, unlimited, note): (bool, bool, Option<&str>),
     settings: &Settings,
     now: i64,
 ) -> CheckWrite {
@@ -91,6 +100,8 @@ fn write_for(
     let (mut state, mut alert) = transition(project, prev, obs, &policy, now);
     if let Some(a) = alert.as_mut() {
         a.details.owner_project = p.owner_project.clone();
+        a.details.figure = crate::providers::lookup(&p.provider).map(|ad| ad.kind(p));
+        a.details.note = note.map(str::to_owned);
     }
     if !matches!(obs, Observation::Skipped { .. }) {
         state.cached = cached;
@@ -181,6 +192,8 @@ pub async fn forecast_alert(
             days_left: Some(days),
             due_date: Some(date_text.clone()),
             source: None,
+            figure: crate::providers::lookup(&p.provider).map(|a| a.kind(p)),
+            note: None,
         },
         deliveries: Vec::new(),
     };
@@ -265,14 +278,7 @@ pub async fn run_checks(
                 .zip(&observations)
                 .map(|(o, obs)| {
                     let p = projects[o.index];
-                    write_for(
-                        p,
-                        known.get(&p.id()),
-                        obs,
-                        (o.cached, unlimited(o)),
-                        settings,
-                        now,
-                    )
+                    write_for(p, known.get(&p.id()), obs, flags(o), settings, now)
                 })
                 .collect();
             if mode == WriteMode::Persist {
@@ -281,9 +287,15 @@ pub async fn run_checks(
                 for (i, ok) in applied.into_iter().enumerate() {
                     if !ok {
                         let p = projects[batch[i].index];
-                        let flags = (batch[i].cached, unlimited(&batch[i]));
-                        writes[i] =
-                            retry_write(store, p, &observations[i], flags, settings, now).await?;
+                        writes[i] = retry_write(
+                            store,
+                            p,
+                            &observations[i],
+                            flags(&batch[i]),
+                            settings,
+                            now,
+                        )
+                        .await?;
                     }
                 }
             }
@@ -323,7 +335,7 @@ async fn retry_write(
     store: &dyn Store,
     p: &ProjectConfig,
     obs: &Observation,
-    flags: (bool, bool),
+    flags: (bool, bool, Option<&str>),
     settings: &Settings,
     now: i64,
 ) -> Result<CheckWrite, StoreError> {
@@ -451,6 +463,8 @@ pub async fn run_subscriptions(
                 days_left: Some(status.days_until_renewal),
                 due_date: Some(status.next_renewal_date.to_string()),
                 source: None,
+                figure: None,
+                note: None,
             },
             deliveries: Vec::new(),
         });
