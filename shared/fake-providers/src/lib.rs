@@ -17,7 +17,17 @@
 //! | `wrongtype`           | 200 JSON whose amounts are of the wrong type                |
 //! | `huge`                | 200 with a 2 MiB body                                       |
 //! | `apierr`              | 200 whose body reports an error in its own fields           |
+//! | `orkey:<left>`        | OpenRouter: `/credits` 403 (not a management key), `/key` limit 100 with `<left>` remaining |
+//! | `ornolimit:<usage>`   | OpenRouter: `/credits` 403, `/key` without a limit, `<usage>` used |
 //! | anything else         | 401                                                         |
+//!
+//! Where the token travels depends on the provider, as its client sends its key: Bearer for
+//! most; `?key=` for wxrank; raw `Authorization` for zhipu; `x-api-key` for anthropic; the
+//! client secret of the token request for azure (the budget then takes the issued token); for
+//! the signed APIs (volcengine, aliyun) the access key id, with `_` for `:` (`bal_77.01`), and
+//! the request must carry its signature parts. Budget adapters (openai, anthropic, azure) read
+//! `<amount>` as the spend (two pages for the cost reports); quota windows (zhipu, minimax) as
+//! percent used / left.
 //!
 //! A global latency (`--latency-ms`) is added to every response, for the benchmark.
 //!
@@ -390,7 +400,7 @@ fn token_of(
     shape: Shape,
     headers: &HeaderMap,
     query: &HashMap<String, String>,
-) -> Result<String, Response> {
+) -> Result<String, (StatusCode, Value)> {
     let header = |name: &str| {
         headers
             .get(name)
@@ -415,12 +425,8 @@ fn token_of(
                 Some(ak) => Ok(ak.replace('_', ":")),
                 None => Err((
                     StatusCode::UNAUTHORIZED,
-                    Json(volc_error(
-                        "InvalidAuthorization",
-                        "Invalid 'Authorization' header",
-                    )),
-                )
-                    .into_response()),
+                    volc_error("InvalidAuthorization", "Invalid 'Authorization' header"),
+                )),
             }
         }
         Shape::Aliyun => {
@@ -436,20 +442,16 @@ fn token_of(
                 Some(ak) => Ok(ak.replace('_', ":")),
                 None => Err((
                     StatusCode::BAD_REQUEST,
-                    Json(json!({"Code": "MissingSignature",
-                    "Message": "Signature is mandatory for this action.", "RequestId": "fake"})),
-                )
-                    .into_response()),
+                    json!({"Code": "MissingSignature",
+                    "Message": "Signature is mandatory for this action.", "RequestId": "fake"}),
+                )),
             }
         }
         Shape::Anthropic if header("anthropic-version").is_empty() => Err((
             StatusCode::BAD_REQUEST,
-            Json(
-                json!({"type": "error", "error": {"type": "invalid_request_error",
+            json!({"type": "error", "error": {"type": "invalid_request_error",
                 "message": "anthropic-version: header is required"}}),
-            ),
-        )
-            .into_response()),
+        )),
         Shape::Anthropic => Ok(header("x-api-key").to_owned()),
         Shape::Zhipu => Ok(header("authorization").to_owned()),
         Shape::AzureBudget => Ok(bearer().strip_prefix("az|").unwrap_or("").to_owned()),
@@ -511,7 +513,7 @@ async fn respond_q(
     }
     let token = match token_of(shape, &headers, &query) {
         Ok(t) => t,
-        Err(refused) => return refused,
+        Err(refused) => return (refused.0, Json(refused.1)).into_response(),
     };
     // OpenRouter keys without management rights: /credits is 403, /key has the key's limit.
     if let Some(rest) = token
