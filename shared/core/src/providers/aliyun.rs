@@ -5,7 +5,7 @@
 use balance_alert_model::{Balance, BalanceKind};
 use serde_json::Value;
 
-use super::signing::{aliyun_signature, split_key};
+use super::signing::{aliyun_signature, check_key_pair, split_key};
 use super::{amount, balance, snippet, Http, OptionProblem, Provider, ProviderError, ReadRequest};
 use crate::config::ProjectConfig;
 
@@ -26,14 +26,7 @@ impl Provider for Aliyun {
     }
 
     fn check_options(&self, p: &ProjectConfig) -> Vec<OptionProblem> {
-        let mut out = Vec::new();
-        if !p.api_key.expose().is_empty() && split_key(p.api_key.expose()).is_none() {
-            out.push(OptionProblem::new(
-                "api_key",
-                "must be AccessKeyId:AccessKeySecret (separated by a colon)",
-            ));
-        }
-        out
+        check_key_pair(p, "AccessKeyId:AccessKeySecret")
     }
 
     async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {

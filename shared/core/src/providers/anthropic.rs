@@ -6,13 +6,12 @@
 use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
 
-use super::openai::next_page;
+#[cfg(test)]
+use super::spend::next_page;
 use super::{amount, snippet, spend, Http, OptionProblem, Provider, ProviderError, ReadRequest};
 use crate::config::ProjectConfig;
 
 pub struct Anthropic;
-
-const MAX_PAGES: usize = 20;
 
 #[async_trait::async_trait]
 impl Provider for Anthropic {
@@ -36,36 +35,29 @@ impl Provider for Anthropic {
         let start = spend::period_start(req.options(), req.now)
             .format("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
-        let mut spent = Decimal::ZERO;
-        let mut page: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut query = vec![
-                ("starting_at", start.clone()),
-                ("bucket_width", "1d".to_owned()),
-                ("limit", "31".to_owned()),
-            ];
-            if let Some(p) = &page {
-                query.push(("page", p.clone()));
-            }
-            let reply = http
-                .send(
-                    http.get(&req.url("/v1/organizations/cost_report"))
-                        .header("x-api-key", req.api_key)
-                        .header("anthropic-version", "2023-06-01")
-                        .query(&query),
-                )
-                .await?;
-            let body = reply.json()?;
-            spent += sum_cents(&body)? / Decimal::ONE_HUNDRED;
-            page = next_page(&body);
-            if page.is_none() {
-                return spend::remaining(req.options(), spent, req.currency.unwrap_or("USD"));
-            }
-        }
-        Err(ProviderError::Unparseable {
-            reason: format!("more than {MAX_PAGES} pages of costs"),
-            snippet: String::new(),
-        })
+        let url = req.url("/v1/organizations/cost_report");
+        let (cents, _) = spend::sum_pages(
+            http,
+            |page| {
+                let mut query = vec![
+                    ("starting_at", start.as_str()),
+                    ("bucket_width", "1d"),
+                    ("limit", "31"),
+                ];
+                query.extend(page.map(|p| ("page", p)));
+                http.get(&url)
+                    .header("x-api-key", req.api_key)
+                    .header("anthropic-version", "2023-06-01")
+                    .query(&query)
+            },
+            |body| sum_cents(body).map(|c| (c, None)),
+        )
+        .await?;
+        spend::remaining(
+            req.options(),
+            cents / Decimal::ONE_HUNDRED,
+            req.currency.unwrap_or("USD"),
+        )
     }
 }
 

@@ -19,12 +19,6 @@ use crate::config::ProjectConfig;
 
 pub struct HttpJson;
 
-fn kind_of(o: &Options) -> BalanceKind {
-    o.str("kind")
-        .and_then(BalanceKind::parse)
-        .unwrap_or(BalanceKind::PrepaidBalance)
-}
-
 #[async_trait::async_trait]
 impl Provider for HttpJson {
     fn name(&self) -> &'static str {
@@ -36,7 +30,7 @@ impl Provider for HttpJson {
     }
 
     fn kind(&self, p: &ProjectConfig) -> BalanceKind {
-        kind_of(&p.options)
+        p.options.kind()
     }
 
     fn needs_key(&self) -> bool {
@@ -113,13 +107,7 @@ impl Provider for HttpJson {
                 ));
             }
         }
-        let kinds = [
-            "prepaid_balance",
-            "remaining_credit",
-            "budget_spend",
-            "quota_window",
-        ];
-        o.check_one_of("kind", &kinds, &mut out);
+        o.check_kind(&mut out);
         out
     }
 
@@ -226,7 +214,7 @@ fn parse(body: &Value, o: &Options, currency: Option<&str>) -> Result<Balance, P
             reason: "the scaled figure is out of range".into(),
             snippet: value.to_string(),
         })?;
-    balance(figure, &currency, kind_of(o))
+    balance(figure, &currency, o.kind())
 }
 
 #[cfg(test)]

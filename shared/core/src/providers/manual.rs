@@ -26,13 +26,6 @@ pub fn recorded_at(options: &Options) -> Option<DateTime<Utc>> {
         })
 }
 
-fn kind_of(options: &Options) -> BalanceKind {
-    options
-        .str("kind")
-        .and_then(BalanceKind::parse)
-        .unwrap_or(BalanceKind::PrepaidBalance)
-}
-
 #[async_trait::async_trait]
 impl Provider for Manual {
     fn name(&self) -> &'static str {
@@ -44,7 +37,7 @@ impl Provider for Manual {
     }
 
     fn kind(&self, p: &ProjectConfig) -> BalanceKind {
-        kind_of(&p.options)
+        p.options.kind()
     }
 
     fn needs_key(&self) -> bool {
@@ -80,13 +73,7 @@ impl Provider for Manual {
             "what the account spends per day, e.g. 1.5",
             &mut out,
         );
-        let kinds = [
-            "prepaid_balance",
-            "remaining_credit",
-            "budget_spend",
-            "quota_window",
-        ];
-        o.check_one_of("kind", &kinds, &mut out);
+        o.check_kind(&mut out);
         out
     }
 
@@ -113,7 +100,7 @@ pub fn estimate(
     let days = Decimal::from((now - at).num_seconds().max(0)) / Decimal::from(86_400);
     let spent = (daily * days).round_dp(6);
     let currency = currency.unwrap_or("USD");
-    let mut b = balance(recorded - spent, currency, kind_of(options))?;
+    let mut b = balance(recorded - spent, currency, options.kind())?;
     b.estimate = true;
     Ok(b.with_note(if daily.is_zero() {
         format!(

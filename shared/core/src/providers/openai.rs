@@ -6,13 +6,12 @@
 use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
 
+#[cfg(test)]
+use super::spend::next_page;
 use super::{amount, snippet, spend, Http, OptionProblem, Provider, ProviderError, ReadRequest};
 use crate::config::ProjectConfig;
 
 pub struct OpenAi;
-
-/// Pages followed at most (a 180-day page each: far more than any budget period needs).
-const MAX_PAGES: usize = 20;
 
 #[async_trait::async_trait]
 impl Provider for OpenAi {
@@ -36,55 +35,28 @@ impl Provider for OpenAi {
         let start = spend::period_start(req.options(), req.now)
             .timestamp()
             .to_string();
-        let mut spent = Decimal::ZERO;
-        let mut currency: Option<String> = None;
-        let mut page: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut query = vec![
-                ("start_time", start.clone()),
-                ("bucket_width", "1d".to_owned()),
-                ("limit", "180".to_owned()),
-            ];
-            if let Some(p) = &page {
-                query.push(("page", p.clone()));
-            }
-            let reply = http
-                .send(
-                    http.get(&req.url("/v1/organization/costs"))
-                        .bearer_auth(req.api_key)
-                        .query(&query),
-                )
-                .await?;
-            let body = reply.json()?;
-            let (sum, cur) = sum_page(&body)?;
-            spent += sum;
-            currency = currency.or(cur);
-            page = next_page(&body);
-            if page.is_none() {
-                let currency = req
-                    .currency
-                    .map(str::to_owned)
-                    .or(currency)
-                    .unwrap_or_else(|| "USD".into());
-                return spend::remaining(req.options(), spent, &currency);
-            }
-        }
-        Err(ProviderError::Unparseable {
-            reason: format!("more than {MAX_PAGES} pages of costs"),
-            snippet: String::new(),
-        })
+        let url = req.url("/v1/organization/costs");
+        let (spent, currency) = spend::sum_pages(
+            http,
+            |page| {
+                let mut query = vec![
+                    ("start_time", start.as_str()),
+                    ("bucket_width", "1d"),
+                    ("limit", "180"),
+                ];
+                query.extend(page.map(|p| ("page", p)));
+                http.get(&url).bearer_auth(req.api_key).query(&query)
+            },
+            sum_page,
+        )
+        .await?;
+        let currency = req
+            .currency
+            .map(str::to_owned)
+            .or(currency)
+            .unwrap_or_else(|| "USD".into());
+        spend::remaining(req.options(), spent, &currency)
     }
-}
-
-/// `next_page` when `has_more`.
-pub(crate) fn next_page(body: &Value) -> Option<String> {
-    (body.get("has_more") == Some(&Value::Bool(true)))
-        .then(|| {
-            body.get("next_page")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .flatten()
 }
 
 /// The page's costs in dollars, and their currency (upper-cased).

@@ -2,7 +2,7 @@
 //! (`budget`, `tenant_id`, `window`, `value_pointer`, …), as written after `${VAR}` expansion.
 //! Their values can hold secrets (an `http_json` header), so `Debug` shows only the names.
 
-use balance_alert_model::Decimal;
+use balance_alert_model::{BalanceKind, Decimal};
 use serde_json::{Map, Value};
 
 /// The fields every project has; everything else is an adapter option.
@@ -126,5 +126,23 @@ impl Options {
                 ));
             }
         }
+    }
+
+    /// The `kind` option (what the figure is), `prepaid_balance` by default.
+    pub fn kind(&self) -> BalanceKind {
+        self.str("kind")
+            .and_then(BalanceKind::parse)
+            .unwrap_or(BalanceKind::PrepaidBalance)
+    }
+
+    /// Problem unless `kind` is absent or a kind's name.
+    pub fn check_kind(&self, out: &mut Vec<OptionProblem>) {
+        let kinds = [
+            "prepaid_balance",
+            "remaining_credit",
+            "budget_spend",
+            "quota_window",
+        ];
+        self.check_one_of("kind", &kinds, out);
     }
 }

@@ -123,6 +123,21 @@ pub fn aliyun_signature(method: &str, params: &[(&str, &str)], secret: &str) -> 
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// The problem with a project whose key is not `ID:SECRET` (`form` says which).
+pub fn check_key_pair(
+    project: &crate::config::ProjectConfig,
+    form: &str,
+) -> Vec<super::OptionProblem> {
+    let key = project.api_key.expose();
+    if key.is_empty() || split_key(key).is_some() {
+        return Vec::new();
+    }
+    vec![super::OptionProblem::new(
+        "api_key",
+        format!("must be {form}, separated by a colon"),
+    )]
+}
+
 /// `AK:SK` (the Python tool's form for both providers), split at the first colon.
 pub fn split_key(key: &str) -> Option<(&str, &str)> {
     key.split_once(':')

@@ -5,7 +5,48 @@
 use balance_alert_model::{Balance, BalanceKind, Decimal};
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 
-use super::{balance, OptionProblem, Options, ProviderError};
+use super::{balance, Http, OptionProblem, Options, ProviderError};
+
+/// Pages followed at most (far more than any budget period needs).
+const MAX_PAGES: usize = 20;
+
+/// Sums a paginated cost report: `request(page)` builds the request for a page (`None` for
+/// the first), `sum` reads one page's total; pages continue while `has_more` gives a
+/// `next_page`. Returns the total and the first currency `sum` reported.
+pub async fn sum_pages(
+    http: &Http,
+    request: impl Fn(Option<&str>) -> reqwest::RequestBuilder,
+    sum: impl Fn(&serde_json::Value) -> Result<(Decimal, Option<String>), ProviderError>,
+) -> Result<(Decimal, Option<String>), ProviderError> {
+    let mut total = Decimal::ZERO;
+    let mut currency = None;
+    let mut page: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let body = http.send(request(page.as_deref())).await?.json()?;
+        let (amount, cur) = sum(&body)?;
+        total += amount;
+        currency = currency.or(cur);
+        page = next_page(&body);
+        if page.is_none() {
+            return Ok((total, currency));
+        }
+    }
+    Err(ProviderError::Unparseable {
+        reason: format!("more than {MAX_PAGES} pages of costs"),
+        snippet: String::new(),
+    })
+}
+
+/// `next_page` when `has_more`.
+pub fn next_page(body: &serde_json::Value) -> Option<String> {
+    (body.get("has_more") == Some(&serde_json::Value::Bool(true)))
+        .then(|| {
+            body.get("next_page")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        })
+        .flatten()
+}
 
 /// Checks `budget`, `budget_period` and `budget_start`.
 pub fn check(options: &Options) -> Vec<OptionProblem> {

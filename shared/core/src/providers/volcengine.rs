@@ -6,7 +6,7 @@
 use balance_alert_model::{Balance, BalanceKind};
 use serde_json::Value;
 
-use super::signing::{split_key, volc_authorization, VolcRequest};
+use super::signing::{check_key_pair, split_key, volc_authorization, VolcRequest};
 use super::{
     amount_at, balance, snippet, Http, OptionProblem, Provider, ProviderError, ReadRequest,
 };
@@ -36,14 +36,7 @@ impl Provider for Volcengine {
     }
 
     fn check_options(&self, p: &ProjectConfig) -> Vec<OptionProblem> {
-        let mut out = Vec::new();
-        if !p.api_key.expose().is_empty() && split_key(p.api_key.expose()).is_none() {
-            out.push(OptionProblem::new(
-                "api_key",
-                "must be ACCESS_KEY_ID:SECRET_ACCESS_KEY (AK:SK, separated by a colon)",
-            ));
-        }
-        out
+        check_key_pair(p, "ACCESS_KEY_ID:SECRET_ACCESS_KEY (AK:SK)")
     }
 
     async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
