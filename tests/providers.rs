@@ -176,6 +176,14 @@ fn cases(url: &str) -> Vec<(Value, &'static str, f64, &'static str)> {
             500.0,
             "points",
         ),
+        (
+            json!({"name": "together", "provider": "manual", "threshold": 1, "currency": "USD",
+                   "balance": 25, "balance_date": "2026-11-01", "spend_source": "openai",
+                   "api_key": "bal:4", "spend_base_url": url}),
+            "prepaid_balance",
+            21.0,
+            "USD",
+        ),
     ]
 }
 

@@ -32,33 +32,39 @@ impl Provider for Anthropic {
     }
 
     async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
-        let start = spend::period_start(req.options(), req.now)
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
-        let url = req.url("/v1/organizations/cost_report");
-        let (cents, _) = spend::sum_pages(
-            http,
-            |page| {
-                let mut query = vec![
-                    ("starting_at", start.as_str()),
-                    ("bucket_width", "1d"),
-                    ("limit", "31"),
-                ];
-                query.extend(page.map(|p| ("page", p)));
-                http.get(&url)
-                    .header("x-api-key", req.api_key)
-                    .header("anthropic-version", "2023-06-01")
-                    .query(&query)
-            },
-            |body| sum_cents(body).map(|c| (c, None)),
-        )
-        .await?;
-        spend::remaining(
-            req.options(),
-            cents / Decimal::ONE_HUNDRED,
-            req.currency.unwrap_or("USD"),
-        )
+        let start = spend::period_start(req.options(), req.now);
+        let spent = spent_since(http, req.base_url, req.api_key, start).await?;
+        spend::remaining(req.options(), spent, req.currency.unwrap_or("USD"))
     }
+}
+
+/// The organization's costs since `start` (whole UTC days), in dollars.
+pub(crate) async fn spent_since(
+    http: &Http,
+    base_url: &str,
+    admin_key: &str,
+    start: chrono::DateTime<chrono::Utc>,
+) -> Result<Decimal, ProviderError> {
+    let start = start.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let url = format!("{base_url}/v1/organizations/cost_report");
+    let (cents, _) = spend::sum_pages(
+        http,
+        |page| {
+            let mut query = vec![
+                ("starting_at", start.as_str()),
+                ("bucket_width", "1d"),
+                ("limit", "31"),
+            ];
+            query.extend(page.map(|p| ("page", p)));
+            http.get(&url)
+                .header("x-api-key", admin_key)
+                .header("anthropic-version", "2023-06-01")
+                .query(&query)
+        },
+        |body| sum_cents(body).map(|c| (c, None)),
+    )
+    .await?;
+    Ok(cents / Decimal::ONE_HUNDRED)
 }
 
 /// The page's costs in cents.

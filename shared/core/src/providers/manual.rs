@@ -1,8 +1,11 @@
 //! Manual: for Groq, Together, Fireworks and anything else without a balance API. The user
 //! records a figure and its date (`balance`, `balance_date` in the project, or `POST
-//! /api/projects/{id}/balance`, which writes both) and optionally a `daily_spend`; the reading
-//! is the recorded figure minus the spend since, marked as an estimate. Recording a new real
-//! figure re-bases it. No HTTP, no key. Option `kind` (default `prepaid_balance`).
+//! /api/projects/{id}/balance`, which writes both) and how it is spent: a `daily_spend`, or a
+//! `spend_source` (`openai` or `anthropic`: that organization's cost report since the
+//! recorded date, read with the project's `api_key` as the Admin key, `spend_base_url` to
+//! override where). The reading is the recorded figure minus the spend since, marked as an
+//! estimate; recording a new real figure re-bases it. Option `kind` (default
+//! `prepaid_balance`).
 
 use balance_alert_model::{Balance, BalanceKind, Decimal};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -67,6 +70,13 @@ impl Provider for Manual {
                 },
             ));
         }
+        o.check_one_of("spend_source", &["openai", "anthropic"], &mut out);
+        if o.str("spend_source").is_some() && p.api_key.expose().is_empty() {
+            out.push(OptionProblem::new(
+                "api_key",
+                "is required with spend_source: the Admin key that reads its cost report",
+            ));
+        }
         o.check_amount(
             "daily_spend",
             false,
@@ -77,9 +87,53 @@ impl Provider for Manual {
         out
     }
 
-    async fn read(&self, _http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
-        estimate(req.options(), req.currency, req.now)
+    async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
+        let o = req.options();
+        let Some(source) = o.str("spend_source") else {
+            return estimate(o, req.currency, req.now);
+        };
+        let since = recorded_at(o).ok_or_else(|| ProviderError::Api {
+            message: "no balance_date: set when the balance was seen".into(),
+        })?;
+        let spent = match source {
+            "openai" => {
+                let base = o.str("spend_base_url").unwrap_or("https://api.openai.com");
+                super::openai::spent_since(http, base.trim_end_matches('/'), req.api_key, since)
+                    .await?
+                    .0
+            }
+            _ => {
+                let base = o
+                    .str("spend_base_url")
+                    .unwrap_or("https://api.anthropic.com");
+                super::anthropic::spent_since(http, base.trim_end_matches('/'), req.api_key, since)
+                    .await?
+            }
+        };
+        from_source(o, req.currency, source, spent)
     }
+}
+
+/// The recorded balance minus what the spend source reported since it was recorded.
+fn from_source(
+    options: &Options,
+    currency: Option<&str>,
+    source: &str,
+    spent: Decimal,
+) -> Result<Balance, ProviderError> {
+    let recorded = options
+        .decimal("balance")
+        .ok_or_else(|| ProviderError::Api {
+            message: "no recorded balance: set balance and balance_date".into(),
+        })?;
+    let currency = currency.unwrap_or("USD");
+    let mut b = balance(recorded - spent, currency, options.kind())?;
+    b.estimate = true;
+    Ok(b.with_note(format!(
+        "estimate: recorded {recorded} {currency} on {} minus {} spent since ({source} costs)",
+        options.str("balance_date").unwrap_or("?"),
+        spent.round_dp(2).normalize()
+    )))
 }
 
 /// The recorded balance minus `daily_spend` per day since it was recorded.

@@ -32,24 +32,8 @@ impl Provider for OpenAi {
     }
 
     async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
-        let start = spend::period_start(req.options(), req.now)
-            .timestamp()
-            .to_string();
-        let url = req.url("/v1/organization/costs");
-        let (spent, currency) = spend::sum_pages(
-            http,
-            |page| {
-                let mut query = vec![
-                    ("start_time", start.as_str()),
-                    ("bucket_width", "1d"),
-                    ("limit", "180"),
-                ];
-                query.extend(page.map(|p| ("page", p)));
-                http.get(&url).bearer_auth(req.api_key).query(&query)
-            },
-            sum_page,
-        )
-        .await?;
+        let start = spend::period_start(req.options(), req.now);
+        let (spent, currency) = spent_since(http, req.base_url, req.api_key, start).await?;
         let currency = req
             .currency
             .map(str::to_owned)
@@ -57,6 +41,31 @@ impl Provider for OpenAi {
             .unwrap_or_else(|| "USD".into());
         spend::remaining(req.options(), spent, &currency)
     }
+}
+
+/// The organization's costs since `start` (whole UTC days), in dollars, and their currency.
+pub(crate) async fn spent_since(
+    http: &Http,
+    base_url: &str,
+    admin_key: &str,
+    start: chrono::DateTime<chrono::Utc>,
+) -> Result<(Decimal, Option<String>), ProviderError> {
+    let start = start.timestamp().to_string();
+    let url = format!("{base_url}/v1/organization/costs");
+    spend::sum_pages(
+        http,
+        |page| {
+            let mut query = vec![
+                ("start_time", start.as_str()),
+                ("bucket_width", "1d"),
+                ("limit", "180"),
+            ];
+            query.extend(page.map(|p| ("page", p)));
+            http.get(&url).bearer_auth(admin_key).query(&query)
+        },
+        sum_page,
+    )
+    .await
 }
 
 /// The page's costs in dollars, and their currency (upper-cased).
