@@ -44,6 +44,8 @@ setup_debian() {
   command -v promtool >/dev/null || missing+=(prometheus)
   # The dashboard's browser test (tests/browser) drives Debian's Chromium.
   command -v chromium >/dev/null || missing+=(chromium)
+  # Chinese glyphs for its screenshots (the dashboard's default language).
+  [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -63,8 +65,9 @@ setup_spa_tools() {
   WASM_BINDGEN=$wb_root/bin/wasm-bindgen
   if [ ! -x "$WASM_BINDGEN" ]; then
     # Not --locked: the CLI's own lockfile pins a crate version the registry here lacks.
-    flock "${BUILD_LOCK:-/tmp/ba-build.lock}" \
-      cargo install --quiet --root "$wb_root" wasm-bindgen-cli --version "=$wb_version"
+    local lock=()
+    [ -z "${BUILD_LOCK:-}" ] || lock=(flock "$BUILD_LOCK")
+    "${lock[@]}" cargo install --quiet --root "$wb_root" wasm-bindgen-cli --version "=$wb_version"
   fi
   local npm_dir=$cache/npm
   WASM_OPT_JS=$npm_dir/node_modules/binaryen/bin/wasm-opt

@@ -76,6 +76,15 @@ pub fn date(d: NaiveDate, lang: Lang) -> String {
     }
 }
 
+/// A short date for chart ticks: `27 Nov` / `11月27日`.
+pub fn short_date(ts: i64, offset_minutes: i32, lang: Lang) -> String {
+    match (local(ts, offset_minutes), lang) {
+        (Some(d), Lang::En) => format!("{} {}", d.day(), MONTHS_EN[d.month0() as usize]),
+        (Some(d), Lang::Zh) => format!("{}月{}日", d.month(), d.day()),
+        (None, _) => "—".to_owned(),
+    }
+}
+
 /// A moment in the reader's zone (`offset_minutes` east of UTC):
 /// `27 Nov 2026 09:05` / `2026年11月27日 09:05`.
 pub fn date_time(ts: i64, offset_minutes: i32, lang: Lang) -> String {
@@ -205,6 +214,8 @@ mod tests {
         assert_eq!(date_time(ts, 0, Lang::En), "26 Nov 2026 23:30");
         assert_eq!(date_time(ts, 480, Lang::Zh), "2026年11月27日 07:30");
         assert_eq!(date_of(ts, 480, Lang::En), "27 Nov 2026");
+        assert_eq!(short_date(ts, 480, Lang::En), "27 Nov");
+        assert_eq!(short_date(ts, 0, Lang::Zh), "11月26日");
         assert_eq!(parse_rfc3339("2026-11-26T23:30:00Z"), Some(ts));
         assert_eq!(parse_rfc3339("yesterday"), None);
     }

@@ -70,14 +70,17 @@ try {
   // 5. Project detail: the chart, then a threshold edit that lands in the config file.
   await page.click('tr[data-project="DeepSeek-CN"] td.c-name a');
   await page.waitForURL(/\/projects\/[0-9a-f]{32}$/, T);
-  await page.locator("figure.chart svg path.balance").waitFor(T);
+  await page.locator("figure.chart svg circle.last").waitFor(T);
   const name = await page.locator("#project-name").textContent();
   check(name === "DeepSeek-CN", "opening a project shows its page", name);
   const threshold = await page.locator("figure.chart svg path.threshold").count();
   check(threshold === 1, "the chart draws the threshold line");
   await page.click("#range-30");
   await page.locator("#range-30[aria-pressed=true]").waitFor(T);
-  await page.locator("figure.chart svg path.balance").waitFor(T);
+  await page.locator("figure.chart svg circle.last").waitFor(T);
+  const points = (await page.locator("figure.chart svg path.balance").getAttribute("d")).split("L").length;
+  check(points > 100, "the 30-day chart draws the seeded readings", String(points));
+  check(await page.locator("figure.chart svg path.forecast").count() === 1, "the chart draws the forecast line to zero");
   await shot(page, "project-chart");
   await page.fill("#threshold-input", "30");
   await page.click("#threshold-save");

@@ -51,10 +51,37 @@ echo "ok   hashed .wasm served as application/wasm, cached for a year"
 curl -sfI "$BASE/" | grep -qi '^cache-control: no-cache' || fail "index.html must not be cached"
 curl -sf "$BASE/projects/0123456789abcdef0123456789abcdef" | grep -q '<script type="module">' || fail "deep link does not fall back to index.html"
 curl -sf "$BASE/config.json" | grep -q api_base || fail "config.json is not served"
-[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/nope")" = 401 ] || fail "/api/nope must stay an API answer"
+[ "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$BASE/api/nope")" = "404 application/json" ] \
+  || fail "/api/nope must stay the API's JSON 404"
 echo "ok   deep links get index.html (no-cache), config.json served, /api stays the API"
 
 # --- 2. The pages end to end. ---
+# Thirty days of earlier readings for the chart and the sparklines, written straight into the
+# server's SQLite store (a test cannot wait a month): DeepSeek-CN falls, is topped up on day
+# -12 and falls again towards its current 35.50; the others drift. The newest reading stays
+# the server's own.
+python3 - "$WORK/demo/data/demo.db" <<'PY'
+import hashlib, math, sqlite3, sys, time
+now = int(time.time())
+db = sqlite3.connect(sys.argv[1], timeout=30)
+def pid(provider, name): return hashlib.md5(f"{provider}:{name}".encode()).hexdigest()
+def deepseek(day):  # day < 0: days ago
+    return 60 + (150 - 60) * (day + 30) / 18 if day < -12 else 95 - (95 - 36) * (day + 12) / 12
+series = {
+    ("deepseek", "DeepSeek-CN", "CNY", 100): deepseek,
+    ("openrouter", "OpenRouter-Main", "USD", 50): lambda d: 182.4 - 1.2 * d + 3 * math.sin(d),
+    ("moonshot", "Moonshot", "CNY", 100): lambda d: 420 - 0.4 * d,
+    ("siliconflow", "SiliconFlow", "CNY", 20): lambda d: 88.88 + 2 * math.sin(d / 2),
+}
+rows = []
+for (provider, name, currency, threshold), f in series.items():
+    for h in range(30 * 24, 2, -3):
+        d = -h / 24
+        rows.append((pid(provider, name), name, provider, round(f(d), 2), threshold, currency, now - h * 3600))
+db.executemany("INSERT INTO balance_history (project_id, project_name, provider, balance, threshold, currency, timestamp) VALUES (?,?,?,?,?,?,?)", rows)
+db.commit()
+print(f"seeded {len(rows)} readings")
+PY
 BASE_URL=$BASE API_KEY=$API_KEY CONFIG_PATH=$WORK/demo/config.json node tests/browser/dashboard.mjs
 
 # --- 3. 1,000 projects: first render and filter keystrokes. ---

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::app::{ctx, now, utc_offset_minutes};
 use crate::chart::{path, time_ticks, value_axis, Linear};
-use crate::format::{amount, date_of, date_time, group_digits, parse_rfc3339};
+use crate::format::{amount, date_time, group_digits, parse_rfc3339, short_date};
 use crate::i18n::{alert_type_text, fill, K};
 
 const W: f64 = 720.0;
@@ -109,7 +109,7 @@ pub fn TrendChart(
                     .unwrap_or_default()
                     .to_owned()
             } else {
-                date_of(t, offset, lang)
+                short_date(t, offset, lang)
             };
             view! { <text class="xtick" x=xx y=H - 8.0 text-anchor="middle">{label}</text> }
         })

@@ -221,7 +221,7 @@ pub fn OverviewPage() -> impl IntoView {
     };
 
     let header = move || {
-        Col::ALL
+        let sortable = Col::ALL
             .into_iter()
             .map(|c| {
                 let aria = move || {
@@ -241,8 +241,15 @@ pub fn OverviewPage() -> impl IntoView {
                         </button>
                     </th>
                 }
-            })
-            .collect_view()
+                .into_any()
+            });
+        // The sparkline column (not sortable) sits between the state and the forecast.
+        let mut cells: Vec<AnyView> = sortable.collect();
+        cells.insert(
+            7,
+            view! { <th scope="col" class="c-trend">{move || ctx.t(K::col_trend)}</th> }.into_any(),
+        );
+        cells
     };
 
     let body = move || {
@@ -295,7 +302,7 @@ pub fn OverviewPage() -> impl IntoView {
                     {if len != total { format!(" ({len})") } else { String::new() }}</span>
                 <button id="page-prev" disabled=move || p == 0 on:click=move |_| page.set(p.saturating_sub(1))>{crate::i18n::t(lang, K::page_prev)}</button>
                 <span>{fill(crate::i18n::t(lang, K::page_of), &[&(p + 1).to_string(), &pages.to_string()])}</span>
-                <button id="page-next" disabled=move || p + 1 >= pages on:click=move |_| page.set(p + 1)>{crate::i18n::t(lang, K::page_next)}</button>
+                <button id="page-next" disabled=move || { p + 1 >= pages } on:click=move |_| page.set(p + 1)>{crate::i18n::t(lang, K::page_next)}</button>
             </div>
         }
     };
