@@ -2,9 +2,6 @@
 //! header navigation, and the redirect to Settings after a 401.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::hooks::use_navigate;
-use leptos_router::path;
 use serde::Deserialize;
 
 use crate::i18n::{t, Lang, K};
@@ -12,6 +9,8 @@ use crate::pages::{
     alerts::AlertsPage, overview::OverviewPage, project::ProjectPage, settings::SettingsPage,
     subscriptions::SubscriptionsPage,
 };
+use crate::route::Route;
+use crate::router::{self, navigate, Link};
 
 const KEY_API_KEY: &str = "balance-alert.api_key";
 const KEY_LANG: &str = "balance-alert.lang";
@@ -124,6 +123,8 @@ fn App() -> impl IntoView {
         unauthorized_count: RwSignal::new(0),
     };
     provide_context(ctx);
+    let nav = router::provide();
+    let route = Memo::new(move |_| Route::parse(&nav.path.get()));
     // config.json sits next to index.html; the pages wait for it so one build serves the
     // local server (same origin) and the API Gateway URL set at deploy time.
     let ready = RwSignal::new(false);
@@ -143,15 +144,14 @@ fn App() -> impl IntoView {
         document().set_title(t(lang, K::app_title));
     });
     view! {
-        <Router>
-            <a class="skip" href="#main">{move || ctx.t(K::skip_link)}</a>
+        <a class="skip" href="#main">{move || ctx.t(K::skip_link)}</a>
             <header class="top">
                 <span class="brand">{move || ctx.t(K::app_title)}</span>
                 <nav aria-label="main">
-                    <A href="/" exact=true>{move || ctx.t(K::nav_overview)}</A>
-                    <A href="/subscriptions">{move || ctx.t(K::nav_subscriptions)}</A>
-                    <A href="/alerts">{move || ctx.t(K::nav_alerts)}</A>
-                    <A href="/settings">{move || ctx.t(K::nav_settings)}</A>
+                    <Link href="/".to_owned() exact=true>{move || ctx.t(K::nav_overview)}</Link>
+                    <Link href="/subscriptions".to_owned()>{move || ctx.t(K::nav_subscriptions)}</Link>
+                    <Link href="/alerts".to_owned()>{move || ctx.t(K::nav_alerts)}</Link>
+                    <Link href="/settings".to_owned()>{move || ctx.t(K::nav_settings)}</Link>
                 </nav>
                 <button class="lang" id="lang-toggle"
                     on:click=move |_| {
@@ -164,16 +164,16 @@ fn App() -> impl IntoView {
             <AuthRedirect/>
             <main id="main" tabindex="-1">
                 <Show when=move || ready.get() fallback=move || view! { <p class="loading" role="status">{move || ctx.t(K::loading)}</p> }>
-                    <Routes fallback=move || view! { <p class="error" role="alert">{move || ctx.t(K::not_found)}</p> }>
-                        <Route path=path!("/") view=OverviewPage/>
-                        <Route path=path!("/projects/:id") view=ProjectPage/>
-                        <Route path=path!("/subscriptions") view=SubscriptionsPage/>
-                        <Route path=path!("/alerts") view=AlertsPage/>
-                        <Route path=path!("/settings") view=SettingsPage/>
-                    </Routes>
+                    {move || match route.get() {
+                        Route::Overview => view! { <OverviewPage/> }.into_any(),
+                        Route::Project(id) => view! { <ProjectPage id=id/> }.into_any(),
+                        Route::Subscriptions => view! { <SubscriptionsPage/> }.into_any(),
+                        Route::Alerts => view! { <AlertsPage/> }.into_any(),
+                        Route::Settings => view! { <SettingsPage/> }.into_any(),
+                        Route::NotFound => view! { <p class="error" role="alert">{move || ctx.t(K::not_found)}</p> }.into_any(),
+                    }}
                 </Show>
             </main>
-        </Router>
     }
 }
 
@@ -181,11 +181,10 @@ fn App() -> impl IntoView {
 #[component]
 fn AuthRedirect() -> impl IntoView {
     let ctx = ctx();
-    let navigate = use_navigate();
     Effect::new(move |prev: Option<u32>| {
         let n = ctx.unauthorized_count.get();
         if prev.is_some_and(|p| p != n) || (prev.is_none() && n > 0) {
-            navigate("/settings", Default::default());
+            navigate("/settings");
         }
         n
     });

@@ -104,6 +104,17 @@ pub fn date_of(ts: i64, offset_minutes: i32, lang: Lang) -> String {
     local(ts, offset_minutes).map_or_else(|| "—".to_owned(), |d| date(d.date_naive(), lang))
 }
 
+/// A `YYYY-MM-DD` date (what date inputs and the API use); None for anything else.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let mut parts = s.trim().splitn(3, '-');
+    let mut next = |len: usize| {
+        let p = parts.next()?;
+        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse::<u32>().ok())?
+    };
+    let (y, m, d) = (next(4)?, next(2)?, next(2)?);
+    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
+}
+
 /// An RFC 3339 time as unix seconds.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(s.trim())
@@ -218,6 +229,13 @@ mod tests {
         assert_eq!(short_date(ts, 0, Lang::Zh), "11月26日");
         assert_eq!(parse_rfc3339("2026-11-26T23:30:00Z"), Some(ts));
         assert_eq!(parse_rfc3339("yesterday"), None);
+        assert_eq!(
+            parse_date("2026-12-31"),
+            NaiveDate::from_ymd_opt(2026, 12, 31)
+        );
+        assert_eq!(parse_date("2026-02-30"), None);
+        assert_eq!(parse_date("2026-1-5"), None);
+        assert_eq!(parse_date("31/12/2026"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod chart;
 pub mod format;
 pub mod i18n;
 pub mod overview;
+pub mod route;
 pub mod validate;
 
 #[cfg(target_arch = "wasm32")]
@@ -18,3 +19,5 @@ pub mod app;
 mod components;
 #[cfg(target_arch = "wasm32")]
 mod pages;
+#[cfg(target_arch = "wasm32")]
+mod router;

@@ -5,8 +5,8 @@
 use balance_alert_model::subscription::cycle_from_config;
 use balance_alert_model::wire::SubscriptionInput;
 use balance_alert_model::Decimal;
-use chrono::NaiveDate;
 
+use crate::format::parse_date;
 use crate::i18n::{fill, t, Lang, K};
 
 /// The form as typed.
@@ -102,9 +102,9 @@ pub fn subscription(form: &SubForm, lang: Lang) -> Result<SubscriptionInput, Vec
         None
     };
     let start_date = if every_n {
-        match NaiveDate::parse_from_str(form.start_date.trim(), "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
+        match parse_date(&form.start_date) {
+            Some(d) => Some(d),
+            None => {
                 problems.push((
                     "start_date",
                     fill(t(lang, K::val_date), &[t(lang, K::sub_start)]),

@@ -9,6 +9,7 @@ use crate::components::widgets::{ErrorNote, Load, Loading, StateBadge};
 use crate::format::{amount, date_time, parse_rfc3339};
 use crate::i18n::{alert_type_text, fill, state_text, t, K};
 use crate::pages::project::deliveries;
+use crate::router::Link;
 
 const KINDS: [&str; 8] = [
     "low",
@@ -96,7 +97,12 @@ pub fn AlertsPage() -> impl IntoView {
                             view! {
                                 <tr>
                                     <td data-label=t(lang, K::col_time)>{ts}</td>
-                                    <td data-label=t(lang, K::col_name)><a href=format!("/projects/{}", a.project_id)>{a.project_name.clone()}</a></td>
+                                    <td data-label=t(lang, K::col_name)>{if a.provider == "subscription" {
+                                        view! { <span>{a.project_name.clone()}</span> }.into_any()
+                                    } else {
+                                        let name = a.project_name.clone();
+                                        view! { <Link href=format!("/projects/{}", a.project_id)>{name}</Link> }.into_any()
+                                    }}</td>
                                     <td data-label=t(lang, K::col_type)>{alert_type_text(lang, &a.alert_type)}</td>
                                     <td data-label=t(lang, K::col_state)><StateBadge state=a.state.clone()/></td>
                                     <td class="num" data-label=t(lang, K::col_value)>{a.balance.map(|b| amount(b.to_string().parse().unwrap_or(f64::NAN), &a.currency, lang))}</td>

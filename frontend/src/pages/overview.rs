@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use balance_alert_model::wire::{BalanceHistory, CreditRow, Credits, RefreshResponse};
+use crate::router::Link;
+use balance_alert_model::wire::{BalanceHistory, CreditRow, Credits};
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::api::{self, ApiErr, Method};
 use crate::app::{ctx, now, utc_offset_minutes, Ctx};
@@ -121,7 +121,8 @@ pub fn OverviewPage() -> impl IntoView {
         checking.set(true);
         message.set(None);
         leptos::task::spawn_local(async move {
-            let result = api::send::<RefreshResponse, _>(
+            // Only the message is shown: the report's own types need not be decoded here.
+            let result = api::send::<serde_json::Value, _>(
                 &ctx,
                 Method::Post,
                 "/api/refresh",
@@ -132,9 +133,13 @@ pub fn OverviewPage() -> impl IntoView {
             let lang = ctx.lang.get_untracked();
             match result {
                 Ok(r) => {
+                    let text = r
+                        .get("message")
+                        .and_then(|m| m.as_str())
+                        .unwrap_or_default();
                     message.set(Some((
                         false,
-                        fill(crate::i18n::t(lang, K::check_done), &[&r.message]),
+                        fill(crate::i18n::t(lang, K::check_done), &[text]),
                     )));
                     load(ctx, true, rows, updated).await;
                 }
@@ -273,7 +278,7 @@ pub fn OverviewPage() -> impl IntoView {
                     let name = row.name.clone();
                     view! {
                         <tr class=format!("row s-{}", row.shown_state()) data-project=row.name.clone()>
-                            <td class="c-name" data-label=t(K::col_name)><A href=href>{name}</A>
+                            <td class="c-name" data-label=t(K::col_name)><Link href=href>{name}</Link>
                                 {note.map(|n| view! { <div class="note">{n}</div> })}</td>
                             <td class="c-owner" data-label=t(K::col_owner)>{row.owner.clone()}</td>
                             <td class="c-provider" data-label=t(K::col_provider)>{row.provider.clone()}</td>

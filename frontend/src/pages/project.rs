@@ -2,10 +2,9 @@
 //! forecast; min/max/avg/change; recent alerts with each channel's delivery; the threshold
 //! edited in place; acknowledge and snooze.
 
+use crate::router::Link;
 use balance_alert_model::wire::{AlertHistory, AlertRow, CreditRow, Credits, EditResponse, Trend};
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, enc, Method};
 use crate::app::{ctx, now, utc_offset_minutes, Ctx};
@@ -82,15 +81,17 @@ pub fn deliveries(a: &AlertRow, lang: crate::i18n::Lang) -> impl IntoView {
 }
 
 #[component]
-pub fn ProjectPage() -> impl IntoView {
+pub fn ProjectPage(
+    /// The project: its id, `provider:name` or unique name.
+    id: String,
+) -> impl IntoView {
     let ctx = ctx();
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let id = StoredValue::new(id);
     let days = RwSignal::new(7u32);
     let detail: RwSignal<Load<Detail>> = RwSignal::new(Load::Loading);
     let message = RwSignal::new(None::<(bool, String)>);
     let reload = move || {
-        let (id, days) = (id.get_untracked(), days.get_untracked());
+        let (id, days) = (id.get_value(), days.get_untracked());
         leptos::task::spawn_local(async move {
             let result = load(ctx, id, days).await;
             detail.set(match result {
@@ -100,7 +101,7 @@ pub fn ProjectPage() -> impl IntoView {
         });
     };
     Effect::new(move |_| {
-        let _ = (id.get(), days.get());
+        let _ = days.get();
         detail.set(Load::Loading);
         reload();
     });
@@ -122,8 +123,7 @@ pub fn ProjectPage() -> impl IntoView {
             )));
             return;
         };
-        let body =
-            serde_json::json!({ "project_name": id.get_untracked(), "new_threshold": value });
+        let body = serde_json::json!({ "project_name": id.get_value(), "new_threshold": value });
         leptos::task::spawn_local(async move {
             match api::send::<EditResponse, _>(&ctx, Method::Post, "/api/config/threshold", &body)
                 .await
@@ -282,7 +282,7 @@ pub fn ProjectPage() -> impl IntoView {
 
     view! {
         <section class="project">
-            <A href="/">{move || ctx.t(K::detail_back)}</A>
+            <Link href="/".to_owned() exact=true>{move || ctx.t(K::detail_back)}</Link>
             {move || message.get().map(|(bad, m)| view! { <p id="message" class=if bad { "error" } else { "ok-note" } role="status">{m}</p> })}
             {content}
         </section>

@@ -2,13 +2,12 @@
 //! mark renewed. The form is checked before sending, each message naming its field.
 
 use balance_alert_model::wire::{EditResponse, SubscriptionList, SubscriptionRow};
-use chrono::NaiveDate;
 use leptos::prelude::*;
 
 use crate::api::{self, Method};
 use crate::app::{ctx, Ctx};
 use crate::components::widgets::{ErrorNote, Load, Loading};
-use crate::format::{amount, date, days_from_today};
+use crate::format::{amount, date, days_from_today, parse_date};
 use crate::i18n::{cycle_text, fill, t, Lang, K};
 use crate::validate::{subscription, Problem, SubForm};
 
@@ -160,7 +159,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
                     </tr></thead>
                     <tbody>{subs.into_iter().map(|s| {
                         let (class, status) = status_text(&s, lang);
-                        let next = NaiveDate::parse_from_str(&s.next_renewal_date, "%Y-%m-%d").map_or_else(|_| s.next_renewal_date.clone(), |d| date(d, lang));
+                        let next = parse_date(&s.next_renewal_date).map_or_else(|| s.next_renewal_date.clone(), |d| date(d, lang));
                         let (n1, n2, n3, n4) = (s.name.clone(), s.name.clone(), s.name.clone(), s.name.clone());
                         let edit_form = form_of(&s);
                         let asking = confirm_delete.get().as_deref() == Some(s.name.as_str());
