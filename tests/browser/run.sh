@@ -66,7 +66,7 @@ now = int(time.time())
 db = sqlite3.connect(sys.argv[1], timeout=30)
 def pid(provider, name): return hashlib.md5(f"{provider}:{name}".encode()).hexdigest()
 def deepseek(day):  # day < 0: days ago
-    return 60 + (150 - 60) * (day + 30) / 18 if day < -12 else 95 - (95 - 36) * (day + 12) / 12
+    return 150 - (150 - 60) * (day + 30) / 18 if day < -12 else 95 - (95 - 36) * (day + 12) / 12
 series = {
     ("deepseek", "DeepSeek-CN", "CNY", 100): deepseek,
     ("openrouter", "OpenRouter-Main", "USD", 50): lambda d: 182.4 - 1.2 * d + 3 * math.sin(d),
