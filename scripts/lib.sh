@@ -53,11 +53,22 @@ setup_debian() {
   fi
 }
 
+# Node.js with npm: runs wasm-opt (npm binaryen) and the browser tests. Debian's packages when
+# missing (seconds when present).
+setup_node() {
+  command -v node >/dev/null && command -v npm >/dev/null && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "installing Node.js and npm (Debian packages) for the dashboard build" >&2
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm
+}
+
 # The dashboard's build tools, cached outside the repo (seconds when present):
 # wasm-bindgen-cli at exactly the version Cargo.lock pins for the wasm-bindgen crate (the two
 # must match), and wasm-opt from npm `binaryen` (Debian's is too old for today's wasm).
 # Sets WASM_BINDGEN and WASM_OPT_JS.
 setup_spa_tools() {
+  setup_node
   local cache=${BALANCE_ALERT_CACHE:-$HOME/.cache/balance-alert}
   local wb_version
   wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
@@ -81,6 +92,7 @@ setup_spa_tools() {
 # used), installed locally under the cache dir. Sets PLAYWRIGHT_DIR (its node_modules parent).
 PLAYWRIGHT_VERSION=1.65.1
 setup_playwright() {
+  setup_node
   PLAYWRIGHT_DIR=${BALANCE_ALERT_CACHE:-$HOME/.cache/balance-alert}/npm
   if [ "$(node -p "require('$PLAYWRIGHT_DIR/node_modules/playwright-core/package.json').version" 2>/dev/null)" != "$PLAYWRIGHT_VERSION" ]; then
     mkdir -p "$PLAYWRIGHT_DIR"
