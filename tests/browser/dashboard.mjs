@@ -17,6 +17,9 @@ const consoleErrors = [];
 const expected = /Failed to load resource: the server responded with a status of (401|429)\b/;
 page.on("console", (m) => m.type() === "error" && !expected.test(m.text()) && consoleErrors.push(m.text()));
 page.on("pageerror", (e) => consoleErrors.push(String(e)));
+// Every /api/credits answer: the app sends If-None-Match with the ETag it holds.
+const creditStatuses = [];
+page.on("response", (r) => new URL(r.url()).pathname === "/api/credits" && creditStatuses.push(r.status()));
 
 try {
   // 1. No key yet: the API answers 401 and the app takes the reader to Settings, saying why.
@@ -140,6 +143,7 @@ try {
   await page.locator("#projects tbody tr.row").nth(4).waitFor(T);
   const stateText = await page.locator('tr[data-project="DeepSeek-CN"] .badge').textContent();
   check(["Low", "OK"].includes(stateText), "state texts are English too", stateText);
+  check(creditStatuses.includes(304), "an unchanged /api/credits is answered 304 (If-None-Match)", creditStatuses.join(","));
   await shot(page, "overview-en");
   await page.setViewportSize({ width: 390, height: 844 });
   await shot(page, "overview-phone");
