@@ -15,8 +15,21 @@ setup_playwright
 export PLAYWRIGHT_DIR
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ba-browser.XXXXXX")
 export SHOTS_DIR=$WORK/screenshots
-mkdir -p "$SHOTS_DIR" "$WORK/demo" "$WORK/bench"
-trap stop_bg EXIT
+mkdir -p "$SHOTS_DIR" "$WORK/demo" "$WORK/bench" "$WORK/tmp"
+# Chromium profiles go under the work dir too. On success only the screenshots stay; after a
+# failure everything stays (server logs, databases) for a look.
+export TMPDIR=$WORK/tmp
+finish() {
+  local rc=$?
+  stop_bg
+  wait "${BG_PIDS[@]}" 2>/dev/null || true
+  if [ "$rc" -eq 0 ]; then
+    find "$WORK" -mindepth 1 -maxdepth 1 ! -name screenshots -exec rm -rf {} +
+  else
+    echo "browser tests failed: logs and data kept in $WORK" >&2
+  fi
+}
+trap finish EXIT
 echo "work dir: $WORK"
 
 FAKE_PORT=$(free_port)
