@@ -24,8 +24,8 @@ fn form_of(s: &SubscriptionRow) -> SubForm {
         alert_days_before: s.alert_days_before.to_string(),
         amount: s.amount.to_string(),
         currency: s.currency.clone(),
-        interval_days: String::new(),
-        start_date: String::new(),
+        interval_days: s.interval_days.map(|d| d.to_string()).unwrap_or_default(),
+        start_date: s.start_date.clone().unwrap_or_default(),
         enabled: s.enabled,
     }
 }
