@@ -116,6 +116,16 @@ try {
   const added = config().subscriptions.find((s) => s.name === "Browser Test Sub");
   check(added && added.renewal_day === 15 && added.currency === "EUR", "an added subscription is listed and in the config file", JSON.stringify(added));
   await shot(page, "subscriptions");
+  // Edit one in place, mark another renewed: both land in the config file.
+  await page.click('tr[data-sub="Cloud backup"] button.edit');
+  check((await page.inputValue("#sub-name")) === "Cloud backup", "edit fills the form from the subscription");
+  await page.fill("#sub-amount", "60");
+  await page.click("#sub-submit");
+  await page.locator('tr[data-sub="Cloud backup"] td.num', { hasText: "60.00" }).waitFor(T);
+  check(config().subscriptions.find((s) => s.name === "Cloud backup").amount === 60, "an edited subscription is saved to the config file");
+  await page.click('tr[data-sub="Weekly report tool"] button.renew');
+  await page.locator('tr[data-sub="Weekly report tool"] .badge.r-renewed').waitFor(T);
+  check(!!config().subscriptions.find((s) => s.name === "Weekly report tool").last_renewed_date, "mark renewed sets last_renewed_date in the config file");
   await page.click('tr[data-sub="Browser Test Sub"] button.delete');
   await page.click('tr[data-sub="Browser Test Sub"] button.confirm-delete');
   await page.locator('tr[data-sub="Browser Test Sub"]').waitFor({ state: "detached", ...T });

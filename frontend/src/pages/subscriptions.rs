@@ -171,7 +171,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
                                 <td data-label=t(lang, K::sub_next)>{next}</td>
                                 <td data-label=t(lang, K::sub_days_left)>{days_from_today(s.days_until_renewal, lang)}</td>
                                 <td data-label=t(lang, K::sub_status)><span class=format!("badge r-{class}")>{status}</span></td>
-                                <td class="actions">{if asking {
+                                <td class="actions"><div class="acts">{if asking {
                                     view! {
                                         <span role="alert">{fill(t(lang, K::sub_confirm_delete), &[&n1])}</span>
                                         <button class="danger confirm-delete" on:click=move |_| { confirm_delete.set(None); act("/api/subscription/delete", Method::Delete, n2.clone(), K::sub_deleted) }>{t(lang, K::sub_delete)}</button>
@@ -183,7 +183,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
                                         <button class="renew" on:click=move |_| act("/api/subscription/mark_renewed", Method::Post, n4.clone(), K::sub_renewed)>{t(lang, K::sub_mark_renewed)}</button>
                                         <button class="danger delete" on:click=move |_| confirm_delete.set(Some(n1.clone()))>{t(lang, K::sub_delete)}</button>
                                     }.into_any()
-                                }}</td>
+                                }}</div></td>
                             </tr>
                         }
                     }).collect_view()}</tbody>
