@@ -42,10 +42,61 @@ setup_debian() {
   command -v openssl >/dev/null || missing+=(openssl)
   # promtool, for the rules in infra/prometheus (tests/rules.rs); Debian ships it with the server.
   command -v promtool >/dev/null || missing+=(prometheus)
+  # The dashboard's browser test (tests/browser) drives Debian's Chromium.
+  command -v chromium >/dev/null || missing+=(chromium)
+  # Chinese glyphs for its screenshots (the dashboard's default language).
+  [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
   if [ ${#missing[@]} -gt 0 ]; then
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
+# Node.js with npm: runs wasm-opt (npm binaryen) and the browser tests. Debian's packages when
+# missing (seconds when present).
+setup_node() {
+  command -v node >/dev/null && command -v npm >/dev/null && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "installing Node.js and npm (Debian packages) for the dashboard build" >&2
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm
+}
+
+# The dashboard's build tools, cached outside the repo (seconds when present):
+# wasm-bindgen-cli at exactly the version Cargo.lock pins for the wasm-bindgen crate (the two
+# must match), and wasm-opt from npm `binaryen` (Debian's is too old for today's wasm).
+# Sets WASM_BINDGEN and WASM_OPT_JS.
+setup_spa_tools() {
+  setup_node
+  local cache=${BALANCE_ALERT_CACHE:-$HOME/.cache/balance-alert}
+  local wb_version
+  wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+  local wb_root=$cache/tools/wasm-bindgen-$wb_version
+  WASM_BINDGEN=$wb_root/bin/wasm-bindgen
+  if [ ! -x "$WASM_BINDGEN" ]; then
+    # Not --locked: the CLI's own lockfile pins a crate version the registry here lacks.
+    local lock=()
+    [ -z "${BUILD_LOCK:-}" ] || lock=(flock "$BUILD_LOCK")
+    "${lock[@]}" cargo install --quiet --root "$wb_root" wasm-bindgen-cli --version "=$wb_version"
+  fi
+  local npm_dir=$cache/npm
+  WASM_OPT_JS=$npm_dir/node_modules/binaryen/bin/wasm-opt
+  if [ ! -f "$WASM_OPT_JS" ] || [ "$(node -p "require('$npm_dir/node_modules/binaryen/package.json').version" 2>/dev/null)" != "${BINARYEN_VERSION:-132.0.0}" ]; then
+    mkdir -p "$npm_dir"
+    npm install --silent --no-audit --no-fund --prefix "$npm_dir" "binaryen@${BINARYEN_VERSION:-132.0.0}"
+  fi
+}
+
+# The browser test's driver: npm playwright-core (no browser download; Debian's chromium is
+# used), installed locally under the cache dir. Sets PLAYWRIGHT_DIR (its node_modules parent).
+PLAYWRIGHT_VERSION=1.65.1
+setup_playwright() {
+  setup_node
+  PLAYWRIGHT_DIR=${BALANCE_ALERT_CACHE:-$HOME/.cache/balance-alert}/npm
+  if [ "$(node -p "require('$PLAYWRIGHT_DIR/node_modules/playwright-core/package.json').version" 2>/dev/null)" != "$PLAYWRIGHT_VERSION" ]; then
+    mkdir -p "$PLAYWRIGHT_DIR"
+    npm install --silent --no-audit --no-fund --prefix "$PLAYWRIGHT_DIR" "playwright-core@$PLAYWRIGHT_VERSION"
   fi
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs Balance Alert locally: the server (API, scheduler, status page) on the embedded SQLite
+# Runs Balance Alert locally: the server (API, scheduler, dashboard) on the embedded SQLite
 # store, with the demo config. No real API key is needed: the demo's projects point at the
 # bundled fake provider server on 127.0.0.1:18080, which this script starts.
 # Usage: ./scripts/run.sh            (Ctrl-C stops both)
@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 setup_rust
+# The dashboard is embedded in the release binary: build it first, once (see README "Dashboard").
+[ -f dist/index.html ] || ./scripts/build-spa.sh
 cargo build --release --locked -p balance-alert -p fake-providers --bins
 BIN=${CARGO_TARGET_DIR:-target}/release
 
@@ -23,5 +25,5 @@ if [ -z "$CONFIG" ]; then
   [ -f data/demo-config.json ] || cp examples/config.json data/demo-config.json
   CONFIG=data/demo-config.json
 fi
-echo "config: $CONFIG — open http://127.0.0.1:8080/ (API docs at /docs, metrics at http://127.0.0.1:9100/metrics); alerts arrive at http://127.0.0.1:18080/hooks"
+echo "config: $CONFIG — open the dashboard at http://127.0.0.1:8080/ (API docs at /docs, metrics at http://127.0.0.1:9100/metrics); alerts arrive at http://127.0.0.1:18080/hooks"
 "$BIN/balance-alert" serve --config "$CONFIG" --listen "${LISTEN:-127.0.0.1:8080}" --metrics-listen "${METRICS_LISTEN:-127.0.0.1:9100}"

@@ -31,3 +31,9 @@ stage test-api-dynamodb env BALANCE_ALERT_TEST_BACKEND=dynamodb \
   cargo test --workspace --locked --test integration api::
 # A live server fuzzed from its own OpenAPI document: any 5xx fails the run.
 stage schemathesis env SCHEMATHESIS_REUSE_BIN=1 ./scripts/schemathesis.sh
+# The dashboard: one release wasm build into dist/ (prints the gzipped size, fails over budget),
+# then the release server built after it (it embeds dist/), then the browser tests in headless
+# Chromium against it (pages end to end, and the 1,000-project overview timed).
+stage spa-build ./scripts/build-spa.sh
+stage browser-build cargo build --release --locked -p balance-alert -p fake-providers --bins
+stage browser tests/browser/run.sh "${CARGO_TARGET_DIR:-target}/release"

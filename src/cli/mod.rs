@@ -2,6 +2,7 @@
 
 mod alerts;
 mod check;
+mod dashboard;
 mod output;
 mod serve;
 mod source;

@@ -97,7 +97,20 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     // Requests addressed to the listen address itself are ours (the DNS-rebinding guard).
     options.allowed_hosts.push(api_addr.ip().to_string());
     let state_hosts = options.allowed_hosts.clone();
-    let state = AppState::new(checker.clone(), metrics.clone(), auth, options);
+    let mut state = AppState::new(checker.clone(), metrics.clone(), auth, options);
+    match super::dashboard::site() {
+        Some(site) => {
+            tracing::info!(
+                files = super::dashboard::file_count(),
+                "dashboard served at /"
+            );
+            state = state.with_site(site);
+        }
+        None => {
+            // A release binary built before the SPA: say how to get the dashboard.
+            tracing::warn!("this binary has no dashboard (dist/index.html was missing when it was built): / shows the plain status page; run ./scripts/build-spa.sh, then rebuild");
+        }
+    }
     let metrics_addr = metrics_listener.local_addr().unwrap_or(args.metrics_listen);
     println!("balance-alert {} listening on http://{api_addr} (metrics on http://{metrics_addr}/metrics)", env!("CARGO_PKG_VERSION"));
     let _ = std::io::Write::flush(&mut std::io::stdout());

@@ -560,3 +560,22 @@ async fn a_manual_projects_balance_is_recorded_in_the_file_and_re_bases_the_esti
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_every_n_days_subscription_lists_its_interval_and_start_for_editing() {
+    let h = harness().await;
+    let add = json!({"name": "Backups", "cycle_type": "every_n_days", "renewal_day": 1,
+        "interval_days": 10, "start_date": "2026-11-01", "amount": 3, "currency": "EUR"});
+    assert_eq!(h.post("/api/subscription/add", add).await.0, StatusCode::OK);
+    let (_, _, list) = h.get("/api/subscriptions").await;
+    let subs = list["subscriptions"].as_array().expect("list");
+    let backups = subs.iter().find(|s| s["name"] == "Backups").expect("added");
+    assert_eq!(backups["interval_days"], 10);
+    assert_eq!(backups["start_date"], "2026-11-01");
+    // The other cycles carry neither field (the Python tool's shape is unchanged for them).
+    let copilot = subs
+        .iter()
+        .find(|s| s["name"] == "Copilot")
+        .expect("configured");
+    assert!(copilot.get("interval_days").is_none() && copilot.get("start_date").is_none());
+}

@@ -6,6 +6,7 @@ mod health;
 mod history;
 mod http;
 mod security;
+mod site;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -8,6 +8,7 @@ pub mod memo;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod site;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,6 +28,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub use auth::AuthConfig;
 pub use error::ApiError;
 pub use metrics::Metrics;
+pub use site::Site;
 
 /// What `/metrics` reads: this process's recorder, the config and the store.
 #[derive(Clone)]
@@ -117,6 +119,9 @@ pub struct AppState {
     pub started: Instant,
     /// The last rendered `/api/credits` body, reused while nothing changed.
     pub credits_cache: Arc<memo::RenderCache>,
+    /// The dashboard served at `/` (the local server's embedded build); None keeps the plain
+    /// status page there (the API Lambda, tests, a binary built without the SPA).
+    pub site: Option<Arc<dyn Site>>,
 }
 
 impl AppState {
@@ -139,11 +144,18 @@ impl AppState {
             options: Arc::new(options),
             started: Instant::now(),
             credits_cache: Arc::default(),
+            site: None,
         }
+    }
+
+    /// Serves `site` at `/` and for the app's client routes.
+    pub fn with_site(mut self, site: Arc<dyn Site>) -> Self {
+        self.site = Some(site);
+        self
     }
 }
 
-async fn not_found() -> ApiError {
+pub(crate) async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint; see /docs".into())
 }
 
@@ -239,7 +251,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             http::host_guard,
         ))
-        .fallback(not_found)
+        .fallback(site::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(http::etag))
         .layer(CompressionLayer::new())

@@ -294,6 +294,12 @@ pub struct SubscriptionRow {
     pub currency: String,
     pub enabled: bool,
     pub last_renewed_date: Option<String>,
+    /// For `every_n_days`: the interval in days (absent for the other cycles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_days: Option<u32>,
+    /// For `every_n_days`: the first renewal, `YYYY-MM-DD` (absent for the other cycles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
     /// `YYYY-MM-DD`; `renewal_date` repeats it for older clients.
     pub next_renewal_date: String,
     pub renewal_date: String,

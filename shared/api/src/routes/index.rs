@@ -1,7 +1,8 @@
-//! `GET /`: a plain server-rendered status page (no JavaScript) until the WASM dashboard lands.
+//! `GET /`: the dashboard when this process serves one (see [`crate::site`]), else a plain
+//! server-rendered status page (no JavaScript).
 
 use axum::extract::State;
-use axum::response::Html;
+use axum::response::{Html, IntoResponse, Response};
 
 use super::credits::credit_rows;
 use crate::error::ApiError;
@@ -14,9 +15,17 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The dashboard's index.html, or the plain status page.
+pub async fn index(State(state): State<AppState>) -> Result<Response, ApiError> {
+    if let Some(spa) = crate::site::index(&state) {
+        return Ok(spa);
+    }
+    status_page(state).await.map(IntoResponse::into_response)
+}
+
 /// The status page. When an API key is configured it shows nothing but a pointer to the API,
 /// so balances are not readable without the key.
-pub async fn index(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
+async fn status_page(state: AppState) -> Result<Html<String>, ApiError> {
     let mut html = String::from(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\
          <title>Balance Alert</title><style>body{font:14px system-ui,sans-serif;margin:2em}\

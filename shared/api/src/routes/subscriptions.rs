@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::Json;
 use balance_alert_core::config::edit;
-use balance_alert_core::model::subscription::renewal_status;
+use balance_alert_core::model::subscription::{renewal_status, Cycle};
 use balance_alert_core::model::wire::*;
 use balance_alert_core::monitor::renewal_spec;
 use chrono::NaiveDate;
@@ -28,7 +28,15 @@ pub async fn list(State(state): State<AppState>) -> Json<SubscriptionList> {
         .map(|s| {
             let st = renewal_status(&renewal_spec(s), today);
             let next = st.next_renewal_date.to_string();
+            let (interval_days, start_date) = match &s.cycle {
+                Cycle::EveryNDays { days, start_date } => {
+                    (Some(*days), Some(start_date.to_string()))
+                }
+                _ => (None, None),
+            };
             SubscriptionRow {
+                interval_days,
+                start_date,
                 name: s.name.clone(),
                 owner_project: s.owner_project.clone(),
                 cycle_type: s.cycle_type.clone(),
