@@ -39,7 +39,8 @@ async fn check_json_reports_balances_and_exits_zero_when_all_ok() {
         first,
         &json!({"project": "OR", "owner_project": null, "provider": "openrouter", "success": true,
                 "credits": 120.5, "currency": "USD", "threshold": 10.0, "need_alarm": false,
-                "state": "ok", "error": null, "stale": false, "stale_reason": null})
+                "state": "ok", "error": null, "stale": false, "stale_reason": null,
+                "kind": "remaining_credit"})
     );
     assert_eq!(report["projects"][1]["currency"], "CNY");
     assert_eq!(report["projects"][3]["credits"], 15.5);

@@ -323,11 +323,11 @@ async fn concurrency_is_bounded_by_max_concurrent_checks() {
 
 #[tokio::test]
 async fn unknown_provider_fails_without_network() {
-    let p = project("v", "volc", "http://127.0.0.1:9", "k", 1.0);
+    let p = project("v", "nosuch", "http://127.0.0.1:9", "k", 1.0);
     let err = engine(&fast_settings())
         .check(&p, CacheMode::Bypass)
         .await
         .result
         .expect_err("unsupported");
-    assert_eq!(err.to_string(), "provider \"volc\" is not supported");
+    assert_eq!(err.to_string(), "provider \"nosuch\" is not supported");
 }

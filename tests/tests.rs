@@ -9,6 +9,7 @@ mod delivery;
 mod dynamodb;
 mod engine;
 mod metrics;
+mod providers;
 mod rules;
 mod serve;
 mod store;

@@ -62,9 +62,17 @@ pub fn table(report: &CheckReport, color: bool) -> String {
             vec![
                 cell(&p.project),
                 cell(&p.provider),
-                p.credits.map_or_else(|| "—".into(), |c| format!("{c:.2}")),
+                p.kind.map_or("—", |k| k.as_str()).to_owned(),
+                p.credits.map_or_else(
+                    || "—".into(),
+                    |c| format!("{c:.2}{}", if p.estimate { "~" } else { "" }),
+                ),
                 cell(&p.currency),
-                format!("{:.2}", p.threshold),
+                if p.unlimited {
+                    "no limit".into()
+                } else {
+                    format!("{:.2}", p.threshold)
+                },
                 p.state.as_str().to_uppercase(),
             ]
         })
@@ -73,22 +81,23 @@ pub fn table(report: &CheckReport, color: bool) -> String {
         &[
             "PROJECT",
             "PROVIDER",
+            "KIND",
             "BALANCE",
             "CURRENCY",
             "THRESHOLD",
             "STATE",
         ],
         &rows,
-        &[false, false, true, false, true, false],
+        &[false, false, false, true, false, true, false],
     );
     // STATE is the last column, so it ends each data line: colour it there, after alignment.
     let mut out = String::with_capacity(plain.len() + rows.len() * 9);
     for (i, line) in plain.lines().enumerate() {
         match rows.get(i.wrapping_sub(1)).filter(|_| color && i > 0) {
-            Some(row) => match line.strip_suffix(row[5].as_str()) {
+            Some(row) => match line.strip_suffix(row[6].as_str()) {
                 Some(rest) => {
                     out.push_str(rest);
-                    out.push_str(&paint(&row[5]));
+                    out.push_str(&paint(&row[6]));
                 }
                 None => out.push_str(line),
             },
@@ -102,6 +111,12 @@ pub fn table(report: &CheckReport, color: bool) -> String {
             cell(&p.project),
             p.error.as_deref().unwrap_or("failed")
         ));
+    }
+    // How each computed figure was arrived at (budgets, estimates, windows, key limits).
+    for p in report.projects.iter().filter(|p| p.success) {
+        if let Some(note) = &p.note {
+            out.push_str(&format!("  {}: {}\n", cell(&p.project), cell(note)));
+        }
     }
     let s = report.summary;
     out.push_str(&format!(
@@ -172,6 +187,11 @@ mod tests {
                 .then(|| "timed out after 10.0s".to_owned()),
             stale: false,
             stale_reason: None,
+            kind: Some(balance_alert_core::model::BalanceKind::RemainingCredit),
+            note: None,
+            estimate: false,
+            resets_at: None,
+            unlimited: false,
         };
         CheckReport::new(vec![
             row("main", Some(120.5), AlertState::Ok),
@@ -185,15 +205,15 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "PROJECT  PROVIDER    BALANCE  CURRENCY  THRESHOLD  STATE"
+            "PROJECT  PROVIDER    KIND              BALANCE  CURRENCY  THRESHOLD  STATE"
         );
         assert_eq!(
             lines[1],
-            "main     openrouter   120.50  USD           10.00  OK"
+            "main     openrouter  remaining_credit   120.50  USD           10.00  OK"
         );
         assert_eq!(
             lines[2],
-            "x        openrouter        —  USD           10.00  FAILING"
+            "x        openrouter  remaining_credit        —  USD           10.00  FAILING"
         );
         assert_eq!(lines[3], "  x: timed out after 10.0s");
         assert_eq!(lines[4], "2 project(s): 1 ok, 1 failed, 0 below threshold");

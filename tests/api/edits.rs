@@ -511,3 +511,71 @@ async fn an_every_n_days_subscription_lists_its_interval_and_start_for_editing()
         .expect("configured");
     assert!(copilot.get("interval_days").is_none() && copilot.get("start_date").is_none());
 }
+
+#[tokio::test]
+async fn a_manual_projects_balance_is_recorded_in_the_file_and_re_bases_the_estimate() {
+    let h = harness().await;
+    // GIVEN a manual project (Groq: no balance API) added to the file
+    let mut doc = h.file();
+    doc["projects"].as_array_mut().expect("projects").push(
+        json!({"name": "Groq", "provider": "manual", "threshold": 5, "currency": "USD",
+                     "balance": 20, "balance_date": "2026-01-01", "daily_spend": 0.1}),
+    );
+    std::fs::write(
+        h.config_path(),
+        serde_json::to_string_pretty(&doc).expect("json"),
+    )
+    .expect("write");
+    assert!(h.live.reload(), "reloads");
+    // WHEN a person records what the console shows
+    let (status, _, body) = h
+        .post(
+            "/api/projects/manual:Groq/balance",
+            json!({"balance": 12.5, "as_of": "2026-11-20"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // THEN the file holds it, every other field kept
+    let after = h.file();
+    let groq = &after["projects"][3];
+    assert_eq!(
+        (
+            &groq["balance"],
+            &groq["balance_date"],
+            &groq["daily_spend"]
+        ),
+        (&json!(12.5), &json!("2026-11-20"), &json!(0.1))
+    );
+    assert_eq!(after["projects"][0]["api_key"], "${KEY_MAIN}");
+    // AND the running config has it (the estimate starts from it)
+    let loaded = h.live.get();
+    let p = loaded.config.find_project("manual:Groq").expect("project");
+    assert_eq!(p.options.decimal("balance"), Some(crate::util::dec(12.5)));
+    // A project read from its provider refuses, naming why; bad values name their field.
+    let (status, _, body) = h
+        .post("/api/projects/Low/balance", json!({"balance": 1}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("provider \"manual\""),
+        "{body}"
+    );
+    let (status, _, body) = h
+        .post(
+            "/api/projects/Groq/balance",
+            json!({"balance": 1, "as_of": "last week"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"].as_str().unwrap_or("").starts_with("as_of:"),
+        "{body}"
+    );
+    let (status, _, _) = h
+        .post("/api/projects/Nope/balance", json!({"balance": 1}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

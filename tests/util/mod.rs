@@ -36,6 +36,7 @@ pub fn project(
         base_url: Some(base_url.into()),
         currency: None,
         check_interval: None,
+        options: Default::default(),
     }
 }
 

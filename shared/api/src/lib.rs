@@ -217,6 +217,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/history/stats", get(history::stats))
         .route("/api/alerts/{id}/ack", post(alerts::ack))
         .route("/api/projects/{id}/snooze", post(alerts::snooze))
+        .route("/api/projects/{id}/balance", post(config::record_balance))
         .route("/api/config/projects", get(config::projects))
         .route("/api/config/threshold", post(config::set_threshold))
         .route("/api/auth/token", post(auth::token))

@@ -63,11 +63,25 @@ fn observation(o: &CheckOutcome) -> Observation {
     }
 }
 
+/// A reading that no threshold applies to: a key without a spending limit.
+fn unlimited(o: &CheckOutcome) -> bool {
+    o.result.as_ref().is_ok_and(|b| b.unlimited)
+}
+
+/// What [`write_for`] needs of an outcome besides its observation: cached, unlimited, note.
+fn flags(o: &CheckOutcome) -> (bool, bool, Option<&str>) {
+    (
+        o.cached,
+        unlimited(o),
+        o.result.as_ref().ok().and_then(|b| b.note.as_deref()),
+    )
+}
+
 fn write_for(
     p: &ProjectConfig,
     prev: Option<&ProjectState>,
     obs: &Observation,
-    cached: bool,
+    (cached, unlimited, note): (bool, bool, Option<&str>),
     settings: &Settings,
     now: i64,
 ) -> CheckWrite {
@@ -77,9 +91,17 @@ fn write_for(
         project_name: &p.name,
         provider: &p.provider,
     };
-    let (mut state, mut alert) = transition(project, prev, obs, &policy(p, settings), now);
+    let mut policy = policy(p, settings);
+    if unlimited {
+        // The figure is usage, not what is left: nothing to be low against.
+        policy.threshold = rust_decimal::Decimal::ZERO;
+        policy.critical_threshold = None;
+    }
+    let (mut state, mut alert) = transition(project, prev, obs, &policy, now);
     if let Some(a) = alert.as_mut() {
         a.details.owner_project = p.owner_project.clone();
+        a.details.figure = crate::providers::lookup(&p.provider).map(|ad| ad.kind(p));
+        a.details.note = note.map(str::to_owned);
     }
     if !matches!(obs, Observation::Skipped { .. }) {
         state.cached = cached;
@@ -170,6 +192,8 @@ pub async fn forecast_alert(
             days_left: Some(days),
             due_date: Some(date_text.clone()),
             source: None,
+            figure: crate::providers::lookup(&p.provider).map(|a| a.kind(p)),
+            note: None,
         },
         deliveries: Vec::new(),
     };
@@ -254,7 +278,7 @@ pub async fn run_checks(
                 .zip(&observations)
                 .map(|(o, obs)| {
                     let p = projects[o.index];
-                    write_for(p, known.get(&p.id()), obs, o.cached, settings, now)
+                    write_for(p, known.get(&p.id()), obs, flags(o), settings, now)
                 })
                 .collect();
             if mode == WriteMode::Persist {
@@ -263,9 +287,15 @@ pub async fn run_checks(
                 for (i, ok) in applied.into_iter().enumerate() {
                     if !ok {
                         let p = projects[batch[i].index];
-                        writes[i] =
-                            retry_write(store, p, &observations[i], batch[i].cached, settings, now)
-                                .await?;
+                        writes[i] = retry_write(
+                            store,
+                            p,
+                            &observations[i],
+                            flags(&batch[i]),
+                            settings,
+                            now,
+                        )
+                        .await?;
                     }
                 }
             }
@@ -305,14 +335,14 @@ async fn retry_write(
     store: &dyn Store,
     p: &ProjectConfig,
     obs: &Observation,
-    cached: bool,
+    flags: (bool, bool, Option<&str>),
     settings: &Settings,
     now: i64,
 ) -> Result<CheckWrite, StoreError> {
     let id = p.id();
     for _ in 0..MAX_CAS_ATTEMPTS {
         let prev = store.get_state(&id).await?;
-        let w = write_for(p, prev.as_ref(), obs, cached, settings, now);
+        let w = write_for(p, prev.as_ref(), obs, flags, settings, now);
         if store.commit_checks(vec![w.clone()]).await?.first() == Some(&true) {
             return Ok(w);
         }
@@ -353,11 +383,16 @@ pub fn report_line(p: &ProjectConfig, o: &CheckOutcome, state: &ProjectState) ->
         credits,
         currency,
         threshold: p.threshold,
-        need_alarm: credits.is_some_and(|c| c < p.threshold),
+        need_alarm: credits.is_some_and(|c| c < p.threshold) && !unlimited(o),
         state: state.state,
         error,
         stale: stale_reason.is_some(),
         stale_reason,
+        kind: crate::providers::lookup(&p.provider).map(|a| a.kind(p)),
+        note: o.result.as_ref().ok().and_then(|b| b.note.clone()),
+        estimate: o.result.as_ref().is_ok_and(|b| b.estimate),
+        resets_at: o.result.as_ref().ok().and_then(|b| b.resets_at),
+        unlimited: unlimited(o),
     }
 }
 
@@ -428,6 +463,8 @@ pub async fn run_subscriptions(
                 days_left: Some(status.days_until_renewal),
                 due_date: Some(status.next_renewal_date.to_string()),
                 source: None,
+                figure: None,
+                note: None,
             },
             deliveries: Vec::new(),
         });

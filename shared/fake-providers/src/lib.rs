@@ -17,7 +17,17 @@
 //! | `wrongtype`           | 200 JSON whose amounts are of the wrong type                |
 //! | `huge`                | 200 with a 2 MiB body                                       |
 //! | `apierr`              | 200 whose body reports an error in its own fields           |
+//! | `orkey:<left>`        | OpenRouter: `/credits` 403 (not a management key), `/key` limit 100 with `<left>` remaining |
+//! | `ornolimit:<usage>`   | OpenRouter: `/credits` 403, `/key` without a limit, `<usage>` used |
 //! | anything else         | 401                                                         |
+//!
+//! Where the token travels depends on the provider, as its client sends its key: Bearer for
+//! most; `?key=` for wxrank; raw `Authorization` for zhipu; `x-api-key` for anthropic; the
+//! client secret of the token request for azure (the budget then takes the issued token); for
+//! the signed APIs (volcengine, aliyun) the access key id, with `_` for `:` (`bal_77.01`), and
+//! the request must carry its signature parts. Budget adapters (openai, anthropic, azure) read
+//! `<amount>` as the spend (two pages for the cost reports); quota windows (zhipu, minimax) as
+//! percent used / left.
 //!
 //! A global latency (`--latency-ms`) is added to every response, for the benchmark.
 //!
@@ -33,7 +43,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -44,9 +54,30 @@ use serde_json::{json, Value};
 #[derive(Debug, Clone, Copy)]
 enum Shape {
     OpenRouter,
+    /// OpenRouter's `/api/v1/key` (the key's own limit).
+    OpenRouterKey,
     DeepSeek,
     Moonshot,
     SiliconFlow,
+    UniApi,
+    TikHub,
+    Novita,
+    /// Key in the `key` query parameter.
+    WxRank,
+    /// Signed: the access key id (`:` written as `_`) in `Authorization: HMAC-SHA256
+    /// Credential=<AK>/…`.
+    Volcengine,
+    /// Signed: the access key id (`:` written as `_`) in the `AccessKeyId` query parameter.
+    Aliyun,
+    /// Costs in two pages (`page=p2` is the second); the token's amount is the total spend.
+    OpenAi,
+    /// Cents in two pages, key in `x-api-key`.
+    Anthropic,
+    /// The budget, with the token issued by `/{tenant}/oauth2/v2.0/token`.
+    AzureBudget,
+    /// Raw key in `Authorization` (no Bearer).
+    Zhipu,
+    MiniMax,
 }
 
 #[derive(Default)]
@@ -154,6 +185,61 @@ fn router(shared: Arc<Shared>) -> Router {
             "/v1/user/info",
             get(|s, h| respond(s, h, Shape::SiliconFlow)),
         )
+        .route(
+            "/api/v1/key",
+            get(|s, h, q| respond_q(s, h, q, Shape::OpenRouterKey)),
+        )
+        .route(
+            "/v1/billing/usage",
+            get(|s, h, q| respond_q(s, h, q, Shape::UniApi)),
+        )
+        .route(
+            "/api/v1/tikhub/user/get_user_info",
+            get(|s, h, q| respond_q(s, h, q, Shape::TikHub)),
+        )
+        .route(
+            "/openapi/v1/billing/balance/detail",
+            get(|s, h, q| respond_q(s, h, q, Shape::Novita)),
+        )
+        .route(
+            "/weixin/score",
+            get(|s, h, q| respond_q(s, h, q, Shape::WxRank)),
+        )
+        .route(
+            "/",
+            get(|s, h, q: Query<HashMap<String, String>>| async move {
+                let shape = if q.contains_key("AccessKeyId") {
+                    Shape::Aliyun
+                } else {
+                    Shape::Volcengine
+                };
+                respond_q(s, h, q, shape).await
+            }),
+        )
+        .route(
+            "/v1/organization/costs",
+            get(|s, h, q| respond_q(s, h, q, Shape::OpenAi)),
+        )
+        .route(
+            "/v1/organizations/cost_report",
+            get(|s, h, q| respond_q(s, h, q, Shape::Anthropic)),
+        )
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            axum::routing::post(azure_token),
+        )
+        .route(
+            "/subscriptions/{sub}/providers/Microsoft.Consumption/budgets/{name}",
+            get(|s, h, q| respond_q(s, h, q, Shape::AzureBudget)),
+        )
+        .route(
+            "/api/monitor/usage/quota/limit",
+            get(|s, h, q| respond_q(s, h, q, Shape::Zhipu)),
+        )
+        .route(
+            "/v1/api/openplatform/coding_plan/remains",
+            get(|s, h, q| respond_q(s, h, q, Shape::MiniMax)),
+        )
         .route("/_health", get(|| async { "ok" }))
         .route(
             "/hooks",
@@ -163,12 +249,9 @@ fn router(shared: Arc<Shared>) -> Router {
             "/hooks/{name}",
             axum::routing::post(receiver::receive).with_state(shared.hooks.clone()),
         )
-        .route(
-            "/{*rest}",
-            get(|Path(rest): Path<String>| async move {
-                (StatusCode::NOT_FOUND, format!("no fake for /{rest}"))
-            }),
-        )
+        .fallback(|uri: axum::http::Uri| async move {
+            (StatusCode::NOT_FOUND, format!("no fake for {}", uri.path()))
+        })
         .with_state(shared)
 }
 
@@ -185,15 +268,103 @@ fn ok_body(shape: Shape, amount: f64) -> Value {
         Shape::SiliconFlow => json!({"code": 20000, "message": "OK", "status": true, "data": {
             "id": "u1", "name": "fake", "balance": "0.00", "status": "normal",
             "chargeBalance": format!("{amount:.2}"), "totalBalance": format!("{amount:.2}")}}),
+        Shape::OpenRouterKey => json!({"data": {"label": "sk-or-v1-fak...e00", "limit": null,
+            "limit_remaining": null, "usage": 10.0, "is_free_tier": false}}),
+        Shape::UniApi => {
+            json!({"data": {"balance": amount, "used": 1.5, "cache_used": 0}, "success": true})
+        }
+        Shape::TikHub => {
+            json!({"code": 200, "user_data": {"email": "fake@example.com", "balance": amount,
+            "free_credit": 5.0, "is_active": true}})
+        }
+        Shape::Novita => {
+            json!({"availableBalance": format!("{}", (amount * 10_000.0).round() as i64),
+            "cashBalance": "0", "creditLimit": "0", "pendingCharges": "0", "outstandingInvoices": "0"})
+        }
+        Shape::WxRank => json!({"code": 0, "msg": format!("剩余{}积分", amount as i64)}),
+        Shape::Volcengine => {
+            json!({"ResponseMetadata": {"RequestId": "fake", "Action": "QueryBalanceAcct",
+            "Version": "2022-01-01", "Service": "billing"},
+            "Result": {"AccountID": 1, "AvailableBalance": format!("{amount:.2}"), "CashBalance": format!("{amount:.2}")}})
+        }
+        Shape::Aliyun => {
+            json!({"Code": "200", "Success": true, "Message": "success", "RequestId": "fake",
+            "Data": {"AvailableAmount": thousands(amount), "Currency": "CNY", "AvailableCashAmount": "0.00"}})
+        }
+        Shape::OpenAi => {
+            json!({"object": "page", "data": [{"object": "bucket", "start_time": 0, "end_time": 86400,
+            "results": [{"object": "organization.costs.result", "amount": {"value": amount / 2.0, "currency": "usd"}}]}],
+            "has_more": true, "next_page": "p2"})
+        }
+        Shape::Anthropic => {
+            json!({"data": [{"starting_at": "2026-11-01T00:00:00Z", "ending_at": "2026-11-02T00:00:00Z",
+            "results": [{"currency": "USD", "amount": format!("{:.2}", amount * 50.0)}]}],
+            "has_more": true, "next_page": "p2"})
+        }
+        Shape::AzureBudget => {
+            json!({"name": "fake", "properties": {"category": "Cost", "amount": 100.0,
+            "timeGrain": "Monthly", "currentSpend": {"amount": amount, "unit": "USD"}}})
+        }
+        Shape::Zhipu => {
+            json!({"code": 200, "msg": "Operation successful", "success": true, "data": {"limits": [
+            {"type": "TOKENS_LIMIT", "unit": 3, "number": 5, "percentage": amount, "nextResetTime": 1_893_456_000_000_i64},
+            {"type": "TOKENS_LIMIT", "unit": 6, "number": 1, "percentage": amount / 2.0, "nextResetTime": 1_893_800_000_000_i64}]}})
+        }
+        Shape::MiniMax => {
+            json!({"base_resp": {"status_code": 0, "status_msg": "success"}, "model_remains": [{
+            "model_name": "MiniMax-M*", "end_time": 1_893_456_000_000_i64, "weekly_end_time": 1_893_800_000_000_i64,
+            "current_interval_total_count": 1000, "current_interval_usage_count": (amount * 10.0) as i64,
+            "current_weekly_total_count": 10000, "current_weekly_usage_count": (amount * 50.0) as i64}]})
+        }
+    }
+}
+
+/// `12345.6` → `"12,345.60"`, as a console might print it.
+fn thousands(amount: f64) -> String {
+    let text = format!("{:.2}", amount.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}{grouped}.{frac}", if amount < 0.0 { "-" } else { "" })
+}
+
+/// The second page of the paginated cost reports (the other half of the amount).
+fn last_page(shape: Shape, amount: f64) -> Value {
+    match shape {
+        Shape::OpenAi => {
+            json!({"object": "page", "data": [{"object": "bucket", "start_time": 86400, "end_time": 172800,
+            "results": [{"object": "organization.costs.result", "amount": {"value": amount / 2.0, "currency": "usd"}}]}],
+            "has_more": false, "next_page": null})
+        }
+        _ => {
+            json!({"data": [{"starting_at": "2026-11-02T00:00:00Z", "ending_at": "2026-11-03T00:00:00Z",
+            "results": [{"currency": "USD", "amount": format!("{:.2}", amount * 50.0)}]}],
+            "has_more": false, "next_page": null})
+        }
     }
 }
 
 fn wrong_type_body(shape: Shape) -> Value {
     match shape {
+        Shape::UniApi => json!({"success": true, "data": {"balance": "lots"}}),
+        Shape::Volcengine => json!({"Result": {"AvailableBalance": {"v": 1}}}),
+        Shape::Aliyun => json!({"Code": "200", "Data": {"AvailableAmount": "n/a"}}),
+        Shape::Zhipu => json!({"code": 200, "success": true, "data": {"limits": "none"}}),
+        Shape::MiniMax => {
+            json!({"base_resp": {"status_code": 0}, "model_remains": [{"current_interval_total_count": "x"}]})
+        }
         Shape::OpenRouter => json!({"data": {"total_credits": "lots", "total_usage": null}}),
         Shape::DeepSeek => json!({"is_available": true, "balance_infos": {"currency": "CNY"}}),
         Shape::Moonshot => json!({"code": 0, "data": {"available_balance": [1, 2]}}),
         Shape::SiliconFlow => json!({"code": 20000, "data": {"totalBalance": {"v": 1}}}),
+        _ => {
+            json!({"data": {"balance": [1, 2], "total_credits": "lots"}, "availableBalance": null})
+        }
     }
 }
 
@@ -202,20 +373,182 @@ fn api_error_body(shape: Shape) -> Value {
         Shape::SiliconFlow => {
             json!({"code": 30001, "message": "Unauthorized", "status": false, "data": null})
         }
+        Shape::UniApi => json!({"success": false, "message": "account suspended"}),
+        Shape::WxRank => json!({"code": 1000, "msg": "积分不足"}),
+        Shape::Volcengine => volc_error("AccountSuspended", "account suspended"),
+        Shape::Aliyun => {
+            json!({"Code": "NotApplicable", "Message": "account suspended", "RequestId": "fake"})
+        }
+        Shape::Zhipu => {
+            json!({"code": 1001, "msg": "Authorization Token Missing", "success": false})
+        }
+        Shape::MiniMax => {
+            json!({"base_resp": {"status_code": 1004, "status_msg": "account suspended"}})
+        }
         _ => json!({"error": {"message": "account suspended", "code": 4031}}),
     }
 }
 
+fn volc_error(code: &str, message: &str) -> Value {
+    json!({"ResponseMetadata": {"RequestId": "fake", "Action": "QueryBalanceAcct", "Version": "2022-01-01",
+        "Service": "billing", "Error": {"CodeN": 100010, "Code": code, "Message": message}}})
+}
+
+/// Where each shape's client puts its key, and whether the request is well-formed for it
+/// (signed requests carry their signature parts; Zhipu's key has no `Bearer`).
+fn token_of(
+    shape: Shape,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<String, (StatusCode, Value)> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    let bearer = || {
+        header("authorization")
+            .strip_prefix("Bearer ")
+            .unwrap_or("")
+            .to_owned()
+    };
+    match shape {
+        Shape::WxRank => Ok(query.get("key").cloned().unwrap_or_default()),
+        Shape::Volcengine => {
+            let auth = header("authorization");
+            let ak = auth
+                .strip_prefix("HMAC-SHA256 Credential=")
+                .and_then(|rest| rest.split('/').next())
+                .filter(|_| auth.contains("Signature=") && !header("x-date").is_empty());
+            match ak {
+                Some(ak) => Ok(ak.replace('_', ":")),
+                None => Err((
+                    StatusCode::UNAUTHORIZED,
+                    volc_error("InvalidAuthorization", "Invalid 'Authorization' header"),
+                )),
+            }
+        }
+        Shape::Aliyun => {
+            let signed = [
+                "Signature",
+                "SignatureNonce",
+                "Timestamp",
+                "SignatureMethod",
+            ]
+            .iter()
+            .all(|k| query.contains_key(*k));
+            match query.get("AccessKeyId").filter(|_| signed) {
+                Some(ak) => Ok(ak.replace('_', ":")),
+                None => Err((
+                    StatusCode::BAD_REQUEST,
+                    json!({"Code": "MissingSignature",
+                    "Message": "Signature is mandatory for this action.", "RequestId": "fake"}),
+                )),
+            }
+        }
+        Shape::Anthropic if header("anthropic-version").is_empty() => Err((
+            StatusCode::BAD_REQUEST,
+            json!({"type": "error", "error": {"type": "invalid_request_error",
+                "message": "anthropic-version: header is required"}}),
+        )),
+        Shape::Anthropic => Ok(header("x-api-key").to_owned()),
+        Shape::Zhipu => Ok(header("authorization").to_owned()),
+        Shape::AzureBudget => Ok(bearer().strip_prefix("az|").unwrap_or("").to_owned()),
+        _ => Ok(bearer()),
+    }
+}
+
+/// Azure's client-credentials token endpoint: the client secret is the behaviour token.
+async fn azure_token(body: String) -> Response {
+    let form: HashMap<String, String> = body
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+        .collect();
+    let secret = form.get("client_secret").cloned().unwrap_or_default();
+    let well_formed = form.get("grant_type").map(String::as_str) == Some("client_credentials")
+        && form.get("scope").is_some_and(|s| s.ends_with("/.default"))
+        && form.contains_key("client_id");
+    if !well_formed || secret.starts_with("status:") || secret.is_empty() {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_client",
+            "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: fake"}))).into_response();
+    }
+    Json(
+        json!({"token_type": "Bearer", "expires_in": 3599, "access_token": format!("az|{secret}")}),
+    )
+    .into_response()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.replace('+', " ").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 async fn respond(State(shared): State<Arc<Shared>>, headers: HeaderMap, shape: Shape) -> Response {
+    respond_q(State(shared), headers, Query(HashMap::new()), shape).await
+}
+
+async fn respond_q(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    shape: Shape,
+) -> Response {
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
     }
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("")
-        .to_owned();
+    let token = match token_of(shape, &headers, &query) {
+        Ok(t) => t,
+        Err(refused) => return (refused.0, Json(refused.1)).into_response(),
+    };
+    // OpenRouter keys without management rights: /credits is 403, /key has the key's limit.
+    if let Some(rest) = token
+        .strip_prefix("orkey:")
+        .or_else(|| token.strip_prefix("ornolimit:"))
+    {
+        let limited = token.starts_with("orkey:");
+        let n = rest.parse::<f64>().unwrap_or(0.0);
+        return match shape {
+            Shape::OpenRouterKey if limited => Json(json!({"data": {"limit": 100.0,
+                "limit_remaining": n, "usage": 100.0 - n, "is_free_tier": false}}))
+            .into_response(),
+            Shape::OpenRouterKey => Json(json!({"data": {"limit": null, "limit_remaining": null,
+                "usage": n, "is_free_tier": false}}))
+            .into_response(),
+            _ => (
+                StatusCode::FORBIDDEN,
+                Json(json!({"error": {"code": 403,
+                "message": "Only management keys can fetch credits"}})),
+            )
+                .into_response(),
+        };
+    }
+    // Any other key's own limit: none. Not counted in `hits`, which count balance requests.
+    if matches!(shape, Shape::OpenRouterKey) {
+        return Json(ok_body(shape, 0.0)).into_response();
+    }
+    // Second pages of the paginated cost reports.
+    if query.get("page").map(String::as_str) == Some("p2") {
+        if let ["bal", a] = token.split(':').collect::<Vec<_>>().as_slice() {
+            if let Ok(a) = a.parse::<f64>() {
+                return Json(last_page(shape, a)).into_response();
+            }
+        }
+    }
     let count = {
         let mut hits = shared.hits.lock().expect("hits lock");
         let n = hits.entry(token.clone()).or_default();

@@ -1,95 +1,32 @@
-//! The real function binaries (`functions/*`), each started as Lambda starts a `bootstrap`:
-//! against a Lambda Runtime API (a minimal one here, on loopback), with `TABLE_NAME` and
-//! `AWS_ENDPOINT_URL` pointing at moto_server. A scheduled event to the checker writes the
-//! alert, the alert's record read from the table's stream (DynamoDB Streams API) to the
-//! notifier delivers it to the receiver, and an API
-//! Gateway (HTTP API v2) request to the api function answers from the same table.
+//! The real function binaries (`functions/*`), each started as Lambda starts a `bootstrap`,
+//! under cargo-lambda's Lambda emulator (`cargo lambda watch --only-lambda-apis`, on loopback),
+//! with `TABLE_NAME` and `AWS_ENDPOINT_URL` pointing at moto_server, and invoked with `cargo
+//! lambda invoke` / its function-URL route as a user does locally. A scheduled event to the
+//! checker writes the alert, the alert's record read from the table's stream (DynamoDB Streams
+//! API) to the notifier delivers it to the receiver, and HTTP requests to the api function
+//! answer from the same table.
 //!
 //! The binaries come from `BALANCE_ALERT_FUNCTIONS_DIR` — ./scripts/test.sh points it at the
 //! release bootstraps `cargo lambda build --release` made (`target/lambda/<name>/bootstrap`) —
 //! else the target directory's `debug` (`cargo build -p checker -p api -p notifier`).
+//! `cargo-lambda` is taken from `CARGO_LAMBDA`, else `PATH`, else the workspace's `.venv` (which
+//! ./scripts/test.sh makes).
 
 #[path = "../../store-dynamodb/tests/moto/mod.rs"]
 #[allow(dead_code)]
 mod moto;
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Router;
 use balance_alert_core::store::Store;
 use fake_providers::FakeServer;
 use serde_json::{json, Value};
 
-/// A Lambda Runtime API for one function: queued events, recorded results.
-#[derive(Default)]
-struct Runtime {
-    queue: Mutex<VecDeque<(String, Value)>>,
-    results: Mutex<Vec<(String, Result<Value, Value>)>>,
-}
-
-async fn next(State(rt): State<Arc<Runtime>>) -> impl IntoResponse {
-    loop {
-        if let Some((id, event)) = rt.queue.lock().expect("queue").pop_front() {
-            let deadline = (chrono::Utc::now().timestamp_millis() + 60_000).to_string();
-            let mut h = HeaderMap::new();
-            h.insert("lambda-runtime-aws-request-id", id.parse().expect("id"));
-            h.insert("lambda-runtime-deadline-ms", deadline.parse().expect("ms"));
-            h.insert(
-                "lambda-runtime-invoked-function-arn",
-                "arn:aws:lambda:us-east-1:123456789012:function:e2e"
-                    .parse()
-                    .expect("arn"),
-            );
-            h.insert(
-                "lambda-runtime-trace-id",
-                "Root=1-0-0".parse().expect("trace"),
-            );
-            return (h, event.to_string());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn response(
-    State(rt): State<Arc<Runtime>>,
-    Path(id): Path<String>,
-    body: String,
-) -> &'static str {
-    let v = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    rt.results.lock().expect("results").push((id, Ok(v)));
-    "{}"
-}
-
-async fn error(
-    State(rt): State<Arc<Runtime>>,
-    Path(id): Path<String>,
-    body: String,
-) -> &'static str {
-    let v = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    rt.results.lock().expect("results").push((id, Err(v)));
-    "{}"
-}
-
-async fn init_error(State(rt): State<Arc<Runtime>>, body: String) -> &'static str {
-    rt.results
-        .lock()
-        .expect("results")
-        .push(("init".into(), Err(Value::String(body))));
-    "{}"
-}
-
-/// A running function: its binary under a runtime API.
-struct Function {
-    runtime: Arc<Runtime>,
-    _child: tokio::process::Child,
-    next_id: usize,
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn binary(name: &str) -> PathBuf {
@@ -98,7 +35,7 @@ fn binary(name: &str) -> PathBuf {
         .unwrap_or_else(|_| {
             let target = std::env::var("CARGO_TARGET_DIR")
                 .map(PathBuf::from)
-                .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+                .unwrap_or_else(|_| workspace().join("target"));
             target.join("debug")
         });
     // `cargo lambda build` lays out `<dir>/<name>/bootstrap`; `cargo build`, `<dir>/<name>`.
@@ -116,28 +53,84 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
-impl Function {
-    async fn start(name: &str, table: &str, extra: &[(&str, &str)]) -> Function {
-        let runtime = Arc::new(Runtime::default());
-        let app = Router::new()
-            .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(response),
-            )
-            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
-            .route("/2018-06-01/runtime/init/error", post(init_error))
-            .with_state(runtime.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+fn cargo_lambda() -> PathBuf {
+    if let Ok(p) = std::env::var("CARGO_LAMBDA") {
+        return PathBuf::from(p);
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("cargo-lambda"))
+            .find(|p| p.is_file())
+    });
+    let venv = workspace().join(".venv/bin/cargo-lambda");
+    on_path.or(venv.is_file().then_some(venv)).expect(
+        "cargo-lambda is missing: ./scripts/test.sh installs it in .venv (pip install cargo-lambda), or set CARGO_LAMBDA",
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// `cargo lambda watch --only-lambda-apis` on a loopback port: the Lambda Runtime API the
+/// bootstraps poll, the Invoke API `cargo lambda invoke` calls, and the function-URL route.
+struct Emulator {
+    port: u16,
+    dir: tempfile::TempDir,
+    // Dropped (killed) in this order: the functions before the emulator they poll.
+    _functions: Vec<tokio::process::Child>,
+    _watch: tokio::process::Child,
+}
+
+impl Emulator {
+    async fn start() -> Emulator {
+        let port = free_port();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = std::fs::File::create(dir.path().join("watch.log")).expect("log");
+        // In the workspace (it reads its metadata); --only-lambda-apis --ignore-changes: it
+        // builds, starts and watches nothing.
+        let watch = tokio::process::Command::new(cargo_lambda())
+            .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes"])
+            .args(["--invoke-address", "127.0.0.1", "--invoke-port"])
+            .arg(port.to_string())
+            .current_dir(workspace())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("cargo lambda watch starts");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "cargo lambda watch did not listen on {port}: {}",
+                std::fs::read_to_string(dir.path().join("watch.log")).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Emulator {
+            port,
+            dir,
+            _watch: watch,
+            _functions: Vec::new(),
+        }
+    }
+
+    /// Starts the function's bootstrap as Lambda does, polling the emulator's runtime API
+    /// under its own name.
+    fn start_function(&mut self, name: &str, table: &str, extra: &[(&str, &str)]) {
         let mut cmd = tokio::process::Command::new(binary(name));
         cmd.env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{}/.rt/{name}", self.port),
+            )
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -148,42 +141,49 @@ impl Function {
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
-            .stdout(std::process::Stdio::null())
+            .stdout(Stdio::null())
             .kill_on_drop(true);
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().expect("function starts");
-        Function {
-            runtime,
-            _child: child,
-            next_id: 0,
-        }
+        self._functions.push(cmd.spawn().expect("function starts"));
     }
 
-    /// Invokes with `event` and waits for the result.
-    async fn invoke(&mut self, event: Value) -> Value {
-        self.next_id += 1;
-        let id = format!("req-{}", self.next_id);
-        self.runtime
-            .queue
-            .lock()
-            .expect("queue")
-            .push_back((id.clone(), event));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            {
-                let results = self.runtime.results.lock().expect("results");
-                if let Some((_, r)) = results.iter().find(|(i, _)| *i == id || i == "init") {
-                    return match r {
-                        Ok(v) => v.clone(),
-                        Err(e) => panic!("the function failed: {e}"),
-                    };
-                }
-            }
-            assert!(Instant::now() < deadline, "no result for {id}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+    /// `cargo lambda invoke <name> --data-file <event>`: the function's JSON result.
+    async fn invoke(&self, name: &str, event: &Value) -> Value {
+        let file = self.dir.path().join(format!("{name}-event.json"));
+        std::fs::write(&file, event.to_string()).expect("event file");
+        let out = tokio::time::timeout(
+            Duration::from_secs(120),
+            tokio::process::Command::new(cargo_lambda())
+                .args(["lambda", "invoke", name, "--invoke-address", "127.0.0.1"])
+                .args([
+                    "--invoke-port",
+                    &self.port.to_string(),
+                    "--output-format",
+                    "json",
+                ])
+                .arg("--data-file")
+                .arg(&file)
+                .current_dir(self.dir.path())
+                .output(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("cargo lambda invoke {name} timed out"))
+        .expect("cargo lambda invoke runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "cargo lambda invoke {name} failed: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{name} answered no JSON ({e}): {stdout}"))
+    }
+
+    /// The function-URL route: `http://127.0.0.1:<port>/lambda-url/<name><path>`.
+    fn url(&self, name: &str, path: &str) -> String {
+        format!("http://127.0.0.1:{}/lambda-url/{name}{path}", self.port)
     }
 }
 
@@ -287,14 +287,14 @@ async fn the_three_binaries_check_deliver_and_answer_on_one_table() {
         .expect("put")
         .expect("created");
 
-    // WHEN the checker gets its scheduled event
+    let mut emulator = Emulator::start().await;
+
+    // WHEN the checker gets its scheduled event through `cargo lambda invoke`
     let started = Instant::now();
-    let mut checker = Function::start("checker", &table, &[]).await;
-    let out = checker
-        .invoke(
-            serde_json::from_str(include_str!("fixtures/scheduled-event.json")).expect("fixture"),
-        )
-        .await;
+    emulator.start_function("checker", &table, &[]);
+    let event: Value =
+        serde_json::from_str(include_str!("fixtures/scheduled-event.json")).expect("fixture");
+    let out = emulator.invoke("checker", &event).await;
     eprintln!(
         "checker: first invocation done {} ms after spawn",
         started.elapsed().as_millis()
@@ -318,10 +318,10 @@ async fn the_three_binaries_check_deliver_and_answer_on_one_table() {
     // WHEN the notifier gets the alert's record, read from the table's stream as Lambda's
     // event source mapping would (twice: a redelivery)
     let started = Instant::now();
-    let mut notifier = Function::start("notifier", &table, &[]).await;
+    emulator.start_function("notifier", &table, &[]);
     let record = stream_event_for(&table, &format!("ALERT#{id}")).await;
     for round in 0..2 {
-        let r = notifier.invoke(record.clone()).await;
+        let r = emulator.invoke("notifier", &record).await;
         assert_eq!(r["batchItemFailures"], json!([]), "{r}");
         if round == 0 {
             eprintln!(
@@ -336,21 +336,50 @@ async fn the_three_binaries_check_deliver_and_answer_on_one_table() {
     let a = store.get_alert(&id).await.expect("get").expect("exists");
     assert_eq!(a.status.as_str(), "sent");
 
-    // WHEN the api function gets an HTTP API request for /api/credits
+    // WHEN the api function gets HTTP requests on its function URL (/health, /api/credits)
     let started = Instant::now();
-    let mut api = Function::start("api", &table, &[("WEB_API_KEY", "e2e-key")]).await;
-    let r = api
-        .invoke(
-            serde_json::from_str(include_str!("fixtures/apigw-v2-credits.json")).expect("fixture"),
-        )
-        .await;
+    emulator.start_function("api", &table, &[("WEB_API_KEY", "e2e-key")]);
+    let http = reqwest::Client::new();
+    let health = http
+        .get(emulator.url("api", "/health"))
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .expect("GET /health");
     eprintln!(
         "api: first invocation done {} ms after spawn",
         started.elapsed().as_millis()
     );
+    assert_eq!(health.status(), 200);
+    let credits = http
+        .get(emulator.url("api", "/api/credits"))
+        .bearer_auth("e2e-key")
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .expect("GET /api/credits");
     // THEN it answers 200 with the same data
-    assert_eq!(r["statusCode"], 200, "{r}");
-    let body: Value = serde_json::from_str(r["body"].as_str().unwrap_or("")).expect("json body");
+    assert_eq!(credits.status(), 200);
+    let body: Value = credits.json().await.expect("json body");
     assert_eq!(body["projects"][0]["name"], "Low", "{body}");
     assert_eq!(body["projects"][0]["credits"], 3.0);
+    // and without the key it refuses
+    let refused = http
+        .get(emulator.url("api", "/api/credits"))
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .expect("GET /api/credits");
+    assert_eq!(refused.status(), 401);
+
+    // AND the API Gateway (HTTP API v2) event SAM's HttpApi sends answers the same
+    let r = emulator
+        .invoke(
+            "api",
+            &serde_json::from_str(include_str!("fixtures/apigw-v2-credits.json")).expect("fixture"),
+        )
+        .await;
+    assert_eq!(r["statusCode"], 200, "{r}");
+    let body: Value = serde_json::from_str(r["body"].as_str().unwrap_or("")).expect("json body");
+    assert_eq!(body["projects"][0]["credits"], 3.0, "{body}");
 }

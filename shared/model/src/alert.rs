@@ -193,6 +193,13 @@ pub struct AlertDetails {
     /// Email alerts: the sender and subject.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// What kind of figure the balance is (`budget_spend`, `quota_window`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub figure: Option<crate::BalanceKind>,
+    /// How the figure was arrived at ("spent 40 of 100 USD budget this month").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A persisted alert.

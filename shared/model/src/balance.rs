@@ -23,10 +23,72 @@ pub enum BalanceKind {
 pub struct Balance {
     /// The figure in `currency` units, exact as the provider sent it.
     pub amount: Decimal,
-    /// ISO 4217 code such as `USD` or `CNY`.
+    /// ISO 4217 code such as `USD` or `CNY`, or `points` / `percent` for figures that are not
+    /// money.
     pub currency: String,
     /// What kind of figure `amount` is.
     pub kind: BalanceKind,
+    /// How the figure was arrived at, for people ("spent 40.00 of 100.00 this month").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Computed from a recorded figure rather than read from the provider.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub estimate: bool,
+    /// When the window this figure belongs to resets (Unix seconds), for `quota_window`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<i64>,
+    /// The key has no spending limit: `amount` is what it used, and no threshold applies.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unlimited: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Balance {
+    /// A plain reading: no note, not an estimate, no window, limited.
+    pub fn new(amount: Decimal, currency: impl Into<String>, kind: BalanceKind) -> Balance {
+        Balance {
+            amount,
+            currency: currency.into(),
+            kind,
+            note: None,
+            estimate: false,
+            resets_at: None,
+            unlimited: false,
+        }
+    }
+
+    /// The same reading with a note.
+    pub fn with_note(mut self, note: impl Into<String>) -> Balance {
+        self.note = Some(note.into());
+        self
+    }
+}
+
+impl BalanceKind {
+    /// The snake_case name used on the wire and in config (`prepaid_balance`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BalanceKind::PrepaidBalance => "prepaid_balance",
+            BalanceKind::RemainingCredit => "remaining_credit",
+            BalanceKind::BudgetSpend => "budget_spend",
+            BalanceKind::QuotaWindow => "quota_window",
+        }
+    }
+
+    /// Parses [`BalanceKind::as_str`].
+    pub fn parse(s: &str) -> Option<BalanceKind> {
+        [
+            BalanceKind::PrepaidBalance,
+            BalanceKind::RemainingCredit,
+            BalanceKind::BudgetSpend,
+            BalanceKind::QuotaWindow,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
 }
 
 /// The Python tool's project id: `md5("provider:name")` as lowercase hex.

@@ -27,6 +27,22 @@ pub struct ProjectReport {
     /// Why it was not attempted.
     #[serde(default)]
     pub stale_reason: Option<String>,
+    /// What kind of figure `credits` is (`prepaid_balance`, `remaining_credit`,
+    /// `budget_spend`, `quota_window`); none for an unsupported provider.
+    #[serde(default)]
+    pub kind: Option<crate::BalanceKind>,
+    /// How the figure was arrived at ("spent 40.00 of 100.00 USD budget this month").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Computed from a recorded figure (the manual adapter), not read from the provider.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimate: bool,
+    /// When a quota window resets (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<i64>,
+    /// The key has no limit: `credits` is what it used, and no threshold applies.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlimited: bool,
 }
 
 /// Totals over a report.

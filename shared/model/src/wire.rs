@@ -429,6 +429,25 @@ pub struct ThresholdRequest {
     pub new_threshold: Decimal,
 }
 
+/// Body of `POST /api/projects/{id}/balance`: a balance seen by a person, for a `manual`
+/// project (the provider has no API). It replaces the recorded figure and re-bases the
+/// estimate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BalanceRequest {
+    /// The balance seen.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub balance: Decimal,
+    /// When it was seen: `YYYY-MM-DD` or RFC 3339 (default: now).
+    #[serde(default)]
+    pub as_of: Option<String>,
+    /// The spend per day to subtract from now on (default: keep the configured one).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, minimum = 0))]
+    pub daily_spend: Option<Decimal>,
+}
+
 /// Result of an edit.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -123,6 +123,9 @@ pub struct AlertFacts {
     pub days_left: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<String>,
+    /// What kind of figure `value` is (`prepaid_balance`, `budget_spend`, `quota_window`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub figure: Option<balance_alert_core::model::BalanceKind>,
 }
 
 impl AlertFacts {
@@ -144,6 +147,7 @@ impl AlertFacts {
             timestamp: alert.created_at,
             days_left: alert.details.days_left,
             due_date: alert.details.due_date.clone(),
+            figure: alert.details.figure,
         }
     }
 }
@@ -283,7 +287,11 @@ pub fn alert_lines(
         }
         _ => {
             if let Some(v) = alert.balance {
-                lines.push(l("当前余额", "Balance", amount(v, &alert.currency)));
+                let (zh, en) = figure_label(alert.details.figure);
+                lines.push(l(zh, en, amount(v, &alert.currency)));
+            }
+            if let Some(note) = &alert.details.note {
+                lines.push(l("说明", "Note", note.clone()));
             }
             if alert.kind != AlertKind::Failing && alert.state != AlertState::Failing {
                 lines.push(l(
@@ -316,6 +324,19 @@ pub fn alert_lines(
     }
     lines.push(l("时间", "Time", date_of(alert.created_at, tz)));
     lines
+}
+
+/// The label of a reading by its kind: a budget or a quota window is not a balance.
+fn figure_label(
+    kind: Option<balance_alert_core::model::BalanceKind>,
+) -> (&'static str, &'static str) {
+    use balance_alert_core::model::BalanceKind;
+    match kind {
+        Some(BalanceKind::RemainingCredit) => ("剩余额度", "Credits left"),
+        Some(BalanceKind::BudgetSpend) => ("预算剩余", "Budget left"),
+        Some(BalanceKind::QuotaWindow) => ("窗口剩余", "Quota left"),
+        Some(BalanceKind::PrepaidBalance) | None => ("当前余额", "Balance"),
+    }
 }
 
 impl Message {
@@ -523,6 +544,24 @@ mod tests {
             },
             deliveries: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_budget_or_window_is_labelled_as_such_with_its_note() {
+        let tz = balance_alert_core::config::TimeZone::parse("UTC").expect("utc");
+        let mut a = low_alert();
+        a.details.figure = Some(balance_alert_core::model::BalanceKind::BudgetSpend);
+        a.details.note = Some("spent 94.88 of 100 USD budget this month".into());
+        let en = Message::for_alert(&a, "ops", "balance-alert", Language::En, &tz).plain();
+        assert!(en.contains("Budget left: 5.12 USD"), "{en}");
+        assert!(
+            en.contains("Note: spent 94.88 of 100 USD budget this month"),
+            "{en}"
+        );
+        a.details.figure = Some(balance_alert_core::model::BalanceKind::QuotaWindow);
+        let zh = Message::for_alert(&a, "ops", "balance-alert", Language::Zh, &tz).plain();
+        assert!(zh.contains("窗口剩余"), "{zh}");
+        assert_eq!(AlertFacts::of(&a).figure, a.details.figure);
     }
 
     #[test]

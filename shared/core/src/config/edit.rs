@@ -93,6 +93,22 @@ pub fn set_threshold(
     name: &str,
     threshold: Decimal,
 ) -> Result<(), EditError> {
+    set_project_fields(
+        raw,
+        provider,
+        name,
+        vec![("threshold".into(), crate::money::to_json(threshold))],
+    )
+}
+
+/// Sets fields of the project `provider:name` (a manual project's recorded `balance` and
+/// `balance_date`, …), every other field kept.
+pub fn set_project_fields(
+    raw: &mut Value,
+    provider: &str,
+    name: &str,
+    fields: Vec<(String, Value)>,
+) -> Result<(), EditError> {
     let projects = list_mut(raw, "projects")?;
     let p = projects
         .iter_mut()
@@ -104,7 +120,9 @@ pub fn set_threshold(
                     .is_some_and(|p| p.trim().eq_ignore_ascii_case(provider))
         })
         .ok_or_else(|| EditError::NotFound(format!("no project {provider}:{name} in the file")))?;
-    p.insert("threshold".into(), crate::money::to_json(threshold));
+    for (k, v) in fields {
+        p.insert(k, v);
+    }
     Ok(())
 }
 

@@ -179,6 +179,27 @@ pub struct ProjectConfig {
     pub currency: Option<String>,
     /// Per-project check interval in seconds, overriding the global one.
     pub check_interval: Option<u64>,
+    /// The adapter's own fields (`budget`, `tenant_id`, `window`, …).
+    pub options: crate::providers::Options,
+}
+
+/// A minimal enabled project for unit tests.
+#[cfg(test)]
+pub(crate) fn test_project() -> ProjectConfig {
+    ProjectConfig {
+        name: "t".into(),
+        owner_project: None,
+        provider: "manual".into(),
+        api_key: Secret::new(String::new()),
+        threshold: Decimal::ZERO,
+        critical_threshold: None,
+        kind: "credits".into(),
+        enabled: true,
+        base_url: None,
+        currency: None,
+        check_interval: None,
+        options: Default::default(),
+    }
 }
 
 impl ProjectConfig {

@@ -253,7 +253,8 @@ fn project(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) 
     );
     let enabled = f.boolean("enabled").unwrap_or(true);
     let api_key = f.string("api_key").unwrap_or_default();
-    if enabled && api_key.trim().is_empty() {
+    let adapter = providers::lookup(&provider);
+    if enabled && api_key.trim().is_empty() && adapter.is_none_or(|a| a.needs_key()) {
         f.problem(
             "api_key",
             "is required for an enabled project: set the provider API key (or ${VAR})".into(),
@@ -306,23 +307,32 @@ fn project(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) 
             );
         }
     }
-    let currency = f
-        .string("currency")
-        .filter(|s| !s.is_empty())
-        .map(|c| c.to_uppercase());
+    // An ISO code, or `points` / `percent` for figures that are not money.
+    let currency = f.string("currency").filter(|s| !s.is_empty()).map(|c| {
+        if ["points", "percent"].contains(&c.to_lowercase().as_str()) {
+            c.to_lowercase()
+        } else {
+            c.to_uppercase()
+        }
+    });
     if let Some(c) = &currency {
-        if c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+        let iso = c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase());
+        if !iso && c != "points" && c != "percent" {
             f.problem(
                 "currency",
-                format!("must be a 3-letter code such as USD or CNY, got {c:?}"),
+                format!(
+                    "must be a 3-letter code such as USD or CNY (or points, percent), got {c:?}"
+                ),
             );
         }
     }
-    ProjectConfig {
+    let project = ProjectConfig {
         owner_project: f.string("owner_project").filter(|s| !s.is_empty()),
         kind: f.string("type").unwrap_or_else(|| "credits".into()),
         check_interval: f.integer("check_interval", 1, YEAR),
         name,
+        // As written (lower-cased): the project id is md5("provider:name"), so the Python
+        // tool's `volc` keeps its history; the lookup knows the aliases.
         provider: provider.to_lowercase(),
         api_key: Secret::new(api_key),
         threshold,
@@ -330,7 +340,14 @@ fn project(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) 
         enabled,
         base_url: base_url.map(|u| u.trim_end_matches('/').to_owned()),
         currency,
+        options: providers::Options::from_entry(obj),
+    };
+    if let Some(adapter) = adapter.filter(|_| project.enabled) {
+        for problem in adapter.check_options(&project) {
+            f.problem(problem.field, problem.message);
+        }
     }
+    project
 }
 
 fn subscription(
@@ -682,14 +699,14 @@ mod tests {
     fn unknown_provider_is_a_warning_not_an_error() {
         let mut warnings = Vec::new();
         let c = validate(
-            &json!({"projects": [{"name": "v", "provider": "volc", "api_key": "k", "threshold": 1}]}),
+            &json!({"projects": [{"name": "v", "provider": "nosuch", "api_key": "k", "threshold": 1}]}),
             &mut warnings,
         )
         .expect("loads");
         assert_eq!(c.projects.len(), 1);
         assert!(warnings[0]
             .to_string()
-            .starts_with("projects[0].provider: provider \"volc\" is not supported"));
+            .starts_with("projects[0].provider: provider \"nosuch\" is not supported"));
     }
 
     #[test]

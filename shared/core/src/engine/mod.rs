@@ -11,16 +11,14 @@ use std::time::{Duration, Instant};
 use backon::{ExponentialBuilder, Retryable};
 use balance_alert_model::Balance;
 use futures::StreamExt;
-use serde_json::Value;
 
 pub use breaker::Breakers;
 pub use cache::ResponseCache;
 
 use crate::config::{ProjectConfig, Settings};
-use crate::providers::{self, snippet, ParseContext, Provider, ProviderError};
+use crate::providers::{self, Http, ProviderError, ReadRequest};
 
-/// Largest response body we read; anything bigger is an error, not a memory spike.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub use crate::providers::http::MAX_BODY_BYTES;
 
 /// Hooks for metrics; the default methods do nothing.
 pub trait CheckObserver: Send + Sync {
@@ -76,7 +74,7 @@ pub struct CheckOutcome {
 
 /// Checks projects against their providers. Build one per process and share it.
 pub struct Engine {
-    client: reqwest::Client,
+    http: Http,
     options: EngineOptions,
     /// Bounds provider calls across every concurrent run (scheduler batches, manual refresh),
     /// not just within one.
@@ -105,7 +103,7 @@ impl Engine {
             .connect_timeout(options.request_timeout)
             .build()?;
         Ok(Engine {
-            client,
+            http: Http::new(client, options.request_timeout),
             permits: tokio::sync::Semaphore::new(options.max_concurrent),
             breakers: Breakers::new(options.breaker_failures, options.breaker_reset),
             cache: ResponseCache::new(options.cache_ttl),
@@ -191,20 +189,33 @@ impl Engine {
         let base_url = project
             .base_url
             .as_deref()
-            .unwrap_or(provider.default_base_url());
-        let endpoint = format!("{}{}", base_url.trim_end_matches('/'), provider.path());
+            .unwrap_or(provider.default_base_url())
+            .trim_end_matches('/');
         let key = project.api_key.expose();
-        let cache_key = ResponseCache::key(&endpoint, key);
-        let ctx = ParseContext {
+        // The figure depends on the provider, where, the options and the key.
+        let cache_key = ResponseCache::key(
+            &format!(
+                "{}|{}|{}|{}",
+                provider.name(),
+                base_url,
+                project.options.fingerprint(),
+                project.currency.as_deref().unwrap_or("")
+            ),
+            key,
+        );
+        let request = ReadRequest {
             base_url,
+            api_key: key,
+            project,
             currency: project.currency.as_deref(),
             last_currency,
+            now: chrono::Utc::now(),
         };
         if mode == CacheMode::Use {
-            if let Some(Ok(hit)) = self
+            if let Some(hit) = self
                 .cache
                 .get(cache_key)
-                .map(|body| provider.parse(&body, &ctx))
+                .and_then(|v| serde_json::from_value::<Balance>((*v).clone()).ok())
             {
                 self.observer.cache(true);
                 return done(Ok(hit), true);
@@ -236,8 +247,8 @@ impl Engine {
 
         let attempt = || async {
             let t = Instant::now();
-            let result = self
-                .fetch(provider, &endpoint, key, &ctx)
+            let result = provider
+                .read(&self.http, &request)
                 .await
                 .map_err(|e| redact(e, key));
             let label = result.as_ref().map_or_else(ProviderError::label, |_| "ok");
@@ -270,88 +281,12 @@ impl Engine {
                 tracing::debug!(error = %e, wait_ms = wait.as_millis() as u64, "retrying");
             })
             .await;
-        let result = result.map(|(balance, body)| {
-            self.cache.put(cache_key, body);
-            balance
-        });
-        done(result, false)
-    }
-
-    /// One HTTP attempt within the per-request timeout, body capped at [`MAX_BODY_BYTES`].
-    async fn fetch(
-        &self,
-        provider: &dyn Provider,
-        endpoint: &str,
-        api_key: &str,
-        ctx: &ParseContext<'_>,
-    ) -> Result<(Balance, Arc<Value>), ProviderError> {
-        let timeout = self.options.request_timeout;
-        let request = async {
-            let mut response = self
-                .client
-                .get(endpoint)
-                .bearer_auth(api_key)
-                .header(reqwest::header::ACCEPT, "application/json")
-                .send()
-                .await
-                .map_err(network_error)?;
-            let status = response.status();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-            if response
-                .content_length()
-                .is_some_and(|len| len as usize > MAX_BODY_BYTES)
-            {
-                return Err(ProviderError::TooLarge {
-                    limit: MAX_BODY_BYTES,
-                });
+        if let Ok(balance) = &result {
+            if let Ok(v) = serde_json::to_value(balance) {
+                self.cache.put(cache_key, Arc::new(v));
             }
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(network_error)? {
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(ProviderError::TooLarge {
-                        limit: MAX_BODY_BYTES,
-                    });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            match status.as_u16() {
-                401 | 403 => {
-                    return Err(ProviderError::Auth {
-                        status: status.as_u16(),
-                    })
-                }
-                429 => return Err(ProviderError::RateLimited { retry_after }),
-                s if !status.is_success() => {
-                    return Err(ProviderError::Upstream {
-                        status: s,
-                        snippet: snippet(&body),
-                    })
-                }
-                _ => {}
-            }
-            let json: Value =
-                serde_json::from_slice(&body).map_err(|e| ProviderError::Unparseable {
-                    reason: format!("not JSON ({e})"),
-                    snippet: snippet(&body),
-                })?;
-            // A 2xx body the adapter cannot read may be the provider reporting an error in its
-            // own words (account suspended, …): that message beats "missing field".
-            match provider.parse(&json, ctx) {
-                Ok(balance) => Ok((balance, Arc::new(json))),
-                Err(e @ ProviderError::Unparseable { .. }) => {
-                    Err(providers::reported_error(&json).unwrap_or(e))
-                }
-                Err(e) => Err(e),
-            }
-        };
-        match tokio::time::timeout(timeout, request).await {
-            Ok(result) => result,
-            Err(_) => Err(ProviderError::Timeout { after: timeout }),
         }
+        done(result, false)
     }
 }
 
@@ -361,41 +296,6 @@ fn fingerprint(key: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut h);
     h.finish()
-}
-
-/// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); a date in the past
-/// means "now".
-fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    Some(
-        (at.with_timezone(&chrono::Utc) - now)
-            .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-fn network_error(e: reqwest::Error) -> ProviderError {
-    if e.is_timeout() {
-        return ProviderError::Timeout {
-            after: Duration::ZERO,
-        };
-    }
-    // reqwest's Display includes the URL, which carries no secret (keys go in a header), but
-    // keep the message to its kind plus the innermost cause for readability.
-    let mut cause: &dyn std::error::Error = &e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    let kind = if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    ProviderError::Network(format!("{kind}: {cause}"))
 }
 
 /// The forms in which a key can come back inside a body: as is, JSON-escaped (`"` → `\"`,
@@ -457,8 +357,20 @@ fn scrub(text: String, key: &str) -> String {
     out
 }
 
+/// [`scrub`] of the key and, for composite keys (`AK:SK`, Aliyun's `KeyId:Secret`), of each
+/// part long enough to be one.
+fn scrub_all(text: String, api_key: &str) -> String {
+    let mut out = scrub(text, api_key);
+    if api_key.contains(':') {
+        for part in api_key.split(':').filter(|p| p.len() >= 6) {
+            out = scrub(out, part);
+        }
+    }
+    out
+}
+
 fn redact(e: ProviderError, api_key: &str) -> ProviderError {
-    let clean = |s: String| scrub(s, api_key);
+    let clean = |s: String| scrub_all(s, api_key);
     match e {
         ProviderError::Upstream { status, snippet } => ProviderError::Upstream {
             status,
@@ -479,26 +391,6 @@ fn redact(e: ProviderError, api_key: &str) -> ProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_accepts_seconds_and_http_dates() {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T07:28:00Z")
-            .expect("date")
-            .to_utc();
-        assert_eq!(
-            parse_retry_after(" 120 ", now),
-            Some(Duration::from_secs(120))
-        );
-        assert_eq!(
-            parse_retry_after("Thu, 26 Nov 2026 07:28:30 GMT", now),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(
-            parse_retry_after("Thu, 26 Nov 2026 07:00:00 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
-    }
 
     #[test]
     fn a_key_split_by_the_snippet_cut_is_removed_too() {

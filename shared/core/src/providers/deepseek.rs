@@ -7,11 +7,11 @@
 use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
 
-use super::{amount, balance, snippet, ParseContext, Provider, ProviderError};
+use super::{amount, balance, snippet, ParseContext, ProviderError, Simple};
 
 pub struct DeepSeek;
 
-impl Provider for DeepSeek {
+impl Simple for DeepSeek {
     fn name(&self) -> &'static str {
         "deepseek"
     }

@@ -1,32 +1,70 @@
 //! Provider adapters: one file per provider, all registered in [`PROVIDERS`].
 //!
-//! An adapter only knows its endpoint and its response shape; the engine owns HTTP, retries,
-//! timeouts, the circuit breaker and the cache, so every provider gets them the same way.
+//! An adapter builds its own request(s) through the engine's [`Http`] (so timeouts, the
+//! response-size cap and the status mapping apply to every adapter the same way) and turns the
+//! answers into one [`Balance`]; the engine around it owns retries, the circuit breaker, the
+//! cache and the redaction of keys. Most adapters are one Bearer GET: they implement [`Simple`]
+//! (a path and a parser) and get [`Provider`] for free.
 
+mod aliyun;
+mod anthropic;
+mod azure;
 mod deepseek;
+pub(crate) mod http;
+mod http_json;
+mod manual;
+mod minimax;
 mod moonshot;
+mod novita;
+mod openai;
 mod openrouter;
+mod options;
+mod signing;
 mod siliconflow;
+mod spend;
+mod tikhub;
+mod uniapi;
+mod volcengine;
+mod wxrank;
+mod zhipu;
 
 use std::time::Duration;
 
 use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
 
-/// Every supported provider, looked up by [`Provider::name`].
+pub use http::{Http, Reply};
+pub use options::{OptionProblem, Options};
+
+use crate::config::ProjectConfig;
+
+/// Every supported provider, looked up by [`Provider::name`] or one of its aliases.
 pub static PROVIDERS: &[&dyn Provider] = &[
     &openrouter::OpenRouter,
     &deepseek::DeepSeek,
     &moonshot::Moonshot,
     &siliconflow::SiliconFlow,
+    &volcengine::Volcengine,
+    &aliyun::Aliyun,
+    &uniapi::UniApi,
+    &tikhub::TikHub,
+    &wxrank::WxRank,
+    &novita::Novita,
+    &openai::OpenAi,
+    &anthropic::Anthropic,
+    &azure::Azure,
+    &zhipu::Zhipu,
+    &minimax::MiniMax,
+    &manual::Manual,
+    &http_json::HttpJson,
 ];
 
-/// Finds a provider by its config name (case-insensitive).
+/// Finds a provider by its config name or an alias (case-insensitive).
 pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
-    PROVIDERS
-        .iter()
-        .copied()
-        .find(|p| p.name().eq_ignore_ascii_case(name))
+    PROVIDERS.iter().copied().find(|p| {
+        p.name().eq_ignore_ascii_case(name)
+            || p.aliases().iter().any(|a| a.eq_ignore_ascii_case(name))
+    })
 }
 
 /// Names of all supported providers, for error messages.
@@ -45,19 +83,109 @@ pub struct ParseContext<'a> {
     pub last_currency: Option<&'a str>,
 }
 
-/// One provider's balance endpoint and response shape.
+/// One read of one project: where, with which key and options.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadRequest<'a> {
+    /// The base URL actually used (default or the project's override), without a trailing `/`.
+    pub base_url: &'a str,
+    /// The project's key (never put it in an error: the engine scrubs it, but do not rely on it).
+    pub api_key: &'a str,
+    /// The project, for adapter options ([`Options`]).
+    pub project: &'a ProjectConfig,
+    /// The project's configured `currency`, if any.
+    pub currency: Option<&'a str>,
+    /// The currency the project was last read in, if known.
+    pub last_currency: Option<&'a str>,
+    /// The time of the check.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+impl<'a> ReadRequest<'a> {
+    /// The parse context of this request.
+    pub fn parse_context(&self) -> ParseContext<'a> {
+        ParseContext {
+            base_url: self.base_url,
+            currency: self.currency,
+            last_currency: self.last_currency,
+        }
+    }
+
+    /// `base_url` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// The project's adapter options.
+    pub fn options(&self) -> &'a Options {
+        &self.project.options
+    }
+}
+
+/// One provider: how to read a project's figure.
+#[async_trait::async_trait]
 pub trait Provider: Send + Sync {
     /// The config name, e.g. `openrouter`.
     fn name(&self) -> &'static str;
+    /// Other config names that mean this provider (the Python tool's `volc`, …).
+    fn aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// The API base URL used when the project sets no `base_url`.
     fn default_base_url(&self) -> &'static str;
-    /// Path of the balance endpoint, appended to the base URL; called with `Authorization:
-    /// Bearer <api_key>`.
+    /// What kind of figure this provider reports for the project.
+    fn kind(&self, project: &ProjectConfig) -> BalanceKind;
+    /// Whether a project needs an `api_key` (the manual adapter does not).
+    fn needs_key(&self) -> bool {
+        true
+    }
+    /// Problems with the project's adapter options, checked when the config loads.
+    fn check_options(&self, _project: &ProjectConfig) -> Vec<OptionProblem> {
+        Vec::new()
+    }
+    /// Reads the figure.
+    async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError>;
+}
+
+/// An adapter that is one `GET base_url + path` with `Authorization: Bearer <api_key>`.
+pub(crate) trait Simple: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn default_base_url(&self) -> &'static str;
     fn path(&self) -> &'static str;
-    /// What kind of figure this provider reports.
     fn kind(&self) -> BalanceKind;
     /// Interprets a 2xx body.
     fn parse(&self, body: &Value, ctx: &ParseContext<'_>) -> Result<Balance, ProviderError>;
+}
+
+#[async_trait::async_trait]
+impl<T: Simple> Provider for T {
+    fn name(&self) -> &'static str {
+        Simple::name(self)
+    }
+    fn default_base_url(&self) -> &'static str {
+        Simple::default_base_url(self)
+    }
+    fn kind(&self, _project: &ProjectConfig) -> BalanceKind {
+        Simple::kind(self)
+    }
+    async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
+        let reply = http
+            .send(http.get(&req.url(self.path())).bearer_auth(req.api_key))
+            .await?;
+        let body = reply.json()?;
+        interpret(&body, |b| self.parse(b, &req.parse_context()))
+    }
+}
+
+/// Runs a parser; a body it cannot read may be the provider reporting an error in its own
+/// words (account suspended, …): that message beats "missing field".
+pub(crate) fn interpret<T>(
+    body: &Value,
+    parse: impl FnOnce(&Value) -> Result<T, ProviderError>,
+) -> Result<T, ProviderError> {
+    match parse(body) {
+        Err(e @ ProviderError::Unparseable { .. }) => Err(reported_error(body).unwrap_or(e)),
+        other => other,
+    }
 }
 
 /// Why a balance could not be read. Messages never contain the API key.
@@ -231,11 +359,7 @@ pub(crate) fn balance(
             snippet: amount.to_string(),
         });
     }
-    Ok(Balance {
-        amount,
-        currency: currency.to_owned(),
-        kind,
-    })
+    Ok(Balance::new(amount, currency, kind))
 }
 
 #[cfg(test)]
@@ -265,7 +389,8 @@ mod tests {
             assert_eq!(lookup(p.name()).map(|f| f.name()), Some(p.name()));
         }
         assert!(lookup("OpenRouter").is_some());
-        assert!(lookup("volc").is_none());
+        assert_eq!(lookup("volc").map(|p| p.name()), Some("volcengine"));
+        assert!(lookup("nosuch").is_none());
     }
 
     #[test]
@@ -320,11 +445,17 @@ mod robustness {
     proptest! {
         #[test]
         fn adapters_never_panic_and_always_name_a_currency(body in json(), currency in prop::option::of("[A-Z]{3}")) {
-            for p in PROVIDERS {
+            let simple: [&dyn Simple; 6] = [&deepseek::DeepSeek, &moonshot::Moonshot, &siliconflow::SiliconFlow,
+                &uniapi::UniApi, &tikhub::TikHub, &novita::Novita];
+            for p in simple {
                 let ctx = ParseContext { base_url: p.default_base_url(), currency: currency.as_deref(), last_currency: None };
                 if let Ok(b) = p.parse(&body, &ctx) {
                     prop_assert!(!b.currency.is_empty(), "{}: {}", p.name(), b.amount);
                 }
+            }
+            let ctx = ParseContext { base_url: "https://openrouter.ai", currency: currency.as_deref(), last_currency: None };
+            if let Ok(b) = openrouter::OpenRouter.parse(&body, &ctx) {
+                prop_assert!(!b.currency.is_empty());
             }
         }
     }

@@ -4,11 +4,11 @@
 use balance_alert_model::{Balance, BalanceKind};
 use serde_json::Value;
 
-use super::{amount_at, balance, ParseContext, Provider, ProviderError};
+use super::{amount_at, balance, ParseContext, ProviderError, Simple};
 
 pub struct Moonshot;
 
-impl Provider for Moonshot {
+impl Simple for Moonshot {
     fn name(&self) -> &'static str {
         "moonshot"
     }

@@ -307,6 +307,8 @@ async fn delivery_contract(store: &dyn Store) {
         days_left: Some(2),
         due_date: Some("2026-12-01".into()),
         source: Some("billing@x — 欠费".into()),
+        figure: Some(balance_alert_model::BalanceKind::BudgetSpend),
+        note: Some("spent 40 of 100 USD budget this month".into()),
     };
     assert!(store.insert_alert(a.clone()).await.expect("insert"));
     assert!(

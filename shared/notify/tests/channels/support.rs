@@ -67,7 +67,7 @@ pub fn renewal_alert() -> AlertRecord {
             owner_project: Some("Team A".into()),
             days_left: Some(3),
             due_date: Some("2025-11-28".into()),
-            source: None,
+            ..AlertDetails::default()
         },
         ..low_alert()
     }

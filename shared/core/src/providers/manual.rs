@@ -1,0 +1,216 @@
+//! Manual: for Groq, Together, Fireworks and anything else without a balance API. The user
+//! records a figure and its date (`balance`, `balance_date` in the project, or `POST
+//! /api/projects/{id}/balance`, which writes both) and how it is spent: a `daily_spend`, or a
+//! `spend_source` (`openai` or `anthropic`: that organization's cost report since the
+//! recorded date, read with the project's `api_key` as the Admin key, `spend_base_url` to
+//! override where). The reading is the recorded figure minus the spend since, marked as an
+//! estimate; recording a new real figure re-bases it. Option `kind` (default
+//! `prepaid_balance`).
+
+use balance_alert_model::{Balance, BalanceKind, Decimal};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+use super::{balance, Http, OptionProblem, Options, Provider, ProviderError, ReadRequest};
+use crate::config::ProjectConfig;
+
+pub struct Manual;
+
+/// `balance_date` as a date (midnight UTC) or an RFC 3339 time.
+pub fn recorded_at(options: &Options) -> Option<DateTime<Utc>> {
+    let s = options.str("balance_date")?;
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.to_utc())
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| Utc.from_utc_datetime(&t))
+        })
+}
+
+#[async_trait::async_trait]
+impl Provider for Manual {
+    fn name(&self) -> &'static str {
+        "manual"
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        ""
+    }
+
+    fn kind(&self, p: &ProjectConfig) -> BalanceKind {
+        p.options.kind()
+    }
+
+    fn needs_key(&self) -> bool {
+        false
+    }
+
+    fn check_options(&self, p: &ProjectConfig) -> Vec<OptionProblem> {
+        let o = &p.options;
+        let mut out = Vec::new();
+        match (o.get("balance"), o.decimal("balance")) {
+            (None, _) => out.push(OptionProblem::new(
+                "balance",
+                "is required for a manual project: the balance you last saw, e.g. 25.50",
+            )),
+            (Some(_), Some(d)) if d.abs() <= crate::money::MAX_AMOUNT => {}
+            (Some(v), _) => out.push(OptionProblem::new(
+                "balance",
+                format!("must be a number, got {v}"),
+            )),
+        }
+        if recorded_at(o).is_none() {
+            out.push(OptionProblem::new(
+                "balance_date",
+                match o.get("balance_date") {
+                    None => "is required for a manual project: when you saw the balance, e.g. 2026-11-20".into(),
+                    Some(v) => format!("must be a date such as 2026-11-20 or an RFC 3339 time, got {v}"),
+                },
+            ));
+        }
+        o.check_one_of("spend_source", &["openai", "anthropic"], &mut out);
+        if o.str("spend_source").is_some() && p.api_key.expose().is_empty() {
+            out.push(OptionProblem::new(
+                "api_key",
+                "is required with spend_source: the Admin key that reads its cost report",
+            ));
+        }
+        o.check_amount(
+            "daily_spend",
+            false,
+            "what the account spends per day, e.g. 1.5",
+            &mut out,
+        );
+        o.check_kind(&mut out);
+        out
+    }
+
+    async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
+        let o = req.options();
+        let Some(source) = o.str("spend_source") else {
+            return estimate(o, req.currency, req.now);
+        };
+        let since = recorded_at(o).ok_or_else(|| ProviderError::Api {
+            message: "no balance_date: set when the balance was seen".into(),
+        })?;
+        let spent = match source {
+            "openai" => {
+                let base = o.str("spend_base_url").unwrap_or("https://api.openai.com");
+                super::openai::spent_since(http, base.trim_end_matches('/'), req.api_key, since)
+                    .await?
+                    .0
+            }
+            _ => {
+                let base = o
+                    .str("spend_base_url")
+                    .unwrap_or("https://api.anthropic.com");
+                super::anthropic::spent_since(http, base.trim_end_matches('/'), req.api_key, since)
+                    .await?
+            }
+        };
+        from_source(o, req.currency, source, spent)
+    }
+}
+
+/// The recorded balance minus what the spend source reported since it was recorded.
+fn from_source(
+    options: &Options,
+    currency: Option<&str>,
+    source: &str,
+    spent: Decimal,
+) -> Result<Balance, ProviderError> {
+    let recorded = options
+        .decimal("balance")
+        .ok_or_else(|| ProviderError::Api {
+            message: "no recorded balance: set balance and balance_date".into(),
+        })?;
+    let currency = currency.unwrap_or("USD");
+    let mut b = balance(recorded - spent, currency, options.kind())?;
+    b.estimate = true;
+    Ok(b.with_note(format!(
+        "estimate: recorded {recorded} {currency} on {} minus {} spent since ({source} costs)",
+        options.str("balance_date").unwrap_or("?"),
+        spent.round_dp(2).normalize()
+    )))
+}
+
+/// The recorded balance minus `daily_spend` per day since it was recorded.
+pub fn estimate(
+    options: &Options,
+    currency: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Balance, ProviderError> {
+    let recorded = options
+        .decimal("balance")
+        .ok_or_else(|| ProviderError::Api {
+            message: "no recorded balance: set balance and balance_date".into(),
+        })?;
+    let at = recorded_at(options).ok_or_else(|| ProviderError::Api {
+        message: "no balance_date: set when the balance was seen".into(),
+    })?;
+    let daily = options.decimal("daily_spend").unwrap_or_default();
+    let days = Decimal::from((now - at).num_seconds().max(0)) / Decimal::from(86_400);
+    let spent = (daily * days).round_dp(6);
+    let currency = currency.unwrap_or("USD");
+    let mut b = balance(recorded - spent, currency, options.kind())?;
+    b.estimate = true;
+    Ok(b.with_note(if daily.is_zero() {
+        format!(
+            "recorded {recorded} {currency} on {}",
+            at.format("%Y-%m-%d %H:%M UTC")
+        )
+    } else {
+        format!(
+            "estimate: recorded {recorded} {currency} on {} minus {daily}/day ({} spent since)",
+            at.format("%Y-%m-%d %H:%M UTC"),
+            spent.round_dp(2)
+        )
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    fn opts(v: serde_json::Value) -> Options {
+        Options::from_entry(v.as_object().expect("object"))
+    }
+
+    #[test]
+    fn recorded_minus_daily_spend_since() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        let o = opts(json!({"balance": 100, "balance_date": "2026-11-20", "daily_spend": 2}));
+        let b = estimate(&o, Some("USD"), now).expect("ok");
+        assert_eq!(b.amount, dec!(85), "7.5 days × 2");
+        assert!(b.estimate);
+        // Re-based: a newer real figure starts the count again.
+        let o =
+            opts(json!({"balance": 40, "balance_date": "2026-11-27T12:00:00Z", "daily_spend": 2}));
+        assert_eq!(estimate(&o, None, now).expect("ok").amount, dec!(40));
+    }
+
+    #[test]
+    fn options_are_checked_by_field() {
+        let p = |v| ProjectConfig {
+            options: opts(v),
+            ..crate::config::test_project()
+        };
+        let fields = |v| {
+            Manual
+                .check_options(&p(v))
+                .iter()
+                .map(|p| p.field)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fields(json!({})), ["balance", "balance_date"]);
+        assert_eq!(
+            fields(json!({"balance": "x", "balance_date": "yesterday", "daily_spend": -1})),
+            ["balance", "balance_date", "daily_spend"]
+        );
+        assert!(fields(json!({"balance": 5, "balance_date": "2026-11-01"})).is_empty());
+    }
+}
