@@ -40,6 +40,10 @@ pub fn amount(value: f64, currency: &str, lang: Lang) -> String {
         None => ("", n.clone()),
     };
     match (lang, cur.as_str()) {
+        // Figures that are not money: a quota window's remaining percent, points.
+        (_, "PERCENT") => format!("{n} %"),
+        (Lang::En, "POINTS") => format!("{n} points"),
+        (Lang::Zh, "POINTS") => format!("{n} 积分"),
         (_, "CNY" | "RMB") => format!("{sign}¥{rest}"),
         (Lang::En, "USD") => format!("{sign}${rest}"),
         (Lang::En, "EUR") => format!("{sign}€{rest}"),
@@ -201,6 +205,9 @@ mod tests {
     fn amounts_read_naturally_in_english() {
         assert_eq!(amount(1234.5, "USD", Lang::En), "$1,234.50");
         assert_eq!(amount(35.5, "CNY", Lang::En), "¥35.50");
+        assert_eq!(amount(66.0, "percent", Lang::En), "66.00 %");
+        assert_eq!(amount(9810.0, "points", Lang::En), "9,810.00 points");
+        assert_eq!(amount(9810.0, "points", Lang::Zh), "9,810.00 积分");
         assert_eq!(amount(-2.0, "usd", Lang::En), "-$2.00");
         assert_eq!(amount(10.0, "CHF", Lang::En), "10.00 CHF");
         assert_eq!(amount(10.0, "", Lang::En), "10.00");
