@@ -42,16 +42,6 @@ fn to_f64(d: Decimal) -> f64 {
     d.to_string().parse().unwrap_or(f64::NAN)
 }
 
-/// The figure kind's code.
-pub fn figure_code(kind: BalanceKind) -> &'static str {
-    match kind {
-        BalanceKind::PrepaidBalance => "prepaid_balance",
-        BalanceKind::RemainingCredit => "remaining_credit",
-        BalanceKind::BudgetSpend => "budget_spend",
-        BalanceKind::QuotaWindow => "quota_window",
-    }
-}
-
 impl Row {
     /// The row of `credit`, with `history` (that project's readings, oldest first) for the
     /// sparkline and forecast, at `now` (unix seconds).
@@ -67,7 +57,7 @@ impl Row {
             name: credit.project.clone(),
             owner,
             provider: credit.provider.clone(),
-            figure: credit.figure.map(figure_code),
+            figure: credit.figure.map(BalanceKind::as_str),
             value: credit.credits.map(to_f64),
             currency: credit.currency.clone(),
             threshold: to_f64(credit.threshold),

@@ -94,8 +94,8 @@ pub async fn fallback(State(state): State<AppState>, method: Method, uri: Uri) -
         return ApiError::NotFound(format!("no file {path} in this dashboard build"))
             .into_response();
     }
-    match site.get("index.html") {
-        Some(body) => file("index.html", body),
+    match index(&state) {
+        Some(page) => page,
         None => crate::not_found().await.into_response(),
     }
 }

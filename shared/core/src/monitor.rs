@@ -100,7 +100,7 @@ fn write_for(
     let (mut state, mut alert) = transition(project, prev, obs, &policy, now);
     if let Some(a) = alert.as_mut() {
         a.details.owner_project = p.owner_project.clone();
-        a.details.figure = crate::providers::lookup(&p.provider).map(|ad| ad.kind(p));
+        a.details.figure = p.figure();
         a.details.note = note.map(str::to_owned);
     }
     if !matches!(obs, Observation::Skipped { .. }) {
@@ -192,7 +192,7 @@ pub async fn forecast_alert(
             days_left: Some(days),
             due_date: Some(date_text.clone()),
             source: None,
-            figure: crate::providers::lookup(&p.provider).map(|a| a.kind(p)),
+            figure: p.figure(),
             note: None,
         },
         deliveries: Vec::new(),
@@ -388,7 +388,7 @@ pub fn report_line(p: &ProjectConfig, o: &CheckOutcome, state: &ProjectState) ->
         error,
         stale: stale_reason.is_some(),
         stale_reason,
-        kind: crate::providers::lookup(&p.provider).map(|a| a.kind(p)),
+        kind: p.figure(),
         note: o.result.as_ref().ok().and_then(|b| b.note.clone()),
         estimate: o.result.as_ref().is_ok_and(|b| b.estimate),
         resets_at: o.result.as_ref().ok().and_then(|b| b.resets_at),

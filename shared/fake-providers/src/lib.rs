@@ -174,36 +174,39 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(
             "/api/v1/credits",
-            get(|s, h| respond(s, h, Shape::OpenRouter)),
+            get(|s, h, q| respond(s, h, q, Shape::OpenRouter)),
         )
-        .route("/user/balance", get(|s, h| respond(s, h, Shape::DeepSeek)))
+        .route(
+            "/user/balance",
+            get(|s, h, q| respond(s, h, q, Shape::DeepSeek)),
+        )
         .route(
             "/v1/users/me/balance",
-            get(|s, h| respond(s, h, Shape::Moonshot)),
+            get(|s, h, q| respond(s, h, q, Shape::Moonshot)),
         )
         .route(
             "/v1/user/info",
-            get(|s, h| respond(s, h, Shape::SiliconFlow)),
+            get(|s, h, q| respond(s, h, q, Shape::SiliconFlow)),
         )
         .route(
             "/api/v1/key",
-            get(|s, h, q| respond_q(s, h, q, Shape::OpenRouterKey)),
+            get(|s, h, q| respond(s, h, q, Shape::OpenRouterKey)),
         )
         .route(
             "/v1/billing/usage",
-            get(|s, h, q| respond_q(s, h, q, Shape::UniApi)),
+            get(|s, h, q| respond(s, h, q, Shape::UniApi)),
         )
         .route(
             "/api/v1/tikhub/user/get_user_info",
-            get(|s, h, q| respond_q(s, h, q, Shape::TikHub)),
+            get(|s, h, q| respond(s, h, q, Shape::TikHub)),
         )
         .route(
             "/openapi/v1/billing/balance/detail",
-            get(|s, h, q| respond_q(s, h, q, Shape::Novita)),
+            get(|s, h, q| respond(s, h, q, Shape::Novita)),
         )
         .route(
             "/weixin/score",
-            get(|s, h, q| respond_q(s, h, q, Shape::WxRank)),
+            get(|s, h, q| respond(s, h, q, Shape::WxRank)),
         )
         .route(
             "/",
@@ -213,16 +216,16 @@ fn router(shared: Arc<Shared>) -> Router {
                 } else {
                     Shape::Volcengine
                 };
-                respond_q(s, h, q, shape).await
+                respond(s, h, q, shape).await
             }),
         )
         .route(
             "/v1/organization/costs",
-            get(|s, h, q| respond_q(s, h, q, Shape::OpenAi)),
+            get(|s, h, q| respond(s, h, q, Shape::OpenAi)),
         )
         .route(
             "/v1/organizations/cost_report",
-            get(|s, h, q| respond_q(s, h, q, Shape::Anthropic)),
+            get(|s, h, q| respond(s, h, q, Shape::Anthropic)),
         )
         .route(
             "/{tenant}/oauth2/v2.0/token",
@@ -230,15 +233,15 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             "/subscriptions/{sub}/providers/Microsoft.Consumption/budgets/{name}",
-            get(|s, h, q| respond_q(s, h, q, Shape::AzureBudget)),
+            get(|s, h, q| respond(s, h, q, Shape::AzureBudget)),
         )
         .route(
             "/api/monitor/usage/quota/limit",
-            get(|s, h, q| respond_q(s, h, q, Shape::Zhipu)),
+            get(|s, h, q| respond(s, h, q, Shape::Zhipu)),
         )
         .route(
             "/v1/api/openplatform/coding_plan/remains",
-            get(|s, h, q| respond_q(s, h, q, Shape::MiniMax)),
+            get(|s, h, q| respond(s, h, q, Shape::MiniMax)),
         )
         .route("/_health", get(|| async { "ok" }))
         .route(
@@ -498,11 +501,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-async fn respond(State(shared): State<Arc<Shared>>, headers: HeaderMap, shape: Shape) -> Response {
-    respond_q(State(shared), headers, Query(HashMap::new()), shape).await
-}
-
-async fn respond_q(
+async fn respond(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,

@@ -68,6 +68,14 @@ impl Balance {
 }
 
 impl BalanceKind {
+    /// Every kind.
+    pub const ALL: [BalanceKind; 4] = [
+        BalanceKind::PrepaidBalance,
+        BalanceKind::RemainingCredit,
+        BalanceKind::BudgetSpend,
+        BalanceKind::QuotaWindow,
+    ];
+
     /// The snake_case name used on the wire and in config (`prepaid_balance`, …).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,14 +88,7 @@ impl BalanceKind {
 
     /// Parses [`BalanceKind::as_str`].
     pub fn parse(s: &str) -> Option<BalanceKind> {
-        [
-            BalanceKind::PrepaidBalance,
-            BalanceKind::RemainingCredit,
-            BalanceKind::BudgetSpend,
-            BalanceKind::QuotaWindow,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        BalanceKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -44,7 +44,7 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
                 owner_project: p.owner_project.clone(),
                 provider: p.provider.clone(),
                 kind: p.kind.clone(),
-                figure: balance_alert_core::providers::lookup(&p.provider).map(|prov| prov.kind(p)),
+                figure: p.figure(),
                 success,
                 credits,
                 balance: credits,

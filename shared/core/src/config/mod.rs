@@ -203,6 +203,12 @@ pub(crate) fn test_project() -> ProjectConfig {
 }
 
 impl ProjectConfig {
+    /// What kind of figure this project's provider reports for it (None: unsupported
+    /// provider).
+    pub fn figure(&self) -> Option<balance_alert_model::BalanceKind> {
+        crate::providers::lookup(&self.provider).map(|a| a.kind(self))
+    }
+
     /// The Python tool's id for this project: md5("provider:name").
     pub fn id(&self) -> String {
         balance_alert_model::project_id(&self.provider, &self.name)

@@ -1,23 +1,22 @@
-//! Response cache: a successful response body is reused for `response_cache_ttl` seconds.
+//! Reading cache: a successful reading is reused for `response_cache_ttl` seconds.
 //!
-//! The body (not the parsed balance) is kept, so each project sharing a key reads it with its
-//! own settings (configured or last-seen currency).
+//! Keyed by everything the reading depends on (provider, base URL, adapter options, configured
+//! currency) and a hash of the API key: an adapter may make several requests for one reading,
+//! so the reading, not a response body, is what is kept.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use std::sync::Arc;
+use balance_alert_model::Balance;
 
-use serde_json::Value;
-
-/// Cached response bodies keyed by endpoint and a hash of the API key (the key itself is not
-/// kept).
+/// Cached readings keyed by what they depend on and a hash of the API key (the key itself is
+/// not kept).
 #[derive(Debug)]
 pub struct ResponseCache {
     ttl: Duration,
-    entries: Mutex<HashMap<u64, (Instant, Arc<Value>)>>,
+    entries: Mutex<HashMap<u64, (Instant, Balance)>>,
 }
 
 impl ResponseCache {
@@ -29,15 +28,15 @@ impl ResponseCache {
         }
     }
 
-    /// The cache key for an endpoint and API key.
-    pub fn key(endpoint: &str, api_key: &str) -> u64 {
+    /// The cache key for what a reading depends on and its API key.
+    pub fn key(depends_on: &str, api_key: &str) -> u64 {
         let mut h = DefaultHasher::new();
-        (endpoint, api_key).hash(&mut h);
+        (depends_on, api_key).hash(&mut h);
         h.finish()
     }
 
-    /// A fresh cached body, if any.
-    pub fn get(&self, key: u64) -> Option<Arc<Value>> {
+    /// A fresh cached reading, if any.
+    pub fn get(&self, key: u64) -> Option<Balance> {
         if self.ttl.is_zero() {
             return None;
         }
@@ -48,8 +47,8 @@ impl ResponseCache {
             .map(|(_, b)| b.clone())
     }
 
-    /// Stores a body; drops expired entries once the map grows, so it cannot grow unbounded.
-    pub fn put(&self, key: u64, body: Arc<Value>) {
+    /// Stores a reading; drops expired entries once the map grows, so it cannot grow unbounded.
+    pub fn put(&self, key: u64, reading: Balance) {
         if self.ttl.is_zero() {
             return;
         }
@@ -58,15 +57,19 @@ impl ResponseCache {
             let ttl = self.ttl;
             entries.retain(|_, (at, _)| at.elapsed() < ttl);
         }
-        entries.insert(key, (Instant::now(), body));
+        entries.insert(key, (Instant::now(), reading));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    fn b() -> Arc<Value> {
-        Arc::new(serde_json::json!({"data": {"available_balance": 1.0}}))
+    fn b() -> Balance {
+        Balance::new(
+            balance_alert_model::Decimal::ONE,
+            "CNY",
+            balance_alert_model::BalanceKind::PrepaidBalance,
+        )
     }
 
     #[test]

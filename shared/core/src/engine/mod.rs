@@ -212,11 +212,7 @@ impl Engine {
             now: chrono::Utc::now(),
         };
         if mode == CacheMode::Use {
-            if let Some(hit) = self
-                .cache
-                .get(cache_key)
-                .and_then(|v| serde_json::from_value::<Balance>((*v).clone()).ok())
-            {
+            if let Some(hit) = self.cache.get(cache_key) {
                 self.observer.cache(true);
                 return done(Ok(hit), true);
             }
@@ -282,9 +278,7 @@ impl Engine {
             })
             .await;
         if let Ok(balance) = &result {
-            if let Ok(v) = serde_json::to_value(balance) {
-                self.cache.put(cache_key, Arc::new(v));
-            }
+            self.cache.put(cache_key, balance.clone());
         }
         done(result, false)
     }

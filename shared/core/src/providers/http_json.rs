@@ -72,12 +72,7 @@ impl Provider for HttpJson {
             if let Some(ptr) = o.str(key) {
                 if !ptr.starts_with('/') {
                     out.push(OptionProblem::new(
-                        match key {
-                            "value_pointer" => "value_pointer",
-                            "currency_pointer" => "currency_pointer",
-                            "success_pointer" => "success_pointer",
-                            _ => "error_pointer",
-                        },
+                        key,
                         format!("must be a JSON pointer starting with /, got {ptr:?}"),
                     ));
                 }

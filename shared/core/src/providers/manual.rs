@@ -92,47 +92,63 @@ impl Provider for Manual {
         let Some(source) = o.str("spend_source") else {
             return estimate(o, req.currency, req.now);
         };
-        let since = recorded_at(o).ok_or_else(|| ProviderError::Api {
-            message: "no balance_date: set when the balance was seen".into(),
-        })?;
+        let (_, since) = recorded(o)?;
+        let base = |default: &'static str| {
+            o.str("spend_base_url")
+                .unwrap_or(default)
+                .trim_end_matches('/')
+                .to_owned()
+        };
         let spent = match source {
             "openai" => {
-                let base = o.str("spend_base_url").unwrap_or("https://api.openai.com");
-                super::openai::spent_since(http, base.trim_end_matches('/'), req.api_key, since)
+                let base = base("https://api.openai.com");
+                super::openai::spent_since(http, &base, req.api_key, since)
                     .await?
                     .0
             }
             _ => {
-                let base = o
-                    .str("spend_base_url")
-                    .unwrap_or("https://api.anthropic.com");
-                super::anthropic::spent_since(http, base.trim_end_matches('/'), req.api_key, since)
-                    .await?
+                let base = base("https://api.anthropic.com");
+                super::anthropic::spent_since(http, &base, req.api_key, since).await?
             }
         };
-        from_source(o, req.currency, source, spent)
+        minus(o, req.currency, spent, |recorded, currency, at| {
+            format!(
+                "estimate: recorded {recorded} {currency} on {at} minus {} spent since ({source} costs)",
+                spent.round_dp(2).normalize()
+            )
+        })
     }
 }
 
-/// The recorded balance minus what the spend source reported since it was recorded.
-fn from_source(
-    options: &Options,
-    currency: Option<&str>,
-    source: &str,
-    spent: Decimal,
-) -> Result<Balance, ProviderError> {
-    let recorded = options
+/// The recorded balance and when it was seen.
+fn recorded(options: &Options) -> Result<(Decimal, DateTime<Utc>), ProviderError> {
+    let amount = options
         .decimal("balance")
         .ok_or_else(|| ProviderError::Api {
             message: "no recorded balance: set balance and balance_date".into(),
         })?;
+    let at = recorded_at(options).ok_or_else(|| ProviderError::Api {
+        message: "no balance_date: set when the balance was seen".into(),
+    })?;
+    Ok((amount, at))
+}
+
+/// The recorded balance minus `spent`, marked as an estimate, with the note `how` writes from
+/// (recorded amount, currency, when recorded).
+fn minus(
+    options: &Options,
+    currency: Option<&str>,
+    spent: Decimal,
+    how: impl FnOnce(Decimal, &str, String) -> String,
+) -> Result<Balance, ProviderError> {
+    let (amount, at) = recorded(options)?;
     let currency = currency.unwrap_or("USD");
-    let mut b = balance(recorded - spent, currency, options.kind())?;
+    let mut b = balance(amount - spent, currency, options.kind())?;
     b.estimate = true;
-    Ok(b.with_note(format!(
-        "estimate: recorded {recorded} {currency} on {} minus {} spent since ({source} costs)",
-        options.str("balance_date").unwrap_or("?"),
-        spent.round_dp(2).normalize()
+    Ok(b.with_note(how(
+        amount,
+        currency,
+        at.format("%Y-%m-%d %H:%M UTC").to_string(),
     )))
 }
 
@@ -142,32 +158,20 @@ pub fn estimate(
     currency: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Balance, ProviderError> {
-    let recorded = options
-        .decimal("balance")
-        .ok_or_else(|| ProviderError::Api {
-            message: "no recorded balance: set balance and balance_date".into(),
-        })?;
-    let at = recorded_at(options).ok_or_else(|| ProviderError::Api {
-        message: "no balance_date: set when the balance was seen".into(),
-    })?;
+    let (_, at) = recorded(options)?;
     let daily = options.decimal("daily_spend").unwrap_or_default();
     let days = Decimal::from((now - at).num_seconds().max(0)) / Decimal::from(86_400);
     let spent = (daily * days).round_dp(6);
-    let currency = currency.unwrap_or("USD");
-    let mut b = balance(recorded - spent, currency, options.kind())?;
-    b.estimate = true;
-    Ok(b.with_note(if daily.is_zero() {
-        format!(
-            "recorded {recorded} {currency} on {}",
-            at.format("%Y-%m-%d %H:%M UTC")
-        )
-    } else {
-        format!(
-            "estimate: recorded {recorded} {currency} on {} minus {daily}/day ({} spent since)",
-            at.format("%Y-%m-%d %H:%M UTC"),
-            spent.round_dp(2)
-        )
-    }))
+    minus(options, currency, spent, |recorded, currency, at| {
+        if daily.is_zero() {
+            format!("recorded {recorded} {currency} on {at}")
+        } else {
+            format!(
+                "estimate: recorded {recorded} {currency} on {at} minus {daily}/day ({} spent since)",
+                spent.round_dp(2)
+            )
+        }
+    })
 }
 
 #[cfg(test)]

@@ -137,12 +137,6 @@ impl Options {
 
     /// Problem unless `kind` is absent or a kind's name.
     pub fn check_kind(&self, out: &mut Vec<OptionProblem>) {
-        let kinds = [
-            "prepaid_balance",
-            "remaining_credit",
-            "budget_spend",
-            "quota_window",
-        ];
-        self.check_one_of("kind", &kinds, out);
+        self.check_one_of("kind", &BalanceKind::ALL.map(BalanceKind::as_str), out);
     }
 }
