@@ -45,6 +45,7 @@ fn policy(p: &ProjectConfig, s: &Settings) -> AlertPolicy {
         cooldown_seconds: s.alert_cooldown_seconds,
         recovery_margin_percent: rust_decimal::Decimal::from_f64_retain(s.recovery_margin_percent)
             .unwrap_or_default(),
+        figure: p.figure(),
     }
 }
 

@@ -332,6 +332,9 @@ pub struct AlertPolicy {
     /// Leaving LOW/CRITICAL needs the balance this many percent above `threshold`, so a
     /// balance hovering at the line does not flap.
     pub recovery_margin_percent: Decimal,
+    /// What kind of figure the balance is: a budget or a quota window is named as such in
+    /// the alert's message ("budget left 5.00 USD is LOW").
+    pub figure: Option<crate::BalanceKind>,
 }
 
 impl AlertPolicy {
@@ -532,11 +535,16 @@ fn alert_message(
     policy: &AlertPolicy,
 ) -> String {
     let name = project.project_name;
+    let figure = match policy.figure {
+        Some(crate::BalanceKind::BudgetSpend) => "budget left",
+        Some(crate::BalanceKind::QuotaWindow) => "quota left",
+        _ => "balance",
+    };
     match observation {
         Observation::Balance { amount, currency } => match kind {
-            AlertKind::Recovered => format!("{name}: recovered, balance {amount:.2} {currency}"),
+            AlertKind::Recovered => format!("{name}: recovered, {figure} {amount:.2} {currency}"),
             _ => format!(
-                "{name}: balance {amount:.2} {currency} is {} (threshold {:.2})",
+                "{name}: {figure} {amount:.2} {currency} is {} (threshold {:.2})",
                 next.state.as_str().to_uppercase(),
                 match next.state {
                     AlertState::Critical => policy.critical_threshold.unwrap_or(policy.threshold),
@@ -568,7 +576,26 @@ mod tests {
             failure_threshold: 3,
             cooldown_seconds: 100,
             recovery_margin_percent: Decimal::from(5),
+            figure: None,
         }
+    }
+
+    #[test]
+    fn a_budget_or_quota_window_is_named_as_such_in_the_message() {
+        let mut p = policy();
+        p.figure = Some(crate::BalanceKind::BudgetSpend);
+        let (_, alert) = transition(P, None, &bal(5.0), &p, 1_000);
+        let message = alert.expect("LOW alert").message;
+        assert_eq!(
+            message,
+            "Main: budget left 5.00 USD is LOW (threshold 10.00)"
+        );
+        p.figure = Some(crate::BalanceKind::QuotaWindow);
+        let (_, alert) = transition(P, None, &bal(5.0), &p, 1_000);
+        assert!(alert
+            .expect("LOW alert")
+            .message
+            .contains("quota left 5.00"));
     }
 
     fn bal(amount: f64) -> Observation {

@@ -43,6 +43,9 @@ pub struct EngineOptions {
     pub cache_ttl: Duration,
     pub breaker_failures: u32,
     pub breaker_reset: Duration,
+    /// The configured zone: dates a person wrote (a manual balance's `balance_date`) mean
+    /// its midnight.
+    pub timezone: crate::config::TimeZone,
 }
 
 impl From<&Settings> for EngineOptions {
@@ -56,6 +59,7 @@ impl From<&Settings> for EngineOptions {
             cache_ttl: Duration::from_secs(s.response_cache_ttl),
             breaker_failures: s.circuit_breaker_failures,
             breaker_reset: Duration::from_secs(s.circuit_breaker_reset_seconds),
+            timezone: s.timezone,
         }
     }
 }
@@ -210,6 +214,7 @@ impl Engine {
             currency: project.currency.as_deref(),
             last_currency,
             now: chrono::Utc::now(),
+            timezone: self.options.timezone,
         };
         if mode == CacheMode::Use {
             if let Some(hit) = self.cache.get(cache_key) {

@@ -8,15 +8,15 @@
 //! `prepaid_balance`).
 
 use balance_alert_model::{Balance, BalanceKind, Decimal};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{balance, Http, OptionProblem, Options, Provider, ProviderError, ReadRequest};
-use crate::config::ProjectConfig;
+use crate::config::{ProjectConfig, TimeZone};
 
 pub struct Manual;
 
-/// `balance_date` as a date (midnight UTC) or an RFC 3339 time.
-pub fn recorded_at(options: &Options) -> Option<DateTime<Utc>> {
+/// `balance_date` as a date (midnight in the configured zone) or an RFC 3339 time.
+pub fn recorded_at(options: &Options, tz: TimeZone) -> Option<DateTime<Utc>> {
     let s = options.str("balance_date")?;
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.to_utc())
@@ -25,7 +25,7 @@ pub fn recorded_at(options: &Options) -> Option<DateTime<Utc>> {
             NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .ok()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| Utc.from_utc_datetime(&t))
+                .map(|t| tz.to_utc(t))
         })
 }
 
@@ -61,7 +61,7 @@ impl Provider for Manual {
                 format!("must be a number, got {v}"),
             )),
         }
-        if recorded_at(o).is_none() {
+        if recorded_at(o, TimeZone::default()).is_none() {
             out.push(OptionProblem::new(
                 "balance_date",
                 match o.get("balance_date") {
@@ -90,9 +90,9 @@ impl Provider for Manual {
     async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
         let o = req.options();
         let Some(source) = o.str("spend_source") else {
-            return estimate(o, req.currency, req.now);
+            return estimate(o, req.currency, req.now, req.timezone);
         };
-        let (_, since) = recorded(o)?;
+        let (_, since) = recorded(o, req.timezone)?;
         let base = |default: &'static str| {
             o.str("spend_base_url")
                 .unwrap_or(default)
@@ -111,23 +111,29 @@ impl Provider for Manual {
                 super::anthropic::spent_since(http, &base, req.api_key, since).await?
             }
         };
-        minus(o, req.currency, spent, |recorded, currency, at| {
-            format!(
+        minus(
+            o,
+            req.currency,
+            spent,
+            req.timezone,
+            |recorded, currency, at| {
+                format!(
                 "estimate: recorded {recorded} {currency} on {at} minus {} spent since ({source} costs)",
                 spent.round_dp(2).normalize()
             )
-        })
+            },
+        )
     }
 }
 
 /// The recorded balance and when it was seen.
-fn recorded(options: &Options) -> Result<(Decimal, DateTime<Utc>), ProviderError> {
+fn recorded(options: &Options, tz: TimeZone) -> Result<(Decimal, DateTime<Utc>), ProviderError> {
     let amount = options
         .decimal("balance")
         .ok_or_else(|| ProviderError::Api {
             message: "no recorded balance: set balance and balance_date".into(),
         })?;
-    let at = recorded_at(options).ok_or_else(|| ProviderError::Api {
+    let at = recorded_at(options, tz).ok_or_else(|| ProviderError::Api {
         message: "no balance_date: set when the balance was seen".into(),
     })?;
     Ok((amount, at))
@@ -139,17 +145,15 @@ fn minus(
     options: &Options,
     currency: Option<&str>,
     spent: Decimal,
+    tz: TimeZone,
     how: impl FnOnce(Decimal, &str, String) -> String,
 ) -> Result<Balance, ProviderError> {
-    let (amount, at) = recorded(options)?;
+    let (amount, at) = recorded(options, tz)?;
     let currency = currency.unwrap_or("USD");
     let mut b = balance(amount - spent, currency, options.kind())?;
     b.estimate = true;
-    Ok(b.with_note(how(
-        amount,
-        currency,
-        at.format("%Y-%m-%d %H:%M UTC").to_string(),
-    )))
+    let when = format!("{} {}", tz.format(at, "%Y-%m-%d %H:%M"), tz.name());
+    Ok(b.with_note(how(amount, currency, when)))
 }
 
 /// The recorded balance minus `daily_spend` per day since it was recorded.
@@ -157,12 +161,13 @@ pub fn estimate(
     options: &Options,
     currency: Option<&str>,
     now: DateTime<Utc>,
+    tz: TimeZone,
 ) -> Result<Balance, ProviderError> {
-    let (_, at) = recorded(options)?;
+    let (_, at) = recorded(options, tz)?;
     let daily = options.decimal("daily_spend").unwrap_or_default();
     let days = Decimal::from((now - at).num_seconds().max(0)) / Decimal::from(86_400);
     let spent = (daily * days).round_dp(6);
-    minus(options, currency, spent, |recorded, currency, at| {
+    minus(options, currency, spent, tz, |recorded, currency, at| {
         if daily.is_zero() {
             format!("recorded {recorded} {currency} on {at}")
         } else {
@@ -177,6 +182,7 @@ pub fn estimate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone as _;
     use rust_decimal_macros::dec;
     use serde_json::json;
 
@@ -188,13 +194,27 @@ mod tests {
     fn recorded_minus_daily_spend_since() {
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
         let o = opts(json!({"balance": 100, "balance_date": "2026-11-20", "daily_spend": 2}));
-        let b = estimate(&o, Some("USD"), now).expect("ok");
+        let utc = TimeZone::parse("UTC").expect("utc");
+        let b = estimate(&o, Some("USD"), now, utc).expect("ok");
         assert_eq!(b.amount, dec!(85), "7.5 days × 2");
         assert!(b.estimate);
         // Re-based: a newer real figure starts the count again.
         let o =
             opts(json!({"balance": 40, "balance_date": "2026-11-27T12:00:00Z", "daily_spend": 2}));
-        assert_eq!(estimate(&o, None, now).expect("ok").amount, dec!(40));
+        assert_eq!(estimate(&o, None, now, utc).expect("ok").amount, dec!(40));
+    }
+
+    #[test]
+    fn a_date_means_midnight_in_the_configured_zone() {
+        let shanghai = TimeZone::parse("Asia/Shanghai").expect("zone");
+        let o = opts(json!({"balance": 10, "balance_date": "2026-11-20"}));
+        let at = recorded_at(&o, shanghai).expect("date");
+        assert_eq!(at.to_rfc3339(), "2026-11-19T16:00:00+00:00");
+        let b = estimate(&o, None, at, shanghai).expect("ok");
+        assert_eq!(
+            b.note.as_deref(),
+            Some("recorded 10 USD on 2026-11-20 00:00 Asia/Shanghai")
+        );
     }
 
     #[test]

@@ -98,6 +98,8 @@ pub struct ReadRequest<'a> {
     pub last_currency: Option<&'a str>,
     /// The time of the check.
     pub now: chrono::DateTime<chrono::Utc>,
+    /// The configured zone, for dates a person wrote in the config.
+    pub timezone: crate::config::TimeZone,
 }
 
 impl<'a> ReadRequest<'a> {
