@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 BIN=${1:-}
 if [ -z "$BIN" ]; then
   cargo build --release --locked -p balance-alert --bins
-  BIN=${CARGO_TARGET_DIR:-target}/release/balance-alert
+  BIN=$CARGO_TARGET_DIR/release/balance-alert
 fi
 WORK=$(mktemp -d)
 trap 'stop_bg; rm -rf "$WORK"' EXIT

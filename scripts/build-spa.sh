@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 CACHE=${BALANCE_ALERT_CACHE:-$HOME/.cache/balance-alert}
 BINARYEN_VERSION=132.0.0
 BUDGET_KB=${SPA_BUDGET_KB:-300}
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
+TARGET_DIR=$CARGO_TARGET_DIR
 # BUILD_LOCK=/path: hold that flock(1) lock around each heavy step (a shared build machine).
 locked() { if [ -n "${BUILD_LOCK:-}" ]; then flock "$BUILD_LOCK" "$@"; else "$@"; fi; }
 # Leptos boxes each component's view instead of nesting their types: much less code per page.

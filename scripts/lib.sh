@@ -2,6 +2,12 @@
 # shellcheck shell=bash
 
 SCRIPT_START=$(date +%s)
+
+# One absolute target directory for every script and every test they start, with or without the
+# variable set (default: the repository's target/). Tests run in their crate's directory, so a
+# relative path would point somewhere else there.
+CARGO_TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-$PWD/target}")
+export CARGO_TARGET_DIR
 STAGES=()
 
 # stage NAME CMD...: runs CMD, prints its duration, records it for the summary.
@@ -156,6 +162,6 @@ bench_bin() {
     BIN=$BENCH_BIN_DIR
   else
     cargo build --release --locked -p balance-alert -p fake-providers --bins
-    BIN=${CARGO_TARGET_DIR:-target}/release
+    BIN=$CARGO_TARGET_DIR/release
   fi
 }

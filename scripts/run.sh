@@ -11,7 +11,7 @@ setup_rust
 # The dashboard is embedded in the release binary: build it first, once (see README "Dashboard").
 [ -f dist/index.html ] || ./scripts/build-spa.sh
 cargo build --release --locked -p balance-alert -p fake-providers --bins
-BIN=${CARGO_TARGET_DIR:-target}/release
+BIN=$CARGO_TARGET_DIR/release
 
 trap stop_bg EXIT
 if ! curl -sf -o /dev/null http://127.0.0.1:18080/_health; then

@@ -15,7 +15,7 @@ if ! .venv/bin/schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSI
   python3 -m venv .venv
   .venv/bin/pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-BIN=${CARGO_TARGET_DIR:-target}/debug
+BIN=$CARGO_TARGET_DIR/debug
 # test.sh has just built balance-alert for the integration tests (CARGO_BIN_EXE): reuse it
 # rather than building it again with other features (which rebuilds the AWS SDK).
 if [ -n "${SCHEMATHESIS_REUSE_BIN:-}" ] && [ -x "$BIN/balance-alert" ]; then

@@ -23,7 +23,7 @@ export BALANCE_ALERT_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 # the venv) and run as Lambda runs them by shared/lambda/tests/bootstrap.rs.
 stage lambda-build env PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --locked \
   -p checker -p api -p notifier
-export BALANCE_ALERT_FUNCTIONS_DIR="${CARGO_TARGET_DIR:-target}/lambda"
+export BALANCE_ALERT_FUNCTIONS_DIR="$CARGO_TARGET_DIR/lambda"
 stage test cargo test --workspace --locked
 # The API integration tests once more, on the DynamoDB store instead of SQLite (--workspace:
 # the same feature set as the test stage, so nothing is rebuilt).
@@ -36,4 +36,4 @@ stage schemathesis env SCHEMATHESIS_REUSE_BIN=1 ./scripts/schemathesis.sh
 # Chromium against it (pages end to end, and the 1,000-project overview timed).
 stage spa-build ./scripts/build-spa.sh
 stage browser-build cargo build --release --locked -p balance-alert -p fake-providers --bins
-stage browser tests/browser/run.sh "${CARGO_TARGET_DIR:-target}/release"
+stage browser tests/browser/run.sh "$CARGO_TARGET_DIR/release"

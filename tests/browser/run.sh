@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
-BIN=$(realpath "${1:-${CARGO_TARGET_DIR:-target}/release}")
+BIN=$(realpath "${1:-$CARGO_TARGET_DIR/release}")
 setup_playwright
 export PLAYWRIGHT_DIR
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ba-browser.XXXXXX")
