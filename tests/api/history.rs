@@ -108,6 +108,7 @@ async fn trend_forecasts_when_the_balance_falls() {
                 cached: false,
                 snooze: None,
                 forecast_for: None,
+                prior_state: None,
                 version: i + 1,
             };
             state.balance = Some(crate::util::dec(100.0 - 10.0 * i as f64));

@@ -436,6 +436,7 @@ mod tests {
             cached: false,
             snooze: None,
             forecast_for: None,
+            prior_state: None,
             version: 1,
         }
     }

@@ -46,6 +46,7 @@ fn policy(p: &ProjectConfig, s: &Settings) -> AlertPolicy {
         recovery_margin_percent: rust_decimal::Decimal::from_f64_retain(s.recovery_margin_percent)
             .unwrap_or_default(),
         figure: p.figure(),
+        language: s.language,
     }
 }
 
@@ -195,6 +196,7 @@ pub async fn forecast_alert(
             source: None,
             figure: p.figure(),
             note: None,
+            ..Default::default()
         },
         deliveries: Vec::new(),
     };
@@ -443,31 +445,33 @@ pub async fn run_subscriptions(
     for s in config.subscriptions.iter().filter(|s| s.enabled) {
         let status = renewal_status(&renewal_spec(s), today);
         let id = subscription_id(&s.name);
-        let reminder = status.need_alert.then(|| AlertRecord {
-            id: format!("{id}-{}", status.next_renewal_date),
-            project_id: id.clone(),
-            project_name: s.name.clone(),
-            provider: "subscription".into(),
-            kind: AlertKind::Renewal,
-            state: AlertState::Ok,
-            balance: None,
-            threshold: s.amount,
-            currency: s.currency.clone(),
-            message: format!(
-                "{}: renews in {} day(s) on {} ({:.2} {})",
-                s.name, status.days_until_renewal, status.next_renewal_date, s.amount, s.currency
-            ),
-            status: AlertStatus::Pending,
-            created_at: now,
-            details: balance_alert_model::AlertDetails {
-                owner_project: s.owner_project.clone(),
-                days_left: Some(status.days_until_renewal),
-                due_date: Some(status.next_renewal_date.to_string()),
-                source: None,
-                figure: None,
-                note: None,
-            },
-            deliveries: Vec::new(),
+        let reminder = status.need_alert.then(|| {
+            let mut a = AlertRecord {
+                id: format!("{id}-{}", status.next_renewal_date),
+                project_id: id.clone(),
+                project_name: s.name.clone(),
+                provider: "subscription".into(),
+                kind: AlertKind::Renewal,
+                state: AlertState::Ok,
+                balance: None,
+                threshold: s.amount,
+                currency: s.currency.clone(),
+                message: String::new(),
+                status: AlertStatus::Pending,
+                created_at: now,
+                details: balance_alert_model::AlertDetails {
+                    owner_project: s.owner_project.clone(),
+                    days_left: Some(status.days_until_renewal),
+                    due_date: Some(status.next_renewal_date.to_string()),
+                    source: None,
+                    figure: None,
+                    note: None,
+                    ..Default::default()
+                },
+                deliveries: Vec::new(),
+            };
+            a.message = balance_alert_model::text::alert_text(&a, config.settings.language);
+            a
         });
         let written = match mode {
             WriteMode::Persist => {

@@ -32,7 +32,13 @@ fn workspace() -> PathBuf {
 fn binary(name: &str) -> PathBuf {
     // Relative paths are the workspace's (tests run in the crate's directory): the scripts pass
     // absolute ones, a user typing `target/lambda` means the same directory.
-    let from_workspace = |p: PathBuf| if p.is_absolute() { p } else { workspace().join(p) };
+    let from_workspace = |p: PathBuf| {
+        if p.is_absolute() {
+            p
+        } else {
+            workspace().join(p)
+        }
+    };
     let dir = std::env::var("BALANCE_ALERT_FUNCTIONS_DIR")
         .map(PathBuf::from)
         .map(from_workspace)

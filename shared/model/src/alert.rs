@@ -200,6 +200,21 @@ pub struct AlertDetails {
     /// How the figure was arrived at ("spent 40 of 100 USD budget this month").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// FAILING alerts and their reminders: checks failed in a row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<u32>,
+    /// FAILING alerts and their reminders: the last failure (never a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// LOW/CRITICAL alerts and reminders: the figure at or above which the project counts as
+    /// recovered from that level (the threshold plus the recovery margin).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::float_option"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub recovers_at: Option<Decimal>,
 }
 
 /// A persisted alert.
@@ -277,6 +292,11 @@ pub struct ProjectState {
     /// projected date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast_for: Option<String>,
+    /// While FAILING: the level the project was at before (LOW or CRITICAL), so the first
+    /// reading afterwards leaves it only past the recovery margin, as it would have without the
+    /// failures in between. None otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior_state: Option<AlertState>,
     /// Incremented on every write; the conditional write compares it.
     pub version: u64,
 }
@@ -335,12 +355,53 @@ pub struct AlertPolicy {
     /// What kind of figure the balance is: a budget or a quota window is named as such in
     /// the alert's message ("budget left 5.00 USD is LOW").
     pub figure: Option<crate::BalanceKind>,
+    /// The language the alert's stored one-line text is written in (`settings.language`).
+    pub language: crate::text::Language,
 }
 
 impl AlertPolicy {
+    fn with_margin(&self, line: Decimal) -> Decimal {
+        line + line.abs() * self.recovery_margin_percent / Decimal::ONE_HUNDRED
+    }
+
     /// The balance at or above which a LOW/CRITICAL project counts as recovered.
     pub fn recovery_level(&self) -> Decimal {
-        self.threshold + self.threshold * self.recovery_margin_percent / Decimal::ONE_HUNDRED
+        self.with_margin(self.threshold)
+    }
+
+    /// The balance at or above which a CRITICAL project is back to LOW (None without a
+    /// critical threshold).
+    pub fn critical_recovery_level(&self) -> Option<Decimal> {
+        self.critical_threshold.map(|c| self.with_margin(c))
+    }
+
+    /// The level `amount` puts a project in that was at `prev` before: leaving a level needs
+    /// the recovery margin above its line, at every level, so a balance hovering at either
+    /// line does not flap.
+    pub fn level_after(&self, amount: Decimal, prev: Option<AlertState>) -> AlertState {
+        let raw = level_for(amount, self);
+        match (prev, raw) {
+            (Some(AlertState::Critical), AlertState::Low | AlertState::Ok)
+                if self.critical_recovery_level().is_some_and(|r| amount < r) =>
+            {
+                AlertState::Critical
+            }
+            (Some(AlertState::Critical | AlertState::Low), AlertState::Ok)
+                if amount < self.recovery_level() =>
+            {
+                AlertState::Low
+            }
+            _ => raw,
+        }
+    }
+
+    /// The figure at which a project in `state` leaves it upwards.
+    pub fn recovers_at(&self, state: AlertState) -> Option<Decimal> {
+        match state {
+            AlertState::Critical => self.critical_recovery_level(),
+            AlertState::Low => Some(self.recovery_level()),
+            AlertState::Ok | AlertState::Failing => None,
+        }
     }
 }
 
@@ -389,6 +450,7 @@ pub fn transition(
         cached: false,
         snooze: prev.and_then(|p| p.snooze.clone()),
         forecast_for: prev.and_then(|p| p.forecast_for.clone()),
+        prior_state: None,
         version,
     };
     let prev_state = prev.map(|p| p.state);
@@ -419,14 +481,12 @@ pub fn transition(
 
     let kind = match observation {
         Observation::Balance { amount, currency } => {
-            let mut level = level_for(*amount, policy);
-            // Hysteresis: back above the threshold but not by the margin is still LOW.
-            if level == AlertState::Ok
-                && matches!(prev_state, Some(AlertState::Low | AlertState::Critical))
-                && *amount < policy.recovery_level()
-            {
-                level = AlertState::Low;
-            }
+            // Hysteresis at every level; after FAILING, against the level before it.
+            let before = match prev_state {
+                Some(AlertState::Failing) => prev.and_then(|p| p.prior_state),
+                other => other,
+            };
+            let level = policy.level_after(*amount, before);
             next.balance = Some(*amount);
             next.currency = currency.clone();
             next.state = level;
@@ -489,6 +549,14 @@ pub fn transition(
             }
         }
     };
+    if next.state == AlertState::Failing {
+        // Remember the level to leave by its margin: the one before FAILING, kept while failing.
+        next.prior_state = match prev {
+            Some(p) if p.state == AlertState::Failing => p.prior_state,
+            Some(p) if matches!(p.state, AlertState::Low | AlertState::Critical) => Some(p.state),
+            _ => None,
+        };
+    }
 
     // Back to OK: a snooze has done its job (it holds reminders "until topped up" at most).
     if next.state == AlertState::Ok {
@@ -496,7 +564,8 @@ pub fn transition(
     }
     let alert = kind.map(|kind| {
         next.last_alert_at = Some(now);
-        AlertRecord {
+        let failing = next.state == AlertState::Failing;
+        let mut a = AlertRecord {
             id: format!("{}-{}-{}", project.project_id, now, version),
             project_id: project.project_id.to_owned(),
             project_name: project.project_name.to_owned(),
@@ -512,12 +581,24 @@ pub fn transition(
                 _ => policy.threshold,
             },
             currency: next.currency.clone(),
-            message: alert_message(project, kind, &next, observation, policy),
+            message: String::new(),
             status: AlertStatus::Pending,
             created_at: now,
-            details: AlertDetails::default(),
+            details: AlertDetails {
+                figure: policy.figure,
+                failures: failing.then_some(next.consecutive_failures),
+                reason: if failing {
+                    next.last_error.clone()
+                } else {
+                    None
+                },
+                recovers_at: policy.recovers_at(next.state),
+                ..AlertDetails::default()
+            },
             deliveries: Vec::new(),
-        }
+        };
+        a.message = crate::text::alert_text(&a, policy.language);
+        a
     });
     (next, alert)
 }
@@ -525,38 +606,6 @@ pub fn transition(
 fn reminder_due(prev: Option<&ProjectState>, policy: &AlertPolicy, now: i64) -> Option<AlertKind> {
     let last = prev.and_then(|p| p.last_alert_at)?;
     (now - last >= policy.cooldown_seconds).then_some(AlertKind::Reminder)
-}
-
-fn alert_message(
-    project: ProjectRef<'_>,
-    kind: AlertKind,
-    next: &ProjectState,
-    observation: &Observation,
-    policy: &AlertPolicy,
-) -> String {
-    let name = project.project_name;
-    let figure = match policy.figure {
-        Some(crate::BalanceKind::BudgetSpend) => "budget left",
-        Some(crate::BalanceKind::QuotaWindow) => "quota left",
-        _ => "balance",
-    };
-    match observation {
-        Observation::Balance { amount, currency } => match kind {
-            AlertKind::Recovered => format!("{name}: recovered, {figure} {amount:.2} {currency}"),
-            _ => format!(
-                "{name}: {figure} {amount:.2} {currency} is {} (threshold {:.2})",
-                next.state.as_str().to_uppercase(),
-                match next.state {
-                    AlertState::Critical => policy.critical_threshold.unwrap_or(policy.threshold),
-                    _ => policy.threshold,
-                }
-            ),
-        },
-        Observation::Failure { message } | Observation::Skipped { reason: message } => format!(
-            "{name}: {} checks failed in a row: {message}",
-            next.consecutive_failures
-        ),
-    }
 }
 
 #[cfg(test)]
@@ -577,6 +626,7 @@ mod tests {
             cooldown_seconds: 100,
             recovery_margin_percent: Decimal::from(5),
             figure: None,
+            language: crate::text::Language::En,
         }
     }
 
@@ -588,7 +638,7 @@ mod tests {
         let message = alert.expect("LOW alert").message;
         assert_eq!(
             message,
-            "Main: budget left 5.00 USD is LOW (threshold 10.00)"
+            "Main: budget left 5.00 USD is LOW (threshold 10.00 USD)"
         );
         p.figure = Some(crate::BalanceKind::QuotaWindow);
         let (_, alert) = transition(P, None, &bal(5.0), &p, 1_000);
@@ -803,6 +853,105 @@ mod tests {
         // A worse state is news even while snoozed.
         let (_, a) = transition(P, Some(&s), &bal(1.0), &policy(), 200);
         assert_eq!(a.map(|a| a.kind), Some(AlertKind::Critical));
+    }
+
+    #[test]
+    fn the_critical_line_does_not_flap() {
+        // threshold 10, critical 2, margin 5 %: back to LOW needs 2.10.
+        let (s, kinds) = run(&[
+            (0, bal(1.99)),
+            (1, bal(2.01)),
+            (2, bal(1.99)),
+            (3, bal(2.01)),
+            (4, bal(1.99)),
+        ]);
+        assert_eq!(s.state, AlertState::Critical);
+        assert_eq!(kinds, vec![AlertKind::Critical]);
+        let (s, kinds) = run(&[(0, bal(1.99)), (1, bal(2.1)), (2, bal(1.99))]);
+        assert_eq!(s.state, AlertState::Critical);
+        assert_eq!(
+            kinds,
+            vec![AlertKind::Critical, AlertKind::Critical],
+            "past the margin and back down is a new crossing"
+        );
+    }
+
+    #[test]
+    fn failing_after_low_recovers_only_past_the_margin() {
+        let (s, kinds) = run(&[
+            (0, bal(5.0)),
+            (1, fail()),
+            (2, fail()),
+            (3, fail()),
+            (4, bal(10.2)),
+        ]);
+        assert_eq!(s.state, AlertState::Low, "10.20 is inside the margin");
+        assert_eq!(
+            kinds,
+            vec![AlertKind::Low, AlertKind::Failing, AlertKind::Low]
+        );
+        let (s, kinds) = run(&[
+            (0, bal(5.0)),
+            (1, fail()),
+            (2, fail()),
+            (3, fail()),
+            (4, bal(10.5)),
+        ]);
+        assert_eq!(s.state, AlertState::Ok);
+        assert_eq!(kinds.last(), Some(&AlertKind::Recovered));
+        // From OK, FAILING, then a reading inside the margin: never was low, so OK.
+        let (s, kinds) = run(&[
+            (0, bal(50.0)),
+            (1, fail()),
+            (2, fail()),
+            (3, fail()),
+            (4, bal(10.2)),
+        ]);
+        assert_eq!(s.state, AlertState::Ok);
+        assert_eq!(kinds, vec![AlertKind::Failing, AlertKind::Recovered]);
+    }
+
+    #[test]
+    fn a_low_message_never_shows_its_value_equal_to_the_threshold() {
+        let (_, a) = transition(P, None, &bal(9.999), &policy(), 0);
+        let m = a.expect("LOW").message;
+        assert_eq!(m, "Main: balance 9.999 USD is LOW (threshold 10.000 USD)");
+    }
+
+    #[test]
+    fn a_reminder_inside_the_margin_says_it_is_not_yet_recovered() {
+        let (s, _) = transition(P, None, &bal(5.0), &policy(), 0);
+        let (_, a) = transition(P, Some(&s), &bal(10.2), &policy(), 1_000);
+        let a = a.expect("reminder after the cooldown");
+        assert_eq!(a.kind, AlertKind::Reminder);
+        assert_eq!(
+            a.message,
+            "Main: balance 10.20 USD is above the threshold 10.00 USD but not yet recovered (recovers at 10.50 USD)"
+        );
+    }
+
+    #[test]
+    fn the_stored_text_is_in_the_configured_language() {
+        let mut p = policy();
+        p.language = crate::text::Language::Zh;
+        let (_, a) = transition(P, None, &bal(5.0), &p, 0);
+        assert_eq!(
+            a.expect("LOW").message,
+            "Main：余额 5.00 USD 低于阈值 10.00 USD（余额不足）"
+        );
+        let mut s = None;
+        let mut last = None;
+        for t in 0..3 {
+            let (n, a) = transition(P, s.as_ref(), &fail(), &p, t);
+            s = Some(n);
+            last = a.or(last);
+        }
+        let a = last.expect("FAILING after 3");
+        assert_eq!(a.message, "Main：连续 3 次查询失败：timeout");
+        assert_eq!(
+            crate::text::alert_text(&a, crate::text::Language::En),
+            "Main: 3 checks failed in a row: timeout"
+        );
     }
 
     #[test]

@@ -9,10 +9,12 @@ pub mod forecast;
 pub mod report;
 pub mod schedule;
 pub mod subscription;
+pub mod text;
 pub mod trend;
 pub mod wire;
 
 pub use alert::{AlertDetails, AlertKind, AlertRecord, AlertState, AlertStatus, Delivery};
 pub use balance::{project_id, Balance, BalanceKind, Decimal};
 pub use report::{CheckReport, ProjectReport, Summary};
+pub use text::Language;
 pub use wire::BalancePoint;

@@ -303,6 +303,7 @@ impl From<&ProjectState> for Item {
         i.set("cached", AttributeValue::Bool(p.cached));
         i.set_opt("snooze", p.snooze.as_ref().map(json));
         i.set_opt("forecast_for", p.forecast_for.as_deref().map(s));
+        i.set_opt("prior_state", p.prior_state.map(|st| s(st.as_str())));
         i.set("version", int(p.version));
         i
     }
@@ -329,6 +330,9 @@ impl TryFrom<&Item> for ProjectState {
                 cached: i.bool("cached")?,
                 snooze: i.opt_json("snooze")?,
                 forecast_for: i.opt_str("forecast_for")?,
+                prior_state: i
+                    .opt_str("prior_state")?
+                    .and_then(|st| AlertState::parse(&st)),
                 version: i.int("version")?,
             })
         })

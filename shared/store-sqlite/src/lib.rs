@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_stale_reason.sql"),
     include_str!("migrations/004_runtime.sql"),
     include_str!("migrations/005_delivery.sql"),
+    include_str!("migrations/006_prior_state.sql"),
 ];
 
 /// A [`Store`] on a SQLite file.
@@ -182,7 +183,7 @@ fn get_opt_amount(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<Decimal>> {
 
 const STATE_COLUMNS: &str = "project_id, project_name, provider, state, balance, currency, \
     consecutive_failures, last_alert_at, last_checked_at, last_success_at, last_error, version, \
-    stale_reason, cached, snooze, forecast_for";
+    stale_reason, cached, snooze, forecast_for, prior_state";
 
 fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreError>> {
     let state: String = r.get(3)?;
@@ -212,6 +213,9 @@ fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreErr
             Err(e) => return Ok(Err(e)),
         },
         forecast_for: r.get(15)?,
+        prior_state: r
+            .get::<_, Option<String>>(16)?
+            .and_then(|s| AlertState::parse(&s)),
     }))
 }
 
@@ -298,11 +302,12 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
         s.stale_reason,
         s.cached,
         s.snooze.as_ref().map(to_json),
-        s.forecast_for
+        s.forecast_for,
+        s.prior_state.map(AlertState::as_str)
     ];
     let changed = match w.expected_version {
         None => tx.execute(
-            &format!("INSERT INTO project_state ({STATE_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16) ON CONFLICT(project_id) DO NOTHING"),
+            &format!("INSERT INTO project_state ({STATE_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17) ON CONFLICT(project_id) DO NOTHING"),
             values,
         )?,
         Some(expected) => {
@@ -310,13 +315,13 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
                 "UPDATE project_state SET project_name=?2, provider=?3, state=?4, balance=?5, \
                  currency=?6, consecutive_failures=?7, last_alert_at=?8, last_checked_at=?9, \
                  last_success_at=?10, last_error=?11, version=?12, stale_reason=?14, \
-                 cached=?15, snooze=?16, forecast_for=?17 WHERE project_id=?1 AND version=?13",
+                 cached=?15, snooze=?16, forecast_for=?17, prior_state=?18 WHERE project_id=?1 AND version=?13",
             )?;
             stmt.execute(params![
                 s.project_id, s.project_name, s.provider, s.state.as_str(), amount(s.balance), s.currency,
                 s.consecutive_failures, s.last_alert_at, s.last_checked_at, s.last_success_at,
                 s.last_error, s.version as i64, expected as i64, s.stale_reason, s.cached,
-                s.snooze.as_ref().map(to_json), s.forecast_for
+                s.snooze.as_ref().map(to_json), s.forecast_for, s.prior_state.map(AlertState::as_str)
             ])?
         }
     };

@@ -176,29 +176,8 @@ pub struct Route {
     pub quiet_hours: Option<QuietHours>,
 }
 
-/// The language of messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Language {
-    /// Chinese, the Python tool's language (default).
-    #[default]
-    Zh,
-    En,
-}
-
-impl Language {
-    /// Parses `zh`/`en` (also `zh-CN`, `en-US`, `chinese`, `english`).
-    pub fn parse(s: &str) -> Option<Language> {
-        let l = s.trim().to_ascii_lowercase();
-        if l == "zh" || l.starts_with("zh-") || l.starts_with("zh_") || l == "chinese" || l == "cn"
-        {
-            Some(Language::Zh)
-        } else if l == "en" || l.starts_with("en-") || l.starts_with("en_") || l == "english" {
-            Some(Language::En)
-        } else {
-            None
-        }
-    }
-}
+/// The language of messages (the model's, so the dashboard and the stored texts share it).
+pub use balance_alert_model::text::Language;
 
 /// `settings.digest`: a daily summary at a time of day, or off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

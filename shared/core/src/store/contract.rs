@@ -24,6 +24,7 @@ pub fn state(id: &str, version: u64, state: AlertState) -> ProjectState {
         cached: false,
         snooze: None,
         forecast_for: None,
+        prior_state: None,
     }
 }
 
@@ -309,6 +310,9 @@ async fn delivery_contract(store: &dyn Store) {
         source: Some("billing@x — 欠费".into()),
         figure: Some(balance_alert_model::BalanceKind::BudgetSpend),
         note: Some("spent 40 of 100 USD budget this month".into()),
+        failures: Some(3),
+        reason: Some("HTTP 500".into()),
+        recovers_at: Some(rust_decimal::Decimal::new(105, 1)),
     };
     assert!(store.insert_alert(a.clone()).await.expect("insert"));
     assert!(
