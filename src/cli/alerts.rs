@@ -142,7 +142,10 @@ async fn list(
             "{at}  {:<9} {:<8} {}{}  [{}]",
             a.kind.as_str(),
             a.status.as_str(),
-            super::escape_control(&a.message),
+            super::escape_control(&balance_alert_core::model::text::alert_text(
+                a,
+                config.settings.language
+            )),
             if acked { "  (acknowledged)" } else { "" },
             a.id
         );

@@ -1,6 +1,6 @@
 //! Terminal rendering of reports: aligned plain-text tables.
 
-use balance_alert_core::model::CheckReport;
+use balance_alert_core::model::{text, CheckReport};
 use balance_alert_core::monitor::SubscriptionCheck;
 
 /// A cell as one printable line: control characters (a newline in a project name) would
@@ -65,13 +65,19 @@ pub fn table(report: &CheckReport, color: bool) -> String {
                 p.kind.map_or("—", |k| k.as_str()).to_owned(),
                 p.credits.map_or_else(
                     || "—".into(),
-                    |c| format!("{c:.2}{}", if p.estimate { "~" } else { "" }),
+                    |c| {
+                        let (c, _) = text::amounts_against(c, p.threshold, "");
+                        format!("{c}{}", if p.estimate { "~" } else { "" })
+                    },
                 ),
                 cell(&p.currency),
                 if p.unlimited {
                     "no limit".into()
                 } else {
-                    format!("{:.2}", p.threshold)
+                    match p.credits {
+                        Some(c) => text::amounts_against(c, p.threshold, "").1,
+                        None => text::number(p.threshold),
+                    }
                 },
                 p.state.as_str().to_uppercase(),
             ]

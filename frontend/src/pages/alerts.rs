@@ -23,7 +23,9 @@ const KINDS: [&str; 8] = [
 ];
 
 async fn load(ctx: Ctx, days: u32, project: String, out: RwSignal<Load<Vec<AlertRow>>>) {
-    let mut path = format!("/api/history/alerts?days={days}&limit=1000");
+    // Messages in the viewer's language (the server renders them from the stored facts).
+    let lang = ctx.lang.get_untracked().code();
+    let mut path = format!("/api/history/alerts?days={days}&limit=1000&lang={lang}");
     if !project.is_empty() {
         path.push_str(&format!("&project_id={}", enc(&project)));
     }

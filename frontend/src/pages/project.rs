@@ -36,8 +36,9 @@ async fn load(ctx: Ctx, id: String, days: u32) -> Result<Detail, api::ApiErr> {
     let alerts: AlertHistory = api::get(
         &ctx,
         &format!(
-            "/api/history/alerts?project_id={}&days={days}&limit=200",
-            enc(&id)
+            "/api/history/alerts?project_id={}&days={days}&limit=200&lang={}",
+            enc(&id),
+            ctx.lang.get_untracked().code()
         ),
     )
     .await?;

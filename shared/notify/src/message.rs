@@ -129,8 +129,8 @@ pub struct AlertFacts {
 }
 
 impl AlertFacts {
-    /// The facts of a stored alert.
-    pub fn of(alert: &AlertRecord) -> AlertFacts {
+    /// The facts of a stored alert, its one-line text in `lang`.
+    pub fn of(alert: &AlertRecord, lang: Language) -> AlertFacts {
         AlertFacts {
             id: alert.id.clone(),
             kind_of_payload: "alert",
@@ -143,7 +143,7 @@ impl AlertFacts {
             currency: alert.currency.clone(),
             threshold: alert.threshold,
             state: alert.state,
-            message: alert.message.clone(),
+            message: balance_alert_core::model::text::alert_text(alert, lang),
             timestamp: alert.created_at,
             days_left: alert.details.days_left,
             due_date: alert.details.due_date.clone(),
@@ -218,14 +218,9 @@ pub fn state_label(state: AlertState, lang: Language) -> &'static str {
     }
 }
 
-/// An amount with two decimals and its currency.
+/// An amount with two decimals (half-even) and its currency.
 pub fn amount(value: Decimal, currency: &str) -> String {
-    let v = value.round_dp(2);
-    if currency.is_empty() {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.2} {currency}")
-    }
+    balance_alert_core::model::text::amount(value, currency)
 }
 
 fn date_of(ts: i64, tz: &balance_alert_core::config::TimeZone) -> String {
@@ -286,19 +281,33 @@ pub fn alert_lines(
             }
         }
         _ => {
-            if let Some(v) = alert.balance {
+            // The figure and its threshold to the same places, so their order shows.
+            let (value, threshold) = match alert.balance {
+                Some(v) => {
+                    let (v, t) = balance_alert_core::model::text::amounts_against(
+                        v,
+                        alert.threshold,
+                        &alert.currency,
+                    );
+                    (Some(v), t)
+                }
+                None => (None, amount(alert.threshold, &alert.currency)),
+            };
+            if let Some(v) = value {
                 let (zh, en) = figure_label(alert.details.figure);
-                lines.push(l(zh, en, amount(v, &alert.currency)));
+                lines.push(l(zh, en, v));
             }
             if let Some(note) = &alert.details.note {
                 lines.push(l("说明", "Note", note.clone()));
             }
             if alert.kind != AlertKind::Failing && alert.state != AlertState::Failing {
-                lines.push(l(
-                    "阈值",
-                    "Threshold",
-                    amount(alert.threshold, &alert.currency),
-                ));
+                lines.push(l("阈值", "Threshold", threshold));
+                if let Some(r) = alert.details.recovers_at.filter(|_| {
+                    alert.balance.is_some_and(|b| b >= alert.threshold)
+                        && alert.kind != AlertKind::Recovered
+                }) {
+                    lines.push(l("恢复线", "Recovers at", amount(r, &alert.currency)));
+                }
             }
             lines.push(l(
                 "状态",
@@ -320,7 +329,14 @@ pub fn alert_lines(
     if matches!(alert.kind, AlertKind::Failing | AlertKind::Email)
         || alert.state == AlertState::Failing
     {
-        lines.push(l("详情", "Details", alert.message.clone()));
+        let details = match (alert.details.failures, &alert.details.reason) {
+            (Some(n), Some(reason)) => match lang {
+                Language::Zh => format!("连续 {n} 次查询失败：{reason}"),
+                Language::En => format!("{n} checks failed in a row: {reason}"),
+            },
+            _ => balance_alert_core::model::text::alert_text(alert, lang),
+        };
+        lines.push(l("详情", "Details", details));
     }
     lines.push(l("时间", "Time", date_of(alert.created_at, tz)));
     lines
@@ -362,7 +378,7 @@ impl Message {
             source: source.to_owned(),
             title,
             lines: alert_lines(alert, lang, tz),
-            alerts: vec![AlertFacts::of(alert)],
+            alerts: vec![AlertFacts::of(alert, lang)],
             timestamp: alert.created_at,
         }
     }
@@ -394,7 +410,7 @@ impl Message {
                     Some(v) if a.kind != AlertKind::Renewal => {
                         format!("{} — {}", a.project_name, amount(v, &a.currency))
                     }
-                    _ => a.message.clone(),
+                    _ => balance_alert_core::model::text::alert_text(a, lang),
                 },
             })
             .collect();
@@ -411,7 +427,7 @@ impl Message {
             source: source.to_owned(),
             title,
             lines,
-            alerts: alerts.iter().map(AlertFacts::of).collect(),
+            alerts: alerts.iter().map(|a| AlertFacts::of(a, lang)).collect(),
             timestamp: now,
         }
     }
@@ -561,7 +577,7 @@ mod tests {
         a.details.figure = Some(balance_alert_core::model::BalanceKind::QuotaWindow);
         let zh = Message::for_alert(&a, "ops", "balance-alert", Language::Zh, &tz).plain();
         assert!(zh.contains("窗口剩余"), "{zh}");
-        assert_eq!(AlertFacts::of(&a).figure, a.details.figure);
+        assert_eq!(AlertFacts::of(&a, Language::En).figure, a.details.figure);
     }
 
     #[test]

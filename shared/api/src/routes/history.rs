@@ -170,6 +170,8 @@ pub struct AlertsQuery {
     pub days: Option<u32>,
     /// Most recent alerts returned (default 50).
     pub limit: Option<usize>,
+    /// Language of each alert's `message`: `zh` or `en` (default: `settings.language`).
+    pub lang: Option<String>,
 }
 
 /// Alert history, newest first.
@@ -183,6 +185,12 @@ pub async fn alerts(
     let since = days_window(q.days, 7)?;
     let limit = limit(q.limit, 50)?;
     let loaded = state.config.get();
+    let lang = match q.lang.as_deref() {
+        None => loaded.config.settings.language,
+        Some(l) => balance_alert_core::model::text::Language::parse(l).ok_or_else(|| {
+            ApiError::BadRequest(format!("lang {l:?} is not a language; use zh or en"))
+        })?,
+    };
     let project_id = q
         .project_id
         .as_deref()
@@ -206,7 +214,9 @@ pub async fn alerts(
     let data: Vec<AlertRow> = records
         .into_iter()
         .map(|a| {
+            let message = balance_alert_core::model::text::alert_text(&a, lang);
             let mut row = AlertRow::from(a);
+            row.message = message;
             row.acknowledged = acked.contains(&row.id);
             row
         })

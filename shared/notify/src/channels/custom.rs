@@ -53,8 +53,15 @@ fn is_balance_alarm(facts: &AlertFacts) -> bool {
 /// `{"Type":"AlarmNotification","RuleName","Level","Resources":[{…}]}`. `Level` is always
 /// `critical`, as in the Python tool; `Unit` carries the currency (the tool sent `""`).
 fn alarm(facts: &AlertFacts, lang: Language) -> Value {
-    let current = facts.value.map(|v| money(v, &facts.currency));
-    let threshold = money(facts.threshold, &facts.currency);
+    // The value and its threshold to the same places: a value below the line never prints
+    // equal to it.
+    let places = facts.value.map_or(2, |v| {
+        balance_alert_core::model::text::places_against(v, &[facts.threshold])
+    });
+    let current = facts
+        .value
+        .map(|v| money_places(v, &facts.currency, places));
+    let threshold = money_places(facts.threshold, &facts.currency, places);
     let (rule, balance_type, text) = match lang {
         Language::Zh => (
             format!("{}余额告警", facts.project),
@@ -146,7 +153,16 @@ fn float(v: Decimal) -> Value {
 
 /// `1,234.50 USD`: Python's `{:,.2f}` plus the currency.
 fn money(v: Decimal, currency: &str) -> String {
-    let fixed = format!("{:.2}", v.round_dp(2));
+    money_places(v, currency, 2)
+}
+
+/// [`money`] with `places` decimals (half-even).
+fn money_places(v: Decimal, currency: &str, places: u32) -> String {
+    let width = places as usize;
+    let fixed = format!(
+        "{:.width$}",
+        v.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointNearestEven)
+    );
     let (sign, digits) = fixed
         .strip_prefix('-')
         .map_or(("", fixed.as_str()), |d| ("-", d));
