@@ -249,9 +249,17 @@ async fn renewal_reminder_is_recorded_once_per_renewal_date() {
         .expect("alerts");
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].kind, AlertKind::Renewal);
+    // Stored in the configured language (zh by default); rendered in either from its facts.
     assert_eq!(
         alerts[0].message,
-        "Cloud: renews in 2 day(s) on 2026-11-28 (9.00 USD)"
+        "Cloud：2 天后续费（2026-11-28，9.00 USD）"
+    );
+    assert_eq!(
+        balance_alert_core::model::text::alert_text(
+            &alerts[0],
+            balance_alert_core::model::Language::En
+        ),
+        "Cloud: renews in 2 days on 2026-11-28 (9.00 USD)"
     );
 }
 

@@ -146,10 +146,17 @@ pub fn runs_out(forecast: Option<&ForecastView>, lang: Lang) -> String {
     if f.already_empty {
         return t(lang, K::fc_empty).to_owned();
     }
-    match f.days_until_zero {
-        Some(d) if d < 1.0 => t(lang, K::fc_within_day).to_owned(),
-        // Round to the nearest day: "~12 days" for 11.6 days.
-        Some(d) => fill(t(lang, K::fc_days), &[&format!("{}", d.round() as i64)]),
+    // The one forecast's whole days (rounded down), as the alerts and /metrics say them.
+    let model_lang = match lang {
+        Lang::Zh => balance_alert_model::Language::Zh,
+        Lang::En => balance_alert_model::Language::En,
+    };
+    match f.days_left {
+        Some(d) if d < 1 => t(lang, K::fc_within_day).to_owned(),
+        Some(d) => fill(
+            t(lang, K::fc_days),
+            &[&balance_alert_model::text::days(d, model_lang)],
+        ),
         None if f.already_below => t(lang, K::fc_below).to_owned(),
         None => t(lang, K::fc_stable).to_owned(),
     }
@@ -188,6 +195,7 @@ mod tests {
             days_until_threshold: None,
             zero_date: None,
             days_until_zero,
+            days_left: days_until_zero.map(|d| d.floor() as i64),
         }
     }
 
@@ -260,11 +268,16 @@ mod tests {
         assert_eq!(runs_out(None, Lang::En), "");
         assert_eq!(
             runs_out(Some(&view(Some(11.6), false, false)), Lang::En),
-            "runs out in ~12 days"
+            "runs out in 11 days",
+            "whole days rounded down, as the alert and /metrics say"
         );
         assert_eq!(
             runs_out(Some(&view(Some(11.6), false, false)), Lang::Zh),
-            "约 12 天后用完"
+            "11 天后用完"
+        );
+        assert_eq!(
+            runs_out(Some(&view(Some(1.5), false, false)), Lang::En),
+            "runs out in 1 day"
         );
         assert_eq!(
             runs_out(Some(&view(Some(0.4), true, false)), Lang::En),

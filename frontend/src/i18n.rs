@@ -124,7 +124,7 @@ texts! {
     kind_quota_window => "Quota window", "配额窗口";
     fc_empty => "empty", "已用完";
     fc_within_day => "runs out within a day", "一天内用完";
-    fc_days => "runs out in ~{} days", "约 {} 天后用完";
+    fc_days => "runs out in {}", "{}后用完";
     fc_stable => "not falling", "未下降";
     fc_below => "below threshold", "已低于阈值";
     detail_back => "← Overview", "← 返回总览";

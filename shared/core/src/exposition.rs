@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use balance_alert_model::alert::ProjectState;
-use balance_alert_model::forecast::{forecast, Point};
+use balance_alert_model::forecast::{run_out, whole_days, Point};
 use balance_alert_model::subscription::renewal_status;
 use balance_alert_model::{AlertState, BalancePoint, Decimal};
 
@@ -65,28 +65,24 @@ pub struct Inputs {
     pub config_reloads: u64,
 }
 
-/// A week of readings feeds the forecast series.
-const FORECAST_WINDOW: i64 = 7 * 86_400;
-const FORECAST_READINGS: usize = 20_000;
-
 impl Inputs {
     /// Reads the store's part of the inputs at `now`: states, schedules, the newest
-    /// subscription evaluation and, with `forecasts`, a week of readings (one query on SQLite;
-    /// one per project on DynamoDB, so the functions leave it out).
+    /// subscription evaluation and, with `forecasts`, each project's forecast window (one
+    /// bounded query per project, see [`crate::forecast`]; the functions leave it out).
     pub async fn read(
         store: &dyn crate::store::Store,
         forecasts: bool,
         now: i64,
     ) -> Result<Inputs, crate::store::StoreError> {
-        let readings = if forecasts {
-            store
-                .recent_readings(None, now - FORECAST_WINDOW, FORECAST_READINGS)
-                .await?
-        } else {
-            Vec::new()
-        };
+        let states = store.list_states().await?;
+        let mut readings = Vec::new();
+        if forecasts {
+            for s in &states {
+                readings.extend(crate::forecast::readings(store, &s.project_id, now).await?);
+            }
+        }
         Ok(Inputs {
-            states: store.list_states().await?,
+            states,
             readings,
             schedules: store.schedules().await?,
             subscriptions_at: store
@@ -212,8 +208,15 @@ fn project_families(config: &Config, inputs: &Inputs, now: i64) -> Vec<Family> {
             to_f64(b),
         );
         let points = readings.get(id.as_str()).map_or(&[][..], Vec::as_slice);
-        if let Some(zero) = forecast(points, to_f64(p.threshold)).and_then(|f| f.zero_at) {
-            days.push(two(), ((zero - now) as f64 / 86_400.0).max(0.0));
+        // The one forecast's whole days (as the alert, the API and the dashboard show them).
+        if let Some(n) = run_out(points, to_f64(p.threshold), now).and_then(|f| {
+            if f.already_empty {
+                Some(0)
+            } else {
+                f.zero_at.map(|z| whole_days(z, now))
+            }
+        }) {
+            days.push(two(), n as f64);
         }
     }
     vec![

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod engine;
 pub mod exposition;
+pub mod forecast;
 pub mod money;
 pub mod monitor;
 pub mod providers;

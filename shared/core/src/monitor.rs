@@ -144,15 +144,16 @@ pub async fn forecast_alert(
         return Ok(None);
     }
     let Some(f) =
-        balance_alert_model::forecast::forecast(recent, crate::money::to_f64(p.threshold))
+        balance_alert_model::forecast::run_out(recent, crate::money::to_f64(p.threshold), now)
     else {
         return Ok(None);
     };
     let Some(zero_at) = f.zero_at.filter(|z| *z > now) else {
         return Ok(None);
     };
-    let days = (zero_at - now + 86_399) / 86_400;
-    if days > days_limit {
+    // The one rounding rule (whole days, rounded down), as every other surface shows it.
+    let days = balance_alert_model::forecast::whole_days(zero_at, now);
+    if days >= days_limit {
         return Ok(None);
     }
     let tz = settings.timezone;
@@ -176,7 +177,7 @@ pub async fn forecast_alert(
         return Ok(None);
     }
     let date_text = date.format("%Y-%m-%d").to_string();
-    let alert = AlertRecord {
+    let mut alert = AlertRecord {
         id: format!("{}-{}-{}-forecast", prev.project_id, now, prev.version + 1),
         project_id: prev.project_id.clone(),
         project_name: p.name.clone(),
@@ -186,7 +187,7 @@ pub async fn forecast_alert(
         balance: prev.balance,
         threshold: p.threshold,
         currency: prev.currency.clone(),
-        message: format!("{}: runs out in ~{days} day(s), on {date_text}", p.name),
+        message: String::new(),
         status: AlertStatus::Pending,
         created_at: now,
         details: balance_alert_model::AlertDetails {
@@ -200,6 +201,7 @@ pub async fn forecast_alert(
         },
         deliveries: Vec::new(),
     };
+    alert.message = balance_alert_model::text::alert_text(&alert, settings.language);
     let next = ProjectState {
         forecast_for: Some(date_text),
         version: prev.version + 1,

@@ -170,7 +170,13 @@ pub async fn run_due(
                 Err(ProviderError::CircuitOpen { retry_in, .. }) => {
                     done.saturating_add(retry_in.as_secs().max(1) as i64)
                 }
-                _ => next_check_at(settings, p, &recent, done),
+                // The pace looks at the newest few readings; the forecast at its whole window.
+                _ => next_check_at(
+                    settings,
+                    p,
+                    &recent[recent.len().saturating_sub(TREND_POINTS)..],
+                    done,
+                ),
             };
             next_checks.push((p.id(), next));
         }
@@ -224,19 +230,11 @@ pub async fn run_due(
     })
 }
 
-/// A project's recent readings (oldest first), for its schedule and its forecast.
+/// A project's recent readings (oldest first), for its schedule and its forecast (the one
+/// forecast's window, see [`crate::forecast`]).
 async fn recent_points(store: &dyn Store, p: &ProjectConfig, now: i64) -> Vec<Point> {
-    match store
-        .balance_history(&p.id(), now - 30 * 86_400, TREND_POINTS)
-        .await
-    {
-        Ok(points) => points
-            .iter()
-            .map(|h| Point {
-                timestamp: h.timestamp,
-                balance: to_f64(h.balance),
-            })
-            .collect(),
+    match crate::forecast::readings(store, &p.id(), now).await {
+        Ok(points) => crate::forecast::points(&points),
         Err(e) => {
             tracing::warn!(error = %e, "cannot read history for scheduling");
             Vec::new()

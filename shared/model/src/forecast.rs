@@ -1,5 +1,10 @@
 //! Run-out forecast from balance history: the burn rate since the last top-up (least squares),
 //! applied to the latest reading.
+//!
+//! One forecast for every surface: [`run_out`] looks at the readings of the last
+//! [`WINDOW_SECONDS`] (at most [`WINDOW_POINTS`], the newest), and [`whole_days`] is the one
+//! rounding rule. The forecast alert, the trend API, `/api/credits`, `/metrics`, the digest and
+//! the dashboard all show its result, so they agree to the day on the same data.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +35,31 @@ pub struct Forecast {
     pub threshold_at: Option<i64>,
     /// Unix seconds when the balance reaches zero (None when already empty or not falling).
     pub zero_at: Option<i64>,
+}
+
+/// How far back a forecast looks: a week of readings.
+pub const WINDOW_SECONDS: i64 = 7 * 86_400;
+/// At most this many readings of that week (the newest): hourly for the week, about a day at
+/// five-minute checks. Bounded so every surface can afford the same read.
+pub const WINDOW_POINTS: usize = 336;
+const DAY: i64 = 86_400;
+
+/// Whole days from `now` until `at`, rounded down and never negative: 0 means "less than a
+/// day", 1 means "1 day" (between 24 and 48 hours).
+pub fn whole_days(at: i64, now: i64) -> i64 {
+    (at.saturating_sub(now)).max(0) / DAY
+}
+
+/// The forecast of `points` as of `now`: only the readings of the window before `now` count
+/// (see [`WINDOW_SECONDS`]); the rest is [`forecast`].
+pub fn run_out(points: &[Point], threshold: f64, now: i64) -> Option<Forecast> {
+    let since = now.saturating_sub(WINDOW_SECONDS);
+    let window: Vec<Point> = points
+        .iter()
+        .filter(|p| p.timestamp >= since && p.timestamp <= now)
+        .copied()
+        .collect();
+    forecast(&window, threshold)
 }
 
 /// Least-squares slope (units per second) of `points`; None without two distinct timestamps.
@@ -228,6 +258,29 @@ mod tests {
         assert!(f.already_empty && f.already_below);
         assert_eq!(f.zero_at, None);
         assert_eq!(f.threshold_at, None);
+    }
+
+    #[test]
+    fn whole_days_round_down_and_never_go_negative() {
+        assert_eq!(whole_days(T + DAY - 1, T), 0);
+        assert_eq!(whole_days(T + DAY, T), 1);
+        assert_eq!(whole_days(T + 3 * DAY - 1, T), 2);
+        assert_eq!(whole_days(T - 5, T), 0);
+    }
+
+    #[test]
+    fn only_the_window_before_now_counts() {
+        // A fast fall two weeks ago, then a slow one this week: this week's rate applies.
+        let mut v = vec![(T, 1000.0), (T + DAY, 500.0)];
+        let week = T + 14 * DAY;
+        v.extend([(week, 100.0), (week + DAY, 99.0), (week + 2 * DAY, 98.0)]);
+        let f = run_out(&pts(&v), 0.0, week + 2 * DAY).expect("falling");
+        assert!((f.burn_rate_per_day - 1.0).abs() < 1e-9);
+        assert_eq!(
+            run_out(&pts(&v), 0.0, week + 30 * DAY),
+            None,
+            "nothing recent"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::forecast::{forecast, Point};
+use crate::forecast::{run_out, whole_days, Point};
 use crate::wire::{iso, ForecastView};
 use crate::{BalancePoint, Decimal};
 
@@ -46,8 +46,9 @@ pub fn stats(balances: &[Decimal]) -> TrendStats {
     }
 }
 
-/// The forecast of `points` (oldest first) against `threshold`, with days counted from `now`
-/// (never negative).
+/// The forecast of `points` (oldest first) against `threshold` as of `now`: the one forecast
+/// (see [`crate::forecast`]: the window before `now`, whole days rounded down), with days
+/// counted from `now` (never negative).
 pub fn forecast_view(
     points: &[BalancePoint],
     threshold: Option<Decimal>,
@@ -62,7 +63,7 @@ pub fn forecast_view(
         .collect();
     let threshold = threshold.and_then(|t| t.to_f64()).unwrap_or(0.0);
     let days_from_now = |t: i64| ((t - now) as f64 / 86_400.0).max(0.0);
-    forecast(&fit, threshold).map(|f| ForecastView {
+    run_out(&fit, threshold, now).map(|f| ForecastView {
         burn_rate_per_day: f.burn_rate_per_day,
         already_below: f.already_below,
         already_empty: f.already_empty,
@@ -77,6 +78,11 @@ pub fn forecast_view(
             Some(0.0)
         } else {
             f.zero_at.map(days_from_now)
+        },
+        days_left: if f.already_empty {
+            Some(0)
+        } else {
+            f.zero_at.map(|z| whole_days(z, now))
         },
     })
 }
@@ -119,7 +125,16 @@ mod tests {
         let pts = [point(0, "100"), point(day, "90")];
         let f = forecast_view(&pts, Some(d("10")), day).expect("falling");
         assert!((f.days_until_zero.expect("date") - 9.0).abs() < 1e-9);
-        let late = forecast_view(&pts, Some(d("10")), 100 * day).expect("falling");
-        assert_eq!(late.days_until_zero, Some(0.0));
+        assert_eq!(f.days_left, Some(9));
+        // Past the projected date, still inside the window: 0, never negative.
+        let late = forecast_view(&pts, Some(d("10")), 6 * day).expect("falling");
+        assert_eq!(late.days_until_zero, Some(4.0));
+        let later = forecast_view(&pts, Some(d("10")), day + 9 * day + 5).map(|f| f.days_left);
+        assert_eq!(later, None, "readings older than the window say nothing");
+        let edge = forecast_view(&pts, Some(d("10")), 7 * day).expect("in window");
+        assert_eq!(edge.days_left, Some(3));
+        let past = [point(0, "100"), point(day, "90"), point(2 * day, "0.5")];
+        let gone = forecast_view(&past, Some(d("10")), 2 * day + 1).expect("below");
+        assert_eq!(gone.days_left, Some(0), "less than a day");
     }
 }

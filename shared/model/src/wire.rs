@@ -162,6 +162,10 @@ pub struct ForecastView {
     pub zero_date: Option<String>,
     /// Days from now (0 when already empty; null when not falling).
     pub days_until_zero: Option<f64>,
+    /// Whole days until empty, rounded down (0: less than a day, or already empty; null when
+    /// not falling): the figure every surface shows (alerts, `/metrics`, digest, dashboard).
+    #[serde(default)]
+    pub days_left: Option<i64>,
 }
 
 /// One point of a trend.

@@ -4,9 +4,7 @@
 use balance_alert_core::config::delivery::Digest;
 use balance_alert_core::config::delivery::Language;
 use balance_alert_core::config::Config;
-use balance_alert_core::money::to_f64;
 use balance_alert_core::store::{Store, StoreError};
-use balance_alert_model::forecast::{forecast, Point};
 use chrono::DateTime;
 
 use crate::message::{amount, state_label, Line, Message, MessageKind, Severity, Tone};
@@ -85,16 +83,20 @@ pub async fn build(
             label: Some(format!("{} ({})", p.name, p.provider)),
             text,
         });
-        let points: Vec<Point> = week
-            .iter()
-            .map(|h| Point {
-                timestamp: h.timestamp,
-                balance: to_f64(h.balance),
-            })
-            .collect();
-        if let Some(zero) = forecast(&points, to_f64(p.threshold)).and_then(|f| f.zero_at) {
-            if let Some(d) = DateTime::from_timestamp(zero, 0) {
-                forecasts.push(format!("{}: {}", p.name, tz.date_at(d)));
+        // The one forecast, as the alert, the API and the dashboard show it.
+        let f = balance_alert_core::forecast::view(store, &id, p.threshold, now).await?;
+        if let Some(f) = f.filter(|f| !f.already_empty) {
+            let zero = f
+                .zero_date
+                .as_deref()
+                .and_then(|z| DateTime::parse_from_rfc3339(z).ok());
+            if let (Some(days), Some(zero)) = (f.days_left, zero) {
+                forecasts.push(format!(
+                    "{}: {} ({})",
+                    p.name,
+                    tz.date_at(zero.with_timezone(&chrono::Utc)),
+                    balance_alert_core::model::text::days(days, lang)
+                ));
             }
         }
     }

@@ -317,9 +317,10 @@ pub fn alert_lines(
             if alert.kind == AlertKind::Forecast {
                 if let (Some(days), Some(date)) = (alert.details.days_left, &alert.details.due_date)
                 {
+                    let n = balance_alert_core::model::text::days(days, lang);
                     let text = match lang {
-                        Language::Zh => format!("约 {days} 天后（{date}）耗尽"),
-                        Language::En => format!("runs out in ~{days} days, on {date}"),
+                        Language::Zh => format!("预计{n}后耗尽（{date}）"),
+                        Language::En => format!("runs out in {n}, on {date}"),
                     };
                     lines.push(l("预计", "Forecast", text));
                 }

@@ -126,7 +126,19 @@ pub async fn trend(
         .map(|p| p.threshold)
         .or_else(|| points.last().map(|p| p.threshold));
     let stats = trend::stats(&balances);
-    let forecast = trend::forecast_view(&points, threshold, chrono::Utc::now().timestamp());
+    // The one forecast (its own window, whatever window the chart shows).
+    let forecast = match threshold {
+        Some(t) => {
+            balance_alert_core::forecast::view(
+                state.store.as_ref(),
+                &project_id,
+                t,
+                chrono::Utc::now().timestamp(),
+            )
+            .await?
+        }
+        None => None,
+    };
     let data = TrendData {
         project_id: project_id.clone(),
         project_name: project
