@@ -24,6 +24,13 @@ pub async fn run(args: CheckArgs) -> ExitCode {
     };
     let loaded = source.get();
     let config = &loaded.config;
+    if let Some(why) = balance_alert_core::config::nothing_to_watch(
+        &loaded,
+        &balance_alert_core::config::process_env(),
+    ) {
+        eprintln!("error: {why}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let projects: Vec<&ProjectConfig> = match &args.project {
         Some(reference) => match config.find_project(reference) {
             Ok(p) => vec![p],

@@ -281,6 +281,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         } => match load_config(&arg) {
             Ok(loaded) => {
                 let c = &loaded.config;
+                if let Some(why) = config::nothing_to_watch(&loaded, &config::process_env()) {
+                    eprintln!("error: {why}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
                 // email_settings is read by the mailbox scan: its problems count here too.
                 if let Err(problems) = balance_alert_notify::mailbox::MailSettings::from_config(
                     c.email_settings.as_ref(),

@@ -153,7 +153,8 @@ pub async fn forecast_alert(
     };
     // The one rounding rule (whole days, rounded down), as every other surface shows it.
     let days = balance_alert_model::forecast::whole_days(zero_at, now);
-    if days >= days_limit {
+    // Within D days: at most D × 24 hours away.
+    if zero_at - now > days_limit * 86_400 {
         return Ok(None);
     }
     let tz = settings.timezone;

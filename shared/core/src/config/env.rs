@@ -120,8 +120,77 @@ pub fn env_config(env: &(impl EnvLookup + ?Sized)) -> Value {
 }
 
 /// The Python tool's per-project key variable: `MY_PROJECT_API_KEY` for "my-project".
-fn project_key_var(name: &str) -> String {
+pub fn project_key_var(name: &str) -> String {
     format!("{}_API_KEY", name.to_uppercase().replace([' ', '-'], "_"))
+}
+
+/// Variables the server itself reads: never taken as a project's key (a project named `web`
+/// would otherwise send the dashboard's `WEB_API_KEY` to its provider).
+pub const SERVER_VARIABLES: &[&str] = &[
+    "WEB_API_KEY",
+    "API_KEY",
+    "API_KEY_SECRET_ARN",
+    "JWT_SECRET",
+    "PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN",
+    "PROMETHEUS_REMOTE_WRITE_PASSWORD",
+];
+
+/// The numbered families of env mode, with the variable that makes an entry exist.
+const FAMILIES: &[(&str, &str)] = &[
+    ("PROJECT", "NAME"),
+    ("EMAIL", "USERNAME"),
+    ("SUBSCRIPTION", "NAME"),
+];
+/// How far past a gap numbered variables are looked for.
+const GAP_PROBE: usize = 100;
+
+/// Numbered variables that are never read because an earlier number is missing
+/// (`PROJECT_2_NAME` without `PROJECT_1_NAME`): entries stop at the first gap.
+pub fn numbering_gaps(env: &(impl EnvLookup + ?Sized)) -> Vec<super::Problem> {
+    let mut out = Vec::new();
+    for (prefix, field) in FAMILIES {
+        let key = |n: usize| format!("{prefix}_{n}_{field}");
+        let Some(gap) = (1..=GAP_PROBE).find(|n| env.get(&key(*n)).is_none()) else {
+            continue;
+        };
+        if let Some(n) = (gap + 1..=gap + GAP_PROBE).find(|n| env.get(&key(*n)).is_some()) {
+            out.push(super::Problem {
+                path: key(n),
+                message: format!(
+                    "is set but {} is not, so it and every later {prefix}_n_* entry are ignored: \
+                     numbering starts at 1 and has no gaps (rename it {})",
+                    key(gap),
+                    key(gap)
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// Projects whose `<NAME>_API_KEY` would be one of the server's own variables.
+pub fn key_collisions(doc: &Value) -> Vec<super::Problem> {
+    let Some(list) = doc.get("projects").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let name = p.get("name").and_then(Value::as_str)?;
+            let var = project_key_var(name);
+            SERVER_VARIABLES
+                .contains(&var.as_str())
+                .then(|| super::Problem {
+                    path: format!("projects[{i}].name"),
+                    message: format!(
+                    "project {name:?} would read its key from {var}, which is the server's own \
+                     variable: it is never used as a project key; set \"api_key\" (e.g. \
+                     \"${{{}_PROVIDER_KEY}}\") or rename the project",
+                    var.trim_end_matches("_API_KEY")
+                ),
+                })
+        })
+        .collect()
 }
 
 /// Hybrid mode: environment values that replace parts of config.json, as the Python tool does.
@@ -148,7 +217,11 @@ pub(super) fn apply_overrides(doc: &mut Value, env: &(impl EnvLookup + ?Sized)) 
             let Some(name) = p.get("name").and_then(Value::as_str) else {
                 continue;
             };
-            if let Some(key) = env.get(&project_key_var(name)) {
+            let var = project_key_var(name);
+            if SERVER_VARIABLES.contains(&var.as_str()) {
+                continue;
+            }
+            if let Some(key) = env.get(&var) {
                 p.insert("api_key".into(), Value::String(key));
             }
         }

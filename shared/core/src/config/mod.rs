@@ -276,6 +276,13 @@ pub enum LookupError {
 }
 
 impl Config {
+    /// No enabled project, no enabled subscription and no mailbox: a run would check nothing.
+    pub fn watches_nothing(&self) -> bool {
+        !self.projects.iter().any(|p| p.enabled)
+            && !self.subscriptions.iter().any(|s| s.enabled)
+            && self.email.is_empty()
+    }
+
     /// Every enabled receiver: `channels[]`, plus the Python tool's `webhook` as a channel
     /// named `webhook`.
     pub fn delivery_channels(&self) -> Vec<delivery::ChannelConfig> {
@@ -382,6 +389,31 @@ pub enum Mode {
     Hybrid,
 }
 
+/// Why `loaded` watches nothing, with the likely cause and the fix (None when it watches
+/// something): `check` and `config validate` exit 2 with it rather than report "0 projects".
+pub fn nothing_to_watch(loaded: &Loaded, env: &(impl EnvLookup + ?Sized)) -> Option<String> {
+    if !loaded.config.watches_nothing() {
+        return None;
+    }
+    let gaps = env::numbering_gaps(env);
+    let cause = match (&loaded.mode, gaps.first()) {
+        (_, Some(gap)) => format!("{}: {}", gap.path, gap.message),
+        (Mode::Env, None) => "USE_ENV_CONFIG=true but no PROJECT_1_NAME, SUBSCRIPTION_1_NAME or \
+            EMAIL_1_USERNAME is set: define PROJECT_1_NAME, PROJECT_1_PROVIDER and \
+            PROJECT_1_API_KEY (numbering starts at 1)"
+            .to_owned(),
+        (Mode::Hybrid, None) => format!(
+            "{} has no enabled project, subscription or mailbox: add one to \"projects\" \
+             (or set \"enabled\": true on one)",
+            loaded
+                .path
+                .as_ref()
+                .map_or_else(|| "the config".to_owned(), |p| p.display().to_string())
+        ),
+    };
+    Some(format!("nothing to watch: {cause}"))
+}
+
 /// A loaded configuration plus what is needed to edit and re-save it.
 ///
 /// `Debug` leaves out `raw`: the file as written may hold literal keys.
@@ -440,7 +472,7 @@ pub fn load(path: &Path, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, Conf
     }
     if use_env || !path.exists() {
         let value = env_config(env);
-        let mut warnings = Vec::new();
+        let mut warnings = env::numbering_gaps(env);
         let config = validate(&value, &mut warnings)
             .map_err(|problems| ConfigError::Invalid(env::rename_to_env(problems)))?;
         return Ok(Loaded {
@@ -538,7 +570,8 @@ pub fn parse_with(
     let mut value = raw.clone();
     env::apply_overrides(&mut value, env);
     let mut problems = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = env::key_collisions(&value);
+    warnings.extend(env::numbering_gaps(env));
     expand_placeholders(&mut value, env, &mut problems, &mut warnings);
     let mode = match secrets {
         Some(values) => refs::Mode::Resolved(values),

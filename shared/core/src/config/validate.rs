@@ -350,6 +350,44 @@ fn project(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) 
     project
 }
 
+/// Settings that load but silence a subscription's reminders (the Python tool's configs keep
+/// loading; these are warnings saying what to set).
+fn silent_subscription(
+    path: &str,
+    s: &SubscriptionConfig,
+    today: chrono::NaiveDate,
+) -> Vec<Problem> {
+    use balance_alert_model::subscription::Cycle;
+    let mut out = Vec::new();
+    if s.enabled && s.cycle == Cycle::YearlyAnniversary && s.last_renewed_date.is_none() {
+        out.push(Problem {
+            path: format!("{path}.last_renewed_date"),
+            message: format!(
+                "is missing: a yearly subscription with renewal_day {} renews on the \
+                 anniversary of its last renewal, so without one the next date is always a year \
+                 away and it never reminds; set last_renewed_date (YYYY-MM-DD), or renewal_day \
+                 as MMDD (e.g. 1231 for 31 December)",
+                s.renewal_day
+            ),
+        });
+    }
+    // A day of slack: "today" in the user's zone may be tomorrow in UTC.
+    if let Some(d) = s
+        .last_renewed_date
+        .filter(|d| *d > today + chrono::Days::new(1))
+    {
+        out.push(Problem {
+            path: format!("{path}.last_renewed_date"),
+            message: format!(
+                "{d} is in the future (today is {today}): the subscription counts as renewed \
+                 until then and no reminder goes out; set the date of the last renewal that \
+                 actually happened"
+            ),
+        });
+    }
+    out
+}
+
 fn subscription(
     path: String,
     obj: &Map<String, Value>,
@@ -505,6 +543,11 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
     let mut seen_subs = HashSet::new();
     for (path, obj) in objects(root, "subscriptions", &mut problems) {
         if let Some(s) = subscription(path.clone(), obj, &mut problems) {
+            warnings.extend(silent_subscription(
+                &path,
+                &s,
+                chrono::Utc::now().date_naive(),
+            ));
             if !seen_subs.insert(s.name.clone()) {
                 problems.push(Problem {
                     path: format!("{path}.name"),
