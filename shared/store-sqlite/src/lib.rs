@@ -25,7 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_stale_reason.sql"),
     include_str!("migrations/004_runtime.sql"),
     include_str!("migrations/005_delivery.sql"),
-    include_str!("migrations/006_prior_state.sql"),
+    include_str!("migrations/007_prior_state.sql"),
 ];
 
 /// A [`Store`] on a SQLite file.
