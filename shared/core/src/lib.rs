@@ -8,6 +8,7 @@ pub mod engine;
 pub mod exposition;
 pub mod money;
 pub mod monitor;
+pub mod node;
 pub mod providers;
 pub mod run;
 pub mod scheduler;
