@@ -5,14 +5,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use balance_alert_api::Metrics;
 use balance_alert_core::config::{Config, LiveConfig, ProjectConfig, Settings};
 use balance_alert_core::engine::CacheMode;
 use balance_alert_core::monitor::WriteMode;
 use balance_alert_core::node::NodeLock;
-use balance_alert_core::run::{
-    lease_seconds, run_due, Housekeeping, RunOptions, Selection,
-};
-use balance_alert_api::Metrics;
+use balance_alert_core::run::{lease_seconds, run_due, Housekeeping, RunOptions, Selection};
 use balance_alert_core::service::{Checker, Status};
 use balance_alert_core::store::{Claimant, Store};
 use balance_alert_store_sqlite::SqliteStore;
@@ -28,7 +26,15 @@ const OPTIONS: RunOptions = RunOptions {
 
 fn projects(n: usize, url: &str) -> Vec<ProjectConfig> {
     (0..n)
-        .map(|i| project(&format!("p{i}"), "openrouter", url, &format!("bal:{i}"), 1.0))
+        .map(|i| {
+            project(
+                &format!("p{i}"),
+                "openrouter",
+                url,
+                &format!("bal:{i}"),
+                1.0,
+            )
+        })
         .collect()
 }
 
@@ -164,7 +170,10 @@ async fn a_lease_is_sized_by_the_claimed_work_not_the_config_and_renewed_while_c
                 assert!(held.iter().all(|t| *t == now + lease), "{held:?}");
             }
             // AND the lease is renewed while the checks still run
-            if first.is_some() && held.iter().all(|t| *t > now + lease && *t <= now + 3 * lease)
+            if first.is_some()
+                && held
+                    .iter()
+                    .all(|t| *t > now + lease && *t <= now + 3 * lease)
             {
                 return;
             }

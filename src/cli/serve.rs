@@ -13,8 +13,8 @@ use balance_alert_api::{
 use balance_alert_core::config::{self, ConfigSource};
 use balance_alert_core::node::NodeLock;
 use balance_alert_core::scheduler;
-use balance_alert_core::store::Claimant;
 use balance_alert_core::service::{Checker, Status};
+use balance_alert_core::store::Claimant;
 
 use super::source::{open_config, open_store};
 use super::{ServeArgs, EXIT_USAGE};

@@ -336,7 +336,11 @@ async fn data_is_stale_after_three_refresh_intervals_of_at_least_a_minute_as_the
     };
     assert_eq!(stale_after(&every(3600)), 3 * 3600);
     assert_eq!(stale_after(&every(120)), 3 * 120);
-    assert_eq!(stale_after(&every(10)), 3 * 60, "a tiny interval counts as a minute");
+    assert_eq!(
+        stale_after(&every(10)),
+        3 * 60,
+        "a tiny interval counts as a minute"
+    );
     // /health (default interval: an hour) on a reading just inside, then just past, 3 hours.
     for (age, stale) in [(3 * 3600 - 30, false), (3 * 3600 + 30, true)] {
         let h = harness().await;

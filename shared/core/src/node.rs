@@ -42,8 +42,7 @@ impl NodeLock {
         let mut text = String::new();
         file.read_to_string(&mut text)?;
         let id = text.trim();
-        let id = if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
-        {
+        let id = if !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
             id.to_owned()
         } else {
             let id = random_id();

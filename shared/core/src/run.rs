@@ -160,9 +160,8 @@ pub async fn run_due_by(
             .collect(),
         None => Default::default(),
     };
-    let current_since = |id: &String| {
-        since.is_some_and(|since| last_result.get(id).is_some_and(|t| *t >= since))
-    };
+    let current_since =
+        |id: &String| since.is_some_and(|since| last_result.get(id).is_some_and(|t| *t >= since));
     let current: Vec<String> = config
         .projects
         .iter()

@@ -120,7 +120,10 @@ pub async fn release_predecessor_claims(checker: &Checker) {
     match checker.store.release_claims(node).await {
         Ok(0) => {}
         Ok(n) => {
-            tracing::info!(projects = n, "freed the claims a previous process left unfinished")
+            tracing::info!(
+                projects = n,
+                "freed the claims a previous process left unfinished"
+            )
         }
         Err(e) => {
             tracing::warn!(error = %e, "cannot free the previous process's claims; they come back when their lease expires")

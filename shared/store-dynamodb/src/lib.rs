@@ -21,7 +21,8 @@ use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::{AlertRecord, AlertStatus, Delivery};
 use balance_alert_core::store::{
-    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, Store, StoreError, SubscriptionState,
+    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, Store, StoreError,
+    SubscriptionState,
 };
 
 pub use table::create_table;

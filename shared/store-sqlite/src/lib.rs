@@ -13,7 +13,8 @@ use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::Decimal;
 use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Delivery};
 use balance_alert_core::store::{
-    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, Store, StoreError, SubscriptionState,
+    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, Store, StoreError,
+    SubscriptionState,
 };
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -727,7 +728,11 @@ impl Store for SqliteStore {
                     )
                     .map_err(&err)?;
                 for id in &project_ids {
-                    held.push(stmt.execute(params![id, owner, lease_until]).map_err(&err)? == 1);
+                    held.push(
+                        stmt.execute(params![id, owner, lease_until])
+                            .map_err(&err)?
+                            == 1,
+                    );
                 }
             }
             tx.commit().map_err(&err)?;

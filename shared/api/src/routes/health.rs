@@ -42,9 +42,7 @@ async fn health_status(state: &AppState, need_run: bool) -> Response {
         (false, None, false) if need_run && !ready => {
             Some(match state.status.missing_results(&loaded.config) {
                 0 => "starting: the first check run has not completed yet".to_owned(),
-                n => format!(
-                    "starting: {n} project(s) have no reading or failure since start yet"
-                ),
+                n => format!("starting: {n} project(s) have no reading or failure since start yet"),
             })
         }
         (false, None, false) => None,
