@@ -151,3 +151,56 @@ async fn serve_follows_a_configmap_swap_and_reports_the_config_hash() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_killed_mid_check_is_checked_again_at_once_after_restart_and_ready_only_then() {
+    // GIVEN twenty projects at a provider answering in 2 s, checked ten at a time (a lease of
+    // 30 s: three default request timeouts)
+    let fake = FakeServer::start(Duration::from_secs(2))
+        .await
+        .expect("fake");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.json");
+    let projects: Vec<Value> = (0..20)
+        .map(|i| {
+            json!({"name": format!("p{i}"), "provider": "openrouter",
+                        "api_key": format!("bal:{i}"), "threshold": 1, "base_url": fake.base_url()})
+        })
+        .collect();
+    let doc = json!({"settings": {"max_concurrent_checks": 10}, "projects": projects});
+    std::fs::write(&config, doc.to_string()).expect("write");
+    let db = dir.path().join("state.db");
+    let hits = || (0..20).map(|i| fake.hits(&format!("bal:{i}"))).sum::<u64>();
+    let (mut child, _, _) = spawn_serve(&config, &db).await;
+    // WHEN it is killed while its first checks are in flight
+    eventually("checks in flight", || async { (hits() > 0).then_some(()) }).await;
+    child.start_kill().expect("kill -9");
+    child.wait().await.expect("reaped");
+    // AND restarted on the same data directory
+    let (_child, api, _) = spawn_serve(&config, &db).await;
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    // THEN it is not ready while the projects have no result since its start
+    let (status, body) = get(&client, &format!("{api}/ready")).await;
+    assert_eq!(status, 503, "{body}");
+    // AND every project is checked at once (two waves of 2 s), not after the lease: ready then
+    eventually("ready after the restart", || async {
+        let (status, _) = get(&client, &format!("{api}/ready")).await;
+        (status == 200).then_some(())
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let (_, credits) = get(&client, &format!("{api}/api/credits")).await;
+    assert_eq!(credits["summary"]["total"], 20, "{credits}");
+    let unread = credits["projects"]
+        .as_array()
+        .expect("projects")
+        .iter()
+        .filter(|p| p["credits"].is_null())
+        .count();
+    assert_eq!(unread, 0, "{credits}");
+}

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod api;
+mod claims;
 mod cli;
 mod config;
 mod delivery;

@@ -11,8 +11,10 @@ use balance_alert_api::{
     app, metrics_app, ApiOptions, AppState, AuthConfig, Metrics, MetricsSource,
 };
 use balance_alert_core::config::{self, ConfigSource};
+use balance_alert_core::node::NodeLock;
 use balance_alert_core::scheduler;
 use balance_alert_core::service::{Checker, Status};
+use balance_alert_core::store::Claimant;
 
 use super::source::{open_config, open_store};
 use super::{ServeArgs, EXIT_USAGE};
@@ -66,7 +68,25 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     )
     .with_observer(metrics.clone());
     let metrics_store = store.clone();
-    let checker = Arc::new(Checker::new(source.clone(), store, status, metrics.clone()));
+    // The node this process runs as (held until exit): its claims are freed at once by the
+    // next process on this data directory if this one dies mid-check.
+    let node = match NodeLock::acquire(data_dir) {
+        Ok(Some(node)) => Some(node),
+        Ok(None) => {
+            tracing::info!(dir = %data_dir.display(), "another process runs as this data directory's node: claims left by a crash here come back when their lease expires");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(dir = %data_dir.display(), error = %e, "cannot take the node lock: claims left by a crash come back when their lease expires");
+            None
+        }
+    };
+    let claimant = node
+        .as_ref()
+        .map_or_else(Claimant::anonymous, |n| Claimant::of_node(n.id()));
+    let checker = Arc::new(
+        Checker::new(source.clone(), store, status, metrics.clone()).with_claimant(claimant),
+    );
 
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
@@ -139,6 +159,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     };
     let (api_result, metrics_result, ()) = tokio::join!(api, metrics_server, signals);
     let _ = scheduler.await;
+    drop(node);
     let _ = deliveries.await;
     let _ = mail.await;
     let _ = watcher.await;

@@ -245,3 +245,119 @@ async fn health_sees_checks_made_by_another_process_on_the_same_store() {
     assert_eq!(after["has_data"], true, "{after}");
     assert_eq!(status, StatusCode::OK, "{after}");
 }
+
+#[tokio::test]
+async fn ready_is_503_until_every_project_has_a_reading_or_a_failure_since_start() {
+    // GIVEN a store holding every project's reading from a previous process
+    let h = harness().await;
+    let config = h.state.config.get().config.clone();
+    let e = crate::util::engine(&config.settings);
+    let earlier = chrono::Utc::now().timestamp() - 600;
+    let options = RunOptions {
+        cache: CacheMode::Bypass,
+        write: WriteMode::Persist,
+        housekeeping: Housekeeping::Never,
+    };
+    balance_alert_core::run::run_due(
+        &e,
+        &*h.state.store,
+        &config,
+        &Selection::All,
+        options,
+        earlier,
+    )
+    .await
+    .expect("previous run");
+    // AND a server starting on it now
+    let metrics = Arc::new(Metrics::new());
+    let checker = Arc::new(Checker::new(
+        h.state.config.clone(),
+        h.state.store.clone(),
+        Arc::new(Status::default()),
+        metrics.clone(),
+    ));
+    let router = app(AppState::new(
+        checker.clone(),
+        metrics,
+        AuthConfig::default(),
+        ApiOptions {
+            rate_limit_per_minute: 0,
+            ..Default::default()
+        },
+    ));
+    let ready = || call_router(&router, request(Method::GET, "/ready", None));
+    // THEN it is not ready, although the store has data
+    let (status, _, body) = ready().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["ready"], false);
+    // WHEN one project has been checked: still not ready, and it says how many are missing
+    let main = config.find_project("Main").expect("Main").id();
+    checker
+        .run(&Selection::Only(vec![main.clone()]), options)
+        .await
+        .expect("run");
+    let (status, _, body) = ready().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2 project(s) have no reading or failure since start"),
+        "{body}"
+    );
+    // WHEN the scheduler's run comes: it checks the two others (a reading and a failure)
+    // although their next checks are an hour away, and not Main again
+    let selection = checker.scheduled_selection();
+    let report = checker.run(&selection, options).await.expect("run");
+    assert_eq!(report.checked.len(), 2, "{:?}", report.checked);
+    assert!(!report.checked.contains(&main));
+    // THEN it is ready
+    let (status, _, body) = ready().await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["ready"], true);
+    // AND its runs are back to what is due
+    assert_eq!(checker.scheduled_selection(), Selection::Due);
+}
+
+#[tokio::test]
+async fn data_is_stale_after_three_refresh_intervals_of_at_least_a_minute_as_the_readme_says() {
+    use balance_alert_core::config::Settings;
+    use balance_alert_core::service::stale_after;
+    use balance_alert_core::store::contract::{state, write};
+    // The rule, and the README's words for it.
+    let readme = include_str!("../../README.md");
+    assert!(
+        readme.contains("3 × max(`balance_refresh_interval_seconds`, 60) seconds"),
+        "README must state the staleness rule"
+    );
+    let every = |i| Settings {
+        balance_refresh_interval_seconds: i,
+        ..Settings::default()
+    };
+    assert_eq!(stale_after(&every(3600)), 3 * 3600);
+    assert_eq!(stale_after(&every(120)), 3 * 120);
+    assert_eq!(
+        stale_after(&every(10)),
+        3 * 60,
+        "a tiny interval counts as a minute"
+    );
+    // /health (default interval: an hour) on a reading just inside, then just past, 3 hours.
+    for (age, stale) in [(3 * 3600 - 30, false), (3 * 3600 + 30, true)] {
+        let h = harness().await;
+        let mut s = state("other", 1, balance_alert_core::model::AlertState::Ok);
+        s.last_checked_at = chrono::Utc::now().timestamp() - age;
+        h.state
+            .store
+            .commit_checks(vec![write(None, s, None, None)])
+            .await
+            .expect("commit");
+        let (status, _, body) = h.get("/health").await;
+        assert_eq!(body["is_stale"], stale, "{age} s: {body}");
+        let expected = if stale {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(status, expected, "{body}");
+    }
+}

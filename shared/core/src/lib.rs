@@ -9,6 +9,7 @@ pub mod exposition;
 pub mod forecast;
 pub mod money;
 pub mod monitor;
+pub mod node;
 pub mod providers;
 pub mod run;
 pub mod scheduler;

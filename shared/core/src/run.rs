@@ -2,6 +2,10 @@
 //! pick the projects to check (all, or those due under the adaptive schedule, claimed in the
 //! store so two processes never check one project twice), check them, schedule each one's
 //! next check, evaluate subscriptions (hourly) and prune history (daily).
+//!
+//! A claim's lease is short (a few request timeouts, whatever the number of projects) and is
+//! renewed while the run works, so the projects of a process that died mid-check come back
+//! within one lease — at once for its restart, which frees its node's claims on start.
 
 use balance_alert_model::forecast::Point;
 use balance_alert_model::schedule::{next_interval, IntervalPolicy};
@@ -14,7 +18,7 @@ use crate::monitor::{
     WriteMode,
 };
 use crate::providers::ProviderError;
-use crate::store::{Store, StoreError};
+use crate::store::{Claimant, Store, StoreError};
 
 /// History consulted to pick a project's next interval.
 const TREND_POINTS: usize = 12;
@@ -32,6 +36,10 @@ pub enum Selection {
     All,
     /// Enabled projects whose next check time has come (the scheduler, the checker function).
     Due,
+    /// As `Due`, and the enabled projects without a result since the given time (unix s),
+    /// even when scheduled later: the scheduler's runs after start, until every project has
+    /// one. A project another process holds a live claim on is left to it.
+    DueOrUncheckedSince(i64),
     /// The given projects (by id), enabled or not (a manual refresh).
     Only(Vec<String>),
 }
@@ -68,28 +76,35 @@ pub struct RunReport {
     /// The earliest next check time among enabled projects after this run (unix s), when
     /// known: when to run again.
     pub next_due_at: Option<i64>,
+    /// With [`Selection::DueOrUncheckedSince`]: the enabled projects that already had a result
+    /// (by any process) since that time, so were not checked again.
+    pub current: Vec<String>,
+    /// The projects checked (ids), in the order of `checks.outcomes`.
+    pub checked: Vec<String>,
 }
 
-/// Seconds `n` claimed projects stay reserved for the checker that claimed them: longer than
-/// the run can take in the worst case (every attempt timing out, every retry waiting its
-/// longest backoff or Retry-After, the projects queued behind the concurrency bound), so no
-/// other process picks them up meanwhile; a crashed checker's projects come back after it.
-pub fn lease_seconds(s: &Settings, n: usize) -> i64 {
-    let retries = i64::from(s.max_retries);
-    let attempt = s.request_timeout_seconds.ceil() as i64;
-    // Backoff is capped at 10 s per wait (the engine's max delay) or starts at the base delay,
-    // and jitter can double it; a Retry-After longer than max_retry_after_seconds gives up
-    // instead of waiting.
-    let backoff = (s.retry_base_delay_ms.div_ceil(1000) as i64).max(10) * 2;
-    let wait = (s.max_retry_after_seconds as i64).max(backoff);
-    let per_check = attempt
-        .saturating_mul(retries + 1)
-        .saturating_add(wait.saturating_mul(retries));
-    let waves = n.div_ceil(s.max_concurrent_checks.max(1)).max(1) as i64;
-    per_check.saturating_mul(waves).saturating_add(60)
+/// Seconds a claim stays reserved for the checker that made it, from its last renewal: a few
+/// request timeouts (at least [`MIN_LEASE`]), whatever the number of projects claimed. The
+/// claimer renews it every third of it while the run works ([`renew_every`]), so a run may
+/// take as long as its retries need; a process that dies stops renewing, and its projects
+/// come back one lease later (at once for its restart, which frees its node's claims).
+pub fn lease_seconds(s: &Settings) -> i64 {
+    let timeout = s.request_timeout_seconds.ceil().max(1.0) as i64;
+    timeout.saturating_mul(LEASE_TIMEOUTS).max(MIN_LEASE)
 }
 
-/// Runs the sequence once at `now` (unix s).
+/// Request timeouts per lease.
+const LEASE_TIMEOUTS: i64 = 3;
+/// Shortest lease, seconds.
+pub const MIN_LEASE: i64 = 10;
+
+/// How often a run renews its claims: a third of the lease, so two renewals may fail or run
+/// late before a claim lapses.
+pub fn renew_every(s: &Settings) -> std::time::Duration {
+    std::time::Duration::from_secs((lease_seconds(s) / 3).max(1) as u64)
+}
+
+/// Runs the sequence once at `now` (unix s), claiming as this process's anonymous claimant.
 pub async fn run_due(
     engine: &Engine,
     store: &dyn Store,
@@ -98,18 +113,73 @@ pub async fn run_due(
     options: RunOptions,
     now: i64,
 ) -> Result<RunReport, StoreError> {
+    run_due_by(
+        engine,
+        store,
+        config,
+        selection,
+        options,
+        now,
+        Claimant::process(),
+    )
+    .await
+}
+
+/// Runs the sequence once at `now` (unix s); claims are made as `by`.
+pub async fn run_due_by(
+    engine: &Engine,
+    store: &dyn Store,
+    config: &Config,
+    selection: &Selection,
+    options: RunOptions,
+    now: i64,
+    by: &Claimant,
+) -> Result<RunReport, StoreError> {
     let settings = &config.settings;
     let persist = options.write == WriteMode::Persist;
-    let schedules: std::collections::HashMap<String, i64> = match selection {
-        Selection::Due => store.schedules().await?.into_iter().collect(),
-        _ => Default::default(),
+    let scheduled = matches!(
+        selection,
+        Selection::Due | Selection::DueOrUncheckedSince(_)
+    );
+    let schedules: std::collections::HashMap<String, i64> = if scheduled {
+        store.schedules().await?.into_iter().collect()
+    } else {
+        Default::default()
     };
+    // When each project last had a result (a reading or a failure), for the run after start.
+    let since = match selection {
+        Selection::DueOrUncheckedSince(since) => Some(*since),
+        _ => None,
+    };
+    let last_result: std::collections::HashMap<String, i64> = match since {
+        Some(_) => store
+            .list_states()
+            .await?
+            .into_iter()
+            .map(|s| (s.project_id, s.last_checked_at))
+            .collect(),
+        None => Default::default(),
+    };
+    let current_since =
+        |id: &String| since.is_some_and(|since| last_result.get(id).is_some_and(|t| *t >= since));
+    let current: Vec<String> = config
+        .projects
+        .iter()
+        .filter(|p| p.enabled)
+        .map(|p| p.id())
+        .filter(|id| current_since(id))
+        .collect();
     let candidates: Vec<&ProjectConfig> = match selection {
         Selection::All => config.projects.iter().filter(|p| p.enabled).collect(),
-        Selection::Due => config
+        Selection::Due | Selection::DueOrUncheckedSince(_) => config
             .projects
             .iter()
-            .filter(|p| p.enabled && schedules.get(&p.id()).is_none_or(|t| *t <= now))
+            .filter(|p| {
+                let id = p.id();
+                p.enabled
+                    && (schedules.get(&id).is_none_or(|t| *t <= now)
+                        || (since.is_some() && !current_since(&id)))
+            })
             .collect(),
         Selection::Only(ids) => config
             .projects
@@ -118,70 +188,78 @@ pub async fn run_due(
             .collect(),
     };
     // Claim what is due, so a second checker running now leaves these projects alone.
-    let projects: Vec<&ProjectConfig> =
-        if *selection == Selection::Due && persist && !candidates.is_empty() {
-            let ids = candidates.iter().map(|p| p.id()).collect();
-            let claimed = store
-                .claim_due(
-                    ids,
-                    now,
-                    now.saturating_add(lease_seconds(settings, candidates.len())),
-                )
-                .await?;
-            candidates
-                .into_iter()
-                .zip(claimed)
-                .filter_map(|(p, ok)| ok.then_some(p))
-                .collect()
-        } else {
-            candidates
-        };
-    let checks = run_checks(
-        engine,
-        store,
-        settings,
-        &projects,
-        options.cache,
-        options.write,
-        now,
-    )
-    .await?;
-    let mut next_checks = Vec::with_capacity(projects.len());
-    let mut forecasts = Vec::new();
-    if persist {
-        let done = chrono::Utc::now().timestamp().max(now);
-        for (p, o) in projects.iter().zip(&checks.outcomes) {
-            let forecasting = settings.forecast_alert_days > 0 && o.result.is_ok();
-            let recent = if settings.enable_smart_refresh || forecasting {
-                recent_points(store, p, done).await
-            } else {
-                // The fixed interval needs no history: no store read (a Query per project
-                // on DynamoDB).
-                Vec::new()
-            };
-            if forecasting {
-                if let Some(a) = forecast_alert(store, p, &recent, settings, now).await? {
-                    forecasts.push(a);
+    let claiming = scheduled && persist && !candidates.is_empty();
+    let projects: Vec<&ProjectConfig> = if claiming {
+        let ids = candidates.iter().map(|p| p.id()).collect();
+        let lease = lease_seconds(settings);
+        let claimed = store
+            .claim_due(ids, now, now.saturating_add(lease), by, since.is_some())
+            .await?;
+        candidates
+            .into_iter()
+            .zip(claimed)
+            .filter_map(|(p, ok)| ok.then_some(p))
+            .collect()
+    } else {
+        candidates
+    };
+    // Check, then schedule each project's next check (which ends its claim); the claims are
+    // renewed until then.
+    let work = async {
+        let checks = run_checks(
+            engine,
+            store,
+            settings,
+            &projects,
+            options.cache,
+            options.write,
+            now,
+        )
+        .await?;
+        let mut next_checks = Vec::with_capacity(projects.len());
+        let mut forecasts = Vec::new();
+        if persist {
+            let done = chrono::Utc::now().timestamp().max(now);
+            for (p, o) in projects.iter().zip(&checks.outcomes) {
+                let forecasting = settings.forecast_alert_days > 0 && o.result.is_ok();
+                let recent = if settings.enable_smart_refresh || forecasting {
+                    recent_points(store, p, done).await
+                } else {
+                    // The fixed interval needs no history: no store read (a Query per project
+                    // on DynamoDB).
+                    Vec::new()
+                };
+                if forecasting {
+                    if let Some(a) = forecast_alert(store, p, &recent, settings, now).await? {
+                        forecasts.push(a);
+                    }
                 }
+                let next = match &o.result {
+                    // Not attempted (its key's breaker is open): try again when the breaker
+                    // lets a trial through, not a whole interval later.
+                    Err(ProviderError::CircuitOpen { retry_in, .. }) => {
+                        done.saturating_add(retry_in.as_secs().max(1) as i64)
+                    }
+                    // The pace looks at the newest few readings; the forecast at its window.
+                    _ => next_check_at(
+                        settings,
+                        p,
+                        &recent[recent.len().saturating_sub(TREND_POINTS)..],
+                        done,
+                    ),
+                };
+                next_checks.push((p.id(), next));
             }
-            let next = match &o.result {
-                // Not attempted (its key's breaker is open): try again when the breaker lets a
-                // trial through, not a whole interval later.
-                Err(ProviderError::CircuitOpen { retry_in, .. }) => {
-                    done.saturating_add(retry_in.as_secs().max(1) as i64)
-                }
-                // The pace looks at the newest few readings; the forecast at its whole window.
-                _ => next_check_at(
-                    settings,
-                    p,
-                    &recent[recent.len().saturating_sub(TREND_POINTS)..],
-                    done,
-                ),
-            };
-            next_checks.push((p.id(), next));
+            store.set_next_checks(next_checks.clone()).await?;
         }
-        store.set_next_checks(next_checks.clone()).await?;
-    }
+        Ok::<_, StoreError>((checks, next_checks, forecasts))
+    };
+    let (checks, next_checks, forecasts) = if claiming && !projects.is_empty() {
+        let ids: Vec<String> = projects.iter().map(|p| p.id()).collect();
+        keep_claimed(store, settings, &ids, by, now, work).await?
+    } else {
+        work.await?
+    };
     let next_due_at = config
         .projects
         .iter()
@@ -227,7 +305,47 @@ pub async fn run_due(
         subscriptions,
         pruned,
         next_due_at,
+        current,
+        checked: projects.iter().map(|p| p.id()).collect(),
     })
+}
+
+/// Drives `work` while renewing the claims on `ids` every [`renew_every`], so the lease stays
+/// short however long the work takes. A claim found lost (this process stalled past its lease
+/// and another took the project) is logged; the check's write stays safe (versioned).
+async fn keep_claimed<T>(
+    store: &dyn Store,
+    settings: &Settings,
+    ids: &[String],
+    by: &Claimant,
+    now: i64,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let started = std::time::Instant::now();
+    let period = renew_every(settings);
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut work = std::pin::pin!(work);
+    loop {
+        tokio::select! {
+            biased;
+            out = &mut work => return out,
+            _ = ticks.tick() => {
+                // The run's clock (`now` may be simulated) advanced by the real time spent.
+                let at = now.saturating_add(started.elapsed().as_secs() as i64);
+                let until = at.saturating_add(lease_seconds(settings));
+                match store.renew_claims(ids.to_vec(), &by.owner, until).await {
+                    Ok(held) => {
+                        let lost = held.iter().filter(|h| !**h).count();
+                        if lost > 0 {
+                            tracing::warn!(lost, "claims lost while checking: another process took those projects after their lease expired");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot renew claims"),
+                }
+            }
+        }
+    }
 }
 
 /// A project's recent readings (oldest first), for its schedule and its forecast (the one
@@ -266,17 +384,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_lease_outlasts_the_slowest_possible_run() {
-        let s = Settings::default(); // 10 s timeout, 3 retries, Retry-After up to 30 s, 100 at once
-                                     // One wave: 4 attempts of 10 s and 3 waits of 30 s, plus a margin.
-        assert_eq!(lease_seconds(&s, 1), 4 * 10 + 3 * 30 + 60);
-        // 1,000 projects queue in 10 waves behind the bound of 100.
-        assert_eq!(lease_seconds(&s, 1000), 10 * (4 * 10 + 3 * 30) + 60);
-        // Without Retry-After waits, jittered backoff (up to twice 10 s) still counts.
-        let no_retry_after = Settings {
-            max_retry_after_seconds: 0,
+    fn a_lease_is_a_few_request_timeouts_whatever_the_number_of_projects() {
+        let s = Settings::default(); // 10 s timeout
+        assert_eq!(lease_seconds(&s), 30);
+        assert_eq!(renew_every(&s), std::time::Duration::from_secs(10));
+        let quick = Settings {
+            request_timeout_seconds: 0.5,
             ..Settings::default()
         };
-        assert_eq!(lease_seconds(&no_retry_after, 1), 4 * 10 + 3 * 20 + 60);
+        assert_eq!(lease_seconds(&quick), MIN_LEASE);
     }
 }

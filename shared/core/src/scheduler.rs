@@ -5,13 +5,17 @@
 //! at least every [`MAX_SLEEP`], and at once after a config change. Each run is its own task,
 //! so one stuck on a slow provider (up to its timeout budget) never holds back projects that
 //! fall due meanwhile: their claims keep two runs from checking one project.
+//!
+//! On start it frees the claims its node's previous process left (a crash mid-check), and
+//! until every project has had a result since start its runs also check the projects without
+//! one, whatever their schedule says: readiness waits for exactly that.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::CacheMode;
 use crate::monitor::WriteMode;
-use crate::run::{Housekeeping, RunOptions, Selection};
+use crate::run::{Housekeeping, RunOptions};
 use crate::service::Checker;
 
 const TICK: Duration = Duration::from_secs(1);
@@ -45,6 +49,7 @@ pub async fn every<F, Fut>(
 
 /// Runs until `shutdown` flips to true.
 pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    release_predecessor_claims(&checker).await;
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Option<i64>>();
     let mut next_look = 0i64;
     let mut config = checker.config.get();
@@ -82,7 +87,8 @@ pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiv
                 write: WriteMode::Persist,
                 housekeeping: Housekeeping::Periodic,
             };
-            let next = match checker.run(&Selection::Due, options).await {
+            let selection = checker.scheduled_selection();
+            let next = match checker.run(&selection, options).await {
                 Ok(report) => {
                     let s = report.checks.report.summary;
                     if s.total > 0 {
@@ -102,5 +108,25 @@ pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiv
             };
             let _ = done.send(next);
         });
+    }
+}
+
+/// Frees the claims a previous process of this node left (it died mid-check): this process
+/// holds the node, so no live process can be holding them.
+pub async fn release_predecessor_claims(checker: &Checker) {
+    let Some(node) = checker.claimant().node.as_deref() else {
+        return;
+    };
+    match checker.store.release_claims(node).await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(
+                projects = n,
+                "freed the claims a previous process left unfinished"
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot free the previous process's claims; they come back when their lease expires")
+        }
     }
 }

@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::config::{ConfigSource, LookupError};
+use crate::config::{Config, ConfigSource, LookupError, Settings};
 use crate::engine::{CacheMode, CheckObserver, Engine, EngineOptions};
 use crate::monitor::{CheckRun, WriteMode};
-use crate::run::{run_due, Housekeeping, RunOptions, RunReport, Selection};
-use crate::store::{Store, StoreError};
+use crate::run::{run_due_by, Housekeeping, RunOptions, RunReport, Selection};
+use crate::store::{Claimant, Store, StoreError};
 
 /// Metrics about whole runs, on top of the engine's per-request hooks.
 pub trait RunObserver: CheckObserver {
@@ -79,9 +79,22 @@ const STORE_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 /// every state, so not every 5 s).
 const NEWEST_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Shortest refresh interval [`stale_after`] counts with, seconds.
+pub const STALE_MIN_INTERVAL: u64 = 60;
+
+/// Seconds after which the newest reading is stale: three refresh intervals
+/// (`balance_refresh_interval_seconds`), counting an interval under a minute as a minute, so
+/// a tiny interval does not report staleness while a slow check (retries, timeouts) is still
+/// running.
+pub fn stale_after(settings: &Settings) -> i64 {
+    let interval = settings
+        .balance_refresh_interval_seconds
+        .max(STALE_MIN_INTERVAL);
+    i64::try_from(interval.saturating_mul(3)).unwrap_or(i64::MAX)
+}
+
 /// What this process knows about the data's freshness and the store's health, updated as runs
 /// complete so that health checks never scan the store.
-#[derive(Default)]
 pub struct Status {
     last_update: AtomicI64,
     generation: AtomicU64,
@@ -89,9 +102,73 @@ pub struct Status {
     store_probe: Mutex<Option<(Instant, bool)>>,
     /// When the newest check by any process was last read from the store.
     newest_learned: Mutex<Option<Instant>>,
+    /// Unix seconds of this process's start.
+    started_at: i64,
+    /// Projects (ids) with a result — a reading or a failure, by any process — since start.
+    results: Mutex<std::collections::HashSet<String>>,
+    /// Set once every project had a result since start (readiness does not flap back).
+    ready: AtomicBool,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Status::starting_at(chrono::Utc::now().timestamp())
+    }
 }
 
 impl Status {
+    /// A process that started at `started_at` (unix s).
+    pub fn starting_at(started_at: i64) -> Self {
+        Status {
+            last_update: AtomicI64::new(0),
+            generation: AtomicU64::new(0),
+            first_run_done: AtomicBool::new(false),
+            store_probe: Mutex::new(None),
+            newest_learned: Mutex::new(None),
+            started_at,
+            results: Mutex::new(Default::default()),
+            ready: AtomicBool::new(false),
+        }
+    }
+
+    /// Unix seconds of this process's start.
+    pub fn start_time(&self) -> i64 {
+        self.started_at
+    }
+
+    /// Records that these projects (ids) have a result since start.
+    pub fn note_results<'a>(&self, ids: impl IntoIterator<Item = &'a String>) {
+        let mut results = self.results.lock().expect("results lock is never poisoned");
+        results.extend(ids.into_iter().cloned());
+    }
+
+    /// How many of `config`'s enabled projects have no result since start yet.
+    pub fn missing_results(&self, config: &Config) -> usize {
+        if self.ready.load(Ordering::Acquire) {
+            return 0;
+        }
+        let results = self.results.lock().expect("results lock is never poisoned");
+        config
+            .projects
+            .iter()
+            .filter(|p| p.enabled && !results.contains(&p.id()))
+            .count()
+    }
+
+    /// Readiness: a run has completed and every enabled project of `config` has had a
+    /// reading or a failure since start. Once true, stays true (a project added later does
+    /// not take the process out of service).
+    pub fn ready_for(&self, config: &Config) -> bool {
+        if self.ready.load(Ordering::Acquire) {
+            return true;
+        }
+        let ready = self.has_run() && self.missing_results(config) == 0;
+        if ready {
+            self.ready.store(true, Ordering::Release);
+        }
+        ready
+    }
+
     /// Reads what the store already knows (the newest check time) once at start.
     pub async fn prime(&self, store: &dyn Store) -> Result<(), StoreError> {
         let newest = store.newest_check().await?.unwrap_or(0);
@@ -197,6 +274,7 @@ pub struct Checker {
     pub status: Arc<Status>,
     observer: Arc<dyn RunObserver>,
     engine: Mutex<Option<(EngineOptions, Arc<Engine>)>>,
+    claimant: Claimant,
 }
 
 /// The store cooldown key of manual refreshes.
@@ -215,6 +293,28 @@ impl Checker {
             status,
             observer,
             engine: Mutex::new(None),
+            claimant: Claimant::anonymous(),
+        }
+    }
+
+    /// Claims projects as `claimant` (a node's process: see [`crate::node`]).
+    pub fn with_claimant(mut self, claimant: Claimant) -> Self {
+        self.claimant = claimant;
+        self
+    }
+
+    /// Who this process's claims belong to.
+    pub fn claimant(&self) -> &Claimant {
+        &self.claimant
+    }
+
+    /// What the scheduler checks next: what is due, and, until every project has had a result
+    /// since start (readiness), the projects without one.
+    pub fn scheduled_selection(&self) -> Selection {
+        if self.status.ready_for(&self.config.get().config) {
+            Selection::Due
+        } else {
+            Selection::DueOrUncheckedSince(self.status.start_time())
         }
     }
 
@@ -245,16 +345,21 @@ impl Checker {
         let loaded = self.config.get();
         let started = Instant::now();
         let now = chrono::Utc::now().timestamp();
-        let report = run_due(
+        let report = run_due_by(
             &engine,
             &*self.store,
             &loaded.config,
             selection,
             options,
             now,
+            &self.claimant,
         )
         .await
         .inspect_err(|_| self.status.note_store(false))?;
+        if options.write == WriteMode::Persist {
+            self.status
+                .note_results(report.checked.iter().chain(&report.current));
+        }
         self.status.run_done(now, report.checks.outcomes.len());
         let active = loaded.config.projects.iter().filter(|p| p.enabled).count();
         self.observer

@@ -490,10 +490,17 @@ impl TryFrom<&Item> for SubscriptionState {
 pub(crate) struct Schedule {
     pub project_id: String,
     pub next_check_at: i64,
+    /// While claimed: the claiming process and its node (`next_check_at` is then the lease's
+    /// end).
+    pub claim_owner: Option<String>,
+    pub claim_node: Option<String>,
 }
 
 /// The attribute holding a schedule's next check time.
 pub(crate) const NEXT_CHECK_AT: &str = "next_check_at";
+/// The attributes naming a claim's holder.
+pub(crate) const CLAIM_OWNER: &str = "claim_owner";
+pub(crate) const CLAIM_NODE: &str = "claim_node";
 
 impl From<&Schedule> for Item {
     fn from(sch: &Schedule) -> Self {
@@ -501,6 +508,12 @@ impl From<&Schedule> for Item {
         i.set(LIST_PK, s(kinds::SCHEDULE));
         i.set("project_id", s(&sch.project_id));
         i.set(NEXT_CHECK_AT, int(sch.next_check_at));
+        if let Some(owner) = &sch.claim_owner {
+            i.set(CLAIM_OWNER, s(owner));
+        }
+        if let Some(node) = &sch.claim_node {
+            i.set(CLAIM_NODE, s(node));
+        }
         i
     }
 }
@@ -513,6 +526,8 @@ impl TryFrom<&Item> for Schedule {
             Ok(Schedule {
                 project_id: i.str("project_id")?,
                 next_check_at: i.int(NEXT_CHECK_AT)?,
+                claim_owner: i.opt_str(CLAIM_OWNER)?,
+                claim_node: i.opt_str(CLAIM_NODE)?,
             })
         })
     }

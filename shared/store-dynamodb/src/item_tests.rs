@@ -136,10 +136,21 @@ fn alerts_readings_and_the_rest_round_trip() {
     let sch = Schedule {
         project_id: "p".into(),
         next_check_at: 10,
+        claim_owner: None,
+        claim_node: None,
     };
     assert_eq!(
         Schedule::try_from(&Item::from(&sch)).expect("converts"),
         sch
+    );
+    let claimed = Schedule {
+        claim_owner: Some("o".into()),
+        claim_node: Some("n".into()),
+        ..sch
+    };
+    assert_eq!(
+        Schedule::try_from(&Item::from(&claimed)).expect("converts"),
+        claimed
     );
     let cd = Cooldown {
         key: "refresh".into(),

@@ -21,7 +21,8 @@ use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::{AlertRecord, AlertStatus, Delivery};
 use balance_alert_core::store::{
-    AlertQuery, BalancePoint, CheckWrite, ConfigDocument, Store, StoreError, SubscriptionState,
+    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, Store, StoreError,
+    SubscriptionState,
 };
 
 pub use table::create_table;
@@ -176,8 +177,25 @@ impl Store for DynamoStore {
         project_ids: Vec<String>,
         now: i64,
         lease_until: i64,
+        by: &Claimant,
+        early: bool,
     ) -> Result<Vec<bool>, StoreError> {
-        self.claim_due_impl(project_ids, now, lease_until).await
+        self.claim_due_impl(project_ids, now, lease_until, by, early)
+            .await
+    }
+
+    async fn renew_claims(
+        &self,
+        project_ids: Vec<String>,
+        owner: &str,
+        lease_until: i64,
+    ) -> Result<Vec<bool>, StoreError> {
+        self.renew_claims_impl(project_ids, owner, lease_until)
+            .await
+    }
+
+    async fn release_claims(&self, node: &str) -> Result<u64, StoreError> {
+        self.release_claims_impl(node).await
     }
 
     async fn set_next_checks(&self, next: Vec<(String, i64)>) -> Result<(), StoreError> {

@@ -7,13 +7,16 @@ use aws_sdk_dynamodb::types::{
     DeleteRequest, PutRequest, ReturnValuesOnConditionCheckFailure, WriteRequest,
 };
 use balance_alert_core::model::{AlertRecord, AlertStatus, Delivery};
-use balance_alert_core::store::{CheckWrite, ConfigDocument, StoreError, SubscriptionState};
+use balance_alert_core::store::{
+    CheckWrite, Claimant, ConfigDocument, StoreError, SubscriptionState,
+};
 use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::errors::sdk;
 use crate::item::{
-    alert_key, cooldown_key, int, json, project_pk, reading_sk_from, s, Attrs, Cooldown, Item,
-    NewAlert, NewReading, Schedule, DELIVERIES, NEXT_CHECK_AT, REMINDED_FOR, UNTIL,
+    alert_key, cooldown_key, int, json, project_pk, reading_sk_from, s, schedule_key, Attrs,
+    Cooldown, Item, NewAlert, NewReading, Schedule, CLAIM_NODE, CLAIM_OWNER, DELIVERIES,
+    NEXT_CHECK_AT, REMINDED_FOR, UNTIL,
 };
 use crate::read::records;
 use crate::request::{merge, run_grouped, set_all, tx_put, tx_update, Expr};
@@ -186,21 +189,87 @@ impl DynamoStore {
         project_ids: Vec<String>,
         now: i64,
         lease_until: i64,
+        by: &Claimant,
+        early: bool,
     ) -> Result<Vec<bool>, StoreError> {
-        let condition = Expr::new("attribute_not_exists(#pk) OR #next <= :now")
+        let text = if early {
+            "attribute_not_exists(#pk) OR #next <= :now OR attribute_not_exists(#owner)"
+        } else {
+            "attribute_not_exists(#pk) OR #next <= :now"
+        };
+        let mut condition = Expr::new(text)
             .name("#pk", PK)
             .name("#next", NEXT_CHECK_AT)
             .value(":now", int(now));
+        if early {
+            condition = condition.name("#owner", CLAIM_OWNER);
+        }
         let condition = &condition;
         run_grouped(project_ids, String::clone, |project_id| async move {
             let lease = Schedule {
                 project_id,
                 next_check_at: lease_until,
+                claim_owner: Some(by.owner.clone()),
+                claim_node: by.node.clone(),
             };
             self.put_if("claim_due", Item::from(&lease), condition)
                 .await
         })
         .await
+    }
+
+    pub(crate) async fn renew_claims_impl(
+        &self,
+        project_ids: Vec<String>,
+        owner: &str,
+        lease_until: i64,
+    ) -> Result<Vec<bool>, StoreError> {
+        let update = Expr::new("SET #next = :until")
+            .name("#next", NEXT_CHECK_AT)
+            .name("#owner", CLAIM_OWNER)
+            .value(":until", int(lease_until))
+            .value(":owner", s(owner));
+        let update = &update;
+        run_grouped(project_ids, String::clone, |project_id| async move {
+            self.update_if(
+                "renew_claims",
+                schedule_key(&project_id),
+                update,
+                Some("#owner = :owner"),
+            )
+            .await
+        })
+        .await
+    }
+
+    pub(crate) async fn release_claims_impl(&self, node: &str) -> Result<u64, StoreError> {
+        // Few items (one per project), read through the schedule list; each freed only if
+        // still under this node's claim.
+        let items = self.list_kind("release_claims", kinds::SCHEDULE).await?;
+        let schedules: Vec<Schedule> = records(&items)?;
+        let update = Expr::new("SET #next = :zero REMOVE #owner, #node")
+            .name("#next", NEXT_CHECK_AT)
+            .name("#owner", CLAIM_OWNER)
+            .name("#node", CLAIM_NODE)
+            .value(":zero", int(0))
+            .value(":node", s(node));
+        let update = &update;
+        let mine: Vec<String> = schedules
+            .into_iter()
+            .filter(|sch| sch.claim_node.as_deref() == Some(node))
+            .map(|sch| sch.project_id)
+            .collect();
+        let freed = run_grouped(mine, String::clone, |project_id| async move {
+            self.update_if(
+                "release_claims",
+                schedule_key(&project_id),
+                update,
+                Some("#node = :node"),
+            )
+            .await
+        })
+        .await?;
+        Ok(freed.into_iter().filter(|f| *f).count() as u64)
     }
 
     pub(crate) async fn set_next_checks_impl(
@@ -217,9 +286,12 @@ impl DynamoStore {
         let requests = latest
             .into_iter()
             .map(|(project_id, next_check_at)| {
+                // A whole item: the claim's holder is gone with it.
                 let item = Item::from(&Schedule {
                     project_id,
                     next_check_at,
+                    claim_owner: None,
+                    claim_node: None,
                 });
                 put_request(item)
             })

@@ -13,7 +13,8 @@ use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::Decimal;
 use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Delivery};
 use balance_alert_core::store::{
-    AlertQuery, BalancePoint, CheckWrite, ConfigDocument, Store, StoreError, SubscriptionState,
+    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, Store, StoreError,
+    SubscriptionState,
 };
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -25,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_stale_reason.sql"),
     include_str!("migrations/004_runtime.sql"),
     include_str!("migrations/005_delivery.sql"),
+    include_str!("migrations/006_claims.sql"),
     include_str!("migrations/007_prior_state.sql"),
 ];
 
@@ -679,7 +681,10 @@ impl Store for SqliteStore {
         project_ids: Vec<String>,
         now: i64,
         lease_until: i64,
+        by: &Claimant,
+        early: bool,
     ) -> Result<Vec<bool>, StoreError> {
+        let by = by.clone();
         self.with("claim_due", move |c| {
             let err = backend("claim_due");
             let tx = c
@@ -689,17 +694,68 @@ impl Store for SqliteStore {
             {
                 let mut stmt = tx
                     .prepare_cached(
-                        "INSERT INTO schedule (project_id, next_check_at) VALUES (?1, ?3) \
-                         ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?3 \
-                         WHERE next_check_at <= ?2",
+                        "INSERT INTO schedule (project_id, next_check_at, claim_owner, claim_node) \
+                         VALUES (?1, ?3, ?4, ?5) \
+                         ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?3, \
+                         claim_owner = ?4, claim_node = ?5 \
+                         WHERE next_check_at <= ?2 OR (?6 AND claim_owner IS NULL)",
                     )
                     .map_err(&err)?;
                 for id in &project_ids {
-                    claimed.push(stmt.execute(params![id, now, lease_until]).map_err(&err)? == 1);
+                    let changed = stmt
+                        .execute(params![id, now, lease_until, by.owner, by.node, early])
+                        .map_err(&err)?;
+                    claimed.push(changed == 1);
                 }
             }
             tx.commit().map_err(&err)?;
             Ok(claimed)
+        })
+        .await
+    }
+
+    async fn renew_claims(
+        &self,
+        project_ids: Vec<String>,
+        owner: &str,
+        lease_until: i64,
+    ) -> Result<Vec<bool>, StoreError> {
+        let owner = owner.to_owned();
+        self.with("renew_claims", move |c| {
+            let err = backend("renew_claims");
+            let tx = c.transaction().map_err(&err)?;
+            let mut held = Vec::with_capacity(project_ids.len());
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "UPDATE schedule SET next_check_at = ?3 \
+                         WHERE project_id = ?1 AND claim_owner = ?2",
+                    )
+                    .map_err(&err)?;
+                for id in &project_ids {
+                    held.push(
+                        stmt.execute(params![id, owner, lease_until])
+                            .map_err(&err)?
+                            == 1,
+                    );
+                }
+            }
+            tx.commit().map_err(&err)?;
+            Ok(held)
+        })
+        .await
+    }
+
+    async fn release_claims(&self, node: &str) -> Result<u64, StoreError> {
+        let node = node.to_owned();
+        self.with("release_claims", move |c| {
+            c.execute(
+                "UPDATE schedule SET next_check_at = 0, claim_owner = NULL, claim_node = NULL \
+                 WHERE claim_node = ?1",
+                [node],
+            )
+            .map(|n| n as u64)
+            .map_err(backend("release_claims"))
         })
         .await
     }
@@ -712,7 +768,8 @@ impl Store for SqliteStore {
                 let mut stmt = tx
                     .prepare_cached(
                         "INSERT INTO schedule (project_id, next_check_at) VALUES (?1, ?2) \
-                         ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?2",
+                         ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?2, \
+                         claim_owner = NULL, claim_node = NULL",
                     )
                     .map_err(&err)?;
                 for (id, at) in &next {

@@ -11,27 +11,22 @@ use crate::AppState;
 
 /// Health and readiness from state kept in memory as checks complete: no store scan per call,
 /// so polling it costs nothing and slows no other endpoint. 503 when the config failed to
-/// load, the store does not answer, or the data is stale; `/ready` is also 503 until the first
-/// check run completed.
+/// load, the store does not answer, or the data is stale; `/ready` is also 503 until every
+/// enabled project has had a reading or a failure since start.
 async fn health_status(state: &AppState, need_run: bool) -> Response {
     let loaded = state.config.get();
     // A store that cannot be read makes the service unavailable, not broken: 503, not 500.
     let store_down = !state.status.store_ok(&*state.store).await;
     let last_update = Some(state.status.last_update()).filter(|t| *t > 0);
     let now = chrono::Utc::now().timestamp();
-    let max_age = loaded
-        .config
-        .settings
-        .balance_refresh_interval_seconds
-        .max(60)
-        .saturating_mul(3) as i64;
+    let max_age = balance_alert_core::service::stale_after(&loaded.config.settings);
     let uptime = state.started.elapsed().as_secs();
     // Stale: the newest reading is too old, or none arrived in that long since start.
     let is_stale = match last_update {
         Some(t) => now.saturating_sub(t) > max_age,
         None => uptime as i64 > max_age,
     };
-    let ready = state.status.has_run();
+    let ready = state.status.ready_for(&loaded.config);
     // /health is public: with an API key configured, the config error's text (paths and
     // values) stays in the log.
     let config_reason = |e: String| match state.auth.api_key {
@@ -45,7 +40,10 @@ async fn health_status(state: &AppState, need_run: bool) -> Response {
         (false, Some(e), _) => Some(config_reason(e)),
         (false, None, true) => Some(format!("no check completed in the last {max_age} s")),
         (false, None, false) if need_run && !ready => {
-            Some("starting: the first check run has not completed yet".to_owned())
+            Some(match state.status.missing_results(&loaded.config) {
+                0 => "starting: the first check run has not completed yet".to_owned(),
+                n => format!("starting: {n} project(s) have no reading or failure since start yet"),
+            })
         }
         (false, None, false) => None,
     };
@@ -80,7 +78,8 @@ pub async fn health(State(state): State<AppState>) -> Response {
     health_status(&state, false).await
 }
 
-/// Readiness: as `/health`, and 503 until the first check run has completed.
+/// Readiness: as `/health`, and 503 until every enabled project has had a reading or a failure
+/// since start.
 #[utoipa::path(get, path = "/ready", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn ready(State(state): State<AppState>) -> Response {

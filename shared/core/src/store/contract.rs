@@ -3,7 +3,7 @@
 
 use crate::model::alert::ProjectState;
 use crate::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Decimal};
-use crate::store::{AlertQuery, BalancePoint, CheckWrite, Store, SubscriptionState};
+use crate::store::{AlertQuery, BalancePoint, CheckWrite, Claimant, Store, SubscriptionState};
 
 /// A state for tests: project `id` at `version`.
 pub fn state(id: &str, version: u64, state: AlertState) -> ProjectState {
@@ -410,21 +410,45 @@ async fn delivery_contract(store: &dyn Store) {
 async fn runtime_contract(store: &dyn Store) {
     // Claims: a project without a schedule is due; a claimed one is not due again until its
     // lease passes; only one of two claims at the same moment wins.
+    let (a, b) = (Claimant::of_node("node-a"), Claimant::anonymous());
     let ids = vec!["c1".to_string(), "c2".to_string()];
     assert_eq!(
         store
-            .claim_due(ids.clone(), 1_000, 1_300)
+            .claim_due(ids.clone(), 1_000, 1_300, &a, false)
             .await
             .expect("claim"),
         vec![true, true]
     );
     assert_eq!(
         store
-            .claim_due(ids.clone(), 1_100, 1_400)
+            .claim_due(ids.clone(), 1_100, 1_400, &b, true)
             .await
             .expect("claim"),
         vec![false, false],
-        "leased until 1300"
+        "leased until 1300, even for an early claim"
+    );
+    // Only the holder renews; a renewed lease holds past the first one.
+    assert_eq!(
+        store
+            .renew_claims(ids.clone(), &b.owner, 9_999)
+            .await
+            .expect("renew"),
+        vec![false, false]
+    );
+    assert_eq!(
+        store
+            .renew_claims(vec!["c1".into()], &a.owner, 1_500)
+            .await
+            .expect("renew"),
+        vec![true]
+    );
+    assert_eq!(
+        store
+            .claim_due(ids.clone(), 1_400, 1_700, &b, false)
+            .await
+            .expect("claim"),
+        vec![false, true],
+        "c1 renewed until 1500, c2's lease expired at 1300"
     );
     store
         .set_next_checks(vec![("c1".into(), 2_000), ("c2".into(), 1_200)])
@@ -436,10 +460,40 @@ async fn runtime_contract(store: &dyn Store) {
         schedules,
         vec![("c1".to_string(), 2_000), ("c2".to_string(), 1_200)]
     );
+    // A scheduled check ends the claim: its old holder no longer renews it.
     assert_eq!(
-        store.claim_due(ids, 1_500, 1_800).await.expect("claim"),
+        store
+            .renew_claims(vec!["c1".into()], &a.owner, 9_999)
+            .await
+            .expect("renew"),
+        vec![false]
+    );
+    assert_eq!(
+        store
+            .claim_due(ids.clone(), 1_500, 1_800, &b, false)
+            .await
+            .expect("claim"),
         vec![false, true],
         "only c2 is due at 1500"
+    );
+    // Early: a project scheduled later but claimed by nobody; c2 is b's now.
+    assert_eq!(
+        store
+            .claim_due(ids.clone(), 1_500, 1_800, &a, true)
+            .await
+            .expect("claim"),
+        vec![true, false]
+    );
+    // A node's claims are freed at once, only that node's, and are due right after.
+    assert_eq!(store.release_claims("node-a").await.expect("release"), 1);
+    assert_eq!(store.release_claims("node-a").await.expect("release"), 0);
+    assert_eq!(
+        store
+            .claim_due(ids, 1_501, 1_800, &Claimant::anonymous(), false)
+            .await
+            .expect("claim"),
+        vec![true, false],
+        "c1 freed, c2 still b's"
     );
 
     // Cooldowns: free, then held until it expires, then free again.

@@ -54,6 +54,47 @@ impl StoreError {
     }
 }
 
+/// Who claims projects for checking ([`Store::claim_due`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimant {
+    /// Unique to one process: only it renews its claims.
+    pub owner: String,
+    /// The installation the process runs as, stable across its restarts and held by one live
+    /// process at a time (a lock in the data directory): a restarted process frees the claims
+    /// its crashed predecessor left under it at once ([`Store::release_claims`]). `None`: the
+    /// claims of a crashed process come back when their short lease expires.
+    pub node: Option<String>,
+}
+
+impl Claimant {
+    /// A process of no node, with a fresh owner id.
+    pub fn anonymous() -> Self {
+        Claimant {
+            owner: random_id(),
+            node: None,
+        }
+    }
+
+    /// A process running as `node`, with a fresh owner id.
+    pub fn of_node(node: impl Into<String>) -> Self {
+        Claimant {
+            owner: random_id(),
+            node: Some(node.into()),
+        }
+    }
+
+    /// This process's anonymous claimant (one per process).
+    pub fn process() -> &'static Claimant {
+        static PROCESS: std::sync::OnceLock<Claimant> = std::sync::OnceLock::new();
+        PROCESS.get_or_init(Claimant::anonymous)
+    }
+}
+
+/// 96 random bits in hex.
+pub fn random_id() -> String {
+    hex::encode(rand::random::<[u8; 12]>())
+}
+
 /// The configuration document kept in the store (serverless mode): config.json as written,
 /// `${VAR}` placeholders unexpanded, with a version for conditional updates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,17 +227,36 @@ pub trait Store: Send + Sync {
     /// Each project's next check time (unix s), for projects that have one.
     async fn schedules(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
-    /// Claims projects for checking: for each id, atomically, when it has no next check time
-    /// or that time is ≤ `now`, sets it to `lease_until` and answers true; otherwise false.
-    /// Two processes claiming the same due project: exactly one gets it.
+    /// Claims projects for checking, for `by` until `lease_until`: for each id, atomically,
+    /// when it has no next check time or that time is ≤ `now` (due, or a claim whose lease
+    /// expired), or, with `early`, when it is scheduled later but not claimed by anyone; answers
+    /// true and records the claim (its owner and node), otherwise false. Two processes claiming
+    /// the same project: exactly one gets it; a live claim is never taken over.
     async fn claim_due(
         &self,
         project_ids: Vec<String>,
         now: i64,
         lease_until: i64,
+        by: &Claimant,
+        early: bool,
     ) -> Result<Vec<bool>, StoreError>;
 
-    /// Sets projects' next check times (after their checks).
+    /// Extends the lease of the claims `owner` still holds to `lease_until`; answers, per id,
+    /// whether it was still held (false: its lease expired and another process claimed it, or
+    /// its check was scheduled).
+    async fn renew_claims(
+        &self,
+        project_ids: Vec<String>,
+        owner: &str,
+        lease_until: i64,
+    ) -> Result<Vec<bool>, StoreError>;
+
+    /// Frees every claim made under `node` (the projects become due at once); returns how many.
+    /// Only the process holding the node (see [`Claimant::node`]) calls it, at start: the claims
+    /// are then a dead predecessor's.
+    async fn release_claims(&self, node: &str) -> Result<u64, StoreError>;
+
+    /// Sets projects' next check times (after their checks), ending their claims.
     async fn set_next_checks(&self, next: Vec<(String, i64)>) -> Result<(), StoreError>;
 
     /// Claims the cooldown named `key` until `until` when it is free (never set, or expired at

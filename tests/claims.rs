@@ -1,0 +1,188 @@
+//! Claims on projects being checked: short leases renewed while the run works, and a restarted
+//! server that checks at once what its crashed predecessor had claimed — never a project
+//! another live process holds.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use balance_alert_api::Metrics;
+use balance_alert_core::config::{Config, LiveConfig, ProjectConfig, Settings};
+use balance_alert_core::engine::CacheMode;
+use balance_alert_core::monitor::WriteMode;
+use balance_alert_core::node::NodeLock;
+use balance_alert_core::run::{lease_seconds, run_due, Housekeeping, RunOptions, Selection};
+use balance_alert_core::service::{Checker, Status};
+use balance_alert_core::store::{Claimant, Store};
+use balance_alert_store_sqlite::SqliteStore;
+use fake_providers::FakeServer;
+
+use crate::util::{engine, fast_settings, project};
+
+const OPTIONS: RunOptions = RunOptions {
+    cache: CacheMode::Bypass,
+    write: WriteMode::Persist,
+    housekeeping: Housekeeping::Never,
+};
+
+fn projects(n: usize, url: &str) -> Vec<ProjectConfig> {
+    (0..n)
+        .map(|i| {
+            project(
+                &format!("p{i}"),
+                "openrouter",
+                url,
+                &format!("bal:{i}"),
+                1.0,
+            )
+        })
+        .collect()
+}
+
+/// A `serve`-like checker on `store` over the config file `path`, claiming as `claimant`.
+fn checker(path: &std::path::Path, store: Arc<dyn Store>, claimant: Claimant) -> Checker {
+    let live = Arc::new(LiveConfig::load(path, crate::util::env_map(&[])).expect("config loads"));
+    Checker::new(
+        live,
+        store,
+        Arc::new(Status::default()),
+        Arc::new(Metrics::new()),
+    )
+    .with_claimant(claimant)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_server_checks_at_once_what_its_crashed_predecessor_had_claimed() {
+    // GIVEN twenty projects on one SQLite file
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.json");
+    let doc = serde_json::json!({
+        "settings": {"retry_base_delay_ms": 5, "max_retries": 0, "request_timeout_seconds": 2},
+        "projects": (0..20).map(|i| serde_json::json!({
+            "name": format!("p{i}"), "provider": "openrouter", "api_key": format!("bal:{i}"),
+            "threshold": 1, "base_url": fake.base_url()})).collect::<Vec<_>>()
+    });
+    std::fs::write(&config, doc.to_string()).expect("write");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("state.db")).expect("store"));
+    let ids: Vec<String> = (0..20)
+        .map(|i| balance_alert_core::model::project_id("openrouter", &format!("p{i}")))
+        .collect();
+    // AND a server running as the data directory's node that claimed all of them (with a
+    // long lease, as a big config used to get)
+    let node = NodeLock::acquire(dir.path())
+        .expect("lock")
+        .expect("node free");
+    let crashed = Claimant::of_node(node.id());
+    let now = chrono::Utc::now().timestamp();
+    let claimed = store
+        .claim_due(ids.clone(), now, now + 1_360, &crashed, false)
+        .await
+        .expect("claim");
+    assert!(claimed.iter().all(|c| *c));
+    // AND, while it lives, a second server on the same data directory: it cannot run as the
+    // node, and leaves the live claims alone
+    assert!(NodeLock::acquire(dir.path()).expect("lock").is_none());
+    let sibling = checker(&config, store.clone(), Claimant::anonymous());
+    balance_alert_core::scheduler::release_predecessor_claims(&sibling).await;
+    let report = sibling
+        .run(&Selection::Due, OPTIONS)
+        .await
+        .expect("sibling runs");
+    assert!(report.checked.is_empty(), "{:?}", report.checked);
+    assert_eq!(fake.hits("bal:0"), 0);
+
+    // WHEN the first server dies mid-check (its claims stay) and restarts
+    drop(node);
+    let node = NodeLock::acquire(dir.path())
+        .expect("lock")
+        .expect("the node is free once its process is gone");
+    assert_eq!(node.id(), crashed.node.as_deref().expect("node"));
+    let restarted = checker(&config, store.clone(), Claimant::of_node(node.id()));
+    balance_alert_core::scheduler::release_predecessor_claims(&restarted).await;
+    let report = restarted
+        .run(&Selection::Due, OPTIONS)
+        .await
+        .expect("restarted runs");
+
+    // THEN it checks every one of them at once, each exactly once
+    assert_eq!(report.checked.len(), 20);
+    for i in 0..20 {
+        assert_eq!(fake.hits(&format!("bal:{i}")), 1, "p{i}");
+    }
+    // AND their next checks are scheduled, the claims ended
+    let schedules = store.schedules().await.expect("schedules");
+    assert!(
+        schedules.iter().all(|(_, t)| *t > now && *t != now + 1_360),
+        "{schedules:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_is_sized_by_the_claimed_work_not_the_config_and_renewed_while_checks_run() {
+    // GIVEN a config of 1,000 projects of which 10 are due, checked two at a time against a
+    // provider answering in 1.5 s (five waves: longer than a
+    // renewal period)
+    let fake = FakeServer::start(Duration::from_millis(1_500))
+        .await
+        .expect("fake");
+    let settings = Settings {
+        request_timeout_seconds: 5.0,
+        max_retries: 0,
+        max_concurrent_checks: 2,
+        ..fast_settings()
+    };
+    let lease = lease_seconds(&settings);
+    assert_eq!(lease, 15, "three request timeouts");
+    let config = Config {
+        settings: settings.clone(),
+        projects: projects(1_000, &fake.base_url()),
+        ..Config::default()
+    };
+    let store = SqliteStore::in_memory().expect("store");
+    let now = chrono::Utc::now().timestamp();
+    let later: Vec<(String, i64)> = config.projects[10..]
+        .iter()
+        .map(|p| (p.id(), now + 86_400))
+        .collect();
+    store.set_next_checks(later).await.expect("schedule");
+    let due: Vec<String> = config.projects[..10].iter().map(|p| p.id()).collect();
+    let leases = |schedules: Vec<(String, i64)>| -> Vec<i64> {
+        schedules
+            .into_iter()
+            .filter(|(id, _)| due.contains(id))
+            .map(|(_, t)| t)
+            .collect()
+    };
+
+    // WHEN the scheduler's run checks them
+    let e = engine(&settings);
+    let run = run_due(&e, &store, &config, &Selection::Due, OPTIONS, now);
+    let watch = async {
+        // THEN each due project is claimed for one short lease, not a lease grown with the
+        // 1,000 projects configured or the 10 claimed
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut first = None;
+        loop {
+            let held = leases(store.schedules().await.expect("schedules"));
+            if first.is_none() && held.len() == 10 {
+                first = Some(held.clone());
+                assert!(held.iter().all(|t| *t == now + lease), "{held:?}");
+            }
+            // AND the lease is renewed while the checks still run
+            if first.is_some()
+                && held
+                    .iter()
+                    .all(|t| *t > now + lease && *t <= now + 3 * lease)
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no renewal seen: {held:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let (report, ()) = tokio::join!(run, watch);
+    let report = report.expect("run");
+    assert_eq!(report.checks.outcomes.len(), 10);
+    assert!(report.checks.outcomes.iter().all(|o| o.result.is_ok()));
+}
