@@ -98,6 +98,7 @@ pub fn group_history(rows: &[BalanceRow]) -> HashMap<String, Vec<BalancePoint>> 
                 threshold: r.threshold,
                 currency: r.currency.clone(),
                 timestamp,
+                ..Default::default()
             });
     }
     for points in out.values_mut() {
@@ -295,6 +296,9 @@ mod tests {
             threshold: d("50"),
             critical_threshold: None,
             need_alarm: false,
+            note: None,
+            estimate: false,
+            unlimited: false,
             state: state.into(),
             error: None,
             cached: false,

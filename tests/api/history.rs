@@ -123,6 +123,7 @@ async fn trend_forecasts_when_the_balance_falls() {
                     threshold: crate::util::dec(10.0),
                     currency: "USD".into(),
                     timestamp: now - (3 - i as i64) * 86_400,
+                    ..Default::default()
                 }),
             }
         })

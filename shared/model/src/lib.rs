@@ -13,6 +13,6 @@ pub mod trend;
 pub mod wire;
 
 pub use alert::{AlertDetails, AlertKind, AlertRecord, AlertState, AlertStatus, Delivery};
-pub use balance::{project_id, Balance, BalanceKind, Decimal};
+pub use balance::{need_alarm, project_id, Balance, BalanceKind, Decimal};
 pub use report::{CheckReport, ProjectReport, Summary};
 pub use wire::BalancePoint;
