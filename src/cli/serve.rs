@@ -64,7 +64,10 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         store.clone(),
         Duration::from_secs_f64(settings.request_timeout_seconds),
     )
-    .with_observer(metrics.clone());
+    .with_observer(metrics.clone())
+    // A digest due at start waits for this process's first run: current readings, not the
+    // previous process's.
+    .with_ready(status.clone());
     let metrics_store = store.clone();
     let checker = Arc::new(Checker::new(source.clone(), store, status, metrics.clone()));
 
