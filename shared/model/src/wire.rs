@@ -195,6 +195,30 @@ pub struct TrendPoint {
     pub balance: Decimal,
 }
 
+/// One project's readings over a window, thinned for a sparkline: each of `points` equal
+/// spans of the window keeps its newest reading, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Sparkline {
+    /// md5("provider:name").
+    pub project_id: String,
+    /// At most the requested number of points, oldest first (empty: no reading in the window).
+    pub points: Vec<TrendPoint>,
+}
+
+/// A sparkline for every enabled project, in one bounded response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Sparklines {
+    pub status: String,
+    /// The window, in days back from now.
+    pub days: u32,
+    /// Most points per project.
+    pub points: usize,
+    /// One per enabled project, in config order.
+    pub data: Vec<Sparkline>,
+}
+
 /// Trend statistics over the window.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
