@@ -2,8 +2,8 @@
 //! (`fake_providers::receiver`): payload and signature, routing, the storm guard, quiet hours,
 //! retries, fail-fast errors, the Python tool's webhook, `alerts test/list/ack/snooze`.
 
-use std::time::Duration;
 use std::sync::Arc;
+use std::time::Duration;
 
 use fake_providers::{FakeServer, HookMode};
 use hmac::{Hmac, Mac};

@@ -234,7 +234,9 @@ async fn a_key_without_limit_is_ok_in_credits_and_metrics_as_in_check_json() {
     // AND /metrics says status 1 and exports no ratio that a rule could read as "low"
     let text = scrape(&state).await;
     assert!(
-        text.contains("balance_alert_status{project=\"Free\",provider=\"openrouter\",type=\"credits\"} 1"),
+        text.contains(
+            "balance_alert_status{project=\"Free\",provider=\"openrouter\",type=\"credits\"} 1"
+        ),
         "{text}"
     );
     assert!(
@@ -264,5 +266,8 @@ async fn credits_rows_carry_the_estimate_flag_and_note_of_the_reading() {
     // AND a real reading carries neither (the fields are skipped when absent)
     let real = &body["projects"][1];
     assert_eq!(real["credits"], 30.0, "{real}");
-    assert!(real.get("estimate").is_none() && real.get("note").is_none(), "{real}");
+    assert!(
+        real.get("estimate").is_none() && real.get("note").is_none(),
+        "{real}"
+    );
 }

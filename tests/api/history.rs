@@ -255,7 +255,10 @@ async fn write_readings(
         })
         .collect();
     for w in writes {
-        assert_eq!(store.commit_checks(vec![w]).await.expect("commit"), vec![true]);
+        assert_eq!(
+            store.commit_checks(vec![w]).await.expect("commit"),
+            vec![true]
+        );
     }
 }
 
@@ -272,7 +275,10 @@ async fn sparklines_serve_a_bounded_series_per_enabled_project_in_one_request() 
     assert_eq!(status, StatusCode::OK, "{body}");
     // THEN every enabled project has one series, in config order, and the removed one none
     let data = body["data"].as_array().expect("data");
-    let ids: Vec<&str> = data.iter().filter_map(|s| s["project_id"].as_str()).collect();
+    let ids: Vec<&str> = data
+        .iter()
+        .filter_map(|s| s["project_id"].as_str())
+        .collect();
     let id = |n: &str, p: &str| balance_alert_core::model::project_id(p, n);
     assert_eq!(
         ids,
@@ -288,7 +294,10 @@ async fn sparklines_serve_a_bounded_series_per_enabled_project_in_one_request() 
     let last = main.last().expect("a point");
     assert_eq!(last["balance"], 1_000.0 - 1_007.0);
     assert_eq!(last["timestamp"], balance_alert_core::model::wire::iso(now));
-    let times: Vec<&str> = main.iter().filter_map(|p| p["timestamp"].as_str()).collect();
+    let times: Vec<&str> = main
+        .iter()
+        .filter_map(|p| p["timestamp"].as_str())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] < w[1]), "oldest first");
     assert_eq!(data[1]["points"], json!([]), "no reading yet");
     // AND the endpoint is in the OpenAPI document; a bad point count names the field
@@ -296,5 +305,11 @@ async fn sparklines_serve_a_bounded_series_per_enabled_project_in_one_request() 
     assert!(doc["paths"]["/api/history/sparklines"]["get"].is_object());
     let (status, _, body) = h.get("/api/history/sparklines?points=100000").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["message"].as_str().unwrap_or("").starts_with("points:"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("points:"),
+        "{body}"
+    );
 }

@@ -516,10 +516,7 @@ impl Store for SqliteStore {
                 ))
                 .map_err(backend("downsampled_history"))?;
             let rows = stmt
-                .query_map(
-                    params![since, until, points as i64, width],
-                    point_from_row,
-                )
+                .query_map(params![since, until, points as i64, width], point_from_row)
                 .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
                 .map_err(backend("downsampled_history"))?;
             Ok(rows

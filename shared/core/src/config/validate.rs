@@ -718,7 +718,8 @@ mod tests {
         let texts: Vec<String> = warnings.iter().map(ToString::to_string).collect();
         assert_eq!(texts.len(), 1, "{texts:?}");
         assert!(
-            texts[0].starts_with("projects[0].currency: ") && texts[0].contains("\"currency\": \"CNY\""),
+            texts[0].starts_with("projects[0].currency: ")
+                && texts[0].contains("\"currency\": \"CNY\""),
             "{texts:?}"
         );
     }

@@ -69,12 +69,13 @@ impl Simple for DeepSeek {
                     snippet: snippet(body.to_string().as_bytes()),
                 })?,
             None => {
-                let chosen = choose_row(&parsed, ctx.last_currency, ctx.threshold).ok_or_else(
-                    || ProviderError::Unparseable {
-                        reason: "balance_infos is empty".into(),
-                        snippet: snippet(body.to_string().as_bytes()),
-                    },
-                )?;
+                let chosen =
+                    choose_row(&parsed, ctx.last_currency, ctx.threshold).ok_or_else(|| {
+                        ProviderError::Unparseable {
+                            reason: "balance_infos is empty".into(),
+                            snippet: snippet(body.to_string().as_bytes()),
+                        }
+                    })?;
                 let others: Vec<String> = parsed
                     .iter()
                     .filter(|r| !std::ptr::eq(*r, chosen) && r.1 > Decimal::ZERO)
@@ -104,11 +105,16 @@ fn choose_row<'a>(
 ) -> Option<&'a (String, Decimal)> {
     let is_last = |c: &str| last.is_some_and(|l| c.eq_ignore_ascii_case(l));
     let funded: Vec<&(String, Decimal)> = rows.iter().filter(|(_, t)| *t > Decimal::ZERO).collect();
-    let in_debt = rows.iter().any(|(_, t)| t.is_sign_negative() && !t.is_zero());
+    let in_debt = rows
+        .iter()
+        .any(|(_, t)| t.is_sign_negative() && !t.is_zero());
     if let (Some(threshold), false, true) = (threshold, in_debt, funded.len() > 1) {
         // LOW only when every funded row is below the threshold.
-        let enough: Vec<&(String, Decimal)> =
-            funded.iter().copied().filter(|(_, t)| *t >= threshold).collect();
+        let enough: Vec<&(String, Decimal)> = funded
+            .iter()
+            .copied()
+            .filter(|(_, t)| *t >= threshold)
+            .collect();
         return enough
             .iter()
             .find(|(c, _)| is_last(c))
@@ -214,8 +220,13 @@ mod tests {
     fn a_configured_currency_uses_its_row_even_when_another_is_funded() {
         let mut c = with_threshold(dec!(100));
         c.currency = Some("USD");
-        let b = DeepSeek.parse(&rows("20.00", "500.00"), &c).expect("parses");
-        assert_eq!((b.amount, b.currency.as_str(), b.note), (dec!(20), "USD", None));
+        let b = DeepSeek
+            .parse(&rows("20.00", "500.00"), &c)
+            .expect("parses");
+        assert_eq!(
+            (b.amount, b.currency.as_str(), b.note),
+            (dec!(20), "USD", None)
+        );
     }
 
     #[test]

@@ -571,7 +571,12 @@ async fn readings_contract(store: &dyn Store) {
         }
         let next = version.map_or(1, |v| v + 1);
         let applied = store
-            .commit_checks(vec![write(version, state("r1", next, AlertState::Ok), None, Some(p))])
+            .commit_checks(vec![write(
+                version,
+                state("r1", next, AlertState::Ok),
+                None,
+                Some(p),
+            )])
             .await
             .expect("commit");
         assert_eq!(applied, vec![true]);
@@ -593,10 +598,17 @@ async fn readings_contract(store: &dyn Store) {
     let r1: Vec<&BalancePoint> = latest.iter().filter(|p| p.project_id == "r1").collect();
     assert_eq!(r1.len(), 1, "one newest reading per project");
     assert_eq!(
-        (r1[0].timestamp, r1[0].note.as_deref(), r1[0].estimate, r1[0].unlimited),
+        (
+            r1[0].timestamp,
+            r1[0].note.as_deref(),
+            r1[0].estimate,
+            r1[0].unlimited
+        ),
         (1900, Some("also 500.00 CNY"), true, true)
     );
-    assert!(latest.iter().any(|p| p.project_id == "r2" && p.timestamp == 500));
+    assert!(latest
+        .iter()
+        .any(|p| p.project_id == "r2" && p.timestamp == 500));
 
     // WHEN the window [1000, 2000) is thinned to 4 points
     let ids = vec!["r1".to_owned(), "r2".to_owned()];
