@@ -2,6 +2,7 @@
 //! (`fake_providers::receiver`): payload and signature, routing, the storm guard, quiet hours,
 //! retries, fail-fast errors, the Python tool's webhook, `alerts test/list/ack/snooze`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use fake_providers::{FakeServer, HookMode};
@@ -463,5 +464,135 @@ async fn the_daily_digest_goes_to_every_channel_once_a_day() {
     assert!(
         slack.iter().any(|r| r.text().contains("Balance digest")),
         "slack got the digest too"
+    );
+}
+
+/// Checks `config` once at `now`, persisting, as a run of `serve` or `check` does.
+async fn check_once(
+    store: &dyn balance_alert_core::store::Store,
+    config: &balance_alert_core::config::Config,
+    now: i64,
+) {
+    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
+    run_due(
+        &crate::util::engine(&config.settings),
+        store,
+        config,
+        &Selection::All,
+        RunOptions {
+            cache: balance_alert_core::engine::CacheMode::Bypass,
+            write: balance_alert_core::monitor::WriteMode::Persist,
+            housekeeping: Housekeeping::Never,
+        },
+        now,
+    )
+    .await
+    .expect("run");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_digest_lists_only_configured_enabled_subscriptions_not_yet_renewed() {
+    use balance_alert_core::store::SubscriptionState;
+    // GIVEN three weekly subscriptions renewing in 3 days: one to pay, one disabled, one paid
+    // today; and a stored evaluation of a subscription since removed from the config
+    let fake = fake().await;
+    let now = chrono::Utc::now().timestamp();
+    let today = chrono::Utc::now().date_naive();
+    let due = today + chrono::Days::new(3);
+    let weekday = chrono::Datelike::weekday(&due).number_from_monday();
+    let weekly = |name: &str, extra: Value| {
+        let mut s = json!({"name": name, "cycle_type": "weekly", "renewal_day": weekday,
+                           "alert_days_before": 7, "amount": 10, "currency": "USD"});
+        s.as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        s
+    };
+    let doc = json!({
+        "settings": {"digest": "daily 00:00", "timezone": "UTC", "language": "en",
+                     "max_retries": 0, "forecast_alert_days": 0},
+        "projects": [project("Main", &fake, "bal:5", 10.0)],
+        "subscriptions": [
+            weekly("ToPay", json!({})),
+            weekly("Disabled", json!({"enabled": false})),
+            weekly("Paid", json!({"last_renewed_date": today.to_string()})),
+        ],
+    });
+    let config = crate::util::parse_config(&doc, &[]).expect("config");
+    let store = crate::util::test_store().await;
+    for name in ["Gone", "Disabled", "Paid"] {
+        store
+            .record_subscription(
+                SubscriptionState {
+                    subscription_id: balance_alert_core::monitor::subscription_id(name),
+                    name: name.into(),
+                    next_renewal_date: due.to_string(),
+                    days_until_renewal: 3,
+                    reminded_for: None,
+                    updated_at: now - 86_400,
+                },
+                None,
+            )
+            .await
+            .expect("record");
+    }
+    // WHEN the digest is built
+    let message = balance_alert_notify::digest::build(&*store, &config, &today.to_string(), now)
+        .await
+        .expect("digest");
+    let renewals = message
+        .lines
+        .iter()
+        .find(|l| l.label.as_deref() == Some("Upcoming renewals"))
+        .map(|l| l.text.clone())
+        .unwrap_or_default();
+    // THEN only the enabled, unpaid, configured one is listed, with its current date
+    assert_eq!(renewals, format!("ToPay: {due} (3 d)"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn right_after_start_the_digest_waits_for_this_process_to_check() {
+    use balance_alert_core::service::Status;
+    use balance_alert_notify::Notifier;
+    // GIVEN a reading of 5.00 stored by an earlier process
+    let fake = fake().await;
+    let doc = |token: &str| {
+        json!({
+            "settings": {"digest": "daily 00:00", "timezone": "UTC", "language": "en",
+                         "max_retries": 0, "forecast_alert_days": 0},
+            "channels": [{"name": "a", "type": "webhook", "url": fake.hook_url("a")}],
+            "projects": [project("Main", &fake, token, 1.0)],
+        })
+    };
+    let before = crate::util::parse_config(&doc("bal:5"), &[]).expect("config");
+    let store = crate::util::test_store().await;
+    let now = chrono::Utc::now().timestamp();
+    check_once(&*store, &before, now - 3_600).await;
+    // WHEN a new process starts (the balance is now 50) and its notifier ticks before its
+    // first check run completed
+    let config = crate::util::parse_config(&doc("bal:50"), &[]).expect("config");
+    let status = Arc::new(Status::default());
+    let notifier = Notifier::new(store.clone(), Duration::from_secs(2)).with_ready(status.clone());
+    notifier.tick(&config, now).await.expect("tick");
+    // THEN no digest goes out with the previous reading
+    let digests = || -> Vec<String> {
+        fake.received("a")
+            .iter()
+            .map(|r| r.json())
+            .filter(|b| b["type"] == "digest")
+            .map(|b| b["text"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert!(digests().is_empty(), "{:?}", digests());
+    // AND once the first run is done, the digest shows the current reading
+    check_once(&*store, &config, now).await;
+    status.run_done(now, 1);
+    notifier.tick(&config, now + 2).await.expect("tick");
+    let sent = digests();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0].contains("50.00") && !sent[0].contains("5.00 USD ("),
+        "{}",
+        sent[0]
     );
 }

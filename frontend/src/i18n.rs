@@ -234,6 +234,9 @@ texts! {
     days_ago => "{} days ago", "{} 天前";
     cached => "cached", "缓存";
     stale => "not checked: {}", "未检查：{}";
+    estimate => "estimate", "估算";
+    estimate_hint => "Computed from a recorded balance, not read from the provider", "由记录的余额推算，并非服务商读数";
+    no_limit => "no limit", "无限额";
 }
 
 /// The text of a project state (`ok`, `low`, …, `snoozed`).

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use balance_alert_model::alert::AlertState;
 use balance_alert_model::trend::forecast_view;
-use balance_alert_model::wire::{BalanceRow, CreditRow, ForecastView};
+use balance_alert_model::wire::{CreditRow, ForecastView, Sparklines};
 use balance_alert_model::{BalanceKind, BalancePoint, Decimal};
 
 use crate::format::{days_until_zero, parse_rfc3339};
@@ -31,6 +31,12 @@ pub struct Row {
     pub snoozed: bool,
     pub error: Option<String>,
     pub stale_reason: Option<String>,
+    /// The figure is computed from a recorded one (a `manual` project), not read.
+    pub estimate: bool,
+    /// How the figure was arrived at (budget spend, an estimate's basis, other currencies).
+    pub note: Option<String>,
+    /// The key has no limit: the figure is usage and no threshold applies.
+    pub unlimited: bool,
     /// The last 7 days of balances, oldest first.
     pub spark: Vec<f64>,
     pub forecast: Option<ForecastView>,
@@ -66,6 +72,9 @@ impl Row {
             snoozed,
             error: credit.error.clone(),
             stale_reason: credit.stale_reason.clone(),
+            estimate: credit.estimate,
+            note: credit.note.clone(),
+            unlimited: credit.unlimited,
             spark: history.iter().map(|p| to_f64(p.balance)).collect(),
             forecast: forecast_view(history, Some(credit.threshold), now),
         }
@@ -81,27 +90,25 @@ impl Row {
     }
 }
 
-/// Readings grouped by project id, each oldest first.
-pub fn group_history(rows: &[BalanceRow]) -> HashMap<String, Vec<BalancePoint>> {
+/// Each project's sparkline points (`GET /api/history/sparklines`) as readings, by project
+/// id, oldest first: the sparkline and the forecast read them.
+pub fn group_sparklines(lines: &Sparklines) -> HashMap<String, Vec<BalancePoint>> {
     let mut out: HashMap<String, Vec<BalancePoint>> = HashMap::new();
-    for r in rows {
-        let Some(timestamp) = parse_rfc3339(&r.timestamp) else {
-            continue;
-        };
-        out.entry(r.project_id.clone())
-            .or_default()
-            .push(BalancePoint {
-                project_id: r.project_id.clone(),
-                project_name: r.project_name.clone(),
-                provider: r.provider.clone(),
-                balance: r.balance,
-                threshold: r.threshold,
-                currency: r.currency.clone(),
-                timestamp,
-            });
-    }
-    for points in out.values_mut() {
+    for line in &lines.data {
+        let mut points: Vec<BalancePoint> = line
+            .points
+            .iter()
+            .filter_map(|p| {
+                Some(BalancePoint {
+                    project_id: line.project_id.clone(),
+                    balance: p.balance,
+                    timestamp: parse_rfc3339(&p.timestamp)?,
+                    ..Default::default()
+                })
+            })
+            .collect();
         points.sort_by_key(|p| p.timestamp);
+        out.insert(line.project_id.clone(), points);
     }
     out
 }
@@ -271,6 +278,7 @@ pub fn page_bounds(len: usize, page: usize, per_page: usize) -> (usize, usize, u
 mod tests {
     use super::*;
     use balance_alert_model::alert::Snooze;
+    use balance_alert_model::wire::{Sparkline, TrendPoint};
 
     fn credit(
         name: &str,
@@ -295,6 +303,9 @@ mod tests {
             threshold: d("50"),
             critical_threshold: None,
             need_alarm: false,
+            note: None,
+            estimate: false,
+            unlimited: false,
             state: state.into(),
             error: None,
             cached: false,
@@ -433,23 +444,26 @@ mod tests {
     }
 
     #[test]
-    fn history_groups_by_project_oldest_first_and_feeds_the_forecast() {
+    fn sparklines_group_by_project_oldest_first_and_feed_the_forecast() {
         let c = credit("DeepSeek-CN", None, "deepseek", Some("80"), "ok");
-        let reading = |ts: &str, bal: &str| BalanceRow {
-            project_id: c.project_id.clone(),
-            project_name: c.project.clone(),
-            provider: c.provider.clone(),
+        let reading = |ts: &str, bal: &str| TrendPoint {
             balance: bal.parse().expect("decimal"),
-            threshold: "50".parse().expect("decimal"),
-            currency: "USD".into(),
             timestamp: ts.into(),
         };
-        let grouped = group_history(&[
-            reading("2026-11-02T00:00:00Z", "90"),
-            reading("2026-11-01T00:00:00Z", "100"),
-            reading("2026-11-03T00:00:00Z", "80"),
-            reading("not a time", "1"),
-        ]);
+        let grouped = group_sparklines(&Sparklines {
+            status: "success".into(),
+            days: 7,
+            points: 48,
+            data: vec![Sparkline {
+                project_id: c.project_id.clone(),
+                points: vec![
+                    reading("2026-11-02T00:00:00Z", "90"),
+                    reading("2026-11-01T00:00:00Z", "100"),
+                    reading("2026-11-03T00:00:00Z", "80"),
+                    reading("not a time", "1"),
+                ],
+            }],
+        });
         let h = &grouped[&c.project_id];
         let now = parse_rfc3339("2026-11-03T00:00:00Z").expect("time");
         let row = Row::new(&c, h, now);

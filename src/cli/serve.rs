@@ -66,7 +66,10 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         store.clone(),
         Duration::from_secs_f64(settings.request_timeout_seconds),
     )
-    .with_observer(metrics.clone());
+    .with_observer(metrics.clone())
+    // A digest due at start waits for this process's first run: current readings, not the
+    // previous process's.
+    .with_ready(status.clone());
     let metrics_store = store.clone();
     // The node this process runs as (held until exit): its claims are freed at once by the
     // next process on this data directory if this one dies mid-check.

@@ -175,3 +175,99 @@ async fn a_name_two_providers_share_is_a_conflict_never_a_guess() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["report"]["projects"][0]["provider"], "openrouter");
 }
+
+/// Serves `doc` (a config document) on the test store and checks every project once.
+async fn checked(doc: Value) -> (AppState, Router, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, doc.to_string()).expect("write");
+    let state = open_state_for(&path, HashMap::new()).await;
+    let options = RunOptions {
+        cache: CacheMode::Bypass,
+        write: WriteMode::Persist,
+        housekeeping: Housekeeping::Never,
+    };
+    state
+        .refresher
+        .as_ref()
+        .expect("checks")
+        .run(&Selection::All, options)
+        .await
+        .expect("run");
+    (state.clone(), app(state), dir)
+}
+
+async fn scrape(state: &AppState) -> String {
+    let metrics = metrics_app(state.metrics_source(), Vec::new());
+    let response = metrics
+        .oneshot(Request::get("/metrics").body(Body::empty()).expect("req"))
+        .await
+        .expect("response");
+    String::from_utf8(
+        axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body")
+            .to_vec(),
+    )
+    .expect("utf8")
+}
+
+#[tokio::test]
+async fn a_key_without_limit_is_ok_in_credits_and_metrics_as_in_check_json() {
+    // GIVEN an OpenRouter key without a limit that used 3.5 against a threshold of 10
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let (state, router, _dir) = checked(json!({
+        "settings": {"retry_base_delay_ms": 5, "max_retries": 0},
+        "projects": [{"name": "Free", "provider": "openrouter", "api_key": "ornolimit:3.5",
+                      "threshold": 10, "base_url": fake.base_url()}]
+    }))
+    .await;
+    // THEN /api/credits says OK, no alarm, and that no limit applies
+    let (_, _, body) = call_router(&router, request(Method::GET, "/api/credits", None)).await;
+    let row = &body["projects"][0];
+    assert_eq!(
+        (&row["state"], &row["need_alarm"], &row["unlimited"]),
+        (&json!("ok"), &json!(false), &json!(true)),
+        "{row}"
+    );
+    assert_eq!(body["summary"]["need_alarm"], 0);
+    // AND /metrics says status 1 and exports no ratio that a rule could read as "low"
+    let text = scrape(&state).await;
+    assert!(
+        text.contains(
+            "balance_alert_status{project=\"Free\",provider=\"openrouter\",type=\"credits\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("balance_alert_ratio{project=\"Free\""),
+        "no ratio for a reading no threshold applies to:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn credits_rows_carry_the_estimate_flag_and_note_of_the_reading() {
+    // GIVEN a manual project (an estimate) and a budget (a figure with a note)
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let (_, router, _dir) = checked(json!({
+        "settings": {"retry_base_delay_ms": 5, "max_retries": 0},
+        "projects": [
+            {"name": "groq", "provider": "manual", "threshold": 1, "currency": "USD",
+             "balance": 25, "balance_date": chrono::Utc::now().to_rfc3339(), "daily_spend": 1},
+            {"name": "Real", "provider": "deepseek", "api_key": "bal:30", "threshold": 10,
+             "base_url": fake.base_url()}
+        ]
+    }))
+    .await;
+    let (_, _, body) = call_router(&router, request(Method::GET, "/api/credits", None)).await;
+    let manual = &body["projects"][0];
+    assert_eq!(manual["estimate"], true, "{manual}");
+    assert!(manual["note"].is_string(), "{manual}");
+    // AND a real reading carries neither (the fields are skipped when absent)
+    let real = &body["projects"][1];
+    assert_eq!(real["credits"], 30.0, "{real}");
+    assert!(
+        real.get("estimate").is_none() && real.get("note").is_none(),
+        "{real}"
+    );
+}

@@ -124,6 +124,7 @@ async fn trend_forecasts_when_the_balance_falls() {
                     threshold: crate::util::dec(10.0),
                     currency: "USD".into(),
                     timestamp: now - (3 - i as i64) * 86_400,
+                    ..Default::default()
                 }),
             }
         })
@@ -226,5 +227,90 @@ async fn ack_and_snooze_hold_reminders_and_show_in_the_api() {
         .await
         .0,
         StatusCode::NOT_FOUND
+    );
+}
+
+/// Writes `balances` for `provider:name`, one reading `every` seconds ending at `end`.
+async fn write_readings(
+    store: &dyn balance_alert_core::store::Store,
+    provider: &str,
+    name: &str,
+    count: usize,
+    every: i64,
+    end: i64,
+) {
+    use balance_alert_core::store::contract::{point, state, write};
+    let id = balance_alert_core::model::project_id(provider, name);
+    let writes: Vec<_> = (0..count)
+        .map(|i| {
+            let version = i as u64 + 1;
+            let at = end - (count - 1 - i) as i64 * every;
+            let mut s = state(&id, version, balance_alert_core::model::AlertState::Ok);
+            s.last_checked_at = at;
+            write(
+                (i > 0).then_some(version - 1),
+                s,
+                None,
+                Some(point(&id, 1_000.0 - i as f64, at)),
+            )
+        })
+        .collect();
+    for w in writes {
+        assert_eq!(
+            store.commit_checks(vec![w]).await.expect("commit"),
+            vec![true]
+        );
+    }
+}
+
+#[tokio::test]
+async fn sparklines_serve_a_bounded_series_per_enabled_project_in_one_request() {
+    // GIVEN Main with a reading every 10 minutes for a week (1,008 readings) and a project no
+    // longer configured with readings too
+    let h = harness().await;
+    let now = chrono::Utc::now().timestamp();
+    write_readings(&*h.state.store, "openrouter", "Main", 1_008, 600, now).await;
+    write_readings(&*h.state.store, "openrouter", "Removed", 10, 600, now).await;
+    // WHEN the overview asks for a week's sparklines of 48 points
+    let (status, _, body) = h.get("/api/history/sparklines?days=7&points=48").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // THEN every enabled project has one series, in config order, and the removed one none
+    let data = body["data"].as_array().expect("data");
+    let ids: Vec<&str> = data
+        .iter()
+        .filter_map(|s| s["project_id"].as_str())
+        .collect();
+    let id = |n: &str, p: &str| balance_alert_core::model::project_id(p, n);
+    assert_eq!(
+        ids,
+        vec![
+            id("Main", "openrouter").as_str(),
+            id("Low", "deepseek").as_str(),
+            id("Broken", "moonshot").as_str()
+        ]
+    );
+    // AND Main's series is at most 48 points, oldest first, ending with the newest reading
+    let main = data[0]["points"].as_array().expect("points");
+    assert!((40..=48).contains(&main.len()), "{}", main.len());
+    let last = main.last().expect("a point");
+    assert_eq!(last["balance"], 1_000.0 - 1_007.0);
+    assert_eq!(last["timestamp"], balance_alert_core::model::wire::iso(now));
+    let times: Vec<&str> = main
+        .iter()
+        .filter_map(|p| p["timestamp"].as_str())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "oldest first");
+    assert_eq!(data[1]["points"], json!([]), "no reading yet");
+    // AND the endpoint is in the OpenAPI document; a bad point count names the field
+    let (_, _, doc) = h.get("/api/openapi.json").await;
+    assert!(doc["paths"]["/api/history/sparklines"]["get"].is_object());
+    let (status, _, body) = h.get("/api/history/sparklines?points=100000").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("points:"),
+        "{body}"
     );
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::router::Link;
-use balance_alert_model::wire::{BalanceHistory, CreditRow, Credits};
+use balance_alert_model::wire::{CreditRow, Credits, Sparklines};
 use leptos::prelude::*;
 
 use crate::api::{self, ApiErr, Method};
@@ -12,13 +12,13 @@ use crate::app::{ctx, now, utc_offset_minutes, Ctx};
 use crate::components::widgets::{ErrorNote, Load, Loading, Sparkline, StateBadge};
 use crate::format::{amount, date_time, group_digits, parse_rfc3339, runs_out};
 use crate::i18n::{figure_text, fill, state_text, K};
-use crate::overview::{counts, distinct, group_history, page_bounds, select, Col, Filter, Row};
+use crate::overview::{counts, distinct, group_sparklines, page_bounds, select, Col, Filter, Row};
 
 const PER_PAGE: usize = 50;
 const REFRESH_EVERY: Duration = Duration::from_secs(30);
 
-fn build_rows(credits: &Credits, history: &BalanceHistory) -> Vec<Row> {
-    let grouped = group_history(&history.data);
+fn build_rows(credits: &Credits, sparklines: &Sparklines) -> Vec<Row> {
+    let grouped = group_sparklines(sparklines);
     let t = now();
     credits
         .projects
@@ -33,7 +33,8 @@ fn build_rows(credits: &Credits, history: &BalanceHistory) -> Vec<Row> {
         .collect()
 }
 
-/// Loads credits (only when changed, unless `force`) and the week of history.
+/// Loads credits (only when changed, unless `force`) and the week's sparklines (one bounded
+/// series per project, whatever the history's length).
 async fn load(
     ctx: Ctx,
     force: bool,
@@ -53,7 +54,7 @@ async fn load(
             return;
         }
     };
-    let history = api::get::<BalanceHistory>(&ctx, "/api/history/balance?days=7&limit=10000").await;
+    let history = api::get::<Sparklines>(&ctx, "/api/history/sparklines?days=7&points=48").await;
     match history {
         Ok(h) => {
             updated.set(credits.last_update.clone());
@@ -272,7 +273,16 @@ pub fn OverviewPage() -> impl IntoView {
                     let row = &r[i];
                     let href = format!("/projects/{}", row.id);
                     let value = row.value.map_or_else(|| "—".to_owned(), |v| amount(v, &row.currency, lang));
-                    let threshold = amount(row.threshold, &row.currency, lang);
+                    let threshold = if row.unlimited {
+                        crate::i18n::t(lang, K::no_limit).to_owned()
+                    } else {
+                        amount(row.threshold, &row.currency, lang)
+                    };
+                    // An estimate is marked as such; the reading's note sits under the figure.
+                    let estimate = row.estimate.then(|| view! {
+                        <span class="estimate" title=crate::i18n::t(lang, K::estimate_hint)>{format!(" ~ {}", crate::i18n::t(lang, K::estimate))}</span>
+                    });
+                    let reading_note = row.note.clone().map(|n| view! { <div class="note reading-note">{n}</div> });
                     let note = row.error.clone().or_else(|| row.stale_reason.as_ref().map(|s| fill(crate::i18n::t(lang, K::stale), &[s])));
                     let t = |k| crate::i18n::t(lang, k);
                     let name = row.name.clone();
@@ -283,7 +293,7 @@ pub fn OverviewPage() -> impl IntoView {
                             <td class="c-owner" data-label=t(K::col_owner)>{row.owner.clone()}</td>
                             <td class="c-provider" data-label=t(K::col_provider)>{row.provider.clone()}</td>
                             <td class="c-figure" data-label=t(K::col_kind)>{figure_text(lang, row.figure)}</td>
-                            <td class="c-value num" data-label=t(K::col_value)>{value}</td>
+                            <td class="c-value num" data-label=t(K::col_value)>{value}{estimate}{reading_note}</td>
                             <td class="c-threshold num" data-label=t(K::col_threshold)>{threshold}</td>
                             <td class="c-state" data-label=t(K::col_state)><StateBadge state=row.shown_state().to_owned()/></td>
                             <td class="c-trend" data-label=t(K::col_trend)><Sparkline values=row.spark.clone()/></td>

@@ -212,6 +212,7 @@ pub fn app(state: AppState) -> Router {
             post(subscriptions::clear_renewed),
         )
         .route("/api/history/balance", get(history::balance))
+        .route("/api/history/sparklines", get(history::sparklines))
         .route("/api/history/trend/{id}", get(history::trend))
         .route("/api/history/alerts", get(history::alerts))
         .route("/api/history/stats", get(history::stats))

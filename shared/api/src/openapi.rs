@@ -30,7 +30,7 @@ impl Modify for Security {
         routes::credits::credits, routes::credits::refresh,
         routes::subscriptions::list, routes::subscriptions::config_list, routes::subscriptions::add, routes::subscriptions::update,
         routes::subscriptions::delete, routes::subscriptions::mark_renewed, routes::subscriptions::clear_renewed,
-        routes::history::balance, routes::history::trend, routes::history::alerts, routes::history::stats,
+        routes::history::balance, routes::history::sparklines, routes::history::trend, routes::history::alerts, routes::history::stats,
         routes::config::projects, routes::config::set_threshold, routes::config::record_balance,
         routes::alerts::ack, routes::alerts::snooze,
         routes::auth::token, routes::auth::refresh,

@@ -55,6 +55,9 @@ pub struct Inputs {
     pub states: Vec<ProjectState>,
     /// Recent readings of every project (a week), oldest first: the forecast.
     pub readings: Vec<BalancePoint>,
+    /// Each project's newest reading: whether a threshold applies to its figure (a key
+    /// without a limit reports usage). Without it, every figure is held against its threshold.
+    pub latest: Vec<BalancePoint>,
     /// Each project's next check time.
     pub schedules: Vec<(String, i64)>,
     /// Unix seconds of the newest subscription evaluation.
@@ -68,7 +71,8 @@ pub struct Inputs {
 impl Inputs {
     /// Reads the store's part of the inputs at `now`: states, schedules, the newest
     /// subscription evaluation and, with `forecasts`, each project's forecast window (one
-    /// bounded query per project, see [`crate::forecast`]; the functions leave it out).
+    /// bounded query per project, see [`crate::forecast`]) and each project's newest reading
+    /// (the functions leave both out and fall back to the state for the verdict).
     pub async fn read(
         store: &dyn crate::store::Store,
         forecasts: bool,
@@ -76,14 +80,17 @@ impl Inputs {
     ) -> Result<Inputs, crate::store::StoreError> {
         let states = store.list_states().await?;
         let mut readings = Vec::new();
+        let mut latest = Vec::new();
         if forecasts {
             for s in &states {
                 readings.extend(crate::forecast::readings(store, &s.project_id, now).await?);
             }
+            latest = store.latest_readings().await?;
         }
         Ok(Inputs {
             states,
             readings,
+            latest,
             schedules: store.schedules().await?,
             subscriptions_at: store
                 .subscription_states()
@@ -156,6 +163,12 @@ fn project_families(config: &Config, inputs: &Inputs, now: i64) -> Vec<Family> {
         .iter()
         .map(|s| (s.project_id.as_str(), s))
         .collect();
+    let unlimited: HashSet<&str> = inputs
+        .latest
+        .iter()
+        .filter(|r| r.unlimited)
+        .map(|r| r.project_id.as_str())
+        .collect();
     let mut readings: HashMap<&str, Vec<Point>> = HashMap::new();
     for r in &inputs.readings {
         readings
@@ -196,8 +209,14 @@ fn project_families(config: &Config, inputs: &Inputs, now: i64) -> Vec<Family> {
         ];
         balance.push(three.clone(), to_f64(b));
         threshold.push(three.clone(), to_f64(p.threshold));
-        ratio_f.push(three.clone(), ratio(b, p.threshold));
-        status.push(three, if b < p.threshold { 0.0 } else { 1.0 });
+        let unlimited = unlimited.contains(id.as_str());
+        // A figure no threshold applies to (usage of a key without a limit) has no ratio: a
+        // rule on the ratio must not read it as "low".
+        if !unlimited {
+            ratio_f.push(three.clone(), ratio(b, p.threshold));
+        }
+        let alarm = balance_alert_model::need_alarm(s.state, unlimited);
+        status.push(three, if alarm { 0.0 } else { 1.0 });
         ours.push(
             vec![
                 ("project", p.name.clone()),
@@ -489,6 +508,30 @@ mod tests {
             "balance_alert_balance{project=\"Low\",provider=\"openrouter\",type=\"credits\"} 5\n"
         ));
         assert!(text.contains("# TYPE balance_alert_config_reload_total counter\n"));
+    }
+
+    #[test]
+    fn a_reading_without_a_limit_exports_status_ok_and_no_ratio() {
+        // GIVEN a key without a limit that used 5 against a threshold of 10 (state OK)
+        let c = config(json!({"projects": [
+            {"name": "Free", "provider": "openrouter", "api_key": "k", "threshold": 10},
+        ]}));
+        let id = crate::model::project_id("openrouter", "Free");
+        let inputs = Inputs {
+            states: vec![state(&id, "Free", Some(5.0), AlertState::Ok)],
+            latest: vec![BalancePoint {
+                project_id: id.clone(),
+                balance: Decimal::new(5, 0),
+                unlimited: true,
+                ..Default::default()
+            }],
+            ..Inputs::default()
+        };
+        let f = snapshot(&c, &inputs, 1000);
+        // THEN the status says OK and no ratio is there for a rule to read as "low"
+        assert_eq!(sample(&f, "balance_alert_status", "Free"), Some(&1.0));
+        assert_eq!(sample(&f, "balance_alert_ratio", "Free"), None);
+        assert_eq!(sample(&f, "balance_alert_balance", "Free"), Some(&5.0));
     }
 
     #[test]

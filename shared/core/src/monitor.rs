@@ -70,12 +70,16 @@ fn unlimited(o: &CheckOutcome) -> bool {
     o.result.as_ref().is_ok_and(|b| b.unlimited)
 }
 
-/// What [`write_for`] needs of an outcome besides its observation: cached, unlimited, note.
-fn flags(o: &CheckOutcome) -> (bool, bool, Option<&str>) {
+/// What [`write_for`] needs of an outcome besides its observation: cached, unlimited, note,
+/// estimate.
+type Flags<'a> = (bool, bool, Option<&'a str>, bool);
+
+fn flags(o: &CheckOutcome) -> Flags<'_> {
     (
         o.cached,
         unlimited(o),
         o.result.as_ref().ok().and_then(|b| b.note.as_deref()),
+        o.result.as_ref().is_ok_and(|b| b.estimate),
     )
 }
 
@@ -83,7 +87,7 @@ fn write_for(
     p: &ProjectConfig,
     prev: Option<&ProjectState>,
     obs: &Observation,
-    (cached, unlimited, note): (bool, bool, Option<&str>),
+    (cached, unlimited, note, estimate): Flags<'_>,
     settings: &Settings,
     now: i64,
 ) -> CheckWrite {
@@ -117,6 +121,9 @@ fn write_for(
             threshold: p.threshold,
             currency: currency.clone(),
             timestamp: now,
+            note: note.map(str::to_owned),
+            estimate,
+            unlimited,
         }),
         Observation::Failure { .. } | Observation::Skipped { .. } => None,
     };
@@ -341,7 +348,7 @@ async fn retry_write(
     store: &dyn Store,
     p: &ProjectConfig,
     obs: &Observation,
-    flags: (bool, bool, Option<&str>),
+    flags: Flags<'_>,
     settings: &Settings,
     now: i64,
 ) -> Result<CheckWrite, StoreError> {
@@ -389,7 +396,7 @@ pub fn report_line(p: &ProjectConfig, o: &CheckOutcome, state: &ProjectState) ->
         credits,
         currency,
         threshold: p.threshold,
-        need_alarm: credits.is_some_and(|c| c < p.threshold) && !unlimited(o),
+        need_alarm: balance_alert_model::need_alarm(state.state, unlimited(o)),
         state: state.state,
         error,
         stale: stale_reason.is_some(),

@@ -92,6 +92,18 @@ impl BalanceKind {
     }
 }
 
+/// Whether a project needs an alarm ("below threshold"): the one answer that `check --json`,
+/// `/api/credits`, `/metrics` (and so the Prometheus rules) give for a project's state and its
+/// latest reading.
+///
+/// The state machine decides: LOW and CRITICAL need one, the recovery margin included (a
+/// balance back above the threshold but not yet recovered is still LOW); OK does not; nor does
+/// FAILING, whose figure is unknown and which has its own alert. A reading without a limit
+/// (`unlimited`: the figure is usage) never needs one, whatever its figure.
+pub fn need_alarm(state: crate::AlertState, unlimited: bool) -> bool {
+    !unlimited && matches!(state, crate::AlertState::Low | crate::AlertState::Critical)
+}
+
 /// The Python tool's project id: `md5("provider:name")` as lowercase hex.
 ///
 /// Kept bit-for-bit so history links and API clients written against it keep working.
@@ -103,6 +115,16 @@ pub fn project_id(provider: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::AlertState;
+
+    #[test]
+    fn only_low_and_critical_limited_readings_need_an_alarm() {
+        assert!(need_alarm(AlertState::Low, false));
+        assert!(need_alarm(AlertState::Critical, false));
+        assert!(!need_alarm(AlertState::Ok, false));
+        assert!(!need_alarm(AlertState::Failing, false));
+        assert!(!need_alarm(AlertState::Low, true), "no threshold applies");
+    }
 
     #[test]
     fn project_id_matches_the_python_tools_md5_of_provider_and_name() {

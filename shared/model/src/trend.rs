@@ -120,6 +120,7 @@ mod tests {
             threshold: d("10"),
             currency: "USD".into(),
             timestamp: t,
+            ..Default::default()
         };
         let day = 86_400;
         let pts = [point(0, "100"), point(day, "90")];

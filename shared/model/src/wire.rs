@@ -16,7 +16,7 @@ pub fn iso(ts: i64) -> String {
 }
 
 /// One balance reading kept for history and trends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BalancePoint {
     pub project_id: String,
     pub project_name: String,
@@ -28,6 +28,16 @@ pub struct BalancePoint {
     pub currency: String,
     /// Unix seconds.
     pub timestamp: i64,
+    /// How the figure was arrived at (a budget's spend, an estimate's basis, other currencies
+    /// held).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Computed from a recorded figure (the manual adapter), not read from the provider.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimate: bool,
+    /// The key has no limit: `balance` is what it used, and no threshold applies.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlimited: bool,
 }
 
 /// One project's latest reading. `name`/`balance` repeat `project`/`credits` for clients of
@@ -60,7 +70,19 @@ pub struct CreditRow {
     pub threshold: Decimal,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
     pub critical_threshold: Option<Decimal>,
+    /// The project needs attention: LOW or CRITICAL (see [`crate::need_alarm`]).
     pub need_alarm: bool,
+    /// How the figure was arrived at ("spent 40.00 of 100.00 USD budget this month", an
+    /// estimate's basis); absent when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The figure is computed from a recorded one (a `manual` project), not read from the
+    /// provider; absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimate: bool,
+    /// The key has no limit: the figure is usage and no threshold applies; absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlimited: bool,
     /// `ok`, `low`, `critical`, `failing`, or `unknown` before the first check.
     pub state: String,
     pub error: Option<String>,
@@ -175,6 +197,30 @@ pub struct TrendPoint {
     pub timestamp: String,
     #[cfg_attr(feature = "openapi", schema(value_type = f64))]
     pub balance: Decimal,
+}
+
+/// One project's readings over a window, thinned for a sparkline: each of `points` equal
+/// spans of the window keeps its newest reading, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Sparkline {
+    /// md5("provider:name").
+    pub project_id: String,
+    /// At most the requested number of points, oldest first (empty: no reading in the window).
+    pub points: Vec<TrendPoint>,
+}
+
+/// A sparkline for every enabled project, in one bounded response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Sparklines {
+    pub status: String,
+    /// The window, in days back from now.
+    pub days: u32,
+    /// Most points per project.
+    pub points: usize,
+    /// One per enabled project, in config order.
+    pub data: Vec<Sparkline>,
 }
 
 /// Trend statistics over the window.

@@ -1,10 +1,16 @@
 //! The daily digest (`settings.digest`): one summary per channel with every project's value
 //! and state, the week's lowest, upcoming renewals and forecast run-out dates.
+//!
+//! Renewals come from the configuration as it is now (enabled subscriptions, their next
+//! renewal computed today), not from stored evaluations, which outlive a removed, disabled or
+//! renewed subscription until the next pass.
 
 use balance_alert_core::config::delivery::Digest;
 use balance_alert_core::config::delivery::Language;
 use balance_alert_core::config::Config;
+use balance_alert_core::monitor::renewal_spec;
 use balance_alert_core::store::{Store, StoreError};
+use balance_alert_model::subscription::renewal_status;
 use chrono::DateTime;
 
 use crate::message::{amount, state_label, Line, Message, MessageKind, Severity, Tone};
@@ -100,15 +106,19 @@ pub async fn build(
             }
         }
     }
-    let renewals: Vec<String> = store
-        .subscription_states()
-        .await?
-        .into_iter()
-        .filter(|s| (0..=7).contains(&s.days_until_renewal))
-        .map(|s| {
+    let today = DateTime::from_timestamp(now, 0)
+        .map(|d| tz.date_at(d))
+        .unwrap_or_else(|| tz.today());
+    let renewals: Vec<String> = config
+        .subscriptions
+        .iter()
+        .filter(|s| s.enabled)
+        .map(|s| (s, renewal_status(&renewal_spec(s), today)))
+        .filter(|(_, r)| (0..=7).contains(&r.days_until_renewal) && !r.already_renewed)
+        .map(|(s, r)| {
             format!(
                 "{}: {} ({} d)",
-                s.name, s.next_renewal_date, s.days_until_renewal
+                s.name, r.next_renewal_date, r.days_until_renewal
             )
         })
         .collect();

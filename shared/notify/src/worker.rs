@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use balance_alert_core::config::{Config, ConfigSource};
 use balance_alert_core::scheduler::every;
-use balance_alert_core::service::{NoopNotifyObserver, NotifyObserver};
+use balance_alert_core::service::{NoopNotifyObserver, NotifyObserver, Status};
 use balance_alert_core::store::{Store, StoreError};
 
 use crate::deliver::{unix_now, Deliverer, PassReport};
@@ -20,6 +20,9 @@ pub struct Notifier {
     pub deliverer: Deliverer,
     store: Arc<dyn Store>,
     observer: Arc<dyn NotifyObserver>,
+    /// The process's check status: no digest before its first run is done (None: the caller
+    /// checks before it ticks, as `check` and the checker function do).
+    ready: Option<Arc<Status>>,
 }
 
 impl Notifier {
@@ -29,7 +32,15 @@ impl Notifier {
             deliverer: Deliverer::new(store.clone(), Deliverer::http_client(timeout)),
             store,
             observer: Arc::new(NoopNotifyObserver),
+            ready: None,
         }
+    }
+
+    /// Holds the digest until `status` says this process has completed a check run, so that
+    /// a digest due at start shows the current readings, not the previous process's.
+    pub fn with_ready(mut self, status: Arc<Status>) -> Self {
+        self.ready = Some(status);
+        self
     }
 
     /// Reports deliveries and mailbox scans to `observer` (metrics).
@@ -42,6 +53,10 @@ impl Notifier {
     /// One round: deliver what is due, then the digest when it is time.
     pub async fn tick(&self, config: &Config, now: i64) -> Result<PassReport, StoreError> {
         let report = self.deliverer.pass(config, now).await?;
+        let checked = self.ready.as_ref().is_none_or(|s| s.has_run());
+        if !checked {
+            return Ok(report);
+        }
         if let Some(date) = digest::claim_if_due(&*self.store, config, now).await? {
             self.send_digest(config, &date, now).await?;
         }

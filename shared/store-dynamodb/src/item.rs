@@ -239,6 +239,13 @@ impl Item {
             })
     }
 
+    fn opt_bool(&self, attr: &'static str) -> Result<Option<bool>, AttrError> {
+        self.0
+            .contains_key(attr)
+            .then(|| self.bool(attr))
+            .transpose()
+    }
+
     fn opt_json<T: serde::de::DeserializeOwned>(
         &self,
         attr: &'static str,
@@ -364,6 +371,14 @@ impl From<NewReading<'_>> for Item {
         i.set("threshold", num(p.threshold));
         i.set("currency", s(&p.currency));
         i.set("timestamp", int(p.timestamp));
+        i.set_opt("note", p.note.as_deref().map(s));
+        // Written only when true: readings from before these flags read back as false.
+        if p.estimate {
+            i.set("estimate", AttributeValue::Bool(true));
+        }
+        if p.unlimited {
+            i.set("unlimited", AttributeValue::Bool(true));
+        }
         i.set(TTL_ATTRIBUTE, int(r.expires_at));
         i
     }
@@ -382,6 +397,9 @@ impl TryFrom<&Item> for BalancePoint {
                 threshold: i.amount("threshold")?,
                 currency: i.str("currency")?,
                 timestamp: i.int("timestamp")?,
+                note: i.opt_str("note")?,
+                estimate: i.opt_bool("estimate")?.unwrap_or(false),
+                unlimited: i.opt_bool("unlimited")?.unwrap_or(false),
             })
         })
     }

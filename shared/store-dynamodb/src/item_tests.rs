@@ -103,6 +103,7 @@ fn alerts_readings_and_the_rest_round_trip() {
         threshold: dec!(1),
         currency: "CNY".into(),
         timestamp: -5,
+        ..Default::default()
     };
     let item: Item = NewReading {
         point: &point,
@@ -111,6 +112,20 @@ fn alerts_readings_and_the_rest_round_trip() {
     }
     .into();
     assert_eq!(BalancePoint::try_from(&item).expect("converts"), point);
+    // A reading's facts round-trip too.
+    let noted = BalancePoint {
+        note: Some("also 500.00 CNY".into()),
+        estimate: true,
+        unlimited: true,
+        ..point.clone()
+    };
+    let item: Item = NewReading {
+        point: &noted,
+        version: 8,
+        expires_at: 1,
+    }
+    .into();
+    assert_eq!(BalancePoint::try_from(&item).expect("converts"), noted);
 
     let sub = SubscriptionState {
         subscription_id: "s".into(),

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_delivery.sql"),
     include_str!("migrations/006_claims.sql"),
     include_str!("migrations/007_prior_state.sql"),
+    include_str!("migrations/008_reading_facts.sql"),
 ];
 
 /// A [`Store`] on a SQLite file.
@@ -221,8 +222,8 @@ fn state_from_row(r: &Row<'_>) -> rusqlite::Result<Result<ProjectState, StoreErr
     }))
 }
 
-const POINT_COLUMNS: &str =
-    "project_id, project_name, provider, balance, threshold, currency, timestamp";
+const POINT_COLUMNS: &str = "project_id, project_name, provider, balance, threshold, currency, \
+    timestamp, note, estimate, unlimited";
 
 fn point_from_row(r: &Row<'_>) -> rusqlite::Result<BalancePoint> {
     Ok(BalancePoint {
@@ -233,6 +234,9 @@ fn point_from_row(r: &Row<'_>) -> rusqlite::Result<BalancePoint> {
         threshold: get_amount(r, 4)?,
         currency: r.get(5)?,
         timestamp: r.get(6)?,
+        note: r.get(7)?,
+        estimate: r.get(8)?,
+        unlimited: r.get(9)?,
     })
 }
 
@@ -336,7 +340,7 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
     if let Some(p) = &w.point {
         tx.prepare_cached(
             "INSERT INTO balance_history (project_id, project_name, provider, balance, threshold, \
-             currency, timestamp) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+             currency, timestamp, note, estimate, unlimited) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
         )?
         .execute(params![
             p.project_id,
@@ -345,7 +349,10 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
             Amount(p.balance),
             Amount(p.threshold),
             p.currency,
-            p.timestamp
+            p.timestamp,
+            p.note,
+            p.estimate,
+            p.unlimited
         ])?;
     }
     Ok(true)
@@ -472,6 +479,57 @@ impl Store for SqliteStore {
                 .map_err(backend("recent_readings"))?;
             points.reverse();
             Ok(points)
+        })
+        .await
+    }
+
+    async fn latest_readings(&self) -> Result<Vec<BalancePoint>, StoreError> {
+        self.with("latest_readings", move |c| {
+            // One index seek per project (project_id, timestamp), not a scan of the history.
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {POINT_COLUMNS} FROM balance_history WHERE id IN (\
+                       SELECT (SELECT h.id FROM balance_history h \
+                               WHERE h.project_id = s.project_id \
+                               ORDER BY h.timestamp DESC, h.id DESC LIMIT 1) \
+                       FROM project_state s)"
+                ))
+                .map_err(backend("latest_readings"))?;
+            stmt.query_map([], point_from_row)
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(backend("latest_readings"))
+        })
+        .await
+    }
+
+    async fn downsampled_history(
+        &self,
+        project_ids: &[String],
+        since: i64,
+        until: i64,
+        points: usize,
+    ) -> Result<Vec<BalancePoint>, StoreError> {
+        let wanted: std::collections::HashSet<String> = project_ids.iter().cloned().collect();
+        let width = (until - since).max(1);
+        self.with("downsampled_history", move |c| {
+            // SQLite's bare columns beside MAX(): each group's values come from its newest row,
+            // which is what `downsample` keeps of each span.
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {POINT_COLUMNS}, MAX(timestamp) FROM balance_history \
+                     WHERE timestamp >= ?1 AND timestamp < ?2 \
+                     GROUP BY project_id, ((timestamp - ?1) * ?3) / ?4 \
+                     ORDER BY project_id, timestamp"
+                ))
+                .map_err(backend("downsampled_history"))?;
+            let rows = stmt
+                .query_map(params![since, until, points as i64, width], point_from_row)
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(backend("downsampled_history"))?;
+            Ok(rows
+                .into_iter()
+                .filter(|p| wanted.contains(&p.project_id))
+                .collect())
         })
         .await
     }

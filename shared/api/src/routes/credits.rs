@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use balance_alert_core::model::alert::ProjectState;
+use balance_alert_core::model::need_alarm;
 
 use super::iso;
 use crate::error::ApiError;
@@ -25,6 +26,14 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
         .into_iter()
         .map(|s| (s.project_id.clone(), s))
         .collect();
+    // The reading behind each state's figure: its note, estimate and unlimited flags.
+    let readings: HashMap<String, BalancePoint> = state
+        .store
+        .latest_readings()
+        .await?
+        .into_iter()
+        .map(|p| (p.project_id.clone(), p))
+        .collect();
     let mut last_update = None;
     let projects: Vec<CreditRow> = loaded
         .config
@@ -38,6 +47,8 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
             let success =
                 s.is_some_and(|s| s.consecutive_failures == 0 && s.last_success_at.is_some());
             let credits = s.filter(|_| success).and_then(|s| s.balance);
+            let reading = readings.get(&id).filter(|_| credits.is_some());
+            let unlimited = reading.is_some_and(|r| r.unlimited);
             CreditRow {
                 project: p.name.clone(),
                 name: p.name.clone(),
@@ -55,7 +66,10 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
                     .unwrap_or_default(),
                 threshold: p.threshold,
                 critical_threshold: p.critical_threshold,
-                need_alarm: credits.is_some_and(|c| c < p.threshold),
+                need_alarm: s.is_some_and(|s| need_alarm(s.state, unlimited)),
+                note: reading.and_then(|r| r.note.clone()),
+                estimate: reading.is_some_and(|r| r.estimate),
+                unlimited,
                 state: s.map_or("unknown", |s| s.state.as_str()).to_owned(),
                 error: match s {
                     None => Some("not checked yet".to_owned()),

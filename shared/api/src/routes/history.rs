@@ -88,6 +88,75 @@ pub async fn balance(
     }))
 }
 
+/// Most points a sparkline may ask for.
+const MAX_POINTS: usize = 500;
+
+/// Query of `GET /api/history/sparklines`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SparklinesQuery {
+    /// Days back (default 7).
+    pub days: Option<u32>,
+    /// Most points per project, 2–500 (default 48).
+    pub points: Option<usize>,
+}
+
+/// One thinned series per enabled project over the window: each of `points` equal spans
+/// keeps its newest reading, so the response holds at most `points` per project however long
+/// the history (what the overview's sparklines need, in one request).
+#[utoipa::path(get, path = "/api/history/sparklines", tag = "history", params(SparklinesQuery),
+    security(("api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = Sparklines), (status = 400, body = crate::openapi::ErrorBody)))]
+pub async fn sparklines(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<SparklinesQuery>,
+) -> Result<Json<Sparklines>, ApiError> {
+    let days = q.days.unwrap_or(7);
+    let since = days_window(Some(days), 7)?;
+    let points = q.points.unwrap_or(48);
+    if !(2..=MAX_POINTS).contains(&points) {
+        return Err(ApiError::BadRequest(format!(
+            "points: must be from 2 to {MAX_POINTS}, got {points}"
+        )));
+    }
+    let until = chrono::Utc::now().timestamp() + 1;
+    let loaded = state.config.get();
+    let ids: Vec<String> = loaded
+        .config
+        .projects
+        .iter()
+        .filter(|p| p.enabled)
+        .map(|p| p.id())
+        .collect();
+    let mut by_project: HashMap<String, Vec<TrendPoint>> = HashMap::new();
+    for p in state
+        .store
+        .downsampled_history(&ids, since, until, points)
+        .await?
+    {
+        by_project
+            .entry(p.project_id.clone())
+            .or_default()
+            .push(TrendPoint {
+                timestamp: iso(p.timestamp),
+                balance: p.balance,
+            });
+    }
+    let data = ids
+        .into_iter()
+        .map(|id| Sparkline {
+            points: by_project.remove(&id).unwrap_or_default(),
+            project_id: id,
+        })
+        .collect();
+    Ok(Json(Sparklines {
+        status: "success".into(),
+        days,
+        points,
+        data,
+    }))
+}
+
 /// Query with only a day window.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

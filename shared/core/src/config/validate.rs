@@ -537,6 +537,15 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
                 ),
             });
         }
+        if p.enabled && p.currency.is_none() && p.provider.eq_ignore_ascii_case("deepseek") {
+            warnings.push(Problem {
+                path: format!("{path}.currency"),
+                message: "not set: a DeepSeek account can hold USD and CNY rows, and without a \
+                          currency the project is LOW only when every funded row is below the \
+                          threshold; name the currency to watch, e.g. \"currency\": \"CNY\""
+                    .into(),
+            });
+        }
         projects.push(p);
     }
     let mut subscriptions = Vec::new();
@@ -736,6 +745,26 @@ mod tests {
         .expect("valid");
         assert_eq!(c.projects[0].threshold, Decimal::new(125, 1));
         assert!(c.projects[0].enabled);
+    }
+
+    #[test]
+    fn a_deepseek_project_without_currency_is_warned_to_name_one() {
+        let mut warnings = Vec::new();
+        validate(
+            &json!({"projects": [
+                {"name": "ds", "provider": "deepseek", "api_key": "k", "threshold": 100},
+                {"name": "cny", "provider": "deepseek", "api_key": "k", "threshold": 100, "currency": "CNY"}
+            ]}),
+            &mut warnings,
+        )
+        .expect("loads");
+        let texts: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(
+            texts[0].starts_with("projects[0].currency: ")
+                && texts[0].contains("\"currency\": \"CNY\""),
+            "{texts:?}"
+        );
     }
 
     #[test]

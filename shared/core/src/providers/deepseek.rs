@@ -1,8 +1,11 @@
 //! DeepSeek: `GET /user/balance` → `balance_infos[]` rows, one per currency, amounts as strings.
 //!
-//! We report the configured `currency`'s row, else the row with a non-zero balance (a debt
-//! counts), else the currency the account was last seen in: never blindly the first row (an
-//! empty USD row can precede a funded or overdrawn CNY one).
+//! We report the configured `currency`'s row. Without one: a debt first (never hidden), else,
+//! when several rows hold funds, a row not below the threshold (the project is LOW only when
+//! every funded row is), else the lowest funded row, else the row with a non-zero balance,
+//! else the currency the account was last seen in: never blindly the first row (an empty USD
+//! row can precede a funded or overdrawn CNY one). The other funded rows go in the note
+//! ("also 500.00 CNY").
 
 use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
@@ -65,26 +68,60 @@ impl Simple for DeepSeek {
                     ),
                     snippet: snippet(body.to_string().as_bytes()),
                 })?,
-            None => choose_row(&parsed, ctx.last_currency).ok_or_else(|| {
-                ProviderError::Unparseable {
-                    reason: "balance_infos is empty".into(),
-                    snippet: snippet(body.to_string().as_bytes()),
-                }
-            })?,
+            None => {
+                let chosen =
+                    choose_row(&parsed, ctx.last_currency, ctx.threshold).ok_or_else(|| {
+                        ProviderError::Unparseable {
+                            reason: "balance_infos is empty".into(),
+                            snippet: snippet(body.to_string().as_bytes()),
+                        }
+                    })?;
+                let others: Vec<String> = parsed
+                    .iter()
+                    .filter(|r| !std::ptr::eq(*r, chosen) && r.1 > Decimal::ZERO)
+                    .map(|(c, t)| format!("{t:.2} {c}"))
+                    .collect();
+                let b = balance(chosen.1, &chosen.0, self.kind())?;
+                return Ok(if others.is_empty() {
+                    b
+                } else {
+                    b.with_note(format!("also {}", others.join(", ")))
+                });
+            }
         };
         balance(chosen.1, &chosen.0, self.kind())
     }
 }
 
 /// The account's row without a configured currency: a negative one first (a debt is never
-/// hidden, whatever the other rows hold), else one with a non-zero balance, preferring the
-/// currency the account was last seen in when several qualify; when every row is zero, the
-/// last-seen currency's row, else the first.
+/// hidden, whatever the other rows hold); with several funded rows and a `threshold`, one not
+/// below it, else the lowest; else one with a non-zero balance. The currency the account was
+/// last seen in is preferred when several qualify; when every row is zero, the last-seen
+/// currency's row, else the first.
 fn choose_row<'a>(
     rows: &'a [(String, Decimal)],
     last: Option<&str>,
+    threshold: Option<Decimal>,
 ) -> Option<&'a (String, Decimal)> {
     let is_last = |c: &str| last.is_some_and(|l| c.eq_ignore_ascii_case(l));
+    let funded: Vec<&(String, Decimal)> = rows.iter().filter(|(_, t)| *t > Decimal::ZERO).collect();
+    let in_debt = rows
+        .iter()
+        .any(|(_, t)| t.is_sign_negative() && !t.is_zero());
+    if let (Some(threshold), false, true) = (threshold, in_debt, funded.len() > 1) {
+        // LOW only when every funded row is below the threshold.
+        let enough: Vec<&(String, Decimal)> = funded
+            .iter()
+            .copied()
+            .filter(|(_, t)| *t >= threshold)
+            .collect();
+        return enough
+            .iter()
+            .find(|(c, _)| is_last(c))
+            .or_else(|| enough.first())
+            .copied()
+            .or_else(|| funded.iter().copied().min_by_key(|(_, t)| *t));
+    }
     let negative: Vec<&(String, Decimal)> = rows
         .iter()
         .filter(|(_, t)| t.is_sign_negative() && !t.is_zero())
@@ -150,6 +187,46 @@ mod tests {
         // Two funded rows: the account's own currency, not the first row.
         let b = DeepSeek.parse(&rows("3.00", "7.00"), &c).expect("parses");
         assert_eq!((b.amount, b.currency.as_str()), (dec!(7), "CNY"));
+        assert_eq!(b.note.as_deref(), Some("also 3.00 USD"));
+    }
+
+    fn with_threshold(t: Decimal) -> ParseContext<'static> {
+        let mut c = ctx("x", None);
+        c.threshold = Some(t);
+        c
+    }
+
+    #[test]
+    fn two_funded_rows_without_a_currency_show_a_row_above_the_threshold() {
+        // GIVEN USD 20 and CNY 500, threshold 100, no configured currency
+        let b = DeepSeek
+            .parse(&rows("20.00", "500.00"), &with_threshold(dec!(100)))
+            .expect("parses");
+        // THEN the figure is the row not below the threshold, the other one in the note
+        assert_eq!((b.amount, b.currency.as_str()), (dec!(500), "CNY"));
+        assert_eq!(b.note.as_deref(), Some("also 20.00 USD"));
+    }
+
+    #[test]
+    fn two_funded_rows_all_below_the_threshold_show_the_lowest() {
+        let b = DeepSeek
+            .parse(&rows("20.00", "50.00"), &with_threshold(dec!(100)))
+            .expect("parses");
+        assert_eq!((b.amount, b.currency.as_str()), (dec!(20), "USD"));
+        assert_eq!(b.note.as_deref(), Some("also 50.00 CNY"));
+    }
+
+    #[test]
+    fn a_configured_currency_uses_its_row_even_when_another_is_funded() {
+        let mut c = with_threshold(dec!(100));
+        c.currency = Some("USD");
+        let b = DeepSeek
+            .parse(&rows("20.00", "500.00"), &c)
+            .expect("parses");
+        assert_eq!(
+            (b.amount, b.currency.as_str(), b.note),
+            (dec!(20), "USD", None)
+        );
     }
 
     #[test]

@@ -81,6 +81,9 @@ pub struct ParseContext<'a> {
     pub currency: Option<&'a str>,
     /// The currency the project was last read in, if known.
     pub last_currency: Option<&'a str>,
+    /// The project's threshold, for adapters that choose among several figures (DeepSeek's
+    /// currency rows); None when not known.
+    pub threshold: Option<Decimal>,
 }
 
 /// One read of one project: where, with which key and options.
@@ -109,6 +112,7 @@ impl<'a> ReadRequest<'a> {
             base_url: self.base_url,
             currency: self.currency,
             last_currency: self.last_currency,
+            threshold: Some(self.project.threshold),
         }
     }
 
@@ -373,6 +377,7 @@ pub(crate) mod test_support {
             base_url,
             currency,
             last_currency: None,
+            threshold: None,
         }
     }
 
@@ -450,12 +455,12 @@ mod robustness {
             let simple: [&dyn Simple; 6] = [&deepseek::DeepSeek, &moonshot::Moonshot, &siliconflow::SiliconFlow,
                 &uniapi::UniApi, &tikhub::TikHub, &novita::Novita];
             for p in simple {
-                let ctx = ParseContext { base_url: p.default_base_url(), currency: currency.as_deref(), last_currency: None };
+                let ctx = ParseContext { base_url: p.default_base_url(), currency: currency.as_deref(), last_currency: None, threshold: None };
                 if let Ok(b) = p.parse(&body, &ctx) {
                     prop_assert!(!b.currency.is_empty(), "{}: {}", p.name(), b.amount);
                 }
             }
-            let ctx = ParseContext { base_url: "https://openrouter.ai", currency: currency.as_deref(), last_currency: None };
+            let ctx = ParseContext { base_url: "https://openrouter.ai", currency: currency.as_deref(), last_currency: None, threshold: None };
             if let Ok(b) = openrouter::OpenRouter.parse(&body, &ctx) {
                 prop_assert!(!b.currency.is_empty());
             }

@@ -58,6 +58,7 @@ pub fn point(project: &str, balance: f64, at: i64) -> BalancePoint {
         threshold: Decimal::new(1000, 2),
         currency: "USD".into(),
         timestamp: at,
+        ..Default::default()
     }
 }
 
@@ -294,6 +295,7 @@ pub async fn store_contract(store: &dyn Store) {
     runtime_contract(store).await;
     stale_and_cached_round_trip(store).await;
     delivery_contract(store).await;
+    readings_contract(store).await;
 }
 
 /// The outbox's per-channel outcomes, stand-alone alerts, alert details and snoozes.
@@ -611,4 +613,80 @@ async fn stale_and_cached_round_trip(store: &dyn Store) {
         .map(|s| s.last_checked_at)
         .max();
     assert_eq!(store.newest_check().await.expect("newest"), newest);
+}
+
+/// Each project's newest reading with its facts, and sparkline thinning: at most `points`
+/// readings per project in the window, each span's newest, oldest first.
+async fn readings_contract(store: &dyn Store) {
+    // GIVEN project r1 with readings at 1000..1900 every 100 s, the last one noted and unlimited
+    let mut version = None;
+    for (i, t) in (1000..2000).step_by(100).enumerate() {
+        let mut p = point("r1", 100.0 - i as f64, t);
+        if t == 1900 {
+            p.note = Some("also 500.00 CNY".into());
+            p.unlimited = true;
+            p.estimate = true;
+        }
+        let next = version.map_or(1, |v| v + 1);
+        let applied = store
+            .commit_checks(vec![write(
+                version,
+                state("r1", next, AlertState::Ok),
+                None,
+                Some(p),
+            )])
+            .await
+            .expect("commit");
+        assert_eq!(applied, vec![true]);
+        version = Some(next);
+    }
+    // AND project r2 with one reading outside the window
+    store
+        .commit_checks(vec![write(
+            None,
+            state("r2", 1, AlertState::Ok),
+            None,
+            Some(point("r2", 7.0, 500)),
+        )])
+        .await
+        .expect("commit");
+
+    // THEN the newest reading of r1 carries its facts
+    let latest = store.latest_readings().await.expect("latest");
+    let r1: Vec<&BalancePoint> = latest.iter().filter(|p| p.project_id == "r1").collect();
+    assert_eq!(r1.len(), 1, "one newest reading per project");
+    assert_eq!(
+        (
+            r1[0].timestamp,
+            r1[0].note.as_deref(),
+            r1[0].estimate,
+            r1[0].unlimited
+        ),
+        (1900, Some("also 500.00 CNY"), true, true)
+    );
+    assert!(latest
+        .iter()
+        .any(|p| p.project_id == "r2" && p.timestamp == 500));
+
+    // WHEN the window [1000, 2000) is thinned to 4 points
+    let ids = vec!["r1".to_owned(), "r2".to_owned()];
+    let thinned = store
+        .downsampled_history(&ids, 1000, 2000, 4)
+        .await
+        .expect("thinned");
+    // THEN r1 keeps each 250 s span's newest reading, oldest first; r2 has none in the window
+    let times: Vec<i64> = thinned
+        .iter()
+        .filter(|p| p.project_id == "r1")
+        .map(|p| p.timestamp)
+        .collect();
+    assert_eq!(times, vec![1200, 1400, 1700, 1900]);
+    assert!(thinned.iter().all(|p| p.project_id == "r1"));
+    // AND a project not asked for is left out
+    let only_r2 = store
+        .downsampled_history(&["r2".to_owned()], 0, 2000, 4)
+        .await
+        .expect("thinned");
+    assert_eq!(only_r2.len(), 1);
+    assert_eq!(only_r2[0].project_id, "r2");
 }

@@ -143,6 +143,39 @@ pub struct SubscriptionState {
     pub updated_at: i64,
 }
 
+/// Most readings [`Store::downsampled_history`]'s default reads per project: a week at one
+/// reading a minute.
+pub const SPARKLINE_READ_LIMIT: usize = 10_080;
+
+/// Which of `points` equal spans of `[since, until)` the time `t` falls in.
+fn span_of(t: i64, since: i64, until: i64, points: usize) -> i64 {
+    let width = (until - since).max(1) as i128;
+    ((i128::from(t - since) * points as i128) / width) as i64
+}
+
+/// Thins one project's readings (oldest first, all inside `[since, until)`) to the newest
+/// reading of each of `points` equal spans of the window: at most `points` readings, oldest
+/// first, the newest reading always kept.
+pub fn downsample(
+    readings: Vec<BalancePoint>,
+    since: i64,
+    until: i64,
+    points: usize,
+) -> Vec<BalancePoint> {
+    let mut out: Vec<BalancePoint> = Vec::new();
+    let mut last_span = None;
+    for r in readings {
+        let span = span_of(r.timestamp, since, until, points);
+        if last_span == Some(span) {
+            // Oldest first: a later reading of the same span replaces the kept one.
+            out.pop();
+        }
+        last_span = Some(span);
+        out.push(r);
+    }
+    out
+}
+
 /// Persistence used by the checker, the API and the notifier.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -185,6 +218,42 @@ pub trait Store: Send + Sync {
         points.sort_by(|a, b| (a.timestamp, &a.project_id).cmp(&(b.timestamp, &b.project_id)));
         let skip = points.len().saturating_sub(limit);
         Ok(points.into_iter().skip(skip).collect())
+    }
+
+    /// The newest reading of every project that has a state (its note, estimate and unlimited
+    /// flags included): what `/api/credits` and `/metrics` show beside the state. Backends that
+    /// can answer it in one request override this default, which reads each project's newest
+    /// reading in turn.
+    async fn latest_readings(&self) -> Result<Vec<BalancePoint>, StoreError> {
+        let mut points = Vec::new();
+        for s in self.list_states().await? {
+            points.extend(self.balance_history(&s.project_id, i64::MIN, 1).await?);
+        }
+        Ok(points)
+    }
+
+    /// The readings of `project_ids` in `[since, until)`, thinned for a sparkline: the window is
+    /// cut into `points` equal spans and each span keeps its newest reading, so a project
+    /// yields at most `points` readings however long its history. Oldest first within a
+    /// project. This default reads at most [`SPARKLINE_READ_LIMIT`] readings per project and
+    /// thins them with [`downsample`]; backends that can thin in one query override it (same
+    /// result).
+    async fn downsampled_history(
+        &self,
+        project_ids: &[String],
+        since: i64,
+        until: i64,
+        points: usize,
+    ) -> Result<Vec<BalancePoint>, StoreError> {
+        let mut out = Vec::new();
+        for id in project_ids {
+            let mut history = self
+                .balance_history(id, since, SPARKLINE_READ_LIMIT)
+                .await?;
+            history.retain(|p| p.timestamp < until);
+            out.extend(downsample(history, since, until, points));
+        }
+        Ok(out)
     }
 
     /// Alerts matching the query, newest first.
