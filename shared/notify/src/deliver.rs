@@ -4,7 +4,8 @@
 //! 1. reads the pending alerts (oldest first) and routes each to its channels (routes that
 //!    leave no enabled channel fall back to every enabled one, logged);
 //! 2. holds non-critical messages in quiet hours (they go out as one summary at the end);
-//!    a hold does not make the project's later alerts wait, so a critical one passes;
+//!    a hold does not make the project's later alerts wait: a critical one passes at once,
+//!    taking the project's held messages on that channel along ahead of it (in order);
 //! 3. per channel, folds more than `storm_threshold` messages a minute into one summary, and
 //!    queues (never drops) what a channel's rate limit does not allow yet;
 //! 4. claims each due alert (a store lease: two processes never send the same alert at once)
@@ -478,6 +479,10 @@ impl Deliverer {
         // wait behind it. A quiet-hours hold is not such a wait: later alerts of the project
         // are judged on their own (a critical one passes).
         let mut blocked: HashSet<(String, String)> = HashSet::new();
+        // Held by quiet hours in this pass, per (project, channel): a critical alert of the
+        // project takes them along, ahead of itself, so the channel still sees the project's
+        // messages in order (a held recovery never arrives after the critical it preceded).
+        let mut held_before: HashMap<(String, String), Vec<Due>> = HashMap::new();
         let mut budget: HashMap<String, usize> = HashMap::new();
         for mut alert in pending {
             let mut changed = false;
@@ -548,6 +553,11 @@ impl Deliverer {
                         changed = true;
                     }
                     report.wait_until(until);
+                    held_before.entry(key).or_default().push(Due {
+                        alert: snapshot.clone(),
+                        channel: d.channel.clone(),
+                        held: true,
+                    });
                     continue;
                 }
                 // Rate limit: queue beyond the channel's messages per minute.
@@ -567,6 +577,12 @@ impl Deliverer {
                         continue;
                     }
                     *used += 1;
+                }
+                if critical {
+                    if let Some(earlier) = held_before.remove(&key) {
+                        report.waiting = report.waiting.saturating_sub(earlier.len());
+                        due.extend(earlier);
+                    }
                 }
                 due.push(Due {
                     alert: snapshot.clone(),
@@ -831,7 +847,9 @@ impl Deliverer {
                     let wake = (Instant::now() + Duration::from_secs(wait as u64)).min(until);
                     tokio::time::sleep_until(wake).await;
                 }
-                _ if r.sent > 0 => continue,
+                // Sent something: more may have become due (a deadline already past at the
+                // start allows just the one pass).
+                _ if r.sent > 0 && unix_now_f64() < deadline as f64 => continue,
                 _ => return Ok(total),
             }
             if Instant::now() >= until {

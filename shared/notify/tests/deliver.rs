@@ -142,6 +142,18 @@ async fn an_alert_whose_route_names_only_disabled_or_unknown_channels_goes_to_ev
     assert!(store.pending_alerts(10).await.expect("outbox").is_empty());
 }
 
+/// (project, kind) of what `hook` received, in arrival order.
+fn arrivals(fake: &FakeServer, hook: &str) -> Vec<(String, String)> {
+    fake.received(hook)
+        .iter()
+        .map(|r| {
+            let b = r.json();
+            let field = |k: &str| b[k].as_str().unwrap_or("?").to_owned();
+            (field("project"), field("kind"))
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn quiet_hours_hold_a_low_but_never_a_later_critical_of_the_same_project() {
     // GIVEN a channel quiet from 01:00 to 05:00 UTC, and 03:00 UTC
@@ -159,6 +171,7 @@ async fn quiet_hours_hold_a_low_but_never_a_later_critical_of_the_same_project()
     insert(&store, alert("a", AlertKind::Low, t0)).await;
     d.pass(&cfg, t0).await.expect("pass");
     assert!(fake.received("ops").is_empty(), "the LOW is held");
+    insert(&store, alert("c", AlertKind::Low, t0 + 10)).await;
     insert(&store, alert("a", AlertKind::Critical, t0 + 60)).await;
     d.pass(&cfg, t0 + 60).await.expect("pass");
     // … and, for another project, a LOW and a CRITICAL in the same pass
@@ -166,14 +179,22 @@ async fn quiet_hours_hold_a_low_but_never_a_later_critical_of_the_same_project()
     insert(&store, alert("b", AlertKind::Critical, t0 + 80)).await;
     d.pass(&cfg, t0 + 90).await.expect("pass");
 
-    // THEN both criticals went out at once, the LOWs wait for the window's end
-    assert_eq!(kinds(&fake, "ops"), ["critical", "critical"]);
-    let low = get(&store, &format!("a-{t0}-low")).await;
-    assert!(delivery(&low, "ops").is_some_and(|d| d.held && d.status == AlertStatus::Pending));
+    // THEN each critical went out at once, taking its project's held LOW along ahead of it
+    // (the channel sees the project's messages in order); another project's LOW stays held
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter().map(|(p, k)| (p.to_string(), k.to_string())).collect()
+    };
+    assert_eq!(
+        arrivals(&fake, "ops"),
+        pairs(&[("a", "low"), ("a", "critical"), ("b", "low"), ("b", "critical")])
+    );
+    let held = get(&store, &format!("c-{}-low", t0 + 10)).await;
+    assert!(delivery(&held, "ops").is_some_and(|d| d.held && d.status == AlertStatus::Pending));
 
     // AND after the window everything held is delivered
     d.pass(&cfg, t0 + 3 * 3600).await.expect("pass");
     assert!(store.pending_alerts(10).await.expect("outbox").is_empty());
+    assert_eq!(arrivals(&fake, "ops").last(), Some(&("c".into(), "low".into())));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
