@@ -482,7 +482,8 @@ impl Deliverer {
         // Held by quiet hours in this pass, per (project, channel): a critical alert of the
         // project takes them along, ahead of itself, so the channel still sees the project's
         // messages in order (a held recovery never arrives after the critical it preceded).
-        let mut held_before: HashMap<(String, String), Vec<Due>> = HashMap::new();
+        // A later non-critical message of the project waits with them (until the same end).
+        let mut held_before: HashMap<(String, String), (i64, Vec<Due>)> = HashMap::new();
         let mut budget: HashMap<String, usize> = HashMap::new();
         for mut alert in pending {
             let mut changed = false;
@@ -546,14 +547,21 @@ impl Deliverer {
                     .flatten()
                     .filter_map(|q| quiet_until(&q, &tz, now))
                     .max();
-                if let (Some(until), false) = (quiet, critical) {
+                let hold = match (quiet, critical) {
+                    (_, true) => None,
+                    (Some(until), false) => Some(until),
+                    (None, false) => held_before.get(&key).map(|(until, _)| *until),
+                };
+                if let Some(until) = hold {
                     if !d.held || d.next_attempt_at != Some(until) {
                         d.next_attempt_at = Some(until);
                         d.held = true;
                         changed = true;
                     }
                     report.wait_until(until);
-                    held_before.entry(key).or_default().push(Due {
+                    let (end, list) = held_before.entry(key).or_insert((until, Vec::new()));
+                    *end = (*end).max(until);
+                    list.push(Due {
                         alert: snapshot.clone(),
                         channel: d.channel.clone(),
                         held: true,
@@ -579,7 +587,7 @@ impl Deliverer {
                     *used += 1;
                 }
                 if critical {
-                    if let Some(earlier) = held_before.remove(&key) {
+                    if let Some((_, earlier)) = held_before.remove(&key) {
                         report.waiting = report.waiting.saturating_sub(earlier.len());
                         due.extend(earlier);
                     }

@@ -298,3 +298,271 @@ async fn one_projects_messages_reach_a_channel_in_order_while_projects_go_concur
     // AND projects were not sent one after another (9 × 100 ms)
     assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
 }
+
+mod invariants {
+    //! Random channel sets (enabled or not, quiet hours, Alertmanager or JSON, receivers that
+    //! fail every other request), routes (also to disabled or unknown channels: the run-time
+    //! fallback), and random LOW / CRITICAL / RECOVERED sequences over simulated time.
+
+    use super::*;
+    use balance_alert_core::config::delivery::QuietHours;
+    use chrono::NaiveTime;
+    use proptest::prelude::*;
+
+    /// 2026-11-26T00:00:00Z: the run crosses the 01:00–05:00 UTC quiet window.
+    const START: i64 = 1_795_651_200;
+
+    #[derive(Debug, Clone)]
+    struct ChannelCase {
+        enabled: bool,
+        quiet: bool,
+        alertmanager: bool,
+        /// The receiver fails every other request (503).
+        flaky: bool,
+    }
+
+    #[derive(Debug, Clone)]
+    struct RouteCase {
+        severity: Option<&'static str>,
+        /// Channel indices; 3 names a channel that does not exist.
+        channels: Vec<usize>,
+        cont: bool,
+        quiet: bool,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Case {
+        channels: Vec<ChannelCase>,
+        routes: Vec<RouteCase>,
+        /// (project, 0 low / 1 critical / 2 recovered, minutes after the previous event).
+        events: Vec<(usize, u8, i64)>,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        let channel = (
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            prop::bool::weighted(0.3),
+        )
+            .prop_map(|(enabled, quiet, alertmanager, flaky)| ChannelCase {
+                enabled,
+                quiet,
+                alertmanager,
+                flaky,
+            });
+        let route = (
+            prop::option::of(prop::sample::select(vec!["critical", "warning", "info"])),
+            prop::collection::vec(0usize..4, 1..3),
+            any::<bool>(),
+            prop::bool::weighted(0.2),
+        )
+            .prop_map(|(severity, channels, cont, quiet)| RouteCase {
+                severity,
+                channels,
+                cont,
+                quiet,
+            });
+        (
+            prop::collection::vec(channel, 1..4),
+            prop::collection::vec(route, 0..3),
+            prop::collection::vec((0usize..2, 0u8..3, 1i64..90), 1..9),
+        )
+            .prop_map(|(mut channels, routes, events)| {
+                if !channels.iter().any(|c| c.enabled) {
+                    channels[0].enabled = true;
+                }
+                Case {
+                    channels,
+                    routes,
+                    events,
+                }
+            })
+    }
+
+    fn quiet_window() -> QuietHours {
+        QuietHours {
+            start: NaiveTime::from_hms_opt(1, 0, 0).expect("01:00"),
+            end: NaiveTime::from_hms_opt(5, 0, 0).expect("05:00"),
+            timezone: None,
+        }
+    }
+
+    fn name(i: usize) -> String {
+        format!("c{i}")
+    }
+
+    /// The receiver's hook for channel `i` (`half…` hooks fail every other request).
+    fn hook(case: &Case, i: usize) -> String {
+        if case.channels[i].flaky {
+            format!("half-c{i}")
+        } else {
+            format!("c{i}")
+        }
+    }
+
+    fn build_config(case: &Case, fake: &FakeServer) -> Config {
+        let channels: Vec<Value> = case
+            .channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                json!({"name": name(i), "type": "webhook", "url": fake.hook_url(&hook(case, i)),
+                       "enabled": c.enabled,
+                       "format": if c.alertmanager { "alertmanager" } else { "json" }})
+            })
+            .collect();
+        let mut cfg = config(json!({
+            "settings": {"language": "en", "timezone": "UTC", "request_timeout_seconds": 5},
+            "channels": channels,
+        }));
+        for (i, c) in case.channels.iter().enumerate() {
+            cfg.channels[i].quiet_hours = c.quiet.then(quiet_window);
+        }
+        // Built directly: validation refuses routes to disabled or unknown channels.
+        cfg.routes = case
+            .routes
+            .iter()
+            .map(|r| Route {
+                matcher: RouteMatch {
+                    severity: r.severity.map(|s| vec![s.to_owned()]),
+                    ..RouteMatch::default()
+                },
+                channels: r
+                    .channels
+                    .iter()
+                    .map(|&i| {
+                        if i < case.channels.len() {
+                            name(i)
+                        } else {
+                            "gone".to_owned()
+                        }
+                    })
+                    .collect(),
+                continue_matching: r.cont,
+                quiet_hours: r.quiet.then(quiet_window),
+            })
+            .collect();
+        cfg
+    }
+
+    fn kind_of(k: u8) -> AlertKind {
+        match k {
+            0 => AlertKind::Low,
+            1 => AlertKind::Critical,
+            _ => AlertKind::Recovered,
+        }
+    }
+
+    /// Runs the case; returns a description of the first broken invariant.
+    async fn run(case: Case) -> Result<(), String> {
+        let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+        let cfg = build_config(&case, &fake);
+        let store = store();
+        let d = deliverer(&store, Duration::from_secs(5));
+        let mut t = START;
+        let mut ids: Vec<(usize, AlertKind, String)> = Vec::new();
+        for (i, (project, kind, step)) in case.events.iter().enumerate() {
+            t += step * 60;
+            let kind = kind_of(*kind);
+            let id = format!("p{project}-{i:02}");
+            let a = AlertRecord {
+                id: id.clone(),
+                ..alert(&format!("p{project}"), kind, t)
+            };
+            insert(&store, a).await;
+            ids.push((*project, kind, id.clone()));
+            d.pass(&cfg, t).await.map_err(|e| e.to_string())?;
+            // A critical alert is never held by quiet hours.
+            for (_, k, id) in &ids {
+                let a = get(&store, id).await;
+                if *k == AlertKind::Critical && a.deliveries.iter().any(|d| d.held) {
+                    return Err(format!("critical {id} held: {:?}", a.deliveries));
+                }
+            }
+            // With receivers that never fail, it goes out in the pass that found it.
+            let healthy = case.channels.iter().all(|c| !c.enabled || !c.flaky);
+            let a = get(&store, &id).await;
+            if kind == AlertKind::Critical && healthy && a.status != AlertStatus::Sent {
+                return Err(format!("critical {id} not sent at once: {a:?}"));
+            }
+        }
+        // Simulated time goes on: quiet windows end, backoffs pass.
+        for k in 1..=80 {
+            d.pass(&cfg, t + k * 300).await.map_err(|e| e.to_string())?;
+        }
+        let enabled: Vec<String> = (0..case.channels.len())
+            .filter(|&i| case.channels[i].enabled)
+            .map(name)
+            .collect();
+        for (_, _, id) in &ids {
+            let a = get(&store, id).await;
+            let reached = a
+                .deliveries
+                .iter()
+                .any(|d| d.status == AlertStatus::Sent && enabled.contains(&d.channel));
+            let failed_with_reason = a.deliveries.iter().any(|d| {
+                d.status == AlertStatus::Failed && d.error.as_deref().is_some_and(|e| !e.is_empty())
+            });
+            match a.status {
+                AlertStatus::Sent if reached => {}
+                AlertStatus::Failed if failed_with_reason => {}
+                _ => return Err(format!("{id} neither reached a channel nor failed: {a:?}")),
+            }
+        }
+        // Alertmanager receivers: a recovery delivered last resolves all the project fired.
+        for (i, c) in case.channels.iter().enumerate() {
+            if !c.enabled || !c.alertmanager {
+                continue;
+            }
+            let mut firing: HashMap<String, String> = HashMap::new();
+            for r in fake.received(&hook(&case, i)) {
+                let body = r.json();
+                for a in body["alerts"].as_array().into_iter().flatten() {
+                    let fp = a["fingerprint"].as_str().unwrap_or("").to_owned();
+                    let project = a["labels"]["project"].as_str().unwrap_or("").to_owned();
+                    if a["status"] == "firing" {
+                        firing.insert(fp, project);
+                    } else {
+                        firing.remove(&fp);
+                    }
+                }
+            }
+            for p in 0..2 {
+                let Some((_, kind, id)) = ids.iter().rev().find(|(q, _, _)| *q == p) else {
+                    continue;
+                };
+                let last = get(&store, id).await;
+                let delivered = delivery(&last, &name(i)).is_some_and(|d| d.status == AlertStatus::Sent);
+                let project = format!("p{p}");
+                if *kind == AlertKind::Recovered
+                    && delivered
+                    && firing.values().any(|q| *q == project)
+                {
+                    return Err(format!(
+                        "{project} recovered on {} but still firing there: {firing:?}",
+                        name(i)
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn every_alert_reaches_an_enabled_channel_or_fails_visibly_and_critical_is_never_held(
+            case in case()
+        ) {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let outcome = rt.block_on(run(case));
+            prop_assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+        }
+    }
+}
