@@ -223,8 +223,9 @@ impl Deliverer {
     /// timeout so that 0 still lets a pass send.
     fn pass_budget(config: &Config) -> Duration {
         let s = &config.settings;
-        Duration::from_secs(s.delivery_timeout_seconds)
-            .max(Duration::from_secs_f64(s.request_timeout_seconds.max(0.001)))
+        Duration::from_secs(s.delivery_timeout_seconds).max(Duration::from_secs_f64(
+            s.request_timeout_seconds.max(0.001),
+        ))
     }
 
     /// One pass over the outbox at `now`; its sends end within [`Self::pass_budget`].
@@ -360,7 +361,10 @@ impl Deliverer {
         }
         let finished = tokio::time::timeout_at(deadline, futures::future::join_all(work)).await;
         let result = match finished {
-            Ok(results) => results.into_iter().collect::<Result<Vec<()>, _>>().map(drop),
+            Ok(results) => results
+                .into_iter()
+                .collect::<Result<Vec<()>, _>>()
+                .map(drop),
             Err(_) => self.cut_at_deadline(&shared, &ready).await,
         };
         for id in shared.claimed.keys() {
@@ -517,13 +521,11 @@ impl Deliverer {
                 let Some(r) = ready.get(&d.channel) else {
                     // The channel was disabled or removed: nothing can deliver it here.
                     d.status = AlertStatus::Failed;
-                    d.error = Some(
-                        if config.channels.iter().any(|c| c.name == d.channel) {
-                            format!("channel {:?} is disabled", d.channel)
-                        } else {
-                            format!("channel {:?} is no longer configured", d.channel)
-                        },
-                    );
+                    d.error = Some(if config.channels.iter().any(|c| c.name == d.channel) {
+                        format!("channel {:?} is disabled", d.channel)
+                    } else {
+                        format!("channel {:?} is no longer configured", d.channel)
+                    });
                     changed = true;
                     continue;
                 };

@@ -134,8 +134,8 @@ pub fn quiet_until(q: &QuietHours, default_tz: &TimeZone, now: i64) -> Option<i6
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::route as route_alert;
+    use super::*;
     use balance_alert_model::{AlertDetails, AlertKind, AlertState, AlertStatus, Decimal};
     use chrono::NaiveTime;
 

@@ -182,11 +182,18 @@ async fn quiet_hours_hold_a_low_but_never_a_later_critical_of_the_same_project()
     // THEN each critical went out at once, taking its project's held LOW along ahead of it
     // (the channel sees the project's messages in order); another project's LOW stays held
     let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
-        v.iter().map(|(p, k)| (p.to_string(), k.to_string())).collect()
+        v.iter()
+            .map(|(p, k)| (p.to_string(), k.to_string()))
+            .collect()
     };
     assert_eq!(
         arrivals(&fake, "ops"),
-        pairs(&[("a", "low"), ("a", "critical"), ("b", "low"), ("b", "critical")])
+        pairs(&[
+            ("a", "low"),
+            ("a", "critical"),
+            ("b", "low"),
+            ("b", "critical")
+        ])
     );
     let held = get(&store, &format!("c-{}-low", t0 + 10)).await;
     assert!(delivery(&held, "ops").is_some_and(|d| d.held && d.status == AlertStatus::Pending));
@@ -194,12 +201,15 @@ async fn quiet_hours_hold_a_low_but_never_a_later_critical_of_the_same_project()
     // AND after the window everything held is delivered
     d.pass(&cfg, t0 + 3 * 3600).await.expect("pass");
     assert!(store.pending_alerts(10).await.expect("outbox").is_empty());
-    assert_eq!(arrivals(&fake, "ops").last(), Some(&("c".into(), "low".into())));
+    assert_eq!(
+        arrivals(&fake, "ops").last(),
+        Some(&("c".into(), "low".into()))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_receiver_that_never_answers_delays_no_other_channel_and_the_drain_ends_by_its_deadline(
-) {
+async fn a_receiver_that_never_answers_delays_no_other_channel_and_the_drain_ends_by_its_deadline()
+{
     // GIVEN a healthy channel and one that accepts connections and never answers, a request
     // timeout far beyond the delivery deadline, and ten alerts of ten projects
     let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
@@ -215,7 +225,11 @@ async fn a_receiver_that_never_answers_delays_no_other_channel_and_the_drain_end
     let store = store();
     let now = unix_now();
     for i in 0..10 {
-        insert(&store, alert(&format!("p{i}"), AlertKind::Low, now - 20 + i)).await;
+        insert(
+            &store,
+            alert(&format!("p{i}"), AlertKind::Low, now - 20 + i),
+        )
+        .await;
     }
     let d = deliverer(&store, Duration::from_secs(60));
 
@@ -296,7 +310,11 @@ async fn one_projects_messages_reach_a_channel_in_order_while_projects_go_concur
         assert_eq!(order, ["low", "critical", "recovered"], "project {p}");
     }
     // AND projects were not sent one after another (9 × 100 ms)
-    assert!(started.elapsed() < Duration::from_millis(800), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 mod invariants {
@@ -533,7 +551,8 @@ mod invariants {
                     continue;
                 };
                 let last = get(&store, id).await;
-                let delivered = delivery(&last, &name(i)).is_some_and(|d| d.status == AlertStatus::Sent);
+                let delivered =
+                    delivery(&last, &name(i)).is_some_and(|d| d.status == AlertStatus::Sent);
                 let project = format!("p{p}");
                 if *kind == AlertKind::Recovered
                     && delivered

@@ -766,14 +766,24 @@ mod tests {
         }));
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got[0].starts_with("routes[0].channels: "), "{got:?}");
-        for want in ["\"ops\"", "disabled", "severity=critical", "\"enabled\": true", "all"] {
+        for want in [
+            "\"ops\"",
+            "disabled",
+            "severity=critical",
+            "\"enabled\": true",
+            "all",
+        ] {
             assert!(got[0].contains(want), "{want} in {:?}", got[0]);
         }
         assert!(got[1].starts_with("routes[1].channels: "), "{got:?}");
         for want in ["\"nope\"", "kind=low", "all"] {
             assert!(got[1].contains(want), "{want} in {:?}", got[1]);
         }
-        assert!(!got[1].contains("ops"), "a disabled channel is no fix: {:?}", got[1]);
+        assert!(
+            !got[1].contains("ops"),
+            "a disabled channel is no fix: {:?}",
+            got[1]
+        );
     }
 
     proptest::proptest! {
