@@ -1,19 +1,27 @@
 //! The deliverer: drains the store's outbox. Every message exists only through its stored
 //! alert record; each (alert, channel) pair carries its own outcome. One pass:
 //!
-//! 1. reads the pending alerts (oldest first) and routes each to its channels;
+//! 1. reads the pending alerts (oldest first) and routes each to its channels (routes that
+//!    leave no enabled channel fall back to every enabled one, logged);
 //! 2. holds non-critical messages in quiet hours (they go out as one summary at the end);
+//!    a hold does not make the project's later alerts wait: a critical one passes at once,
+//!    taking the project's held messages on that channel along ahead of it (in order);
 //! 3. per channel, folds more than `storm_threshold` messages a minute into one summary, and
 //!    queues (never drops) what a channel's rate limit does not allow yet;
-//! 4. claims each alert (a store lease: two processes never send the same alert at once),
-//!    re-reads it, sends, and records each channel's outcome — retrying with exponential
-//!    backoff and jitter (Retry-After honoured), failing fast on errors that cannot succeed.
+//! 4. claims each due alert (a store lease: two processes never send the same alert at once)
+//!    and re-reads it; then every channel sends on its own, all at the same time, up to
+//!    [`PER_CHANNEL`] projects at once per channel and one project's messages in order;
+//!    each outcome is recorded as it comes — retrying with exponential backoff and jitter
+//!    (Retry-After honoured), failing fast on errors that cannot succeed;
+//! 5. stops at the pass's deadline: a send still unanswered then counts as an attempt and is
+//!    retried later, so a receiver that never answers delays neither other channels nor exit.
 //!
-//! At-least-once: the outcome is recorded after the send, so a crash in between resends that
-//! one message once the lease expires; nothing is ever lost. Messages carry the idempotency
-//! key `<alert id>:<channel>`.
+//! At-least-once: the outcome is recorded after the send, so a crash in between resends the
+//! messages in flight once the lease expires; nothing is ever lost. Messages carry the
+//! idempotency key `<alert id>:<channel>`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,12 +30,14 @@ use balance_alert_core::config::Config;
 use balance_alert_core::service::{NoopNotifyObserver, NotifyObserver};
 use balance_alert_core::store::{Store, StoreError};
 use balance_alert_model::{AlertRecord, AlertStatus, Delivery};
+use futures::{StreamExt, TryStreamExt};
 use rand::Rng;
+use tokio::time::Instant;
 
 use crate::channel::{Channel, SendError};
 use crate::channels;
 use crate::message::{Message, Severity};
-use crate::route::{quiet_until, targets};
+use crate::route::{quiet_until, route};
 
 /// First retry delay; doubles per attempt up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: i64 = 5;
@@ -35,6 +45,9 @@ const BASE_BACKOFF: i64 = 5;
 const MAX_BACKOFF: i64 = 600;
 /// Pending alerts read per pass.
 const BATCH: usize = 500;
+/// Sends in flight at once on one channel (different projects: one project's messages on a
+/// channel go one after another, in order).
+pub const PER_CHANNEL: usize = 4;
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -142,7 +155,7 @@ impl Deliverer {
                 } else {
                     "retry"
                 },
-                reason.contains("timed out") || reason.contains("timeout"),
+                timed_out(reason),
             ),
         };
         self.observer.delivery(
@@ -169,11 +182,6 @@ impl Deliverer {
     /// The HTTP client channels send with.
     pub fn http(&self) -> reqwest::Client {
         self.http.clone()
-    }
-
-    fn lease_seconds(&self, config: &Config) -> i64 {
-        // One claim covers the sends of one alert (or one summary): a few request timeouts.
-        (config.settings.request_timeout_seconds.ceil() as i64) * 3 + 10
     }
 
     /// The channels of `config`, built.
@@ -211,13 +219,34 @@ impl Deliverer {
         r.channel.send(&msg).await.map_err(|e| e.to_string())
     }
 
-    /// One pass over the outbox at `now`.
+    /// How long one pass may send: `delivery_timeout_seconds`, and at least one request
+    /// timeout so that 0 still lets a pass send.
+    fn pass_budget(config: &Config) -> Duration {
+        let s = &config.settings;
+        Duration::from_secs(s.delivery_timeout_seconds).max(Duration::from_secs_f64(
+            s.request_timeout_seconds.max(0.001),
+        ))
+    }
+
+    /// One pass over the outbox at `now`; its sends end within [`Self::pass_budget`].
     pub async fn pass(&self, config: &Config, now: i64) -> Result<PassReport, StoreError> {
+        self.pass_until(config, now, Instant::now() + Self::pass_budget(config))
+            .await
+    }
+
+    /// One pass whose sends are cut at `deadline` (what is in flight then is recorded as an
+    /// attempt to retry).
+    async fn pass_until(
+        &self,
+        config: &Config,
+        now: i64,
+        deadline: Instant,
+    ) -> Result<PassReport, StoreError> {
         if config.delivery_channels().is_empty() {
             return Ok(PassReport::default());
         }
         let pending = self.store.pending_alerts(BATCH).await?;
-        self.pass_over(config, pending, now).await
+        self.pass_over(config, pending, now, deadline).await
     }
 
     /// Delivers the given alerts now (the notifier function, per stream record); returns,
@@ -239,7 +268,8 @@ impl Deliverer {
             }
         }
         alerts.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        self.pass_over(config, alerts, now).await?;
+        let deadline = Instant::now() + Self::pass_budget(config);
+        self.pass_over(config, alerts, now, deadline).await?;
         let mut failed = Vec::with_capacity(ids.len());
         for id in ids {
             let a = self.store.get_alert(id).await?;
@@ -252,68 +282,182 @@ impl Deliverer {
         Ok(failed)
     }
 
-    /// One pass over `pending` (oldest first).
+    /// One pass over `pending` (oldest first): plan, claim what is due, then every channel
+    /// sends on its own (summaries, or up to [`PER_CHANNEL`] projects at once, each project's
+    /// messages in order), all channels at the same time, until `deadline`.
     async fn pass_over(
         &self,
         config: &Config,
         pending: Vec<AlertRecord>,
         now: i64,
+        deadline: Instant,
     ) -> Result<PassReport, StoreError> {
         let mut report = PassReport::default();
         let ready = self.ready(config);
         if ready.is_empty() {
             return Ok(report);
         }
-        let names: Vec<String> = ready.keys().cloned().collect();
+        let mut names: Vec<String> = ready.keys().cloned().collect();
+        names.sort();
         let due = self
             .plan(config, &ready, &names, pending, now, &mut report)
             .await?;
 
+        // One claim per alert for the whole pass: every channel sending it shares it.
+        let lease = now + deadline.saturating_duration_since(Instant::now()).as_secs() as i64 + 10;
+        let mut claimed: HashMap<String, Claimed> = HashMap::new();
+        for d in &due {
+            if claimed.contains_key(&d.alert.id) {
+                continue;
+            }
+            if let Some(fresh) = self.claim(&d.alert.id, now, lease).await? {
+                claimed.insert(
+                    d.alert.id.clone(),
+                    Claimed {
+                        snapshot: fresh.clone(),
+                        record: tokio::sync::Mutex::new(fresh),
+                        touched: AtomicBool::new(false),
+                    },
+                );
+            }
+        }
         // Per channel: a storm or a quiet window's end folds into one summary.
         let mut by_channel: HashMap<String, Vec<Due>> = HashMap::new();
         for d in due {
-            by_channel.entry(d.channel.clone()).or_default().push(d);
+            if claimed.contains_key(&d.alert.id) {
+                by_channel.entry(d.channel.clone()).or_default().push(d);
+            }
         }
-        let mut singles: Vec<Due> = Vec::new();
-        for (name, list) in by_channel {
+        let shared = Shared {
+            config,
+            now,
+            claimed,
+            report: Mutex::new(PassReport::default()),
+            in_flight: Mutex::new(HashMap::new()),
+            started: Mutex::new(HashSet::new()),
+            stalled: Mutex::new(HashSet::new()),
+        };
+        let mut planned = 0;
+        let mut work = Vec::new();
+        for (name, mut list) in by_channel {
             let Some(r) = ready.get(&name) else { continue };
+            planned += list.len();
+            // Oldest first, so one project's messages arrive in order.
+            list.sort_by(|a, b| {
+                (a.alert.created_at, &a.alert.id).cmp(&(b.alert.created_at, &b.alert.id))
+            });
             let recent = self.recent_count(&name, now);
             let held = list.iter().filter(|d| d.held).count();
             let storm = list.len() + recent > config.settings.storm_threshold as usize;
-            if list.len() > 1 && (storm || held > 1) {
-                self.send_summary(config, r, list, now, &mut report).await?;
-            } else {
-                singles.extend(list);
-            }
+            let ids: Vec<String> = list.into_iter().map(|d| d.alert.id).collect();
+            let shared = &shared;
+            work.push(async move {
+                if ids.len() > 1 && (storm || held > 1) {
+                    self.send_summary(shared, r, ids).await
+                } else {
+                    self.send_channel(shared, r, ids).await
+                }
+            });
         }
-        // Oldest first, so one project's messages arrive in order.
-        singles.sort_by(|a, b| {
-            (a.alert.created_at, &a.alert.id).cmp(&(b.alert.created_at, &b.alert.id))
-        });
-        let mut by_alert: Vec<(AlertRecord, Vec<String>)> = Vec::new();
-        for d in singles {
-            match by_alert.iter_mut().find(|(a, _)| a.id == d.alert.id) {
-                Some((_, chans)) => chans.push(d.channel),
-                None => by_alert.push((d.alert, vec![d.channel])),
-            }
+        let finished = tokio::time::timeout_at(deadline, futures::future::join_all(work)).await;
+        let result = match finished {
+            Ok(results) => results
+                .into_iter()
+                .collect::<Result<Vec<()>, _>>()
+                .map(drop),
+            Err(_) => self.cut_at_deadline(&shared, &ready).await,
+        };
+        for id in shared.claimed.keys() {
+            self.release(id).await?;
         }
-        // A send that failed in this pass holds that project's later messages on that
-        // channel back, so they cannot overtake it.
-        let mut failed: HashSet<(String, String)> = HashSet::new();
-        for (alert, mut chans) in by_alert {
-            chans.retain(|c| !failed.contains(&(alert.project_id.clone(), c.clone())));
-            if chans.is_empty() {
-                continue;
-            }
-            let project = alert.project_id.clone();
-            let outcome = self
-                .send_alert(config, &ready, alert, chans.clone(), now, &mut report)
-                .await?;
-            for c in outcome {
-                failed.insert((project.clone(), c));
-            }
+        result?;
+        let started = shared.started.lock().map_or(0, |s| s.len());
+        let sent = shared.report.into_inner().unwrap_or_default();
+        report.sent += sent.sent;
+        report.summarized += sent.summarized;
+        report.retrying += sent.retrying;
+        report.failed += sent.failed;
+        if let Some(at) = sent.next_due {
+            report.next_due = Some(report.next_due.map_or(at, |n| n.min(at)));
+        }
+        // Due but not started (the deadline came first, or a stalled receiver): next pass.
+        for _ in started..planned {
+            report.wait_until(now);
         }
         Ok(report)
+    }
+
+    /// The deadline passed: every send still in flight counts as an attempt that timed out
+    /// (retried with backoff; nothing is lost), and every record is written as it stands.
+    async fn cut_at_deadline(
+        &self,
+        shared: &Shared<'_>,
+        ready: &HashMap<String, Ready>,
+    ) -> Result<(), StoreError> {
+        let cut: Vec<((String, String), Instant)> = shared
+            .in_flight
+            .lock()
+            .map(|mut m| m.drain().collect())
+            .unwrap_or_default();
+        let max = shared.config.settings.delivery_max_attempts;
+        for ((id, channel), started) in cut {
+            let Some(c) = shared.claimed.get(&id) else {
+                continue;
+            };
+            let mut rec = c.record.lock().await;
+            let Some(d) = rec.deliveries.iter_mut().find(|d| d.channel == channel) else {
+                continue;
+            };
+            let waited = started.elapsed();
+            tracing::warn!(
+                alert = %id,
+                channel = %channel,
+                waited_ms = waited.as_millis() as u64,
+                "no answer before the delivery deadline; the send will be retried"
+            );
+            if let Some(r) = ready.get(&channel) {
+                let outcome = if d.attempts + 1 >= max {
+                    "failed"
+                } else {
+                    "retry"
+                };
+                self.observer
+                    .delivery(&channel, r.config.kind.as_str(), outcome, true, waited);
+            }
+            let mut sub = PassReport::default();
+            settle(
+                d,
+                Err(SendError::Retry {
+                    reason: format!(
+                        "no answer before the delivery deadline ({} s)",
+                        waited.as_secs()
+                    ),
+                    after: None,
+                }),
+                shared.now,
+                max,
+                &mut sub,
+            );
+            shared.merge(&sub);
+            c.touched.store(true, Ordering::Relaxed);
+        }
+        let mut first_error = Ok(());
+        for (id, c) in &shared.claimed {
+            if !c.touched.load(Ordering::Relaxed) {
+                continue;
+            }
+            let mut rec = c.record.lock().await;
+            let status = overall(&rec.deliveries);
+            rec.status = status;
+            if let Err(e) = self
+                .store
+                .record_deliveries(id, status, rec.deliveries.clone())
+                .await
+            {
+                first_error = first_error.and(Err(e));
+            }
+        }
+        first_error
     }
 
     fn recent_count(&self, channel: &str, now: i64) -> usize {
@@ -335,18 +479,39 @@ impl Deliverer {
     ) -> Result<Vec<Due>, StoreError> {
         let tz = config.settings.timezone;
         let mut due = Vec::new();
-        // (project, channel) pairs with an earlier alert still unsent: later ones wait.
+        // (project, channel) pairs with an earlier alert waiting to be retried: later ones
+        // wait behind it. A quiet-hours hold is not such a wait: later alerts of the project
+        // are judged on their own (a critical one passes).
         let mut blocked: HashSet<(String, String)> = HashSet::new();
+        // Held by quiet hours in this pass, per (project, channel): a critical alert of the
+        // project takes them along, ahead of itself, so the channel still sees the project's
+        // messages in order (a held recovery never arrives after the critical it preceded).
+        // A later non-critical message of the project waits with them (until the same end).
+        let mut held_before: HashMap<(String, String), (i64, Vec<Due>)> = HashMap::new();
         let mut budget: HashMap<String, usize> = HashMap::new();
         for mut alert in pending {
             let mut changed = false;
-            let targets = targets(&alert, &config.routes, names);
-            for t in &targets {
+            let routing = route(&alert, &config.routes, names);
+            let mut added = false;
+            for t in &routing.targets {
                 if !alert.deliveries.iter().any(|d| d.channel == t.channel) {
                     alert.deliveries.push(Delivery::queued(&t.channel));
-                    changed = true;
+                    added = true;
                 }
             }
+            if let (true, Some(f)) = (added, &routing.fallback) {
+                tracing::warn!(
+                    alert = %alert.id,
+                    project = %alert.project_name,
+                    kind = alert.kind.as_str(),
+                    routes = ?f.routes,
+                    named_channels = ?f.named,
+                    enabled_channels = ?names,
+                    "the routes matching this alert name no enabled channel: sending it to every enabled channel (enable one of the named channels or fix routes[])"
+                );
+            }
+            changed |= added;
+            let targets = routing.targets;
             let critical = Severity::of(&alert) == Severity::Critical;
             let snapshot = alert.clone();
             for d in alert.deliveries.iter_mut() {
@@ -354,9 +519,13 @@ impl Deliverer {
                     continue;
                 }
                 let Some(r) = ready.get(&d.channel) else {
-                    // The channel was removed from the config: nothing can deliver it.
+                    // The channel was disabled or removed: nothing can deliver it here.
                     d.status = AlertStatus::Failed;
-                    d.error = Some(format!("channel {:?} is no longer configured", d.channel));
+                    d.error = Some(if config.channels.iter().any(|c| c.name == d.channel) {
+                        format!("channel {:?} is disabled", d.channel)
+                    } else {
+                        format!("channel {:?} is no longer configured", d.channel)
+                    });
                     changed = true;
                     continue;
                 };
@@ -365,7 +534,8 @@ impl Deliverer {
                     report.wait_until(d.next_attempt_at.unwrap_or(now));
                     continue;
                 }
-                if let Some(at) = d.next_attempt_at.filter(|at| *at > now) {
+                // A held delivery's time is the window's end, re-judged below each pass.
+                if let Some(at) = d.next_attempt_at.filter(|at| *at > now && !d.held) {
                     blocked.insert(key);
                     report.wait_until(at);
                     continue;
@@ -379,12 +549,25 @@ impl Deliverer {
                     .flatten()
                     .filter_map(|q| quiet_until(&q, &tz, now))
                     .max();
-                if let (Some(until), false) = (quiet, critical) {
-                    d.next_attempt_at = Some(until);
-                    d.held = true;
-                    changed = true;
-                    blocked.insert(key);
+                let hold = match (quiet, critical) {
+                    (_, true) => None,
+                    (Some(until), false) => Some(until),
+                    (None, false) => held_before.get(&key).map(|(until, _)| *until),
+                };
+                if let Some(until) = hold {
+                    if !d.held || d.next_attempt_at != Some(until) {
+                        d.next_attempt_at = Some(until);
+                        d.held = true;
+                        changed = true;
+                    }
                     report.wait_until(until);
+                    let (end, list) = held_before.entry(key).or_insert((until, Vec::new()));
+                    *end = (*end).max(until);
+                    list.push(Due {
+                        alert: snapshot.clone(),
+                        channel: d.channel.clone(),
+                        held: true,
+                    });
                     continue;
                 }
                 // Rate limit: queue beyond the channel's messages per minute.
@@ -405,6 +588,12 @@ impl Deliverer {
                     }
                     *used += 1;
                 }
+                if critical {
+                    if let Some((_, earlier)) = held_before.remove(&key) {
+                        report.waiting = report.waiting.saturating_sub(earlier.len());
+                        due.extend(earlier);
+                    }
+                }
                 due.push(Due {
                     alert: snapshot.clone(),
                     channel: d.channel.clone(),
@@ -422,15 +611,15 @@ impl Deliverer {
         Ok(due)
     }
 
-    /// Claims an alert for sending; None when another process holds it (or it is gone).
+    /// Claims an alert for sending until `until`; None when another process holds it (or it
+    /// is gone).
     async fn claim(
         &self,
-        config: &Config,
         id: &str,
         now: i64,
+        until: i64,
     ) -> Result<Option<AlertRecord>, StoreError> {
         let key = format!("deliver:{id}");
-        let until = now + self.lease_seconds(config);
         if self.store.claim_cooldown(&key, now, until).await?.is_some() {
             return Ok(None);
         }
@@ -442,61 +631,125 @@ impl Deliverer {
         self.store.release_cooldown(&format!("deliver:{id}")).await
     }
 
-    /// Sends one alert to the given channels and records the outcomes; returns the channels
-    /// whose send failed.
-    async fn send_alert(
+    /// Sends `ids` (oldest first) on one channel: up to [`PER_CHANNEL`] projects at once,
+    /// each project's messages one after another; a send that does not go through holds that
+    /// project's later messages on this channel back, so they cannot overtake it.
+    async fn send_channel(
         &self,
-        config: &Config,
-        ready: &HashMap<String, Ready>,
-        alert: AlertRecord,
-        chans: Vec<String>,
-        now: i64,
-        report: &mut PassReport,
-    ) -> Result<Vec<String>, StoreError> {
-        let mut failed = Vec::new();
-        let Some(mut fresh) = self.claim(config, &alert.id, now).await? else {
-            return Ok(failed);
-        };
-        let snapshot = fresh.clone();
-        for name in chans {
-            let Some(r) = ready.get(&name) else { continue };
-            let Some(d) = fresh.deliveries.iter_mut().find(|d| d.channel == name) else {
+        shared: &Shared<'_>,
+        r: &Ready,
+        ids: Vec<String>,
+    ) -> Result<(), StoreError> {
+        let mut chains: Vec<(String, Vec<String>)> = Vec::new();
+        for id in ids {
+            let Some(c) = shared.claimed.get(&id) else {
                 continue;
             };
-            if d.status != AlertStatus::Pending
-                || d.next_attempt_at.is_some_and(|t| t > now && !d.held)
-            {
-                continue;
+            let project = &c.snapshot.project_id;
+            match chains.iter_mut().find(|(p, _)| p == project) {
+                Some((_, list)) => list.push(id),
+                None => chains.push((project.clone(), vec![id])),
             }
-            let msg = Message::for_alert(
-                &snapshot,
-                &name,
-                &r.config.source,
-                config.settings.language,
-                &config.settings.timezone,
-            );
-            let result = self
-                .send_observed(r, &msg, config.settings.delivery_max_attempts, d.attempts)
-                .await;
-            self.note_sent(&name, now, &result);
-            if result.is_err() {
-                failed.push(name.clone());
+        }
+        futures::stream::iter(chains.into_iter().map(|(_, ids)| async move {
+            for id in ids {
+                if !self.send_one(shared, r, &id).await? {
+                    break;
+                }
             }
+            Ok::<(), StoreError>(())
+        }))
+        .buffer_unordered(PER_CHANNEL)
+        .try_collect::<Vec<()>>()
+        .await
+        .map(drop)
+    }
+
+    /// Sends one claimed alert on `r` and records the outcome; false when it did not go
+    /// through (or must wait), so that the project's later messages wait too.
+    async fn send_one(&self, shared: &Shared<'_>, r: &Ready, id: &str) -> Result<bool, StoreError> {
+        let name = &r.config.name;
+        let Some(c) = shared.claimed.get(id) else {
+            return Ok(true);
+        };
+        let attempts = {
+            let rec = c.record.lock().await;
+            let Some(d) = rec.deliveries.iter().find(|d| &d.channel == name) else {
+                return Ok(true);
+            };
+            if d.status != AlertStatus::Pending {
+                return Ok(true);
+            }
+            if d.next_attempt_at.is_some_and(|t| t > shared.now && !d.held) {
+                return Ok(false);
+            }
+            d.attempts
+        };
+        if shared.is_stalled(name) {
+            return Ok(false);
+        }
+        let settings = &shared.config.settings;
+        let msg = Message::for_alert(
+            &c.snapshot,
+            name,
+            &r.config.source,
+            settings.language,
+            &settings.timezone,
+        );
+        shared.start(id, name);
+        let result = self
+            .send_observed(r, &msg, settings.delivery_max_attempts, attempts)
+            .await;
+        self.note_sent(name, shared.now, &result);
+        if matches!(&result, Err(SendError::Retry { reason, .. }) if timed_out(reason)) {
+            // A receiver that does not answer in time is not given this pass's other
+            // messages: they wait for the next pass instead of each waiting out a timeout.
+            shared.stall(name);
+        }
+        let ok = result.is_ok();
+        let sub = self.record(shared, id, name, result, None).await?;
+        shared.merge(&sub);
+        Ok(ok)
+    }
+
+    /// Applies a send's outcome to the claimed record and writes it; returns what it counts.
+    async fn record(
+        &self,
+        shared: &Shared<'_>,
+        id: &str,
+        channel: &str,
+        result: Result<(), SendError>,
+        summarized: Option<bool>,
+    ) -> Result<PassReport, StoreError> {
+        let mut sub = PassReport::default();
+        let Some(c) = shared.claimed.get(id) else {
+            return Ok(sub);
+        };
+        let mut rec = c.record.lock().await;
+        if let Some(d) = rec.deliveries.iter_mut().find(|d| d.channel == channel) {
             settle(
                 d,
                 result,
-                now,
-                config.settings.delivery_max_attempts,
-                report,
+                shared.now,
+                shared.config.settings.delivery_max_attempts,
+                &mut sub,
             );
+            if let Some(s) = summarized {
+                d.summarized = s;
+            }
         }
-        let status = overall(&fresh.deliveries);
-        fresh.status = status;
+        c.touched.store(true, Ordering::Relaxed);
+        if let Ok(mut f) = shared.in_flight.lock() {
+            f.remove(&(id.to_owned(), channel.to_owned()));
+        }
+        let status = overall(&rec.deliveries);
+        rec.status = status;
+        // Written under the record's lock: another channel's outcome for the same alert is
+        // applied to this state, never to a stale copy.
         self.store
-            .record_deliveries(&fresh.id, status, fresh.deliveries)
+            .record_deliveries(id, status, rec.deliveries.clone())
             .await?;
-        self.release(&alert.id).await?;
-        Ok(failed)
+        Ok(sub)
     }
 
     fn note_sent(&self, channel: &str, now: i64, result: &Result<(), SendError>) {
@@ -507,105 +760,176 @@ impl Deliverer {
         }
     }
 
-    /// Sends one summary of `list` (all for one channel) and records it on every alert.
+    /// Sends one summary of `ids` (all due on one channel) and records it on every alert.
     async fn send_summary(
         &self,
-        config: &Config,
+        shared: &Shared<'_>,
         r: &Ready,
-        list: Vec<Due>,
-        now: i64,
-        report: &mut PassReport,
+        ids: Vec<String>,
     ) -> Result<(), StoreError> {
-        let mut claimed = Vec::new();
-        for d in &list {
-            if let Some(fresh) = self.claim(config, &d.alert.id, now).await? {
-                claimed.push(fresh);
+        let name = &r.config.name;
+        let mut alerts: Vec<AlertRecord> = Vec::new();
+        let mut attempts = 0;
+        for id in &ids {
+            let Some(c) = shared.claimed.get(id) else {
+                continue;
+            };
+            let rec = c.record.lock().await;
+            if let Some(d) = rec
+                .deliveries
+                .iter()
+                .find(|d| &d.channel == name && d.status == AlertStatus::Pending)
+            {
+                attempts = attempts.max(d.attempts);
+                alerts.push(c.snapshot.clone());
             }
         }
-        let name = &r.config.name;
-        claimed.retain(|a| {
-            a.deliveries
-                .iter()
-                .any(|d| &d.channel == name && d.status == AlertStatus::Pending)
-        });
-        if claimed.is_empty() {
+        if alerts.is_empty() {
             return Ok(());
         }
-        let mut ids: Vec<&str> = claimed.iter().map(|a| a.id.as_str()).collect();
-        ids.sort_unstable();
-        let key = format!("summary:{name}:{}", short_hash(&ids.join(",")));
+        let mut sorted: Vec<&str> = alerts.iter().map(|a| a.id.as_str()).collect();
+        sorted.sort_unstable();
+        let key = format!("summary:{name}:{}", short_hash(&sorted.join(",")));
+        let settings = &shared.config.settings;
         let msg = Message::summary(
-            &claimed,
+            &alerts,
             key,
             &r.config.source,
-            config.settings.language,
-            now,
+            settings.language,
+            shared.now,
         );
-        let attempts = claimed
-            .iter()
-            .filter_map(|a| a.deliveries.iter().find(|d| &d.channel == name))
-            .map(|d| d.attempts)
-            .max()
-            .unwrap_or(0);
+        for a in &alerts {
+            shared.start(&a.id, name);
+        }
         let result = self
-            .send_observed(r, &msg, config.settings.delivery_max_attempts, attempts)
+            .send_observed(r, &msg, settings.delivery_max_attempts, attempts)
             .await;
-        self.note_sent(name, now, &result);
+        self.note_sent(name, shared.now, &result);
         let ok = result.is_ok();
         let mut sub = PassReport::default();
-        for a in claimed.iter_mut() {
-            if let Some(d) = a.deliveries.iter_mut().find(|d| &d.channel == name) {
-                settle(
-                    d,
-                    result.clone(),
-                    now,
-                    config.settings.delivery_max_attempts,
-                    &mut sub,
-                );
-                d.summarized = ok;
-            }
-            let status = overall(&a.deliveries);
-            self.store
-                .record_deliveries(&a.id, status, a.deliveries.clone())
+        for a in &alerts {
+            let s = self
+                .record(shared, &a.id, name, result.clone(), Some(ok))
                 .await?;
-            self.release(&a.id).await?;
+            sub.retrying += s.retrying;
+            sub.failed += s.failed;
+            sub.next_due = match (sub.next_due, s.next_due) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
         }
         if ok {
-            report.sent += 1;
-            report.summarized += claimed.len();
-        } else {
-            report.retrying += sub.retrying;
-            report.failed += sub.failed;
+            sub.sent = 1;
+            sub.summarized = alerts.len();
         }
+        shared.merge(&sub);
         Ok(())
     }
 
     /// Passes until nothing is due before `deadline` (unix s) or the deadline passes: what
-    /// `check` runs before it exits. Returns the last pass's report (what is left waiting).
+    /// `check` runs before it exits. Sends still unanswered at the deadline are cut and
+    /// recorded as attempts to retry, so this returns by the deadline whatever the receivers
+    /// do (a deadline already past still makes one pass, bounded by one request timeout).
+    /// Returns the last pass's report (what is left waiting).
     pub async fn drain(&self, config: &Config, deadline: i64) -> Result<PassReport, StoreError> {
+        let left = deadline as f64 - unix_now_f64();
+        let mut until = Instant::now() + Duration::from_secs_f64(left.max(0.0));
+        if left <= 0.0 {
+            until = Instant::now()
+                + Duration::from_secs_f64(config.settings.request_timeout_seconds.max(0.001));
+        }
         let mut total = PassReport::default();
         loop {
             let now = unix_now();
-            let r = self.pass(config, now).await?;
+            let r = self.pass_until(config, now, until).await?;
             total.sent += r.sent;
             total.summarized += r.summarized;
             total.failed += r.failed;
             total.retrying = r.retrying;
             total.waiting = r.waiting;
             total.next_due = r.next_due;
+            if Instant::now() >= until {
+                return Ok(total);
+            }
             match r.next_due {
                 Some(at) if at < deadline && r.waiting > 0 => {
                     let wait = (at - unix_now()).clamp(1, 5);
-                    tokio::time::sleep(Duration::from_secs(wait as u64)).await;
+                    let wake = (Instant::now() + Duration::from_secs(wait as u64)).min(until);
+                    tokio::time::sleep_until(wake).await;
                 }
-                _ if r.sent > 0 && unix_now() < deadline => continue,
+                // Sent something: more may have become due (a deadline already past at the
+                // start allows just the one pass).
+                _ if r.sent > 0 && unix_now_f64() < deadline as f64 => continue,
                 _ => return Ok(total),
             }
-            if unix_now() >= deadline {
+            if Instant::now() >= until {
                 return Ok(total);
             }
         }
     }
+}
+
+/// One alert claimed for this pass, shared by the channels sending it.
+struct Claimed {
+    /// The record as claimed: what messages say.
+    snapshot: AlertRecord,
+    /// The record with this pass's outcomes applied; written under this lock.
+    record: tokio::sync::Mutex<AlertRecord>,
+    /// An outcome was applied (the record must be written).
+    touched: AtomicBool,
+}
+
+/// What the channels' sends in one pass share.
+struct Shared<'a> {
+    config: &'a Config,
+    now: i64,
+    claimed: HashMap<String, Claimed>,
+    report: Mutex<PassReport>,
+    /// (alert id, channel) sends started and not settled yet, with their start.
+    in_flight: Mutex<HashMap<(String, String), Instant>>,
+    /// Every (alert id, channel) send started in this pass.
+    started: Mutex<HashSet<(String, String)>>,
+    /// Channels whose receiver timed out in this pass: no further sends until the next.
+    stalled: Mutex<HashSet<String>>,
+}
+
+impl Shared<'_> {
+    fn start(&self, id: &str, channel: &str) {
+        let key = (id.to_owned(), channel.to_owned());
+        if let Ok(mut f) = self.in_flight.lock() {
+            f.insert(key.clone(), Instant::now());
+        }
+        if let Ok(mut s) = self.started.lock() {
+            s.insert(key);
+        }
+    }
+
+    fn stall(&self, channel: &str) {
+        if let Ok(mut s) = self.stalled.lock() {
+            s.insert(channel.to_owned());
+        }
+    }
+
+    fn is_stalled(&self, channel: &str) -> bool {
+        self.stalled.lock().is_ok_and(|s| s.contains(channel))
+    }
+
+    fn merge(&self, sub: &PassReport) {
+        if let Ok(mut r) = self.report.lock() {
+            r.sent += sub.sent;
+            r.summarized += sub.summarized;
+            r.retrying += sub.retrying;
+            r.failed += sub.failed;
+            if let Some(at) = sub.next_due {
+                r.next_due = Some(r.next_due.map_or(at, |n| n.min(at)));
+            }
+        }
+    }
+}
+
+/// Whether a retry reason says the receiver did not answer in time.
+fn timed_out(reason: &str) -> bool {
+    reason.contains("timed out") || reason.contains("timeout")
 }
 
 /// The alert's status from its deliveries: sent when every one is, failed when all settled
@@ -676,6 +1000,13 @@ fn settle(
 fn short_hash(s: &str) -> String {
     use sha2::Digest;
     hex::encode(&sha2::Sha256::digest(s.as_bytes())[..8])
+}
+
+/// Seconds since the epoch, with their fraction.
+fn unix_now_f64() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Seconds since the epoch.

@@ -35,18 +35,46 @@ pub fn accepts(m: &RouteMatch, alert: &AlertRecord) -> bool {
         && matches_any(&m.kind, &[alert.kind.as_str()])
 }
 
+/// Matching routes named only channels that are disabled or not configured: the alert goes to
+/// every enabled channel instead (validation refuses such routes; this is the run-time net).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fallback {
+    /// Indices in `routes[]` of the routes that matched.
+    pub routes: Vec<usize>,
+    /// The channels those routes named.
+    pub named: Vec<String>,
+}
+
+/// Where an alert goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Routing {
+    pub targets: Vec<Target>,
+    /// Set when matching routes left no enabled channel and every enabled channel was chosen.
+    pub fallback: Option<Fallback>,
+}
+
 /// The channels an alert goes to: the first matching route's (and later ones' while a
 /// matched route says `continue`). With no routes, or when none matches, every channel —
 /// an alert is never silently dropped by routing.
 pub fn targets(alert: &AlertRecord, routes: &[Route], channels: &[String]) -> Vec<Target> {
+    route(alert, routes, channels).targets
+}
+
+/// [`targets`], saying whether matching routes named no enabled channel (`channels` are the
+/// enabled ones). Such an alert goes to every enabled channel rather than nowhere.
+pub fn route(alert: &AlertRecord, routes: &[Route], channels: &[String]) -> Routing {
     let mut out: Vec<Target> = Vec::new();
-    let mut matched = false;
-    for route in routes {
+    let mut matched: Vec<usize> = Vec::new();
+    let mut named: Vec<String> = Vec::new();
+    for (i, route) in routes.iter().enumerate() {
         if !accepts(&route.matcher, alert) {
             continue;
         }
-        matched = true;
+        matched.push(i);
         for name in &route.channels {
+            if !named.contains(name) {
+                named.push(name.clone());
+            }
             if channels.contains(name) && !out.iter().any(|t| &t.channel == name) {
                 out.push(Target {
                     channel: name.clone(),
@@ -58,7 +86,14 @@ pub fn targets(alert: &AlertRecord, routes: &[Route], channels: &[String]) -> Ve
             break;
         }
     }
-    if !matched {
+    let mut fallback = None;
+    if out.is_empty() {
+        if !matched.is_empty() {
+            fallback = Some(Fallback {
+                routes: matched,
+                named,
+            });
+        }
         out = channels
             .iter()
             .map(|c| Target {
@@ -67,7 +102,10 @@ pub fn targets(alert: &AlertRecord, routes: &[Route], channels: &[String]) -> Ve
             })
             .collect();
     }
-    out
+    Routing {
+        targets: out,
+        fallback,
+    }
 }
 
 /// When the quiet window around `now` ends (unix seconds), or None outside quiet hours.
@@ -96,6 +134,7 @@ pub fn quiet_until(q: &QuietHours, default_tz: &TimeZone, now: i64) -> Option<i6
 
 #[cfg(test)]
 mod tests {
+    use super::route as route_alert;
     use super::*;
     use balance_alert_model::{AlertDetails, AlertKind, AlertState, AlertStatus, Decimal};
     use chrono::NaiveTime;
@@ -167,6 +206,32 @@ mod tests {
         let only_critical = vec![routes[0].clone()];
         assert_eq!(names(targets(&low_b, &only_critical, &all)), all);
         assert_eq!(names(targets(&low_b, &[], &all)), all);
+    }
+
+    #[test]
+    fn routes_that_name_no_enabled_channel_fall_back_to_every_enabled_channel() {
+        let enabled: Vec<String> = ["all", "team"].map(String::from).to_vec();
+        let routes = vec![route(
+            RouteMatch {
+                severity: Some(vec!["critical".into()]),
+                ..RouteMatch::default()
+            },
+            &["ops-disabled", "gone"],
+            false,
+        )];
+        let critical = alert(AlertKind::Critical, AlertState::Critical, "x");
+        let r = route_alert(&critical, &routes, &enabled);
+        assert_eq!(names(r.targets), enabled);
+        assert_eq!(
+            r.fallback,
+            Some(Fallback {
+                routes: vec![0],
+                named: vec!["ops-disabled".into(), "gone".into()],
+            })
+        );
+        // No route matched: every channel too, but that is the rule, not a fallback.
+        let low = alert(AlertKind::Low, AlertState::Low, "x");
+        assert_eq!(route_alert(&low, &routes, &enabled).fallback, None);
     }
 
     #[test]

@@ -119,8 +119,9 @@ impl Notifier {
         Ok(new)
     }
 
-    /// Sends the digest for `date` to every channel (a few quick retries each; a channel
-    /// that stays down misses that day's digest, which is logged).
+    /// Sends the digest for `date` to every channel, all channels at once (a few quick
+    /// retries each; a channel that stays down misses that day's digest, which is logged; a
+    /// slow one delays no other).
     pub async fn send_digest(
         &self,
         config: &Config,
@@ -128,31 +129,31 @@ impl Notifier {
         now: i64,
     ) -> Result<usize, StoreError> {
         let message = digest::build(&*self.store, config, date, now).await?;
-        let mut sent = 0;
-        for c in config.delivery_channels() {
-            let channel = crate::channels::build(&c, self.deliverer.http());
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                match channel.send(&message).await {
-                    Ok(()) => {
-                        sent += 1;
-                        break;
-                    }
-                    Err(crate::SendError::Retry { after, .. }) if attempt < 3 => {
-                        let wait = after
-                            .unwrap_or(Duration::from_secs(2))
-                            .min(Duration::from_secs(30));
-                        tokio::time::sleep(wait).await;
-                    }
-                    Err(e) => {
-                        tracing::warn!(channel = %c.name, error = %e, "digest not delivered");
-                        break;
+        let sends = config.delivery_channels().into_iter().map(|c| {
+            let message = &message;
+            async move {
+                let channel = crate::channels::build(&c, self.deliverer.http());
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    match channel.send(message).await {
+                        Ok(()) => return true,
+                        Err(crate::SendError::Retry { after, .. }) if attempt < 3 => {
+                            let wait = after
+                                .unwrap_or(Duration::from_secs(2))
+                                .min(Duration::from_secs(30));
+                            tokio::time::sleep(wait).await;
+                        }
+                        Err(e) => {
+                            tracing::warn!(channel = %c.name, error = %e, "digest not delivered");
+                            return false;
+                        }
                     }
                 }
             }
-        }
-        Ok(sent)
+        });
+        let results = futures::future::join_all(sends).await;
+        Ok(results.into_iter().filter(|ok| *ok).count())
     }
 }
 

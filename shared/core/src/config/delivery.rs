@@ -164,6 +164,27 @@ pub struct RouteMatch {
     pub kind: Option<Vec<String>>,
 }
 
+/// A route's match as `field=value|value, …` (`every alert` when it has none), for messages
+/// that name a route.
+pub fn describe_match(m: &RouteMatch) -> String {
+    let fields = [
+        ("owner_project", &m.owner_project),
+        ("project", &m.project),
+        ("provider", &m.provider),
+        ("severity", &m.severity),
+        ("kind", &m.kind),
+    ];
+    let parts: Vec<String> = fields
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", v.join("|"))))
+        .collect();
+    if parts.is_empty() {
+        "every alert".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
 /// One entry of `routes[]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {

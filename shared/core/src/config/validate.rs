@@ -588,28 +588,39 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
         }
     }
     let mut routes = Vec::new();
+    // What a route may name: every enabled channel (the top-level webhook is one).
+    let mut enabled: Vec<&str> = channels
+        .iter()
+        .filter(|c| c.enabled)
+        .map(|c| c.name.as_str())
+        .collect();
+    if webhook.is_some() {
+        enabled.push("webhook");
+    }
+    let instead = if enabled.is_empty() {
+        "no channel is enabled: add one to channels[]".to_owned()
+    } else {
+        format!("enabled channels: {}", enabled.join(", "))
+    };
     for (path, obj) in objects(root, "routes", &mut problems) {
         if let Some(r) = delivery::route(path.clone(), obj, &mut problems) {
+            let matches = delivery::describe_match(&r.matcher);
             for name in &r.channels {
-                let known = channels.iter().any(|c| &c.name == name)
-                    || (name == "webhook" && webhook.is_some());
-                if !known {
-                    let mut names: Vec<&str> = channels.iter().map(|c| c.name.as_str()).collect();
-                    if webhook.is_some() {
-                        names.push("webhook");
-                    }
-                    problems.push(Problem {
-                        path: format!("{path}.channels"),
-                        message: format!(
-                            "no channel named {name:?}; defined: {}",
-                            if names.is_empty() {
-                                "none (add it to channels[])".to_owned()
-                            } else {
-                                names.join(", ")
-                            }
-                        ),
-                    });
-                }
+                let message = match channels.iter().find(|c| &c.name == name) {
+                    _ if name == "webhook" && webhook.is_some() => continue,
+                    Some(c) if c.enabled => continue,
+                    // The alerts would reach no one there: refuse rather than drop them.
+                    Some(_) => format!(
+                        "channel {name:?} is disabled (\"enabled\": false), so the alerts this route matches ({matches}) would not reach it: set \"enabled\": true on channel {name:?} or name another channel ({instead})"
+                    ),
+                    None => format!(
+                        "no channel named {name:?} for the alerts this route matches ({matches}): add it to channels[] or name another channel ({instead})"
+                    ),
+                };
+                problems.push(Problem {
+                    path: format!("{path}.channels"),
+                    message,
+                });
             }
             routes.push(r);
         }
@@ -809,6 +820,41 @@ mod tests {
         assert_eq!(
             got,
             vec!["webhook.url: must start with http:// or https://"]
+        );
+    }
+
+    #[test]
+    fn a_route_to_a_disabled_or_unknown_channel_is_named_with_the_fix() {
+        let got = problems(json!({
+            "channels": [
+                {"name": "ops", "type": "webhook", "url": "http://x", "enabled": false},
+                {"name": "all", "type": "webhook", "url": "http://y"},
+            ],
+            "routes": [
+                {"match": {"severity": "critical"}, "channels": ["ops"]},
+                {"match": {"kind": "low"}, "channels": ["all", "nope"]},
+            ],
+            "projects": [{"name": "a", "provider": "openrouter", "api_key": "k", "threshold": 1}],
+        }));
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].starts_with("routes[0].channels: "), "{got:?}");
+        for want in [
+            "\"ops\"",
+            "disabled",
+            "severity=critical",
+            "\"enabled\": true",
+            "all",
+        ] {
+            assert!(got[0].contains(want), "{want} in {:?}", got[0]);
+        }
+        assert!(got[1].starts_with("routes[1].channels: "), "{got:?}");
+        for want in ["\"nope\"", "kind=low", "all"] {
+            assert!(got[1].contains(want), "{want} in {:?}", got[1]);
+        }
+        assert!(
+            !got[1].contains("ops"),
+            "a disabled channel is no fix: {:?}",
+            got[1]
         );
     }
 

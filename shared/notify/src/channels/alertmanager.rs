@@ -24,7 +24,7 @@ pub(crate) fn payload(message: &Message, receiver: &str) -> Value {
         message
             .alerts
             .iter()
-            .map(|f| fact_alert(f, single.then_some(message)))
+            .flat_map(|f| fact_alerts(f, single.then_some(message)))
             .collect()
     };
     let resolved = alerts.iter().all(|a| a["status"] == "resolved");
@@ -47,8 +47,12 @@ pub(crate) fn payload(message: &Message, receiver: &str) -> Value {
     })
 }
 
-/// `alertname` by kind. A recovery keeps the name of the balance alert it ends (the record
-/// does not say whether it ended LOW or FAILING; LOW/CRITICAL is by far the common case).
+/// The names a project's balance alerts fire under. A recovery resolves all of them: the
+/// record does not say which were firing (LOW, then CRITICAL, or FAILING), and resolving a
+/// name that is not firing is a no-op for Alertmanager and its receivers.
+const BALANCE_ALERTNAMES: [&str; 3] = ["BalanceLow", "BalanceCritical", "BalanceCheckFailing"];
+
+/// `alertname` by kind (a recovery: see [`BALANCE_ALERTNAMES`]).
 fn alertname(kind: AlertKind, state: AlertState) -> &'static str {
     match kind {
         AlertKind::Low | AlertKind::Recovered => "BalanceLow",
@@ -65,14 +69,24 @@ fn alertname(kind: AlertKind, state: AlertState) -> &'static str {
     }
 }
 
-/// One alert of the payload. `whole` is the message when it carries only this alert: its
-/// title and body then serve as summary and description.
-fn fact_alert(facts: &AlertFacts, whole: Option<&Message>) -> Value {
+/// The alerts of the payload for one fact: one firing alert, or for a recovery one resolved
+/// alert per balance alert name, each with the fingerprint it fired under.
+fn fact_alerts(facts: &AlertFacts, whole: Option<&Message>) -> Vec<Value> {
+    if facts.kind == AlertKind::Recovered {
+        BALANCE_ALERTNAMES
+            .iter()
+            .map(|name| fact_alert(facts, name, whole))
+            .collect()
+    } else {
+        vec![fact_alert(facts, alertname(facts.kind, facts.state), whole)]
+    }
+}
+
+/// One alert of the payload, named `name`. `whole` is the message when it carries only this
+/// fact: its title and body then serve as summary and description.
+fn fact_alert(facts: &AlertFacts, name: &str, whole: Option<&Message>) -> Value {
     let mut labels = Labels::new();
-    labels.insert(
-        "alertname".into(),
-        alertname(facts.kind, facts.state).into(),
-    );
+    labels.insert("alertname".into(), name.into());
     labels.insert("project".into(), facts.project.clone());
     labels.insert("provider".into(), facts.provider.clone());
     if let Some(owner) = &facts.owner_project {
@@ -180,4 +194,62 @@ fn rfc3339(ts: i64) -> String {
     chrono::DateTime::from_timestamp(ts, 0)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use balance_alert_core::config::delivery::Language;
+    use balance_alert_core::config::TimeZone;
+    use balance_alert_model::{AlertDetails, AlertRecord, AlertStatus, Decimal};
+
+    fn message(kind: AlertKind, state: AlertState) -> Message {
+        let alert = AlertRecord {
+            id: format!("p-{}", kind.as_str()),
+            project_id: "p".into(),
+            project_name: "Main".into(),
+            provider: "openrouter".into(),
+            kind,
+            state,
+            balance: Some(Decimal::ONE),
+            threshold: Decimal::TEN,
+            currency: "USD".into(),
+            message: String::new(),
+            status: AlertStatus::Pending,
+            created_at: 1_764_000_000,
+            details: AlertDetails {
+                owner_project: Some("Team A".into()),
+                ..AlertDetails::default()
+            },
+            deliveries: Vec::new(),
+        };
+        let utc = TimeZone::parse("UTC").expect("UTC is a zone");
+        Message::for_alert(&alert, "am", "balance-alert", Language::En, &utc)
+    }
+
+    #[test]
+    fn a_recovery_resolves_every_balance_alert_that_may_be_firing_with_its_fingerprint() {
+        let firing: Vec<Value> = [
+            (AlertKind::Low, AlertState::Low),
+            (AlertKind::Critical, AlertState::Critical),
+            (AlertKind::Failing, AlertState::Failing),
+            (AlertKind::Reminder, AlertState::Critical),
+        ]
+        .into_iter()
+        .map(|(k, s)| payload(&message(k, s), "am")["alerts"][0].clone())
+        .collect();
+        let recovery = payload(&message(AlertKind::Recovered, AlertState::Ok), "am");
+        assert_eq!(recovery["status"], "resolved", "{recovery}");
+        let resolved = recovery["alerts"].as_array().expect("alerts");
+        for f in &firing {
+            assert_eq!(f["status"], "firing");
+            assert!(
+                resolved.iter().any(|r| r["status"] == "resolved"
+                    && r["fingerprint"] == f["fingerprint"]
+                    && r["labels"]["alertname"] == f["labels"]["alertname"]),
+                "{} is not resolved by {recovery}",
+                f["labels"]["alertname"]
+            );
+        }
+    }
 }
