@@ -6,7 +6,6 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use balance_alert_model::alert::AlertState;
-use balance_alert_model::trend::forecast_view;
 use balance_alert_model::wire::{CreditRow, ForecastView, Sparklines};
 use balance_alert_model::{BalanceKind, BalancePoint, Decimal};
 
@@ -76,8 +75,16 @@ impl Row {
             note: credit.note.clone(),
             unlimited: credit.unlimited,
             spark: history.iter().map(|p| to_f64(p.balance)).collect(),
-            forecast: forecast_view(history, Some(credit.threshold), now),
+            // The server's one forecast (see `with_forecast`), never one computed from the
+            // thinned sparkline points.
+            forecast: None,
         }
+    }
+
+    /// The row with the server's run-out forecast (`GET /api/history/sparklines`).
+    pub fn with_forecast(mut self, forecast: Option<ForecastView>) -> Row {
+        self.forecast = forecast;
+        self
     }
 
     /// The state as shown: `snoozed` wins over low/critical/failing.
@@ -88,6 +95,16 @@ impl Row {
             &self.state
         }
     }
+}
+
+/// Each project's run-out forecast as the server computed it (the one forecast every surface
+/// shows), by project id.
+pub fn sparkline_forecasts(lines: &Sparklines) -> HashMap<String, ForecastView> {
+    lines
+        .data
+        .iter()
+        .filter_map(|l| Some((l.project_id.clone(), l.forecast.clone()?)))
+        .collect()
 }
 
 /// Each project's sparkline points (`GET /api/history/sparklines`) as readings, by project
@@ -456,6 +473,7 @@ mod tests {
             points: 48,
             data: vec![Sparkline {
                 project_id: c.project_id.clone(),
+                forecast: None,
                 points: vec![
                     reading("2026-11-02T00:00:00Z", "90"),
                     reading("2026-11-01T00:00:00Z", "100"),
@@ -468,8 +486,39 @@ mod tests {
         let now = parse_rfc3339("2026-11-03T00:00:00Z").expect("time");
         let row = Row::new(&c, h, now);
         assert_eq!(row.spark, [100.0, 90.0, 80.0]);
-        let f = row.forecast.expect("falling");
-        assert!((f.days_until_zero.expect("date") - 8.0).abs() < 1e-6);
+        assert!(
+            row.forecast.is_none(),
+            "never a forecast of the thinned points: the server's is the one shown"
+        );
+    }
+
+    #[test]
+    fn the_forecast_shown_is_the_servers() {
+        let view = balance_alert_model::wire::ForecastView {
+            burn_rate_per_day: 2.0,
+            already_below: false,
+            already_empty: false,
+            threshold_date: None,
+            days_until_threshold: None,
+            zero_date: Some("2026-11-10T00:00:00Z".into()),
+            days_until_zero: Some(3.5),
+            days_left: Some(3),
+        };
+        let lines = Sparklines {
+            status: "success".into(),
+            days: 7,
+            points: 48,
+            data: vec![Sparkline {
+                project_id: "p1".into(),
+                points: Vec::new(),
+                forecast: Some(view.clone()),
+            }],
+        };
+        let f = sparkline_forecasts(&lines);
+        assert_eq!(f.get("p1").and_then(|v| v.days_left), Some(3));
+        let c = credit("DeepSeek-CN", None, "deepseek", Some("80"), "ok");
+        let row = Row::new(&c, &[], 0).with_forecast(f.get("p1").cloned());
+        assert_eq!(row.forecast.and_then(|v| v.days_left), Some(3));
     }
 
     #[test]

@@ -197,7 +197,7 @@ async fn checked(doc: Value) -> (AppState, Router, tempfile::TempDir) {
     (state.clone(), app(state), dir)
 }
 
-async fn scrape(state: &AppState) -> String {
+pub(super) async fn scrape(state: &AppState) -> String {
     let metrics = metrics_app(state.metrics_source(), Vec::new());
     let response = metrics
         .oneshot(Request::get("/metrics").body(Body::empty()).expect("req"))

@@ -2,6 +2,7 @@
 
 mod credits;
 mod edits;
+mod forecast;
 mod health;
 mod history;
 mod http;

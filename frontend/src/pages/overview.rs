@@ -12,13 +12,16 @@ use crate::app::{ctx, now, utc_offset_minutes, Ctx};
 use crate::components::widgets::{ErrorNote, Load, Loading, Sparkline, StateBadge};
 use crate::format::{amount, date_time, group_digits, parse_rfc3339, runs_out};
 use crate::i18n::{figure_text, fill, state_text, K};
-use crate::overview::{counts, distinct, group_sparklines, page_bounds, select, Col, Filter, Row};
+use crate::overview::{
+    counts, distinct, group_sparklines, page_bounds, select, sparkline_forecasts, Col, Filter, Row,
+};
 
 const PER_PAGE: usize = 50;
 const REFRESH_EVERY: Duration = Duration::from_secs(30);
 
 fn build_rows(credits: &Credits, sparklines: &Sparklines) -> Vec<Row> {
     let grouped = group_sparklines(sparklines);
+    let forecasts = sparkline_forecasts(sparklines);
     let t = now();
     credits
         .projects
@@ -29,6 +32,7 @@ fn build_rows(credits: &Credits, sparklines: &Sparklines) -> Vec<Row> {
                 grouped.get(&c.project_id).map_or(&[][..], Vec::as_slice),
                 t,
             )
+            .with_forecast(forecasts.get(&c.project_id).cloned())
         })
         .collect()
 }

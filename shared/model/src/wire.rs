@@ -208,6 +208,10 @@ pub struct Sparkline {
     pub project_id: String,
     /// At most the requested number of points, oldest first (empty: no reading in the window).
     pub points: Vec<TrendPoint>,
+    /// The project's run-out forecast (the one every surface shows; computed from its own
+    /// window of readings, not from these thinned points). Null when nothing is falling.
+    #[serde(default)]
+    pub forecast: Option<ForecastView>,
 }
 
 /// A sparkline for every enabled project, in one bounded response.

@@ -142,13 +142,22 @@ pub async fn sparklines(
                 balance: p.balance,
             });
     }
-    let data = ids
-        .into_iter()
-        .map(|id| Sparkline {
+    let now = chrono::Utc::now().timestamp();
+    let mut data = Vec::with_capacity(ids.len());
+    for p in loaded.config.projects.iter().filter(|p| p.enabled) {
+        let id = p.id();
+        data.push(Sparkline {
             points: by_project.remove(&id).unwrap_or_default(),
+            forecast: balance_alert_core::forecast::view(
+                state.store.as_ref(),
+                &id,
+                p.threshold,
+                now,
+            )
+            .await?,
             project_id: id,
-        })
-        .collect();
+        });
+    }
     Ok(Json(Sparklines {
         status: "success".into(),
         days,
