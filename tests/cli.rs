@@ -32,7 +32,8 @@ async fn check_json_reports_balances_and_exits_zero_when_all_ok() {
     let report: Value = serde_json::from_str(&stdout(&out)).expect("stdout is JSON");
     assert_eq!(
         report["summary"],
-        json!({"total": 4, "success": 4, "failed": 0, "need_alarm": 0, "skipped": 0})
+        json!({"total": 4, "success": 4, "failed": 0, "need_alarm": 0, "skipped": 0,
+               "ok": 4, "low": 0, "critical": 0, "failing": 0})
     );
     let first = &report["projects"][0];
     assert_eq!(
@@ -61,7 +62,8 @@ async fn check_exits_one_when_a_project_is_low_or_failing() {
     let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(
         report["summary"],
-        json!({"total": 3, "success": 2, "failed": 1, "need_alarm": 1, "skipped": 0})
+        json!({"total": 3, "success": 2, "failed": 1, "need_alarm": 1, "skipped": 0,
+               "ok": 1, "low": 1, "critical": 0, "failing": 1})
     );
     assert_eq!(report["projects"][1]["state"], "low");
     assert_eq!(report["projects"][1]["need_alarm"], true);
@@ -135,6 +137,81 @@ async fn check_exits_two_on_config_errors_naming_the_field() {
         "{}",
         stderr(&out)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_to_watch_is_a_usage_error_naming_the_likely_cause() {
+    // GIVEN a file with no project, subscription or mailbox
+    let ws = Workspace::new(&json!({"projects": []}));
+    for args in [&["check"][..], &["config", "validate"][..]] {
+        let out = ws.run(args).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("nothing to watch") && stderr(&out).contains("\"projects\""),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // GIVEN env-only mode whose numbering starts at 2 (a slip)
+    let out = run_binary(
+        &["check"],
+        std::path::Path::new("/nonexistent/c.json"),
+        &ws.db_path(),
+        &[
+            ("USE_ENV_CONFIG", "true"),
+            ("PROJECT_2_NAME", "E"),
+            ("PROJECT_2_API_KEY", "k"),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("PROJECT_2_NAME")
+            && err.contains("PROJECT_1_NAME")
+            && err.contains("starts at 1"),
+        "{err}"
+    );
+    // …and env-only mode with nothing at all
+    let out = run_binary(
+        &["config", "validate"],
+        std::path::Path::new("/nonexistent/c.json"),
+        &ws.db_path(),
+        &[("USE_ENV_CONFIG", "true")],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no PROJECT_1_NAME"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_project_named_web_never_takes_the_servers_own_key() {
+    let s = fake().await;
+    let ws = Workspace::new(&json!({"projects": [
+        proj("web", "openrouter", &s.base_url(), "bal:50", 10.0)
+    ]}));
+    // WHEN the server's WEB_API_KEY is set (the hybrid rule would read it for "web")
+    let out = run_binary(
+        &["check", "--json"],
+        &ws.config_path(),
+        &ws.db_path(),
+        &[("WEB_API_KEY", "dashboard-secret-key")],
+    )
+    .await;
+    // THEN the project keeps its own key, and validation names the collision
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(report["projects"][0]["credits"], 50.0, "{report}");
+    assert!(
+        stderr(&out).contains("WEB_API_KEY") && stderr(&out).contains("projects[0].name"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("dashboard-secret-key"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

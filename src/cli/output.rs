@@ -125,17 +125,10 @@ pub fn table(report: &CheckReport, color: bool) -> String {
         }
     }
     let s = report.summary;
+    // One vocabulary: each project counts once, by state; the exit code follows from these.
     out.push_str(&format!(
-        "{} project(s): {} ok, {} failed, {} below threshold{}\n",
-        s.total,
-        s.success,
-        s.failed,
-        s.need_alarm,
-        if s.skipped > 0 {
-            format!(", {} not checked (stale)", s.skipped)
-        } else {
-            String::new()
-        }
+        "{} project(s): {} ok, {} low, {} critical, {} failing, {} skipped\n",
+        s.total, s.ok, s.low, s.critical, s.failing, s.skipped
     ));
     out
 }
@@ -222,7 +215,10 @@ mod tests {
             "x        openrouter  remaining_credit        —  USD           10.00  FAILING"
         );
         assert_eq!(lines[3], "  x: timed out after 10.0s");
-        assert_eq!(lines[4], "2 project(s): 1 ok, 1 failed, 0 below threshold");
+        assert_eq!(
+            lines[4],
+            "2 project(s): 1 ok, 0 low, 0 critical, 1 failing, 0 skipped"
+        );
     }
 
     #[test]

@@ -9,9 +9,10 @@ use proptest::prelude::*;
 
 const DAY: i64 = 86_400;
 
-fn config_doc(url: &str, key: &str) -> Value {
+/// `alert_days`: the forecast alert's horizon (only the last check falls inside it).
+fn config_doc(url: &str, key: &str, alert_days: i64) -> Value {
     json!({
-        "settings": {"max_retries": 0, "forecast_alert_days": 5, "timezone": "UTC",
+        "settings": {"max_retries": 0, "forecast_alert_days": alert_days, "timezone": "UTC",
                      "response_cache_ttl": 0, "language": "en"},
         "projects": [{"name": "Main", "provider": "openrouter", "api_key": key,
                       "threshold": 1, "base_url": url}],
@@ -23,11 +24,11 @@ fn config_doc(url: &str, key: &str) -> Value {
 async fn check_at(
     store: &dyn Store,
     url: &str,
-    balance: &str,
+    (balance, alert_days): (&str, i64),
     now: i64,
 ) -> Vec<balance_alert_core::model::AlertRecord> {
-    let config = crate::util::parse_config(&config_doc(url, &format!("bal:{balance}")), &[])
-        .expect("config");
+    let doc = config_doc(url, &format!("bal:{balance}"), alert_days);
+    let config = crate::util::parse_config(&doc, &[]).expect("config");
     let options = RunOptions {
         cache: CacheMode::Bypass,
         write: WriteMode::Persist,
@@ -56,7 +57,10 @@ async fn every_surface_agrees(rate: i64, hundredths: i64) {
     let at = |c: i64| format!("{}.{:02}", c / 100, c % 100);
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("config.json");
-    std::fs::write(&path, config_doc(&url, "${KEY_F}").to_string()).expect("write");
+    let expected = hundredths / 100;
+    // The last check is `expected` and a fraction days from zero, the one before a day more.
+    let horizon = expected + 1;
+    std::fs::write(&path, config_doc(&url, "${KEY_F}", horizon).to_string()).expect("write");
     let state = open_state_for(
         &path,
         crate::util::env_map(&[("KEY_F", &format!("bal:{}", at(cents)))]),
@@ -64,15 +68,17 @@ async fn every_surface_agrees(rate: i64, hundredths: i64) {
     .await;
     let store = state.store.clone();
     let now = chrono::Utc::now().timestamp();
-    check_at(store.as_ref(), &url, &at(cents + 200 * rate), now - 2 * DAY).await;
-    check_at(store.as_ref(), &url, &at(cents + 100 * rate), now - DAY).await;
-    let alerts = check_at(store.as_ref(), &url, &at(cents), now).await;
-    let expected = hundredths / 100;
+    let earlier = [(2, now - 2 * DAY), (1, now - DAY)];
+    for (days_back, t) in earlier {
+        let balance = at(cents + 100 * days_back * rate);
+        check_at(store.as_ref(), &url, (&balance, horizon), t).await;
+    }
+    let alerts = check_at(store.as_ref(), &url, (&at(cents), horizon), now).await;
 
     let alert = alerts
         .iter()
         .find(|a| a.kind == AlertKind::Forecast)
-        .expect("a forecast alert: runs out within 5 days");
+        .unwrap_or_else(|| panic!("a forecast alert within {horizon} days: {alerts:?}"));
     assert_eq!(alert.details.days_left, Some(expected), "the alert");
     assert!(
         alert.message.contains(&days_text(expected, Language::En)),

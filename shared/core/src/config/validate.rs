@@ -647,6 +647,42 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn warnings(doc: Value) -> Vec<String> {
+        let mut w = Vec::new();
+        validate(&doc, &mut w).expect("document loads");
+        w.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn settings_that_silence_a_subscriptions_reminders_are_warned_about_with_the_fix() {
+        // Yearly by anniversary without the last renewal: the next date is always a year away.
+        let w = warnings(json!({"subscriptions": [
+            {"name": "Domain", "cycle_type": "yearly", "renewal_day": 15, "amount": 10}
+        ]}));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("subscriptions[0].last_renewed_date: is missing")
+                && w[0].contains("MMDD"),
+            "{w:?}"
+        );
+        // A last renewal in the future marks it renewed for months.
+        let w = warnings(json!({"subscriptions": [
+            {"name": "Cloud", "cycle_type": "monthly", "renewal_day": 5, "amount": 10,
+             "last_renewed_date": "2999-01-01"}
+        ]}));
+        assert!(
+            w.iter().any(|m| m.contains("2999-01-01 is in the future")),
+            "{w:?}"
+        );
+        // Sound settings (and the Python tool's MMDD yearly) load without a word.
+        let w = warnings(json!({"subscriptions": [
+            {"name": "Copilot", "cycle_type": "yearly", "renewal_day": 1231, "amount": 100},
+            {"name": "Domain", "cycle_type": "yearly", "renewal_day": 15, "amount": 10,
+             "last_renewed_date": "2026-01-15"}
+        ]}));
+        assert!(w.is_empty(), "{w:?}");
+    }
+
     fn problems(doc: Value) -> Vec<String> {
         validate(&doc, &mut Vec::new())
             .expect_err("document has problems")
