@@ -90,8 +90,21 @@ setup_spa_tools() {
   WASM_OPT_JS=$npm_dir/node_modules/binaryen/bin/wasm-opt
   if [ ! -f "$WASM_OPT_JS" ] || [ "$(node -p "require('$npm_dir/node_modules/binaryen/package.json').version" 2>/dev/null)" != "${BINARYEN_VERSION:-132.0.0}" ]; then
     mkdir -p "$npm_dir"
-    npm install --silent --no-audit --no-fund --prefix "$npm_dir" "binaryen@${BINARYEN_VERSION:-132.0.0}"
+    npm_install "$npm_dir" "binaryen@${BINARYEN_VERSION:-132.0.0}"
   fi
+}
+
+# npm_install DIR PACKAGE@VERSION: installs one npm package under DIR, retrying a registry
+# hiccup twice; says what failed instead of exiting silently.
+npm_install() {
+  local dir=$1 pkg=$2 try
+  for try in 1 2 3; do
+    npm install --no-audit --no-fund --loglevel=error --prefix "$dir" "$pkg" && return 0
+    echo "npm install $pkg failed (attempt $try of 3)" >&2
+    sleep $((try * 5))
+  done
+  echo "error: cannot install $pkg from the npm registry into $dir" >&2
+  return 1
 }
 
 # The browser test's driver: npm playwright-core (no browser download; Debian's chromium is
@@ -102,7 +115,7 @@ setup_playwright() {
   PLAYWRIGHT_DIR=${BALANCE_ALERT_CACHE:-$HOME/.cache/balance-alert}/npm
   if [ "$(node -p "require('$PLAYWRIGHT_DIR/node_modules/playwright-core/package.json').version" 2>/dev/null)" != "$PLAYWRIGHT_VERSION" ]; then
     mkdir -p "$PLAYWRIGHT_DIR"
-    npm install --silent --no-audit --no-fund --prefix "$PLAYWRIGHT_DIR" "playwright-core@$PLAYWRIGHT_VERSION"
+    npm_install "$PLAYWRIGHT_DIR" "playwright-core@$PLAYWRIGHT_VERSION"
   fi
 }
 
