@@ -98,6 +98,11 @@ setup_spa_tools() {
 # hiccup twice; says what failed instead of exiting silently.
 npm_install() {
   local dir=$1 pkg=$2 try
+  # Node trusts only its own CA list; a registry reached through a TLS-inspecting proxy needs
+  # the system's bundle too (curl and pip read it already).
+  if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
   for try in 1 2 3; do
     npm install --no-audit --no-fund --loglevel=error --prefix "$dir" "$pkg" && return 0
     echo "npm install $pkg failed (attempt $try of 3)" >&2
