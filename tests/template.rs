@@ -207,3 +207,114 @@ fn the_table_is_the_one_table_create_makes() {
         true
     );
 }
+
+/// Whether a Lambda event-filter `pattern` (the subset the template uses: lists of exact
+/// values and `{"prefix": …}`, nested objects) admits `record`.
+fn admits(pattern: &Value, record: &Value) -> bool {
+    match pattern {
+        Value::Object(fields) => fields
+            .iter()
+            .all(|(k, p)| record.get(k).is_some_and(|r| admits(p, r))),
+        Value::Array(options) => options.iter().any(|o| match o {
+            Value::Object(rule) => match rule.get("prefix").and_then(Value::as_str) {
+                Some(prefix) => record.as_str().is_some_and(|r| r.starts_with(prefix)),
+                None => panic!("filter rule {rule:?} is not understood by this test"),
+            },
+            exact => exact == record,
+        }),
+        other => panic!("filter pattern {other} is not understood by this test"),
+    }
+}
+
+#[test]
+fn only_new_alert_records_wake_the_notifier() {
+    let t = translated();
+    let filters =
+        &t["Resources"]["NotifierFunctionStream"]["Properties"]["FilterCriteria"]["Filters"];
+    let patterns: Vec<Value> = filters
+        .as_array()
+        .expect("a filter on the stream mapping")
+        .iter()
+        .map(|f| serde_json::from_str(f["Pattern"].as_str().expect("pattern")).expect("JSON"))
+        .collect();
+    let wakes = |record: Value| patterns.iter().any(|p| admits(p, &record));
+    let record = |event: &str, pk: &str| json!({"eventName": event, "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": "X"}}}});
+    // The records the notifier acts on (the shape of shared/lambda/tests/functions.rs's events).
+    assert!(wakes(record("INSERT", "ALERT#p-1-1")));
+    // Not a delivery outcome written back, a reading, a state or a schedule.
+    assert!(!wakes(record("MODIFY", "ALERT#p-1-1")));
+    assert!(!wakes(record("INSERT", "READING#p")));
+    assert!(!wakes(record("MODIFY", "STATE#p")));
+    assert!(!wakes(record("REMOVE", "ALERT#p-1-1")));
+}
+
+#[test]
+fn the_table_the_secret_and_the_logs_survive_a_replacement_or_a_delete() {
+    let t = translated();
+    for r in [
+        "Table",
+        "ApiKeySecret",
+        "CheckerLogs",
+        "ApiLogs",
+        "NotifierLogs",
+    ] {
+        let res = &t["Resources"][r];
+        assert_eq!(res["DeletionPolicy"], "Retain", "{r}");
+        assert_eq!(res["UpdateReplacePolicy"], "Retain", "{r}");
+    }
+}
+
+#[test]
+fn a_hosted_dashboard_can_poll_with_etags_and_few_preflights() {
+    let t = translated();
+    // SAM writes the HTTP API's CORS into its OpenAPI body.
+    let cors = &t["Resources"]["HttpApi"]["Properties"]["Body"]["x-amazon-apigateway-cors"];
+    let lower = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_ascii_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        lower(&cors["allowHeaders"]).contains(&"if-none-match".to_owned()),
+        "{cors}"
+    );
+    assert!(
+        lower(&cors["exposeHeaders"]).contains(&"etag".to_owned()),
+        "{cors}"
+    );
+    assert!(cors["maxAge"].as_i64().is_some_and(|s| s >= 300), "{cors}");
+}
+
+#[test]
+fn a_checker_that_stops_running_and_a_stream_that_falls_behind_raise_alarms() {
+    let t = translated();
+    let heartbeat = &t["Resources"]["CheckerHeartbeatAlarm"]["Properties"];
+    // The series the checker emits once per run (shared/lambda/src/emf.rs ALWAYS), in its
+    // namespace; no data at all is the failure this alarm exists for.
+    let emf = std::fs::read_to_string(root().join("shared/lambda/src/emf.rs")).expect("emf.rs");
+    assert!(emf.contains(&format!(
+        "pub const NAMESPACE: &str = {};",
+        heartbeat["Namespace"]
+    )));
+    assert!(
+        emf.contains(&format!("{},", heartbeat["MetricName"])),
+        "{heartbeat}"
+    );
+    assert_eq!(heartbeat["TreatMissingData"], "breaching");
+    assert_eq!(heartbeat["ComparisonOperator"], "LessThanThreshold");
+    let age = &t["Resources"]["StreamIteratorAgeAlarm"]["Properties"];
+    assert_eq!(age["MetricName"], "IteratorAge");
+    assert_eq!(
+        age["Dimensions"][0]["Value"],
+        json!({"Ref": "NotifierFunction"})
+    );
+    assert_eq!(
+        t["Resources"]["ThrottlesAlarm"]["Properties"]["MetricName"],
+        "Throttles"
+    );
+}
