@@ -318,3 +318,98 @@ fn a_checker_that_stops_running_and_a_stream_that_falls_behind_raise_alarms() {
         "Throttles"
     );
 }
+
+/// The template as written (SAM, before translation), as JSON.
+fn raw_template() -> Value {
+    let text = run(
+        Command::new(tool("python"))
+            .arg("-c")
+            .arg(
+                "import json, sys; from samtranslator.yaml_helper import yaml_parse; \
+                 json.dump(yaml_parse(open(sys.argv[1], encoding='utf-8').read()), sys.stdout)",
+            )
+            .arg(root().join("template.yaml")),
+        "parse template.yaml",
+    );
+    serde_json::from_str(&text).expect("template JSON")
+}
+
+/// The bin targets cargo considers for `--bin` when run in `dir` without `-p`: the package whose
+/// manifest is there, or at the workspace root its default members.
+fn default_run_bins(dir: &std::path::Path) -> Vec<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let text = run(
+        Command::new(cargo)
+            .args(["metadata", "--no-deps", "--format-version", "1"])
+            .current_dir(dir),
+        "cargo metadata",
+    );
+    let m: Value = serde_json::from_str(&text).expect("cargo metadata JSON");
+    let dir = dir.canonicalize().expect("dir");
+    let manifest = dir.join("Cargo.toml");
+    let at_root = PathBuf::from(m["workspace_root"].as_str().expect("workspace_root"))
+        .canonicalize()
+        .expect("root")
+        == dir;
+    let selected: Vec<&Value> = m["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter(|p| {
+            if at_root {
+                m["workspace_default_members"]
+                    .as_array()
+                    .expect("workspace_default_members")
+                    .contains(&p["id"])
+            } else {
+                PathBuf::from(p["manifest_path"].as_str().expect("manifest_path")) == manifest
+            }
+        })
+        .collect();
+    selected
+        .iter()
+        .flat_map(|p| p["targets"].as_array().expect("targets").iter())
+        .filter(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.contains(&json!("bin")))
+        })
+        .map(|t| t["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+/// `sam build` runs `cargo lambda build --release --bin <Binary>` in each function's CodeUri
+/// (aws-lambda-builders' rust_cargo workflow), and `cargo lambda watch` at the root runs
+/// `cargo run --bin <function>`: cargo finds the bin only among the packages it selects there
+/// ("no bin target named `checker` in default-run packages" otherwise).
+#[test]
+fn sam_build_and_cargo_lambda_watch_find_each_functions_binary() {
+    let t = raw_template();
+    let at_root = default_run_bins(&root());
+    let mut functions = 0;
+    for (name, r) in t["Resources"].as_object().expect("resources") {
+        if r["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        assert_eq!(r["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
+        let bin = r["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: BuildProperties.Binary"));
+        let code_uri = r["Properties"]["CodeUri"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: CodeUri"));
+        let bins = default_run_bins(&root().join(code_uri));
+        assert!(
+            bins.iter().any(|b| b == bin),
+            "{name}: sam build runs `cargo lambda build --bin {bin}` in {code_uri:?}, where cargo selects only the bins {bins:?}"
+        );
+        assert!(
+            at_root.iter().any(|b| b == bin),
+            "{name}: `cargo lambda watch` runs `cargo run --bin {bin}` at the root, where cargo selects only the bins {at_root:?}"
+        );
+        functions += 1;
+    }
+    assert_eq!(functions, 3);
+    // A bare `cargo run` (README, scripts) still starts the local binary.
+    assert!(at_root.iter().any(|b| b == "balance-alert"));
+}
