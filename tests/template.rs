@@ -362,7 +362,8 @@ fn default_run_bins(dir: &std::path::Path) -> Vec<String> {
                     .expect("workspace_default_members")
                     .contains(&p["id"])
             } else {
-                PathBuf::from(p["manifest_path"].as_str().expect("manifest_path")) == manifest
+                manifest
+                    == std::path::Path::new(p["manifest_path"].as_str().expect("manifest_path"))
             }
         })
         .collect();
