@@ -763,32 +763,6 @@ async fn a_provider_failing_every_other_request_never_raises_failing() {
     }
 }
 
-/// Runs the whole sequence (checks, schedule, forecasts) once at `now`.
-async fn run_at(
-    store: &dyn Store,
-    config: &balance_alert_core::config::Config,
-    now: i64,
-) -> Vec<balance_alert_core::model::AlertRecord> {
-    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
-    let options = RunOptions {
-        cache: CacheMode::Bypass,
-        write: WriteMode::Persist,
-        housekeeping: Housekeeping::Never,
-    };
-    run_due(
-        &engine(&config.settings),
-        store,
-        config,
-        &Selection::All,
-        options,
-        now,
-    )
-    .await
-    .expect("run")
-    .checks
-    .alerts
-}
-
 #[tokio::test]
 async fn a_falling_balance_raises_one_forecast_alert_per_run_out_date() {
     let s = FakeServer::start(std::time::Duration::ZERO)
@@ -810,14 +784,16 @@ async fn a_falling_balance_raises_one_forecast_alert_per_run_out_date() {
         .expect("config")
     };
     // 100 → 80 → 60 over two days: 20 a day, zero in three days.
-    assert!(run_at(&store, &config_with("bal:100"), t0).await.is_empty());
+    assert!(crate::util::run_at(&store, &config_with("bal:100"), t0)
+        .await
+        .is_empty());
     assert!(
-        run_at(&store, &config_with("bal:80"), t0 + day)
+        crate::util::run_at(&store, &config_with("bal:80"), t0 + day)
             .await
             .is_empty(),
         "5 days left"
     );
-    let alerts = run_at(&store, &config_with("bal:60"), t0 + 2 * day).await;
+    let alerts = crate::util::run_at(&store, &config_with("bal:60"), t0 + 2 * day).await;
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     let a = &alerts[0];
     assert_eq!(a.kind, AlertKind::Forecast);
@@ -830,10 +806,14 @@ async fn a_falling_balance_raises_one_forecast_alert_per_run_out_date() {
     assert_eq!(a.details.due_date.as_deref(), Some(date.as_str()));
     assert!(a.message.contains(&date), "{}", a.message);
     // The same date next day: no repeat. A top-up is not spending: no forecast after it.
-    assert!(run_at(&store, &config_with("bal:40"), t0 + 3 * day)
-        .await
-        .is_empty());
-    assert!(run_at(&store, &config_with("bal:500"), t0 + 4 * day)
-        .await
-        .is_empty());
+    assert!(
+        crate::util::run_at(&store, &config_with("bal:40"), t0 + 3 * day)
+            .await
+            .is_empty()
+    );
+    assert!(
+        crate::util::run_at(&store, &config_with("bal:500"), t0 + 4 * day)
+            .await
+            .is_empty()
+    );
 }

@@ -4,7 +4,6 @@
 use super::*;
 use balance_alert_core::model::text::{days as days_text, Language};
 use balance_alert_core::model::AlertKind;
-use balance_alert_core::run::run_due;
 use proptest::prelude::*;
 
 const DAY: i64 = 86_400;
@@ -29,23 +28,7 @@ async fn check_at(
 ) -> Vec<balance_alert_core::model::AlertRecord> {
     let doc = config_doc(url, &format!("bal:{balance}"), alert_days);
     let config = crate::util::parse_config(&doc, &[]).expect("config");
-    let options = RunOptions {
-        cache: CacheMode::Bypass,
-        write: WriteMode::Persist,
-        housekeeping: Housekeeping::Never,
-    };
-    run_due(
-        &crate::util::engine(&config.settings),
-        store,
-        &config,
-        &Selection::All,
-        options,
-        now,
-    )
-    .await
-    .expect("run")
-    .checks
-    .alerts
+    crate::util::run_at(store, &config, now).await
 }
 
 /// GIVEN a balance falling `rate` a day for two days, now `hundredths / 100` days from zero,

@@ -181,3 +181,29 @@ pub async fn spawn_serve(
         .to_owned();
     (child, api, metrics)
 }
+
+/// Runs the whole sequence (checks, schedule, forecasts) once at `now`.
+pub async fn run_at(
+    store: &dyn balance_alert_core::store::Store,
+    config: &balance_alert_core::config::Config,
+    now: i64,
+) -> Vec<balance_alert_core::model::AlertRecord> {
+    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
+    let options = RunOptions {
+        cache: balance_alert_core::engine::CacheMode::Bypass,
+        write: balance_alert_core::monitor::WriteMode::Persist,
+        housekeeping: Housekeeping::Never,
+    };
+    run_due(
+        &engine(&config.settings),
+        store,
+        config,
+        &Selection::All,
+        options,
+        now,
+    )
+    .await
+    .expect("run")
+    .checks
+    .alerts
+}

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use balance_alert_model::alert::ProjectState;
-use balance_alert_model::forecast::{run_out, whole_days, Point};
+use balance_alert_model::forecast::{days_left, run_out, Point};
 use balance_alert_model::subscription::renewal_status;
 use balance_alert_model::{AlertState, BalancePoint, Decimal};
 
@@ -228,13 +228,8 @@ fn project_families(config: &Config, inputs: &Inputs, now: i64) -> Vec<Family> {
         );
         let points = readings.get(id.as_str()).map_or(&[][..], Vec::as_slice);
         // The one forecast's whole days (as the alert, the API and the dashboard show them).
-        if let Some(n) = run_out(points, to_f64(p.threshold), now).and_then(|f| {
-            if f.already_empty {
-                Some(0)
-            } else {
-                f.zero_at.map(|z| whole_days(z, now))
-            }
-        }) {
+        if let Some(n) = run_out(points, to_f64(p.threshold), now).and_then(|f| days_left(&f, now))
+        {
             days.push(two(), n as f64);
         }
     }

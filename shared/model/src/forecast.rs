@@ -50,6 +50,16 @@ pub fn whole_days(at: i64, now: i64) -> i64 {
     (at.saturating_sub(now)).max(0) / DAY
 }
 
+/// The whole days a forecast shows at `now` ([`whole_days`] until zero; 0 when already empty;
+/// None when the balance is not falling).
+pub fn days_left(f: &Forecast, now: i64) -> Option<i64> {
+    if f.already_empty {
+        Some(0)
+    } else {
+        f.zero_at.map(|z| whole_days(z, now))
+    }
+}
+
 /// The forecast of `points` as of `now`: only the readings of the window before `now` count
 /// (see [`WINDOW_SECONDS`]); the rest is [`forecast`].
 pub fn run_out(points: &[Point], threshold: f64, now: i64) -> Option<Forecast> {

@@ -118,6 +118,14 @@ pub fn days(days: i64, lang: Language) -> String {
     }
 }
 
+/// "3 checks failed in a row: <reason>" / "连续 3 次查询失败：<reason>".
+pub fn failures(n: u32, reason: &str, lang: Language) -> String {
+    match lang {
+        Language::Zh => format!("连续 {n} 次查询失败：{reason}"),
+        Language::En => format!("{n} checks failed in a row: {reason}"),
+    }
+}
+
 /// What a figure is called in a message: a budget or a quota window is not a balance.
 pub fn figure_name(figure: Option<BalanceKind>, lang: Language) -> &'static str {
     match figure {
@@ -142,10 +150,7 @@ pub fn alert_text(a: &AlertRecord, lang: Language) -> String {
         let (Some(n), Some(reason)) = (d.failures, d.reason.as_deref()) else {
             return a.message.clone();
         };
-        return match lang {
-            Language::Zh => format!("{name}{sep}连续 {n} 次查询失败：{reason}"),
-            Language::En => format!("{name}{sep}{n} checks failed in a row: {reason}"),
-        };
+        return format!("{name}{sep}{}", failures(n, reason, lang));
     }
     match a.kind {
         AlertKind::Recovered => match a.balance {

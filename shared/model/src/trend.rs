@@ -3,7 +3,7 @@
 
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::forecast::{run_out, whole_days, Point};
+use crate::forecast::{run_out, Point};
 use crate::wire::{iso, ForecastView};
 use crate::{BalancePoint, Decimal};
 
@@ -79,11 +79,7 @@ pub fn forecast_view(
         } else {
             f.zero_at.map(days_from_now)
         },
-        days_left: if f.already_empty {
-            Some(0)
-        } else {
-            f.zero_at.map(|z| whole_days(z, now))
-        },
+        days_left: crate::forecast::days_left(&f, now),
     })
 }
 

@@ -331,10 +331,7 @@ pub fn alert_lines(
         || alert.state == AlertState::Failing
     {
         let details = match (alert.details.failures, &alert.details.reason) {
-            (Some(n), Some(reason)) => match lang {
-                Language::Zh => format!("连续 {n} 次查询失败：{reason}"),
-                Language::En => format!("{n} checks failed in a row: {reason}"),
-            },
+            (Some(n), Some(reason)) => balance_alert_core::model::text::failures(n, reason, lang),
             _ => balance_alert_core::model::text::alert_text(alert, lang),
         };
         lines.push(l("详情", "Details", details));
