@@ -46,10 +46,18 @@ impl Simple for DeepSeek {
             match (currency, total) {
                 (Some(c), Some(t)) => parsed.push((c.to_uppercase(), t)),
                 _ => {
+                    // Say which: a missing field and an amount out of range need other fixes.
+                    let reason = match (currency, row.get("total_balance")) {
+                        (Some(_), Some(v)) if !v.is_null() => format!(
+                            "balance_infos total_balance {} is not an amount (a number up to 1e15)",
+                            snippet(v.to_string().as_bytes())
+                        ),
+                        _ => "balance_infos row without currency/total_balance".to_owned(),
+                    };
                     return Err(ProviderError::Unparseable {
-                        reason: "balance_infos row without currency/total_balance".into(),
+                        reason,
                         snippet: snippet(row.to_string().as_bytes()),
-                    })
+                    });
                 }
             }
         }
@@ -163,6 +171,25 @@ mod tests {
             {"currency": "USD", "total_balance": usd, "granted_balance": "0.00", "topped_up_balance": usd},
             {"currency": "CNY", "total_balance": cny, "granted_balance": "0.00", "topped_up_balance": cny}
         ]})
+    }
+
+    #[test]
+    fn an_amount_out_of_range_is_named_as_such_not_as_a_missing_field() {
+        let e = DeepSeek
+            .parse(&rows("1e30", "1.00"), &ctx("x", None))
+            .expect_err("out of range");
+        let text = e.to_string();
+        assert!(
+            text.contains("total_balance \"1e30\" is not an amount"),
+            "{text}"
+        );
+        let e = DeepSeek
+            .parse(
+                &serde_json::json!({"balance_infos": [{"currency": "USD"}]}),
+                &ctx("x", None),
+            )
+            .expect_err("missing");
+        assert!(e.to_string().contains("row without currency/total_balance"));
     }
 
     #[test]
