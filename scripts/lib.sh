@@ -138,6 +138,38 @@ setup_python() {
   fi
 }
 
+# The SAM CLI in its own venv (.venv-sam: its pins clash with moto's), for `sam build` and
+# `sam validate --lint`. About a minute the first time, a second when present.
+SAM_CLI_VERSION=1.170.0
+setup_sam() {
+  [ -x .venv-sam/bin/python ] || python3 -m venv .venv-sam
+  if ! .venv-sam/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('aws-sam-cli') != '$SAM_CLI_VERSION')" 2>/dev/null; then
+    .venv-sam/bin/pip install -q "aws-sam-cli==$SAM_CLI_VERSION"
+  fi
+}
+
+# sam [ARGS]: the SAM CLI, offline (no telemetry, no instance-metadata probe), with cargo-lambda
+# and its zig from .venv on PATH (the rust-cargolambda build method runs `cargo lambda build`).
+sam() {
+  env SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true AWS_REGION="${AWS_REGION:-us-east-1}" \
+    PATH="$PWD/.venv/bin:$PATH" .venv-sam/bin/sam "$@"
+}
+
+# The functions' architecture for this machine (the template's Architecture parameter).
+lambda_arch() {
+  case "$(uname -m)" in
+    aarch64 | arm64) echo arm64 ;;
+    *) echo x86_64 ;;
+  esac
+}
+
+# sam_build: `sam build` on template.yaml as shipped, for this machine's architecture, into
+# .aws-sam/build/<Function>/bootstrap (what the serverless tests run). Cargo's target directory
+# is $CARGO_TARGET_DIR, so the three builds share one compilation.
+sam_build() {
+  sam build --beta-features --no-cached --parameter-overrides "Architecture=$(lambda_arch)"
+}
+
 # free_port: prints a free loopback TCP port.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

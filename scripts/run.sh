@@ -25,5 +25,6 @@ if [ -z "$CONFIG" ]; then
   [ -f data/demo-config.json ] || cp examples/config.json data/demo-config.json
   CONFIG=data/demo-config.json
 fi
-echo "config: $CONFIG — open the dashboard at http://127.0.0.1:8080/ (API docs at /docs, metrics at http://127.0.0.1:9100/metrics); alerts arrive at http://127.0.0.1:18080/hooks"
-"$BIN/balance-alert" serve --config "$CONFIG" --listen "${LISTEN:-127.0.0.1:8080}" --metrics-listen "${METRICS_LISTEN:-127.0.0.1:9100}"
+LISTEN=${LISTEN:-127.0.0.1:8080} METRICS_LISTEN=${METRICS_LISTEN:-127.0.0.1:9100}
+echo "config: $CONFIG — open the dashboard at http://$LISTEN/ (API docs at /docs, metrics at http://$METRICS_LISTEN/metrics); alerts arrive at http://127.0.0.1:18080/hooks"
+"$BIN/balance-alert" serve --config "$CONFIG" --listen "$LISTEN" --metrics-listen "$METRICS_LISTEN"

@@ -19,11 +19,13 @@ stage wasm-model cargo build --locked -p balance-alert-model --target wasm32-unk
 MOTO_PORT=$(free_port)
 stage moto start_moto "$MOTO_PORT"
 export BALANCE_ALERT_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
-# The three functions' release bootstraps, built once as SAM builds them (cargo-lambda, zig from
-# the venv) and run as Lambda runs them by shared/lambda/tests/bootstrap.rs.
-stage lambda-build env PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --locked \
-  -p checker -p api -p notifier
-export BALANCE_ALERT_FUNCTIONS_DIR="$CARGO_TARGET_DIR/lambda"
+# The deploy path itself: the SAM CLI lints the template, then `sam build` builds the three
+# functions from template.yaml as shipped (cargo-lambda, zig from .venv) for this machine's
+# architecture; the serverless tests run the bootstraps it made (what is tested is what deploys).
+stage setup-sam setup_sam
+stage sam-validate sam validate --lint
+stage sam-build sam_build
+export BALANCE_ALERT_FUNCTIONS_DIR="$PWD/.aws-sam/build"
 stage test cargo test --workspace --locked
 # The API integration tests once more, on the DynamoDB store instead of SQLite (--workspace:
 # the same feature set as the test stage, so nothing is rebuilt).
@@ -37,3 +39,10 @@ stage schemathesis env SCHEMATHESIS_REUSE_BIN=1 ./scripts/schemathesis.sh
 stage spa-build ./scripts/build-spa.sh
 stage browser-build cargo build --release --locked -p balance-alert -p fake-providers --bins
 stage browser tests/browser/run.sh "$CARGO_TARGET_DIR/release"
+# The dashboard upload the deploy script runs, against moto's S3 and CloudFormation.
+stage deploy-dashboard env AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" \
+  .venv-sam/bin/python scripts/test_deploy_dashboard.py
+# The README's local serverless round: the bootstraps sam build made, the emulator, moto.
+stage local-serverless ./scripts/local-serverless.sh --check
+# Every command block of the README, run as written (or covered where its comment says).
+stage readme .venv/bin/python scripts/readme_blocks.py "$CARGO_TARGET_DIR/release"

@@ -121,8 +121,9 @@ fn each_function_gets_the_table_and_only_the_calls_its_code_makes() {
         assert_eq!(env["TABLE_NAME"], json!({"Ref": "Table"}), "{f}");
         assert_eq!(
             t["Resources"][f]["Properties"]["Architectures"],
-            json!(["arm64"])
+            json!([{"Ref": "Architecture"}])
         );
+        assert_eq!(t["Parameters"]["Architecture"]["Default"], "arm64");
         assert_eq!(
             t["Resources"][f]["Properties"]["Runtime"],
             "provided.al2023"

@@ -7,8 +7,9 @@
 //! answer from the same table.
 //!
 //! The binaries come from `BALANCE_ALERT_FUNCTIONS_DIR` — ./scripts/test.sh points it at the
-//! release bootstraps `cargo lambda build --release` made (`target/lambda/<name>/bootstrap`) —
-//! else the target directory's `debug` (`cargo build -p checker -p api -p notifier`).
+//! bootstraps `sam build` made from template.yaml (`.aws-sam/build/<Name>Function/bootstrap`:
+//! what is tested is what deploys); `cargo lambda build`'s `target/lambda` works too — else the
+//! target directory's `debug` (`cargo build -p checker -p api -p notifier`).
 //! `cargo-lambda` is taken from `CARGO_LAMBDA`, else `PATH`, else the workspace's `.venv` (which
 //! ./scripts/test.sh makes).
 
@@ -49,13 +50,16 @@ fn binary(name: &str) -> PathBuf {
                 .unwrap_or_else(|_| workspace().join("target"));
             target.join("debug")
         });
-    // `cargo lambda build` lays out `<dir>/<name>/bootstrap`; `cargo build`, `<dir>/<name>`.
-    let lambda_layout = dir.join(name).join("bootstrap");
-    let path = if lambda_layout.exists() {
-        lambda_layout
-    } else {
-        dir.join(name)
-    };
+    // `sam build` lays out `<dir>/<Name>Function/bootstrap` (the template's logical id),
+    // `cargo lambda build` `<dir>/<name>/bootstrap`, `cargo build` `<dir>/<name>`.
+    let logical_id = format!("{}{}Function", name[..1].to_uppercase(), &name[1..]);
+    let path = [
+        dir.join(logical_id).join("bootstrap"),
+        dir.join(name).join("bootstrap"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| dir.join(name));
     assert!(
         path.exists(),
         "{} is missing: build the functions first (cargo build -p checker -p api -p notifier), or set BALANCE_ALERT_FUNCTIONS_DIR",
