@@ -716,16 +716,16 @@ async fn without_smart_refresh_each_project_is_next_due_one_interval_later() {
     .await
     .expect("runs");
     let mut schedules = store.schedules().await.expect("schedules");
-    schedules.sort_by_key(|(_, t)| *t);
+    schedules.sort_by_key(|n| n.at);
     let ids = [config.projects[0].id(), config.projects[1].id()];
-    assert_eq!(schedules[0].0, ids[0]);
+    assert_eq!(schedules[0].project_id, ids[0]);
     assert!(
-        (120..=122).contains(&(schedules[0].1 - now)),
+        (120..=122).contains(&(schedules[0].at - now)),
         "{schedules:?}"
     );
-    assert_eq!(schedules[1].0, ids[1]);
+    assert_eq!(schedules[1].project_id, ids[1]);
     assert!(
-        (600..=602).contains(&(schedules[1].1 - now)),
+        (600..=602).contains(&(schedules[1].at - now)),
         "{schedules:?}"
     );
 }

@@ -12,7 +12,7 @@ use balance_alert_core::monitor::WriteMode;
 use balance_alert_core::node::NodeLock;
 use balance_alert_core::run::{lease_seconds, run_due, Housekeeping, RunOptions, Selection};
 use balance_alert_core::service::{Checker, Status};
-use balance_alert_core::store::{Claimant, Store};
+use balance_alert_core::store::{Claimant, NextCheck, Store};
 use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
 
@@ -113,7 +113,7 @@ async fn a_restarted_server_checks_at_once_what_its_crashed_predecessor_had_clai
     // AND their next checks are scheduled, the claims ended
     let schedules = store.schedules().await.expect("schedules");
     assert!(
-        schedules.iter().all(|(_, t)| *t > now && *t != now + 1_360),
+        schedules.iter().all(|n| n.at > now && n.at != now + 1_360),
         "{schedules:?}"
     );
 }
@@ -141,17 +141,17 @@ async fn a_lease_is_sized_by_the_claimed_work_not_the_config_and_renewed_while_c
     };
     let store = SqliteStore::in_memory().expect("store");
     let now = chrono::Utc::now().timestamp();
-    let later: Vec<(String, i64)> = config.projects[10..]
+    let later: Vec<NextCheck> = config.projects[10..]
         .iter()
-        .map(|p| (p.id(), now + 86_400))
+        .map(|p| NextCheck::at(p.id(), now + 86_400))
         .collect();
     store.set_next_checks(later).await.expect("schedule");
     let due: Vec<String> = config.projects[..10].iter().map(|p| p.id()).collect();
-    let leases = |schedules: Vec<(String, i64)>| -> Vec<i64> {
+    let leases = |schedules: Vec<NextCheck>| -> Vec<i64> {
         schedules
             .into_iter()
-            .filter(|(id, _)| due.contains(id))
-            .map(|(_, t)| t)
+            .filter(|n| due.contains(&n.project_id))
+            .map(|n| n.at)
             .collect()
     };
 
@@ -185,4 +185,50 @@ async fn a_lease_is_sized_by_the_claimed_work_not_the_config_and_renewed_while_c
     let report = report.expect("run");
     assert_eq!(report.checks.outcomes.len(), 10);
     assert!(report.checks.outcomes.iter().all(|o| o.result.is_ok()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_config_file_edit_makes_the_changed_projects_due_at_the_servers_next_run() {
+    // GIVEN a `serve`-like checker over a config file, every project just checked
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.json");
+    let doc = |p1_threshold: u32| {
+        serde_json::json!({
+            "settings": {"max_retries": 0},
+            "projects": (0..3).map(|i| serde_json::json!({
+                "name": format!("p{i}"), "provider": "openrouter",
+                "api_key": format!("bal:1{i}"), "base_url": fake.base_url(),
+                "threshold": if i == 1 { p1_threshold } else { 1 }})).collect::<Vec<_>>()
+        })
+        .to_string()
+    };
+    std::fs::write(&config, doc(1)).expect("write");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("state.db")).expect("store"));
+    let server = checker(&config, store, Claimant::anonymous());
+    let run = || async {
+        server
+            .run(&server.scheduled_selection(), OPTIONS)
+            .await
+            .expect("runs")
+            .checked
+    };
+    assert_eq!(run().await.len(), 3);
+    assert!(run().await.is_empty(), "nothing due right after");
+
+    // WHEN the file raises p1's threshold and the watcher installs it
+    let edited = dir.path().join("config.json.new");
+    std::fs::write(&edited, doc(50)).expect("write");
+    std::fs::rename(&edited, &config).expect("replace");
+    assert!(server.config.refresh().await, "the edit is installed");
+
+    // THEN the scheduler's next run checks p1, and only p1
+    let p1 = balance_alert_core::model::project_id("openrouter", "p1");
+    assert_eq!(run().await, [p1]);
+    assert_eq!(
+        ["bal:10", "bal:11", "bal:12"].map(|t| fake.hits(t)),
+        [1, 2, 1]
+    );
+    assert!(run().await.is_empty(), "its new config is recorded");
 }

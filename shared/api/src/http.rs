@@ -1,9 +1,11 @@
-//! Cross-cutting HTTP middleware: per-IP rate limiting, ETag/304 and request metrics.
+//! Cross-cutting HTTP middleware: per-IP rate limiting, ETag/304, request metrics and, where
+//! nothing watches the config in the background, its reload on requests.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -225,6 +227,49 @@ pub fn etag_for(bytes: &[u8]) -> HeaderValue {
     bytes.hash(&mut hasher);
     HeaderValue::from_str(&format!("\"{:016x}-{:x}\"", hasher.finish(), bytes.len()))
         .expect("hex ETag is a valid header value")
+}
+
+/// How often requests look for a new configuration ([`AppState::with_config_refresh`]).
+#[derive(Debug)]
+pub struct ConfigRefresh {
+    every: Duration,
+    last: Mutex<Option<Instant>>,
+}
+
+impl ConfigRefresh {
+    /// A look at most once per `every` (the first request always looks).
+    pub fn every(every: Duration) -> Self {
+        ConfigRefresh {
+            every,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// Whether a look is due now; if so, it is taken (concurrent requests do not all look).
+    fn take(&self) -> bool {
+        let mut last = self.last.lock().expect("refresh lock is never poisoned");
+        let now = Instant::now();
+        if last.is_some_and(|t| now.duration_since(t) < self.every) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+}
+
+/// Middleware: before the request, installs a newer configuration when one was stored
+/// ([`ConfigSource::refresh`](balance_alert_core::config::ConfigSource::refresh): a version
+/// read, the document only when it changed), at most once per [`ConfigRefresh`] period. For a
+/// process that cannot watch in the background (a Lambda is frozen between invocations).
+pub async fn refresh_config(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.config_refresh.as_ref().is_some_and(|r| r.take()) && state.config.refresh().await {
+        state.metrics.note_config_reload();
+    }
+    next.run(request).await
 }
 
 /// Middleware: records `balance_alert_http_request_duration` by route template.

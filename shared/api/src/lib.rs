@@ -122,6 +122,9 @@ pub struct AppState {
     /// The dashboard served at `/` (the local server's embedded build); None keeps the plain
     /// status page there (the API Lambda, tests, a binary built without the SPA).
     pub site: Option<Arc<dyn Site>>,
+    /// Requests look for a new configuration themselves (the api function, which nothing
+    /// watches between invocations); None where a background task does (`serve`).
+    pub config_refresh: Option<Arc<http::ConfigRefresh>>,
 }
 
 impl AppState {
@@ -145,7 +148,15 @@ impl AppState {
             started: Instant::now(),
             credits_cache: Arc::default(),
             site: None,
+            config_refresh: None,
         }
+    }
+
+    /// Requests install a newer configuration before they are handled, looking at most once
+    /// per `every` ([`http::refresh_config`]).
+    pub fn with_config_refresh(mut self, every: std::time::Duration) -> Self {
+        self.config_refresh = Some(Arc::new(http::ConfigRefresh::every(every)));
+        self
     }
 
     /// Serves `site` at `/` and for the app's client routes.
@@ -237,6 +248,7 @@ pub fn app(state: AppState) -> Router {
             http::rate_limit,
         ));
     let cors = cors(&state.options.cors_origins);
+    let refreshing = state.config_refresh.is_some();
     let router = Router::new()
         .route("/", get(index::index))
         .route("/health", get(health::health))
@@ -253,7 +265,17 @@ pub fn app(state: AppState) -> Router {
             http::host_guard,
         ))
         .fallback(site::fallback)
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    // Only where asked: `serve` reloads in the background and its requests skip the layer.
+    let router = if refreshing {
+        router.layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::refresh_config,
+        ))
+    } else {
+        router
+    };
+    let router = router
         .layer(middleware::from_fn(http::etag))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

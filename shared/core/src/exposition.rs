@@ -59,7 +59,7 @@ pub struct Inputs {
     /// without a limit reports usage). Without it, every figure is held against its threshold.
     pub latest: Vec<BalancePoint>,
     /// Each project's next check time.
-    pub schedules: Vec<(String, i64)>,
+    pub schedules: Vec<crate::store::NextCheck>,
     /// Unix seconds of the newest subscription evaluation.
     pub subscriptions_at: Option<i64>,
     /// The newest mailbox scan: when, and whether every mailbox was read.
@@ -362,8 +362,8 @@ fn run_families(config: &Config, inputs: &Inputs, now: i64) -> Vec<Family> {
     let overdue = inputs
         .schedules
         .iter()
-        .filter(|(id, _)| enabled.contains(id))
-        .map(|(_, at)| now - at)
+        .filter(|n| enabled.contains(&n.project_id))
+        .map(|n| now - n.at)
         .max()
         .unwrap_or(0);
     lag.push(Vec::new(), overdue.max(0) as f64);

@@ -18,7 +18,7 @@ use crate::monitor::{
     WriteMode,
 };
 use crate::providers::ProviderError;
-use crate::store::{Claimant, Store, StoreError};
+use crate::store::{Claimant, NextCheck, Store, StoreError};
 
 /// History consulted to pick a project's next interval.
 const TREND_POINTS: usize = 12;
@@ -34,7 +34,9 @@ const PRUNE_KEY: &str = "run:prune";
 pub enum Selection {
     /// Every enabled project, due or not (`check`).
     All,
-    /// Enabled projects whose next check time has come (the scheduler, the checker function).
+    /// Enabled projects whose next check time has come, or whose check-relevant config
+    /// changed since their last check ([`ProjectConfig::check_fingerprint`]): the scheduler,
+    /// the checker function.
     Due,
     /// As `Due`, and the enabled projects without a result since the given time (unix s),
     /// even when scheduled later: the scheduler's runs after start, until every project has
@@ -141,11 +143,17 @@ pub async fn run_due_by(
         selection,
         Selection::Due | Selection::DueOrUncheckedSince(_)
     );
-    let schedules: std::collections::HashMap<String, i64> = if scheduled {
-        store.schedules().await?.into_iter().collect()
+    let schedules: std::collections::HashMap<String, NextCheck> = if scheduled {
+        store
+            .schedules()
+            .await?
+            .into_iter()
+            .map(|n| (n.project_id.clone(), n))
+            .collect()
     } else {
         Default::default()
     };
+    let on_time = |id: &String| schedules.get(id).is_none_or(|n| n.at <= now);
     // When each project last had a result (a reading or a failure), for the run after start.
     let since = match selection {
         Selection::DueOrUncheckedSince(since) => Some(*since),
@@ -177,7 +185,8 @@ pub async fn run_due_by(
             .filter(|p| {
                 let id = p.id();
                 p.enabled
-                    && (schedules.get(&id).is_none_or(|t| *t <= now)
+                    && (on_time(&id)
+                        || config_changed(schedules.get(&id), p)
                         || (since.is_some() && !current_since(&id)))
             })
             .collect(),
@@ -190,16 +199,11 @@ pub async fn run_due_by(
     // Claim what is due, so a second checker running now leaves these projects alone.
     let claiming = scheduled && persist && !candidates.is_empty();
     let projects: Vec<&ProjectConfig> = if claiming {
-        let ids = candidates.iter().map(|p| p.id()).collect();
-        let lease = lease_seconds(settings);
-        let claimed = store
-            .claim_due(ids, now, now.saturating_add(lease), by, since.is_some())
-            .await?;
-        candidates
-            .into_iter()
-            .zip(claimed)
-            .filter_map(|(p, ok)| ok.then_some(p))
-            .collect()
+        // A project picked before its time (changed config, or the run after start) is
+        // claimed early: taken only when nobody holds it.
+        let early = |p: &ProjectConfig| since.is_some() || !on_time(&p.id());
+        let lease_until = now.saturating_add(lease_seconds(settings));
+        claim(store, candidates, early, now, lease_until, by).await?
     } else {
         candidates
     };
@@ -248,7 +252,11 @@ pub async fn run_due_by(
                         done,
                     ),
                 };
-                next_checks.push((p.id(), next));
+                next_checks.push(NextCheck {
+                    project_id: p.id(),
+                    at: next,
+                    fingerprint: Some(p.check_fingerprint()),
+                });
             }
             store.set_next_checks(next_checks.clone()).await?;
         }
@@ -268,10 +276,9 @@ pub async fn run_due_by(
             let id = p.id();
             next_checks
                 .iter()
-                .find(|(n, _)| *n == id)
-                .map(|(_, t)| *t)
-                .or_else(|| schedules.get(&id).copied())
-                .unwrap_or(now)
+                .chain(schedules.get(&id))
+                .find(|n| n.project_id == id)
+                .map_or(now, |n| n.at)
         })
         .min();
 
@@ -308,6 +315,50 @@ pub async fn run_due_by(
         current,
         checked: projects.iter().map(|p| p.id()).collect(),
     })
+}
+
+/// Whether `p`'s check-relevant config differs from the one its last check ran with (as
+/// recorded with its schedule). Unknown (no schedule, or one recorded without a fingerprint)
+/// is no change.
+fn config_changed(schedule: Option<&NextCheck>, p: &ProjectConfig) -> bool {
+    schedule
+        .and_then(|n| n.fingerprint.as_deref())
+        .is_some_and(|f| f != p.check_fingerprint())
+}
+
+/// Claims `candidates` for `by` until `lease_until` (those for which `early` holds as early
+/// claims, see [`Store::claim_due`]); returns the ones claimed, in their order.
+async fn claim<'a>(
+    store: &dyn Store,
+    candidates: Vec<&'a ProjectConfig>,
+    early: impl Fn(&ProjectConfig) -> bool,
+    now: i64,
+    lease_until: i64,
+    by: &Claimant,
+) -> Result<Vec<&'a ProjectConfig>, StoreError> {
+    let mut claimed = std::collections::HashSet::new();
+    for pass in [false, true] {
+        let ids: Vec<String> = candidates
+            .iter()
+            .filter(|p| early(p) == pass)
+            .map(|p| p.id())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let won = store
+            .claim_due(ids.clone(), now, lease_until, by, pass)
+            .await?;
+        claimed.extend(
+            ids.into_iter()
+                .zip(won)
+                .filter_map(|(id, ok)| ok.then_some(id)),
+        );
+    }
+    Ok(candidates
+        .into_iter()
+        .filter(|p| claimed.contains(&p.id()))
+        .collect())
 }
 
 /// Drives `work` while renewing the claims on `ids` every [`renew_every`], so the lease stays

@@ -264,3 +264,125 @@ async fn the_checker_remote_writes_the_metrics_series_to_a_real_prometheus() {
     );
     assert_eq!(prom.value("balance_alert_active_projects_count").await, 1.0);
 }
+
+/// One request to the warm router; the status and the JSON body.
+async fn call(router: &axum::Router, method: &str, path: &str) -> (u16, serde_json::Value) {
+    use tower::ServiceExt;
+    let response = router
+        .clone()
+        .oneshot(
+            axum::http::Request::builder()
+                .method(method)
+                .uri(path)
+                .header("host", "localhost")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let status = response.status().as_u16();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    (status, serde_json::from_slice(&body).unwrap_or_default())
+}
+
+/// The kinds of every alert in the table, oldest first.
+async fn alert_kinds(store: &dyn Store) -> Vec<&'static str> {
+    let mut alerts = store
+        .alerts(balance_alert_core::store::AlertQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    alerts.reverse();
+    alerts.iter().map(|a| a.kind.as_str()).collect()
+}
+
+/// `config push` from elsewhere: a new version of the table's document.
+async fn push(store: &dyn Store, config: serde_json::Value) {
+    balance_alert_core::config::push_document(
+        store,
+        &config.to_string(),
+        &std::collections::HashMap::<String, String>::new(),
+        chrono::Utc::now().timestamp(),
+    )
+    .await
+    .expect("pushed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_warm_api_uses_a_config_pushed_since_its_last_request() {
+    // GIVEN a warm api function (it has answered a request) loaded with threshold 20, and a
+    // project whose balance stays 22
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let project = |threshold: u32| {
+        json!({
+            "settings": {"max_retries": 0, "language": "en", "forecast_alert_days": 0},
+            "projects": [{"name": "Main", "provider": "openrouter", "api_key": "bal:22",
+                          "threshold": threshold, "base_url": fake.base_url()}],
+        })
+    };
+    let env = env_with(project(20)).await;
+    let api = balance_alert_lambda::api::router(&env).expect("router");
+    assert_eq!(call(&api, "GET", "/health").await.0, 200);
+    // WHEN the threshold is raised to 25 by `config push`, a (cold) checker finds 22 low,
+    // and a request reaches the warm api after its config look-up period
+    push(&*env.store, project(25)).await;
+    let cold = Env::over(env.store.clone()).await.expect("cold env");
+    let out = CheckerFunction::new(cold, metrics())
+        .handle()
+        .await
+        .expect("checker");
+    assert_eq!((out.checked, out.alerts), (1, 1));
+    // The look-up period, not a race: the api looks at most once per period.
+    tokio::time::sleep(balance_alert_lambda::api::CONFIG_CHECK_EVERY).await;
+    let (status, body) = call(&api, "POST", "/api/refresh").await;
+    assert_eq!(status, 200, "{body}");
+    // THEN the api's refresh judges 22 against 25 too: still low, no "recovered"
+    assert_eq!(alert_kinds(&*env.store).await, ["low"]);
+    let (_, projects) = call(&api, "GET", "/api/config/projects").await;
+    assert!(
+        projects.to_string().contains("\"threshold\":25"),
+        "{projects}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checker_right_after_a_config_change_checks_exactly_the_changed_projects() {
+    // GIVEN three projects checked moments ago, so none is due
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let config = |a_threshold: u32, c_owner: &str| {
+        json!({
+            "settings": {"max_retries": 0, "language": "en", "forecast_alert_days": 0},
+            "projects": [
+                {"name": "A", "provider": "openrouter", "api_key": "bal:30",
+                 "threshold": a_threshold, "base_url": fake.base_url()},
+                {"name": "B", "provider": "openrouter", "api_key": "bal:31",
+                 "threshold": 10, "base_url": fake.base_url()},
+                {"name": "C", "provider": "openrouter", "api_key": "bal:32",
+                 "threshold": 10, "base_url": fake.base_url(), "owner_project": c_owner},
+            ],
+        })
+    };
+    let env = env_with(config(10, "team-1")).await;
+    let warm = CheckerFunction::new(env.clone(), metrics());
+    assert_eq!(warm.handle().await.expect("first").checked, 3);
+    assert_eq!(warm.handle().await.expect("second").checked, 0);
+    // WHEN A's threshold changes and C's grouping label (display only), and a cold checker
+    // (a new container: no previous config in memory) runs right after
+    push(&*env.store, config(40, "team-2")).await;
+    let cold = Env::over(env.store.clone()).await.expect("cold env");
+    let checker = CheckerFunction::new(cold, metrics());
+    let out = checker.handle().await.expect("after the change");
+    // THEN only A is checked (and found low under its new threshold), once
+    assert_eq!((out.checked, out.alerts), (1, 1));
+    assert_eq!(
+        ["bal:30", "bal:31", "bal:32"].map(|t| fake.hits(t)),
+        [2, 1, 1]
+    );
+    assert_eq!(alert_kinds(&*env.store).await, ["low"]);
+    assert_eq!(checker.handle().await.expect("again").checked, 0);
+    assert_eq!(warm.handle().await.expect("warm again").checked, 0);
+}

@@ -512,6 +512,9 @@ pub(crate) struct Schedule {
     /// end).
     pub claim_owner: Option<String>,
     pub claim_node: Option<String>,
+    /// The fingerprint of the config the last check ran with (see
+    /// [`balance_alert_core::store::NextCheck`]).
+    pub fingerprint: Option<String>,
 }
 
 /// The attribute holding a schedule's next check time.
@@ -519,6 +522,10 @@ pub(crate) const NEXT_CHECK_AT: &str = "next_check_at";
 /// The attributes naming a claim's holder.
 pub(crate) const CLAIM_OWNER: &str = "claim_owner";
 pub(crate) const CLAIM_NODE: &str = "claim_node";
+/// The attribute holding a schedule's config fingerprint.
+pub(crate) const CONFIG_FINGERPRINT: &str = "config_fingerprint";
+/// The attribute holding the config document's version.
+pub(crate) const CONFIG_VERSION: &str = "version";
 
 impl From<&Schedule> for Item {
     fn from(sch: &Schedule) -> Self {
@@ -531,6 +538,9 @@ impl From<&Schedule> for Item {
         }
         if let Some(node) = &sch.claim_node {
             i.set(CLAIM_NODE, s(node));
+        }
+        if let Some(fingerprint) = &sch.fingerprint {
+            i.set(CONFIG_FINGERPRINT, s(fingerprint));
         }
         i
     }
@@ -546,6 +556,7 @@ impl TryFrom<&Item> for Schedule {
                 next_check_at: i.int(NEXT_CHECK_AT)?,
                 claim_owner: i.opt_str(CLAIM_OWNER)?,
                 claim_node: i.opt_str(CLAIM_NODE)?,
+                fingerprint: i.opt_str(CONFIG_FINGERPRINT)?,
             })
         })
     }
@@ -588,7 +599,7 @@ impl From<&ConfigDocument> for Item {
     fn from(d: &ConfigDocument) -> Self {
         let mut i = Item::new(kinds::CONFIG, config_key());
         i.set("text", s(&d.text));
-        i.set("version", int(d.version));
+        i.set(CONFIG_VERSION, int(d.version));
         i.set("updated_at", int(d.updated_at));
         i
     }
@@ -601,7 +612,7 @@ impl TryFrom<&Item> for ConfigDocument {
         item.read("config document", kinds::CONFIG, |i| {
             Ok(ConfigDocument {
                 text: i.str("text")?,
-                version: i.int("version")?,
+                version: i.int(CONFIG_VERSION)?,
                 updated_at: i.int("updated_at")?,
             })
         })

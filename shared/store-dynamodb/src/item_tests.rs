@@ -153,6 +153,7 @@ fn alerts_readings_and_the_rest_round_trip() {
         next_check_at: 10,
         claim_owner: None,
         claim_node: None,
+        fingerprint: Some("f".into()),
     };
     assert_eq!(
         Schedule::try_from(&Item::from(&sch)).expect("converts"),

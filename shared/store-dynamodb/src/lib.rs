@@ -21,7 +21,7 @@ use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::{AlertRecord, AlertStatus, Delivery};
 use balance_alert_core::store::{
-    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, Store, StoreError,
+    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, NextCheck, Store, StoreError,
     SubscriptionState,
 };
 
@@ -168,7 +168,7 @@ impl Store for DynamoStore {
         self.pending_alerts_impl(limit).await
     }
 
-    async fn schedules(&self) -> Result<Vec<(String, i64)>, StoreError> {
+    async fn schedules(&self) -> Result<Vec<NextCheck>, StoreError> {
         self.schedules_impl().await
     }
 
@@ -198,7 +198,7 @@ impl Store for DynamoStore {
         self.release_claims_impl(node).await
     }
 
-    async fn set_next_checks(&self, next: Vec<(String, i64)>) -> Result<(), StoreError> {
+    async fn set_next_checks(&self, next: Vec<NextCheck>) -> Result<(), StoreError> {
         self.set_next_checks_impl(next).await
     }
 
@@ -217,6 +217,10 @@ impl Store for DynamoStore {
 
     async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError> {
         self.config_document_impl().await
+    }
+
+    async fn config_version(&self) -> Result<Option<u64>, StoreError> {
+        self.config_version_impl().await
     }
 
     async fn put_config_document(

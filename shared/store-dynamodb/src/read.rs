@@ -6,13 +6,13 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::AlertRecord;
 use balance_alert_core::store::{
-    AlertQuery, BalancePoint, ConfigDocument, StoreError, SubscriptionState,
+    AlertQuery, BalancePoint, ConfigDocument, NextCheck, StoreError, SubscriptionState,
 };
 
 use crate::errors::sdk;
 use crate::item::{
-    alert_key, config_key, int, project_pk, reading_sk_from, s, state_key, Attrs, Corrupt, Item,
-    Schedule,
+    alert_key, config_key, get_int, int, project_pk, reading_sk_from, s, state_key, AttrError,
+    Attrs, Corrupt, Item, Schedule, CONFIG_VERSION,
 };
 use crate::table::{
     kinds, ALERT_FEED, ALERT_FEED_VALUE, ALERT_PROJECT, CREATED_AT, INDEX_ALERTS_BY_PROJECT,
@@ -223,13 +223,46 @@ impl DynamoStore {
         Ok(subs)
     }
 
-    pub(crate) async fn schedules_impl(&self) -> Result<Vec<(String, i64)>, StoreError> {
+    pub(crate) async fn schedules_impl(&self) -> Result<Vec<NextCheck>, StoreError> {
         let items = self.list_kind("schedules", kinds::SCHEDULE).await?;
         let schedules: Vec<Schedule> = records(&items)?;
         Ok(schedules
             .into_iter()
-            .map(|s| (s.project_id, s.next_check_at))
+            .map(|s| NextCheck {
+                project_id: s.project_id,
+                at: s.next_check_at,
+                fingerprint: s.fingerprint,
+            })
             .collect())
+    }
+
+    /// One strongly consistent GetItem of the config document projected to its version: a
+    /// read of a few bytes (half a read unit), whatever the document's size.
+    pub(crate) async fn config_version_impl(&self) -> Result<Option<u64>, StoreError> {
+        const OP: &str = "config_version";
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(config_key()))
+            .consistent_read(true)
+            .projection_expression("#v")
+            .expression_attribute_names("#v", CONFIG_VERSION)
+            .send()
+            .await
+            .map_err(sdk(OP))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let version = item
+            .get(CONFIG_VERSION)
+            .ok_or(AttrError::Missing(CONFIG_VERSION))
+            .and_then(|v| get_int(CONFIG_VERSION, v))
+            .map_err(|error| StoreError::Corrupt {
+                item: "config document",
+                message: error.to_string(),
+            })?;
+        Ok(Some(version))
     }
 
     pub(crate) async fn config_document_impl(&self) -> Result<Option<ConfigDocument>, StoreError> {

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
 };
 use balance_alert_core::model::{AlertRecord, AlertStatus, Delivery};
 use balance_alert_core::store::{
-    CheckWrite, Claimant, ConfigDocument, StoreError, SubscriptionState,
+    CheckWrite, Claimant, ConfigDocument, NextCheck, StoreError, SubscriptionState,
 };
 use futures::{stream, StreamExt, TryStreamExt};
 
@@ -211,6 +211,8 @@ impl DynamoStore {
                 next_check_at: lease_until,
                 claim_owner: Some(by.owner.clone()),
                 claim_node: by.node.clone(),
+                // A whole item: the fingerprint goes (the claimer's check records one).
+                fingerprint: None,
             };
             self.put_if("claim_due", Item::from(&lease), condition)
                 .await
@@ -274,24 +276,25 @@ impl DynamoStore {
 
     pub(crate) async fn set_next_checks_impl(
         &self,
-        next: Vec<(String, i64)>,
+        next: Vec<NextCheck>,
     ) -> Result<(), StoreError> {
-        // One batch may not name an item twice; as in SQLite, the last time given wins.
-        let mut latest: Vec<(String, i64)> = Vec::with_capacity(next.len());
-        for (id, at) in next.into_iter().rev() {
-            if !latest.iter().any(|(seen, _)| *seen == id) {
-                latest.push((id, at));
+        // One batch may not name an item twice; as in SQLite, the last entry given wins.
+        let mut latest: Vec<NextCheck> = Vec::with_capacity(next.len());
+        for n in next.into_iter().rev() {
+            if !latest.iter().any(|seen| seen.project_id == n.project_id) {
+                latest.push(n);
             }
         }
         let requests = latest
             .into_iter()
-            .map(|(project_id, next_check_at)| {
+            .map(|n| {
                 // A whole item: the claim's holder is gone with it.
                 let item = Item::from(&Schedule {
-                    project_id,
-                    next_check_at,
+                    project_id: n.project_id,
+                    next_check_at: n.at,
                     claim_owner: None,
                     claim_node: None,
+                    fingerprint: n.fingerprint,
                 });
                 put_request(item)
             })

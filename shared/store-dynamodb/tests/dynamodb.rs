@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 use balance_alert_core::model::{AlertState, AlertStatus, Decimal};
 use balance_alert_core::store::contract::{alert, point, state, store_contract, write};
-use balance_alert_core::store::{AlertQuery, Store, StoreError};
+use balance_alert_core::store::{AlertQuery, NextCheck, Store, StoreError};
 use balance_alert_store_dynamodb::table::{self, INDEXES, KIND, PK, SK, TTL_ATTRIBUTE};
 use balance_alert_store_dynamodb::{create_table, DynamoStore};
 
@@ -114,14 +114,15 @@ async fn many_writes_apply_concurrently_and_list_sorted() {
     assert_eq!(states[0].version, 2);
 
     // set_next_checks crosses BatchWriteItem's 25-item limit; a repeated id keeps its last time.
-    let mut next: Vec<(String, i64)> = (0..60).map(|i| (format!("s{i}"), i)).collect();
-    next.push(("s0".into(), 999));
+    let mut next: Vec<NextCheck> = (0..60).map(|i| NextCheck::at(format!("s{i}"), i)).collect();
+    next.push(NextCheck::at("s0", 999));
     store.set_next_checks(next).await.expect("set");
     let schedules: HashMap<String, i64> = store
         .schedules()
         .await
         .expect("schedules")
         .into_iter()
+        .map(|n| (n.project_id, n.at))
         .collect();
     assert_eq!(schedules.len(), 60);
     assert_eq!(schedules["s0"], 999);

@@ -13,7 +13,7 @@ use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::Decimal;
 use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Delivery};
 use balance_alert_core::store::{
-    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, Store, StoreError,
+    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, NextCheck, Store, StoreError,
     SubscriptionState,
 };
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_claims.sql"),
     include_str!("migrations/007_prior_state.sql"),
     include_str!("migrations/008_reading_facts.sql"),
+    include_str!("migrations/009_check_fingerprint.sql"),
 ];
 
 /// A [`Store`] on a SQLite file.
@@ -722,14 +723,22 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn schedules(&self) -> Result<Vec<(String, i64)>, StoreError> {
+    async fn schedules(&self) -> Result<Vec<NextCheck>, StoreError> {
         self.with("schedules", |c| {
             let mut stmt = c
-                .prepare_cached("SELECT project_id, next_check_at FROM schedule")
+                .prepare_cached(
+                    "SELECT project_id, next_check_at, config_fingerprint FROM schedule",
+                )
                 .map_err(backend("schedules"))?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
-                .map_err(backend("schedules"))
+            stmt.query_map([], |r| {
+                Ok(NextCheck {
+                    project_id: r.get(0)?,
+                    at: r.get(1)?,
+                    fingerprint: r.get(2)?,
+                })
+            })
+            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+            .map_err(backend("schedules"))
         })
         .await
     }
@@ -818,20 +827,22 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_next_checks(&self, next: Vec<(String, i64)>) -> Result<(), StoreError> {
+    async fn set_next_checks(&self, next: Vec<NextCheck>) -> Result<(), StoreError> {
         self.with("set_next_checks", move |c| {
             let err = backend("set_next_checks");
             let tx = c.transaction().map_err(&err)?;
             {
                 let mut stmt = tx
                     .prepare_cached(
-                        "INSERT INTO schedule (project_id, next_check_at) VALUES (?1, ?2) \
+                        "INSERT INTO schedule (project_id, next_check_at, config_fingerprint) \
+                         VALUES (?1, ?2, ?3) \
                          ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?2, \
-                         claim_owner = NULL, claim_node = NULL",
+                         config_fingerprint = ?3, claim_owner = NULL, claim_node = NULL",
                     )
                     .map_err(&err)?;
-                for (id, at) in &next {
-                    stmt.execute(params![id, at]).map_err(&err)?;
+                for n in &next {
+                    stmt.execute(params![n.project_id, n.at, n.fingerprint])
+                        .map_err(&err)?;
                 }
             }
             tx.commit().map_err(&err)
@@ -899,6 +910,20 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(backend("config_document"))
+        })
+        .await
+    }
+
+    async fn config_version(&self) -> Result<Option<u64>, StoreError> {
+        self.with("config_version", |c| {
+            c.query_row(
+                "SELECT version FROM config_document WHERE id = 1",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|v| v.map(|v| v as u64))
+            .map_err(backend("config_version"))
         })
         .await
     }

@@ -213,6 +213,25 @@ impl ProjectConfig {
     pub fn id(&self) -> String {
         balance_alert_model::project_id(&self.provider, &self.name)
     }
+
+    /// A digest of what a check of this project reads and judges by: its key, thresholds,
+    /// base URL, currency, interval and adapter options. Recorded with each check's schedule,
+    /// so a configuration that changes it makes the project due at once, in any process
+    /// ([`crate::run`]). Display-only fields (`type`, `owner_project`) are left out; `name`
+    /// and `provider` make the project's id. A one-way digest: the key cannot be read back.
+    pub fn check_fingerprint(&self) -> String {
+        let amount = |d: Option<Decimal>| d.map(|d| d.normalize().to_string());
+        let parts = serde_json::json!([
+            self.api_key.expose(),
+            amount(Some(self.threshold)),
+            amount(self.critical_threshold),
+            self.base_url,
+            self.currency,
+            self.check_interval,
+            self.options.fingerprint(),
+        ]);
+        content_hash(&parts.to_string())[..32].to_owned()
+    }
 }
 
 /// One recurring payment to be reminded of (`subscriptions[]`).
@@ -599,4 +618,46 @@ pub fn parse_with(
         warnings,
         content_hash: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_fingerprint_follows_what_a_check_reads_not_how_it_is_shown() {
+        let base = test_project();
+        let same = |p: ProjectConfig| p.check_fingerprint() == base.check_fingerprint();
+        assert!(same(ProjectConfig {
+            kind: "balance".into(),
+            owner_project: Some("team".into()),
+            ..base.clone()
+        }));
+        assert!(
+            same(ProjectConfig {
+                threshold: Decimal::new(0, 2),
+                ..base.clone()
+            }),
+            "0 and 0.00 are one threshold"
+        );
+        assert!(!same(ProjectConfig {
+            threshold: Decimal::new(25, 0),
+            ..base.clone()
+        }));
+        assert!(!same(ProjectConfig {
+            critical_threshold: Some(Decimal::ZERO),
+            ..base.clone()
+        }));
+        assert!(!same(ProjectConfig {
+            api_key: Secret::new("sk-new"),
+            ..base.clone()
+        }));
+        assert!(!same(ProjectConfig {
+            base_url: Some("http://127.0.0.1:1".into()),
+            ..base.clone()
+        }));
+        let fingerprint = base.check_fingerprint();
+        assert_eq!(fingerprint.len(), 32);
+        assert!(!fingerprint.contains("sk-"));
+    }
 }

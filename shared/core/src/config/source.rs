@@ -84,7 +84,8 @@ pub struct StoreConfig {
     /// Resolves `secretsmanager://…` references (the functions); None leaves them unresolved.
     resolver: Option<Arc<dyn super::refs::SecretResolver>>,
     current: RwLock<(Arc<Loaded>, u64)>,
-    error: RwLock<Option<String>>,
+    /// Why the newest document failed to load, and its version (not read again).
+    error: RwLock<Option<(u64, String)>>,
 }
 
 /// Why the store's configuration could not be loaded.
@@ -225,12 +226,29 @@ impl ConfigSource for StoreConfig {
         self.error
             .read()
             .expect("config lock is never poisoned")
-            .clone()
+            .as_ref()
+            .map(|(_, e)| e.clone())
     }
 
     async fn refresh(&self) -> bool {
-        let doc = match self.store.config_document().await {
-            Ok(Some(doc)) if doc.version != self.version() => doc,
+        // The version alone first (a small read); the document only when it is new: neither
+        // installed nor already found invalid.
+        let known = |v: u64| {
+            v == self.version()
+                || self
+                    .error
+                    .read()
+                    .expect("config lock is never poisoned")
+                    .as_ref()
+                    .is_some_and(|(failed, _)| *failed == v)
+        };
+        let read = match self.store.config_version().await {
+            Ok(Some(v)) if !known(v) => self.store.config_document().await,
+            Ok(_) => return false,
+            Err(e) => Err(e),
+        };
+        let doc = match read {
+            Ok(Some(doc)) if !known(doc.version) => doc,
             Ok(_) => return false,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the stored configuration");
@@ -246,7 +264,8 @@ impl ConfigSource for StoreConfig {
             }
             Err(e) => {
                 tracing::error!(error = %e, "stored config is invalid; keeping the last good config");
-                *self.error.write().expect("config lock is never poisoned") = Some(e.to_string());
+                *self.error.write().expect("config lock is never poisoned") =
+                    Some((doc.version, e.to_string()));
                 false
             }
         }

@@ -3,7 +3,9 @@
 
 use crate::model::alert::ProjectState;
 use crate::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Decimal};
-use crate::store::{AlertQuery, BalancePoint, CheckWrite, Claimant, Store, SubscriptionState};
+use crate::store::{
+    AlertQuery, BalancePoint, CheckWrite, Claimant, NextCheck, Store, SubscriptionState,
+};
 
 /// A state for tests: project `id` at `version`.
 pub fn state(id: &str, version: u64, state: AlertState) -> ProjectState {
@@ -452,15 +454,24 @@ async fn runtime_contract(store: &dyn Store) {
         vec![false, true],
         "c1 renewed until 1500, c2's lease expired at 1300"
     );
+    // Each next check keeps the fingerprint given with it; a repeated id keeps its last entry.
+    let fingerprinted = |id: &str, at, f: &str| NextCheck {
+        fingerprint: Some(f.into()),
+        ..NextCheck::at(id, at)
+    };
     store
-        .set_next_checks(vec![("c1".into(), 2_000), ("c2".into(), 1_200)])
+        .set_next_checks(vec![
+            fingerprinted("c1", 1_900, "old"),
+            fingerprinted("c1", 2_000, "f1"),
+            NextCheck::at("c2", 1_200),
+        ])
         .await
         .expect("set");
     let mut schedules = store.schedules().await.expect("schedules");
     schedules.sort();
     assert_eq!(
         schedules,
-        vec![("c1".to_string(), 2_000), ("c2".to_string(), 1_200)]
+        vec![fingerprinted("c1", 2_000, "f1"), NextCheck::at("c2", 1_200)]
     );
     // A scheduled check ends the claim: its old holder no longer renews it.
     assert_eq!(
@@ -555,13 +566,16 @@ async fn runtime_contract(store: &dyn Store) {
     }
     assert!(store.pending_alerts(1).await.expect("pending").len() <= 1);
 
-    // The config document: created once, then versioned conditional updates.
+    // The config document: created once, then versioned conditional updates; its version
+    // reads alone as it stands.
     assert_eq!(store.config_document().await.expect("doc"), None);
+    assert_eq!(store.config_version().await.expect("version"), None);
     let v1 = store
         .put_config_document("{\"projects\":[]}".into(), None, 10)
         .await
         .expect("put")
         .expect("created");
+    assert_eq!(store.config_version().await.expect("version"), Some(v1));
     assert_eq!(
         store
             .put_config_document("{}".into(), None, 11)
@@ -588,6 +602,11 @@ async fn runtime_contract(store: &dyn Store) {
     assert_eq!(
         (doc.text.as_str(), doc.version, doc.updated_at),
         ("{\"projects\":[1]}", v2, 12)
+    );
+    assert_eq!(
+        store.config_version().await.expect("version"),
+        Some(v2),
+        "the version of the document as it stands, after a lost write too"
     );
 }
 

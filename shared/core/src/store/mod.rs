@@ -107,6 +107,29 @@ pub struct ConfigDocument {
     pub updated_at: i64,
 }
 
+/// A project's place in the check schedule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NextCheck {
+    pub project_id: String,
+    /// Unix seconds of the next check (while claimed: the lease's end).
+    pub at: i64,
+    /// The [`crate::config::ProjectConfig::check_fingerprint`] of the configuration the last
+    /// check ran with: a different one in the current configuration makes the project due at
+    /// once. `None`: unknown (recorded before fingerprints were kept), never a reason to check.
+    pub fingerprint: Option<String>,
+}
+
+impl NextCheck {
+    /// A next check of `project_id` at `at`, with no fingerprint.
+    pub fn at(project_id: impl Into<String>, at: i64) -> Self {
+        NextCheck {
+            project_id: project_id.into(),
+            at,
+            fingerprint: None,
+        }
+    }
+}
+
 /// A conditional write of one check's result.
 #[derive(Debug, Clone)]
 pub struct CheckWrite {
@@ -293,8 +316,10 @@ pub trait Store: Send + Sync {
     /// Alerts still `pending` delivery, oldest first, at most `limit` (the outbox).
     async fn pending_alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError>;
 
-    /// Each project's next check time (unix s), for projects that have one.
-    async fn schedules(&self) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Each project's next check time (unix s) and the fingerprint recorded with it, for
+    /// projects that have one. A claim ([`Store::claim_due`]) may drop the fingerprint (the
+    /// claimer's check records a new one).
+    async fn schedules(&self) -> Result<Vec<NextCheck>, StoreError>;
 
     /// Claims projects for checking, for `by` until `lease_until`: for each id, atomically,
     /// when it has no next check time or that time is ≤ `now` (due, or a claim whose lease
@@ -325,8 +350,9 @@ pub trait Store: Send + Sync {
     /// are then a dead predecessor's.
     async fn release_claims(&self, node: &str) -> Result<u64, StoreError>;
 
-    /// Sets projects' next check times (after their checks), ending their claims.
-    async fn set_next_checks(&self, next: Vec<(String, i64)>) -> Result<(), StoreError>;
+    /// Sets projects' next check times and fingerprints (after their checks), ending their
+    /// claims. When one id is given twice, the last entry wins.
+    async fn set_next_checks(&self, next: Vec<NextCheck>) -> Result<(), StoreError>;
 
     /// Claims the cooldown named `key` until `until` when it is free (never set, or expired at
     /// `now`): `None`. While another claim holds it: `Some(held until)`. Atomic across
@@ -343,6 +369,10 @@ pub trait Store: Send + Sync {
 
     /// The stored configuration document, if any.
     async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError>;
+
+    /// The version of the stored configuration document, if any, read without its text (a
+    /// cheap, strongly consistent read): what each invocation checks before reloading.
+    async fn config_version(&self) -> Result<Option<u64>, StoreError>;
 
     /// Stores a new configuration document if the current version is `expected_version`
     /// (`None`: no document yet); returns the new version, or `None` when another write came
