@@ -12,7 +12,7 @@ async fn main() -> Result<(), Error> {
     let env = Env::from_process().await?;
     let function = Arc::new(NotifierFunction::new(
         env,
-        Arc::new(balance_alert_lambda::emf::EmfObserver),
+        Arc::new(balance_alert_lambda::emf::EmfObserver::from_env()),
     ));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| {
         let function = function.clone();

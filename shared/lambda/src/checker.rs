@@ -44,8 +44,12 @@ impl CheckerFunction {
             }
         };
         let families = snapshot(config, &inputs, now);
-        let cloudwatch = crate::emf::for_cloudwatch(&families, crate::emf::per_project_from_env());
+        let detailed = crate::emf::detailed_from_env();
+        let cloudwatch = crate::emf::for_cloudwatch(&families, detailed);
         crate::emf::print(&crate::emf::documents(&cloudwatch, now * 1000));
+        if !detailed {
+            crate::emf::print(&crate::emf::project_lines(&families));
+        }
         if let Some(rw) = &self.remote_write {
             match rw.push(&families, "balance-alert", now * 1000).await {
                 Ok(n) => tracing::info!(series = n, "remote write sent"),
@@ -68,7 +72,7 @@ impl CheckerFunction {
     pub fn new(env: Env, metrics: Arc<Metrics>) -> Self {
         let timeout = env.config.get().config.settings.request_timeout_seconds;
         let notifier = Notifier::new(env.store.clone(), Duration::from_secs_f64(timeout))
-            .with_observer(Arc::new(crate::emf::EmfObserver));
+            .with_observer(Arc::new(crate::emf::EmfObserver::from_env()));
         let checker = Checker::new(
             env.config.clone(),
             env.store.clone(),
