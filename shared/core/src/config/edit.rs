@@ -241,15 +241,16 @@ pub fn save_atomic(path: &Path, doc: &Value) -> Result<String, EditError> {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("config.json");
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let mut f = match std::fs::File::create(&tmp) {
-        Ok(f) => f,
+    let (tmp, mut f) = match create_temp(&dir, file_name) {
+        Ok(created) => created,
         Err(e) if is_read_only_error(&e) => return Err(read_only(e.to_string())),
         Err(e) => return Err(io(e)),
     };
     let result = (|| {
         if let Some(meta) = &meta {
-            // Keep the original permissions: the file holds secrets and may be 0600.
+            // Keep the original owner, group and permissions: the file holds secrets and may
+            // be 0600, and a server run as root must not take a user's file away from them.
+            keep_owner(&f, meta);
             f.set_permissions(meta.permissions())?;
         }
         f.write_all(text.as_bytes())?;
@@ -267,6 +268,54 @@ pub fn save_atomic(path: &Path, doc: &Value) -> Result<String, EditError> {
     Ok(text)
 }
 
+/// A new temp file beside the target, `.<name>.tmp-<random>`, created exclusively (O_EXCL:
+/// never an existing file, never through a symbolic link someone planted) and private (0600)
+/// until the target's mode is copied onto it.
+fn create_temp(
+    dir: &Path,
+    file_name: &str,
+) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    use rand::Rng;
+    let mut last = None;
+    for _ in 0..16 {
+        let suffix: u64 = rand::rng().random();
+        let tmp = dir.join(format!(".{file_name}.tmp-{suffix:016x}"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temp name")))
+}
+
+/// Gives `f` the owner and group of the file it replaces (best effort: only root may give a
+/// file away; a member of the group may still keep the group).
+#[cfg(unix)]
+fn keep_owner(f: &std::fs::File, meta: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(ours) = f.metadata() else { return };
+    if (ours.uid(), ours.gid()) == (meta.uid(), meta.gid()) {
+        return;
+    }
+    if std::os::unix::fs::fchown(f, Some(meta.uid()), Some(meta.gid())).is_err()
+        && std::os::unix::fs::fchown(f, None, Some(meta.gid())).is_err()
+    {
+        tracing::warn!(
+            uid = meta.uid(),
+            gid = meta.gid(),
+            "the saved config keeps this process's owner: only root can give a file to its previous owner"
+        );
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_: &std::fs::File, _: &std::fs::Metadata) {}
+
 fn is_read_only_error(e: &std::io::Error) -> bool {
     use std::io::ErrorKind;
     matches!(
@@ -279,6 +328,64 @@ fn is_read_only_error(e: &std::io::Error) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_temp_file_or_link_is_never_written_through() {
+        let dir = tempfile::tempdir().expect("dir");
+        let target = dir.path().join("config.json");
+        std::fs::write(&target, "{}").expect("write");
+        // A local user pre-creates the names a writer might use: the old fixed one as a link
+        // to a file of theirs, and a plain file.
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "theirs").expect("victim");
+        let fixed = dir
+            .path()
+            .join(format!(".config.json.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &fixed).expect("link");
+        save_atomic(&target, &json!({"projects": []})).expect("save");
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "theirs");
+        assert!(std::fs::symlink_metadata(&fixed)
+            .expect("link")
+            .file_type()
+            .is_symlink());
+        let saved: Value =
+            serde_json::from_str(&std::fs::read_to_string(&target).expect("read")).expect("json");
+        assert_eq!(saved, json!({"projects": []}));
+        // Exclusive creation: an existing name is refused, never opened.
+        let (tmp, _) = create_temp(dir.path(), "config.json").expect("temp");
+        let again = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp);
+        assert_eq!(
+            again.expect_err("exists").kind(),
+            std::io::ErrorKind::AlreadyExists
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_saved_config_keeps_its_owner_group_and_mode() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().expect("dir");
+        let target = dir.path().join("config.json");
+        std::fs::write(&target, "{}").expect("write");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        let ours = std::fs::metadata(&target).expect("meta");
+        // As root (CI), hand the file to nobody first: the save must give it back to nobody,
+        // not to root. As anyone else the owner is ours and must stay so.
+        let owner = if ours.uid() == 0 {
+            (65534, 65534)
+        } else {
+            (ours.uid(), ours.gid())
+        };
+        std::os::unix::fs::chown(&target, Some(owner.0), Some(owner.1)).expect("chown");
+        save_atomic(&target, &json!({"a": 1})).expect("save");
+        let after = std::fs::metadata(&target).expect("meta");
+        assert_eq!((after.uid(), after.gid()), owner);
+        assert_eq!(after.permissions().mode() & 0o777, 0o640);
+    }
 
     #[test]
     fn threshold_edit_touches_only_that_field() {
