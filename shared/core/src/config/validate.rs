@@ -3,7 +3,7 @@
 //! Hand-written rather than serde-derived: serde stops at the first error, and users fixing a
 //! config file want the whole list at once, each with the fix.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use balance_alert_model::subscription::cycle_from_config;
 use balance_alert_model::Decimal;
@@ -515,17 +515,23 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
     };
 
     let mut projects = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = HashMap::new();
     for (path, obj) in objects(root, "projects", &mut problems) {
         let p = project(path.clone(), obj, &mut problems);
-        if !p.name.is_empty() && !seen.insert((p.provider.clone(), p.name.clone())) {
-            problems.push(Problem {
-                path: format!("{path}.name"),
-                message: format!(
-                    "duplicate project {:?} for provider {:?}: names must be unique per provider",
-                    p.name, p.provider
-                ),
-            });
+        if !p.name.is_empty() {
+            if let Some(first) =
+                seen.insert((p.provider.clone(), name_key(&p.name)), p.name.clone())
+            {
+                problems.push(Problem {
+                    path: format!("{path}.name"),
+                    message: format!(
+                        "duplicate project {:?} for provider {:?}{}: names must be unique per provider",
+                        p.name,
+                        p.provider,
+                        reads_as(&first, &p.name)
+                    ),
+                });
+            }
         }
         if p.enabled && !p.provider.is_empty() && providers::lookup(&p.provider).is_none() {
             warnings.push(Problem {
@@ -549,7 +555,7 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
         projects.push(p);
     }
     let mut subscriptions = Vec::new();
-    let mut seen_subs = HashSet::new();
+    let mut seen_subs = HashMap::new();
     for (path, obj) in objects(root, "subscriptions", &mut problems) {
         if let Some(s) = subscription(path.clone(), obj, &mut problems) {
             warnings.extend(silent_subscription(
@@ -557,10 +563,14 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
                 &s,
                 chrono::Utc::now().date_naive(),
             ));
-            if !seen_subs.insert(s.name.clone()) {
+            if let Some(first) = seen_subs.insert(name_key(&s.name), s.name.clone()) {
                 problems.push(Problem {
                     path: format!("{path}.name"),
-                    message: format!("duplicate subscription {:?}: names must be unique", s.name),
+                    message: format!(
+                        "duplicate subscription {:?}{}: names must be unique",
+                        s.name,
+                        reads_as(&first, &s.name)
+                    ),
                 });
             }
             subscriptions.push(s);
@@ -573,8 +583,10 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
     let mut channels: Vec<ChannelConfig> = Vec::new();
     for (path, obj) in objects(root, "channels", &mut problems) {
         if let Some(c) = delivery::channel(path.clone(), obj, &mut problems) {
-            if channels.iter().any(|o| o.name == c.name)
-                || (c.name == "webhook" && webhook.is_some())
+            if channels
+                .iter()
+                .any(|o| name_key(&o.name) == name_key(&c.name))
+                || (name_key(&c.name) == "webhook" && webhook.is_some())
             {
                 problems.push(Problem {
                     path: format!("{path}.name"),
@@ -642,10 +654,37 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
     }
 }
 
+/// The form names are compared in, so look-alikes count as one: Unicode NFKC (composed
+/// accents, fullwidth letters), without invisible characters (zero-width spaces and joiners,
+/// bidi marks, soft hyphens, controls), trimmed, lower-cased.
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let visible: String = name.nfkc().filter(|c| !invisible(*c)).collect();
+    visible.trim().to_lowercase()
+}
+
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}')
+}
+
+/// ", which reads the same as \"first\"" when the names differ only in look.
+fn reads_as(first: &str, name: &str) -> String {
+    if first == name {
+        String::new()
+    } else {
+        format!(" (it reads the same as {first:?}: names are compared without case, surrounding spaces, invisible characters and Unicode look-alike forms)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::collections::HashSet;
 
     fn warnings(doc: Value) -> Vec<String> {
         let mut w = Vec::new();
@@ -792,6 +831,55 @@ mod tests {
         .expect("valid");
         assert_eq!(c.projects[0].threshold, Decimal::new(125, 1));
         assert!(c.projects[0].enabled);
+    }
+
+    #[test]
+    fn look_alike_names_are_one_name() {
+        // Café as NFC, with a combining accent, fullwidth, with spaces around, with a
+        // zero-width space, and in capitals: seven ways to write one subscription.
+        let variants = [
+            "Caf\u{e9}",
+            "Cafe\u{301}",
+            "\u{ff23}af\u{e9}",
+            " Caf\u{e9} ",
+            "Caf\u{200b}\u{e9}",
+            "CAF\u{c9}",
+            "caf\u{e9}\u{feff}",
+        ];
+        let keys: HashSet<String> = variants.iter().map(|v| name_key(v)).collect();
+        assert_eq!(keys.len(), 1, "{keys:?}");
+        let subs: Vec<Value> = variants
+            .iter()
+            .map(|n| json!({"name": n, "renewal_day": 1, "amount": 10}))
+            .collect();
+        let Err(problems) = validate(&json!({"subscriptions": subs}), &mut Vec::new()) else {
+            panic!("look-alikes must be refused");
+        };
+        let dups: Vec<&Problem> = problems
+            .iter()
+            .filter(|p| p.message.contains("duplicate subscription"))
+            .collect();
+        assert_eq!(dups.len(), 6, "{problems:?}");
+        assert_eq!(dups[0].path, "subscriptions[1].name");
+        assert!(
+            dups[0].message.contains("reads the same as \"Café\""),
+            "{}",
+            dups[0]
+        );
+        // Different names stay different; projects compare per provider.
+        assert_ne!(name_key("Cafe"), name_key("Café"));
+        let Err(problems) = validate(
+            &json!({"projects": [
+                {"name": "Main", "provider": "openrouter", "api_key": "k", "threshold": 1},
+                {"name": "ＭＡＩＮ", "provider": "openrouter", "api_key": "k", "threshold": 1},
+                {"name": "main", "provider": "deepseek", "api_key": "k", "threshold": 1, "currency": "CNY"}
+            ]}),
+            &mut Vec::new(),
+        ) else {
+            panic!("a fullwidth look-alike project must be refused");
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "projects[1].name");
     }
 
     #[test]
