@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod key;
 pub mod memo;
 pub mod metrics;
 pub mod openapi;
@@ -122,6 +123,20 @@ pub struct AppState {
     /// The dashboard served at `/` (the local server's embedded build); None keeps the plain
     /// status page there (the API Lambda, tests, a binary built without the SPA).
     pub site: Option<Arc<dyn Site>>,
+    /// What `/ready` waits for.
+    pub readiness: Readiness,
+}
+
+/// What `/ready` means for a process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Readiness {
+    /// As `/health`, and every enabled project has had a reading or a failure since start: a
+    /// process that schedules checks (`serve`).
+    #[default]
+    FirstResults,
+    /// The config is loaded and the store answers: a process that only serves requests (the
+    /// api function; the checker function schedules the checks).
+    Serving,
 }
 
 impl AppState {
@@ -145,7 +160,14 @@ impl AppState {
             started: Instant::now(),
             credits_cache: Arc::default(),
             site: None,
+            readiness: Readiness::default(),
         }
+    }
+
+    /// Sets what `/ready` waits for.
+    pub fn with_readiness(mut self, readiness: Readiness) -> Self {
+        self.readiness = readiness;
+        self
     }
 
     /// Serves `site` at `/` and for the app's client routes.
