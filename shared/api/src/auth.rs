@@ -1,6 +1,7 @@
 //! API authentication: an API key (`WEB_API_KEY`, or `API_KEY`; in the api function read from
 //! Secrets Manager, see [`crate::key`]) sent as `Authorization: Bearer <key>` or
-//! `X-API-Key: <key>`, compared as fixed-size digests in constant time; and, when `ENABLE_JWT=true`, short-lived HS256 tokens that only the key can
+//! `X-API-Key: <key>`, compared as fixed-size digests in constant time; and, when
+//! `ENABLE_JWT=true`, short-lived HS256 tokens that only the key can
 //! mint.
 //!
 //! Token rules: the signing secret is independent of the key (`JWT_SECRET`, else a random one
