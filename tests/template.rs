@@ -91,21 +91,13 @@ fn the_stream_feeds_the_notifier_with_partial_failures_and_a_dead_letter_queue()
 /// Every action a function's own policies grant.
 fn actions(t: &Value, role: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for p in t["Resources"][role]["Properties"]["Policies"]
-        .as_array()
-        .expect("policies")
-    {
-        for s in p["PolicyDocument"]["Statement"]
-            .as_array()
-            .expect("statements")
-        {
-            match &s["Action"] {
-                Value::String(a) => out.push(a.clone()),
-                Value::Array(list) => {
-                    out.extend(list.iter().filter_map(|a| a.as_str().map(str::to_owned)))
-                }
-                _ => {}
+    for s in statements(t, role) {
+        match &s["Action"] {
+            Value::String(a) => out.push(a.clone()),
+            Value::Array(list) => {
+                out.extend(list.iter().filter_map(|a| a.as_str().map(str::to_owned)))
             }
+            _ => {}
         }
     }
     out.sort();
@@ -151,10 +143,46 @@ fn each_function_gets_the_table_and_only_the_calls_its_code_makes() {
     );
     assert!(notifier.contains(&"dynamodb:UpdateItem".to_owned()));
     assert!(notifier.contains(&"secretsmanager:GetSecretValue".to_owned()));
-    // The API key comes from the secret, resolved at deploy time.
-    let key =
-        &t["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]["WEB_API_KEY"];
-    assert!(key.to_string().contains("resolve:secretsmanager"), "{key}");
+    // The API key is read from its secret at run time: named by ARN, never resolved into the
+    // function's configuration, and readable by the api function alone.
+    let api_env = &t["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        api_env["API_KEY_SECRET_ARN"],
+        json!({"Ref": "ApiKeySecret"})
+    );
+    assert!(
+        !t.to_string().contains("resolve:secretsmanager"),
+        "no secret is resolved at deploy time"
+    );
+    let key_readers: Vec<&str> = [
+        "CheckerFunctionRole",
+        "ApiFunctionRole",
+        "NotifierFunctionRole",
+    ]
+    .into_iter()
+    .filter(|role| {
+        statements(&t, role).iter().any(|s| {
+            s["Resource"] == json!({"Ref": "ApiKeySecret"})
+                && s["Action"] == json!("secretsmanager:GetSecretValue")
+        })
+    })
+    .collect();
+    assert_eq!(key_readers, ["ApiFunctionRole"]);
+}
+
+/// Every statement of a function's own policies.
+fn statements(t: &Value, role: &str) -> Vec<Value> {
+    t["Resources"][role]["Properties"]["Policies"]
+        .as_array()
+        .expect("policies")
+        .iter()
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 #[test]

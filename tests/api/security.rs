@@ -5,7 +5,7 @@ use super::*;
 #[tokio::test]
 async fn api_key_is_required_when_configured() {
     let auth = AuthConfig {
-        api_key: Some(Secret::new("web-secret-key-123")),
+        api_key: Some(Secret::new("web-secret-key-123").into()),
         jwt_secret: None,
     };
     let h = harness_with(
@@ -64,7 +64,7 @@ async fn api_key_is_required_when_configured() {
 #[tokio::test]
 async fn jwt_tokens_are_issued_for_the_key_and_refreshed() {
     let auth = AuthConfig {
-        api_key: Some(Secret::new("web-secret-key-123")),
+        api_key: Some(Secret::new("web-secret-key-123").into()),
         jwt_secret: Some(Secret::new("jwt-signing-secret")),
     };
     let h = harness_with(
@@ -174,7 +174,7 @@ async fn without_a_key_only_our_own_host_names_and_origins_are_served() {
 #[tokio::test]
 async fn with_a_key_any_host_name_may_be_used() {
     let auth = AuthConfig {
-        api_key: Some(Secret::new("web-secret-key-123")),
+        api_key: Some(Secret::new("web-secret-key-123").into()),
         jwt_secret: None,
     };
     let h = harness_with(auth, ApiOptions::default()).await;

@@ -1,4 +1,5 @@
-//! The api function: API Gateway HTTP API → the same router as `serve`.
+//! The api function: API Gateway (HTTP or REST API), an ALB or a function URL → the same
+//! router as `serve`.
 
 use balance_alert_lambda::{api, init_tracing, Env};
 use lambda_http::Error;
@@ -7,5 +8,5 @@ use lambda_http::Error;
 async fn main() -> Result<(), Error> {
     init_tracing();
     let env = Env::from_process().await?;
-    lambda_http::run(api::router(&env)?).await
+    lambda_http::run(api::handler(&env).await?).await
 }

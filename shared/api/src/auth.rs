@@ -1,6 +1,7 @@
-//! API authentication: a static API key (`WEB_API_KEY`, or `API_KEY`) sent as
-//! `Authorization: Bearer <key>` or `X-API-Key: <key>`, compared as fixed-size digests in
-//! constant time; and, when `ENABLE_JWT=true`, short-lived HS256 tokens that only the key can
+//! API authentication: an API key (`WEB_API_KEY`, or `API_KEY`; in the api function read from
+//! Secrets Manager, see [`crate::key`]) sent as `Authorization: Bearer <key>` or
+//! `X-API-Key: <key>`, compared as fixed-size digests in constant time; and, when
+//! `ENABLE_JWT=true`, short-lived HS256 tokens that only the key can
 //! mint.
 //!
 //! Token rules: the signing secret is independent of the key (`JWT_SECRET`, else a random one
@@ -24,6 +25,7 @@ use subtle::ConstantTimeEq;
 pub use balance_alert_core::model::wire::TokenPair;
 
 use crate::error::ApiError;
+pub use crate::key::ApiKey;
 use crate::AppState;
 
 /// Access tokens live one hour, refresh tokens a week.
@@ -38,7 +40,7 @@ pub const JWT_SECRET_FILE: &str = "jwt_secret";
 #[derive(Clone, Default)]
 pub struct AuthConfig {
     /// When None, the API is open (local use on loopback).
-    pub api_key: Option<Secret>,
+    pub api_key: Option<ApiKey>,
     /// HS256 secret when JWT is enabled (never derived from the key).
     pub jwt_secret: Option<Secret>,
 }
@@ -58,10 +60,26 @@ impl AuthConfig {
     /// From `WEB_API_KEY` (or `API_KEY`), `ENABLE_JWT` and `JWT_SECRET`. Without `JWT_SECRET`
     /// the signing secret is generated once and kept in `data_dir` (mode 0600).
     pub fn from_env(env: &(impl EnvLookup + ?Sized), data_dir: &Path) -> Result<Self, String> {
-        let api_key = env
+        Self::from_env_with(env, data_dir, None)
+    }
+
+    /// As [`AuthConfig::from_env`], with `stored` (a key read from a secret store) as the
+    /// API key; setting `WEB_API_KEY` (or `API_KEY`) as well is an error.
+    pub fn from_env_with(
+        env: &(impl EnvLookup + ?Sized),
+        data_dir: &Path,
+        stored: Option<ApiKey>,
+    ) -> Result<Self, String> {
+        let fixed = env
             .get("WEB_API_KEY")
             .or_else(|| env.get("API_KEY"))
-            .map(Secret::new);
+            .map(|k| ApiKey::from(Secret::new(k)));
+        let api_key = match (fixed, stored) {
+            (Some(_), Some(_)) => return Err(
+                "WEB_API_KEY (or API_KEY) and API_KEY_SECRET_ARN are both set: keep the secret and unset the variable".into(),
+            ),
+            (fixed, stored) => fixed.or(stored),
+        };
         let jwt = env
             .get("ENABLE_JWT")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
@@ -83,16 +101,22 @@ impl AuthConfig {
         })
     }
 
-    fn key_matches(&self, presented: &str) -> bool {
-        // Digests of both sides have one length, so the comparison time says nothing about
-        // the key's length or content.
-        self.api_key.as_ref().is_some_and(|k| {
-            let (a, b) = (
-                Sha256::digest(k.expose().as_bytes()),
-                Sha256::digest(presented.as_bytes()),
-            );
-            bool::from(a.ct_eq(&b))
-        })
+    /// Refuses an API without a key, unless `ALLOW_OPEN_WITHOUT_KEY` says it is meant (as
+    /// `serve --allow-open-without-key` does beyond loopback); `what` names the process.
+    pub fn require_key(&self, env: &(impl EnvLookup + ?Sized), what: &str) -> Result<(), String> {
+        if self.api_key.is_some() || open_without_key(env) {
+            return Ok(());
+        }
+        Err(format!(
+            "{what} has no API key, so balances and config edits would be open to anyone who reaches it: set API_KEY_SECRET_ARN (the template does) or WEB_API_KEY, or ALLOW_OPEN_WITHOUT_KEY=true if that is really meant"
+        ))
+    }
+
+    async fn key_matches(&self, presented: &str) -> bool {
+        match &self.api_key {
+            Some(k) => k.matches(presented).await,
+            None => false,
+        }
     }
 
     /// A fingerprint of the current API key, keyed with the signing secret: tokens carry it
@@ -102,9 +126,20 @@ impl AuthConfig {
         let mut h = Sha256::new();
         h.update(signing.expose().as_bytes());
         h.update([0u8]);
-        h.update(self.api_key.as_ref().map_or("", |k| k.expose()).as_bytes());
+        let key = self.api_key.as_ref().map(ApiKey::current);
+        h.update(key.as_ref().map_or("", |k| k.expose()).as_bytes());
         hex::encode(&h.finalize()[..16])
     }
+}
+
+/// `ALLOW_OPEN_WITHOUT_KEY` read as `serve`'s flag reads it: set and not a false word.
+pub fn open_without_key(env: &(impl EnvLookup + ?Sized)) -> bool {
+    env.get("ALLOW_OPEN_WITHOUT_KEY").is_some_and(|v| {
+        !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "" | "0" | "false" | "no" | "n" | "f" | "off"
+        )
+    })
 }
 
 /// Reads the signing secret kept at `path`, or generates and keeps a new random one.
@@ -234,11 +269,20 @@ pub async fn require_auth(
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .map(str::trim);
-    let method = if api_key_header.is_some_and(|k| auth.key_matches(k))
-        || bearer.is_some_and(|b| auth.key_matches(b))
-    {
+    let presented_key = match api_key_header {
+        Some(k) => auth.key_matches(k).await,
+        None => false,
+    };
+    // A bearer value is a key or a token: a token is tried first, so that a valid token
+    // never costs a re-read of a stored key.
+    let token_ok = bearer.is_some_and(|b| verify(auth, b, "access").is_some());
+    let bearer_key = match bearer {
+        Some(b) if !presented_key && !token_ok => auth.key_matches(b).await,
+        _ => false,
+    };
+    let method = if presented_key || bearer_key {
         Some(AuthMethod::ApiKey)
-    } else if bearer.is_some_and(|b| verify(auth, b, "access").is_some()) {
+    } else if token_ok {
         Some(AuthMethod::Token)
     } else {
         None
@@ -261,7 +305,7 @@ mod tests {
 
     fn auth(key: &str) -> AuthConfig {
         AuthConfig {
-            api_key: Some(Secret::new(key)),
+            api_key: Some(Secret::new(key).into()),
             jwt_secret: Some(Secret::new("s3cret-s3cret-s3cret-s3cret-s3cret")),
         }
     }
@@ -287,7 +331,7 @@ mod tests {
         let before = auth("key-1");
         let pair = issue(&before, chrono::Utc::now().timestamp()).expect("issue");
         let after = AuthConfig {
-            api_key: Some(Secret::new("key-2")),
+            api_key: Some(Secret::new("key-2").into()),
             ..before.clone()
         };
         assert!(verify(&before, &pair.access_token, "access").is_some());
@@ -304,13 +348,13 @@ mod tests {
         assert!(verify(&a, &pair.refresh_token, "refresh").is_none());
     }
 
-    #[test]
-    fn key_comparison_uses_digests_of_any_length() {
+    #[tokio::test]
+    async fn key_comparison_uses_digests_of_any_length() {
         let a = auth("web");
-        assert!(a.key_matches("web"));
-        assert!(!a.key_matches("we"));
-        assert!(!a.key_matches("web-and-more"));
-        assert!(!a.key_matches(""));
+        assert!(a.key_matches("web").await);
+        assert!(!a.key_matches("we").await);
+        assert!(!a.key_matches("web-and-more").await);
+        assert!(!a.key_matches("").await);
     }
 
     #[test]
@@ -342,16 +386,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn web_api_key_wins_over_api_key() {
+    #[tokio::test]
+    async fn web_api_key_wins_over_api_key() {
         let env: std::collections::HashMap<String, String> =
             [("WEB_API_KEY", "web"), ("API_KEY", "generic")]
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
         let auth = AuthConfig::from_env(&env, Path::new("/nonexistent")).expect("auth");
-        assert!(auth.key_matches("web"));
-        assert!(!auth.key_matches("generic"));
+        assert!(auth.key_matches("web").await);
+        assert!(!auth.key_matches("generic").await);
         assert!(auth.jwt_secret.is_none());
     }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod key;
 pub mod memo;
 pub mod metrics;
 pub mod openapi;
@@ -125,6 +126,20 @@ pub struct AppState {
     /// Requests look for a new configuration themselves (the api function, which nothing
     /// watches between invocations); None where a background task does (`serve`).
     pub config_refresh: Option<Arc<http::ConfigRefresh>>,
+    /// What `/ready` waits for.
+    pub readiness: Readiness,
+}
+
+/// What `/ready` means for a process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Readiness {
+    /// As `/health`, and every enabled project has had a reading or a failure since start: a
+    /// process that schedules checks (`serve`).
+    #[default]
+    FirstResults,
+    /// The config is loaded and the store answers: a process that only serves requests (the
+    /// api function; the checker function schedules the checks).
+    Serving,
 }
 
 impl AppState {
@@ -149,6 +164,7 @@ impl AppState {
             credits_cache: Arc::default(),
             site: None,
             config_refresh: None,
+            readiness: Readiness::default(),
         }
     }
 
@@ -156,6 +172,12 @@ impl AppState {
     /// per `every` ([`http::refresh_config`]).
     pub fn with_config_refresh(mut self, every: std::time::Duration) -> Self {
         self.config_refresh = Some(Arc::new(http::ConfigRefresh::every(every)));
+        self
+    }
+
+    /// Sets what `/ready` waits for.
+    pub fn with_readiness(mut self, readiness: Readiness) -> Self {
+        self.readiness = readiness;
         self
     }
 

@@ -1,13 +1,15 @@
 //! The notifier function (DynamoDB Streams on the table): each INSERT of an alert record is
-//! delivered at once through the routed channels by the same deliverer `serve` uses; a record
-//! whose delivery failed (and will be retried) is reported in `batchItemFailures`, so only it
-//! is retried. A redelivered record that was already sent does not resend: the deliverer skips
-//! channels whose outcome is recorded, under a lease per alert.
+//! delivered at once through the routed channels by the same deliverer `serve` uses. A send
+//! that fails is scheduled for a retry in the outbox (backoff, then the checker's sweep), and
+//! its record succeeds; only a record whose state the store could not read or write is
+//! reported in `batchItemFailures`, so the stream brings it again. A redelivered record that
+//! was already sent does not resend: the deliverer skips channels whose outcome is recorded,
+//! under a lease per alert. The config is refreshed only for a batch with an alert to deliver.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use balance_alert_notify::Notifier;
+use balance_alert_notify::{Handover, Notifier};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -81,7 +83,6 @@ impl NotifierFunction {
 
     /// One batch of stream records.
     pub async fn handle(&self, event: StreamEvent) -> anyhow::Result<BatchResponse> {
-        self.env.config.refresh().await;
         let inserted: Vec<(String, String)> = event
             .records
             .iter()
@@ -93,18 +94,19 @@ impl NotifierFunction {
         if inserted.is_empty() {
             return Ok(BatchResponse::default());
         }
+        self.env.config.refresh().await;
         let ids: Vec<String> = inserted.iter().map(|(id, _)| id.clone()).collect();
         let loaded = self.env.config.get();
         let now = chrono::Utc::now().timestamp();
-        let failed = self
+        let outcome = self
             .notifier
             .deliverer
             .deliver_ids(&loaded.config, &ids, now)
-            .await?;
+            .await;
         let batch_item_failures = inserted
             .into_iter()
-            .zip(failed)
-            .filter(|(_, failed)| *failed)
+            .zip(outcome)
+            .filter(|(_, o)| *o == Handover::StoreFailed)
             .map(|((_, seq), _)| BatchItemFailure {
                 item_identifier: seq,
             })

@@ -1,12 +1,16 @@
 //! `secretsmanager://<secret-id>[#<json-key>]` references, resolved with Secrets Manager's
-//! GetSecretValue when the config loads, cached for the life of a warm function, never logged.
+//! GetSecretValue when the config loads, cached for the life of a warm function, never logged;
+//! and the api function's key (`API_KEY_SECRET_ARN`), read uncached whenever
+//! [`balance_alert_api::key`] asks.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
+use balance_alert_api::key::KeyStore;
 use balance_alert_core::config::refs::{SecretResolver, SCHEME};
+use balance_alert_core::config::Secret;
 
 /// Resolves references through one Secrets Manager client.
 pub struct SecretsManager {
@@ -29,6 +33,55 @@ impl SecretsManager {
             .load()
             .await;
         SecretsManager::new(Client::new(&config))
+    }
+
+    /// The string value of secret `id`, read now (GetSecretValue); errors name the call and
+    /// the service's code, never a value.
+    async fn read(&self, id: &str) -> Result<String, String> {
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(id)
+            .send()
+            .await
+            .map_err(|e| {
+                let code = e
+                    .as_service_error()
+                    .and_then(|s| aws_sdk_secretsmanager::error::ProvideErrorMetadata::code(s))
+                    .unwrap_or("request failed")
+                    .to_owned();
+                format!("GetSecretValue: {code}")
+            })?;
+        out.secret_string()
+            .map(str::to_owned)
+            .ok_or_else(|| "the secret has no string value".to_owned())
+    }
+
+    /// The API key kept as the whole string of secret `id`.
+    pub fn key(self, id: impl Into<String>) -> SecretKey {
+        SecretKey {
+            secrets: self,
+            id: id.into(),
+        }
+    }
+}
+
+/// The API key in one secret (its whole string, as the template's generated secret holds it).
+pub struct SecretKey {
+    secrets: SecretsManager,
+    id: String,
+}
+
+#[async_trait]
+impl KeyStore for SecretKey {
+    async fn read(&self) -> Result<Secret, String> {
+        let text = self.secrets.read(&self.id).await.map_err(|e| {
+            format!(
+                "API_KEY_SECRET_ARN ({}): {e}; check the ARN and that the function may call secretsmanager:GetSecretValue on it",
+                self.id
+            )
+        })?;
+        Ok(Secret::new(text.trim()))
     }
 }
 
@@ -53,23 +106,8 @@ impl SecretResolver for SecretsManager {
             return Ok(v);
         }
         let (id, key) = split(reference);
-        let out = self
-            .client
-            .get_secret_value()
-            .secret_id(id)
-            .send()
-            .await
-            .map_err(|e| {
-                let code = e
-                    .as_service_error()
-                    .and_then(|s| aws_sdk_secretsmanager::error::ProvideErrorMetadata::code(s))
-                    .unwrap_or("request failed")
-                    .to_owned();
-                format!("GetSecretValue: {code}")
-            })?;
-        let text = out
-            .secret_string()
-            .ok_or_else(|| "the secret has no string value".to_owned())?;
+        let text = self.read(id).await?;
+        let text = text.as_str();
         let value = match key {
             None => text.to_owned(),
             Some(k) => {

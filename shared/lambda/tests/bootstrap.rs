@@ -4,7 +4,9 @@
 //! lambda invoke` / its function-URL route as a user does locally. A scheduled event to the
 //! checker writes the alert, the alert's record read from the table's stream (DynamoDB Streams
 //! API) to the notifier delivers it to the receiver, and HTTP requests to the api function
-//! answer from the same table.
+//! answer from the same table (function URL, HTTP API v2, REST API v1 and ALB events, `/ready`
+//! included). The api function reads its key from Secrets Manager, follows a rotation, and
+//! refuses to start without a key.
 //!
 //! The binaries come from `BALANCE_ALERT_FUNCTIONS_DIR` — ./scripts/test.sh points it at the
 //! bootstraps `sam build` made from template.yaml (`.aws-sam/build/<Name>Function/bootstrap`:
@@ -16,6 +18,7 @@
 #[path = "../../store-dynamodb/tests/moto/mod.rs"]
 #[allow(dead_code)]
 mod moto;
+mod secrets;
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -140,7 +143,23 @@ impl Emulator {
     /// Starts the function's bootstrap as Lambda does, polling the emulator's runtime API
     /// under its own name.
     fn start_function(&mut self, name: &str, table: &str, extra: &[(&str, &str)]) {
-        let mut cmd = tokio::process::Command::new(binary(name));
+        let child = self
+            .command(name, name, table, extra)
+            .spawn()
+            .expect("function starts");
+        self._functions.push(child);
+    }
+
+    /// The bootstrap of function `binary_name` as Lambda starts it under `name` (stdout
+    /// dropped, stderr inherited).
+    fn command(
+        &self,
+        binary_name: &str,
+        name: &str,
+        table: &str,
+        extra: &[(&str, &str)],
+    ) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(binary(binary_name));
         cmd.env_clear()
             .env(
                 "AWS_LAMBDA_RUNTIME_API",
@@ -161,7 +180,7 @@ impl Emulator {
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        self._functions.push(cmd.spawn().expect("function starts"));
+        cmd
     }
 
     /// `cargo lambda invoke <name> --data-file <event>`: the function's JSON result.
@@ -386,6 +405,19 @@ async fn the_three_binaries_check_deliver_and_answer_on_one_table() {
         .await
         .expect("GET /api/credits");
     assert_eq!(refused.status(), 401);
+    // and it is ready: config loaded and store reachable, with no check run of its own
+    let ready = http
+        .get(emulator.url("api", "/ready"))
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .expect("GET /ready");
+    assert_eq!(
+        ready.status(),
+        200,
+        "{}",
+        ready.text().await.unwrap_or_default()
+    );
 
     // AND the API Gateway (HTTP API v2) event SAM's HttpApi sends answers the same
     let r = emulator
@@ -397,4 +429,97 @@ async fn the_three_binaries_check_deliver_and_answer_on_one_table() {
     assert_eq!(r["statusCode"], 200, "{r}");
     let body: Value = serde_json::from_str(r["body"].as_str().unwrap_or("")).expect("json body");
     assert_eq!(body["projects"][0]["credits"], 3.0, "{body}");
+
+    // AND a REST API (v1) event on a named stage and an ALB event, both with multi-value
+    // headers and query parameters, answer the same, with multi-value response headers
+    for fixture in [
+        include_str!("fixtures/apigw-rest-credits.json"),
+        include_str!("fixtures/alb-credits.json"),
+    ] {
+        let event: Value = serde_json::from_str(fixture).expect("fixture");
+        let r = emulator.invoke("api", &event).await;
+        assert_eq!(r["statusCode"], 200, "{}: {r}", event["path"]);
+        let body: Value =
+            serde_json::from_str(r["body"].as_str().unwrap_or("")).expect("json body");
+        assert_eq!(body["projects"][0]["credits"], 3.0, "{body}");
+        let content_type = r["multiValueHeaders"]["content-type"][0]
+            .as_str()
+            .unwrap_or_default();
+        assert!(content_type.starts_with("application/json"), "{r}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_function_reads_its_key_from_secrets_manager_and_follows_a_rotation() {
+    // GIVEN a table, and the API key in a Secrets Manager secret (as the template makes it)
+    let (_, store) = moto::fresh_store("key", 90).await;
+    let table = store.table().to_owned();
+    let store: Arc<dyn Store> = Arc::new(store);
+    store
+        .put_config_document(json!({"projects": []}).to_string(), None, 1)
+        .await
+        .expect("put")
+        .expect("created");
+    let sm = secrets::client(moto::endpoint());
+    let arn = sm
+        .create_secret()
+        .name(moto::unique_table("api-key"))
+        .secret_string("first-key")
+        .send()
+        .await
+        .expect("create secret")
+        .arn
+        .expect("the secret's ARN");
+    let mut emulator = Emulator::start().await;
+
+    // WHEN the api bootstrap starts with neither a key nor ALLOW_OPEN_WITHOUT_KEY
+    let open = emulator
+        .command("api", "api-keyless", &table, &[])
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("function starts");
+    let out = tokio::time::timeout(Duration::from_secs(60), open.wait_with_output())
+        .await
+        .expect("a keyless api function exits instead of serving")
+        .expect("exit status");
+    // THEN it refuses to start, naming the settings
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("API_KEY_SECRET_ARN") && stderr.contains("ALLOW_OPEN_WITHOUT_KEY"),
+        "{stderr}"
+    );
+
+    // WHEN it starts with API_KEY_SECRET_ARN (re-reads on a wrong key not rate-limited here)
+    emulator.start_function(
+        "api",
+        &table,
+        &[
+            ("API_KEY_SECRET_ARN", arn.as_str()),
+            ("API_KEY_RECHECK_SECONDS", "0"),
+        ],
+    );
+    let http = reqwest::Client::new();
+    let credits = |key: Option<&'static str>| {
+        let mut request = http
+            .get(emulator.url("api", "/api/credits"))
+            .timeout(Duration::from_secs(60));
+        if let Some(k) = key {
+            request = request.header("x-api-key", k);
+        }
+        async move { request.send().await.expect("GET /api/credits").status() }
+    };
+    // THEN the secret's key is required
+    assert_eq!(credits(None).await, 401);
+    assert_eq!(credits(Some("first-key")).await, 200);
+    // AND after a rotation the new key works and the old one no longer does, no redeploy
+    sm.put_secret_value()
+        .secret_id(&arn)
+        .secret_string("second-key")
+        .send()
+        .await
+        .expect("rotate");
+    assert_eq!(credits(Some("second-key")).await, 200);
+    assert_eq!(credits(Some("first-key")).await, 401);
 }

@@ -1,12 +1,15 @@
 //! The three functions' handlers on a real DynamoDB API (moto_server, started by the helper
 //! when `BALANCE_ALERT_TEST_DYNAMODB_ENDPOINT` is unset), the fake provider and the fake
 //! receiver: the checker writes the alert, the notifier delivers it from its stream record
-//! (once, however often the record comes), a failing channel is reported back, and the api
-//! router answers from the same table.
+//! (once, however often the record comes), leaves a failing channel's retry to the outbox,
+//! reports back only a record the store failed on, and reads nothing for a batch without an
+//! alert insert; the api router answers from the same table.
 
 #[path = "../../store-dynamodb/tests/moto/mod.rs"]
 #[allow(dead_code)]
 mod moto;
+mod proxy;
+mod secrets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +19,7 @@ use balance_alert_lambda::checker::CheckerFunction;
 use balance_alert_lambda::notifier::{NotifierFunction, StreamEvent};
 use balance_alert_lambda::Env;
 use fake_providers::{FakeServer, HookMode};
+use proxy::Proxy;
 use serde_json::json;
 
 /// A fresh table holding `config` as its document.
@@ -92,7 +96,7 @@ async fn checker_writes_the_alert_and_the_notifier_delivers_it_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failing_channel_reports_exactly_its_record() {
+async fn a_failing_receiver_leaves_the_retry_to_the_outbox_and_its_record_succeeds() {
     // GIVEN two alerts routed to two channels, one of which answers 503
     let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
     fake.set_hook("down", HookMode::Status(503));
@@ -109,25 +113,26 @@ async fn a_failing_channel_reports_exactly_its_record() {
         "projects": [],
     }))
     .await;
-    for (i, project) in ["a", "b"].iter().enumerate() {
-        let mut a = balance_alert_core::store::contract::alert(&format!("x{i}"), project, 0);
-        a.created_at = chrono::Utc::now().timestamp() + i as i64;
-        assert!(env.store.insert_alert(a).await.expect("insert"));
-    }
+    insert_alerts(&env, &["a", "b"]).await;
     // WHEN their stream records arrive in one batch
+    let before = chrono::Utc::now().timestamp();
     let notifier = NotifierFunction::new(env.clone(), metrics());
     let r = notifier
         .handle(stream_event(&[("x0", "1"), ("x1", "2")]))
         .await
         .expect("notifier");
-    // THEN exactly the failed record is reported, and the other was delivered
-    let seqs: Vec<&str> = r
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.as_str())
-        .collect();
-    assert_eq!(seqs, ["1"]);
+    // THEN no record failed: the stream does not spend its retries (and send the record to
+    // the dead-letter queue) while the outbox retries with backoff
+    assert!(r.batch_item_failures.is_empty(), "{r:?}");
     assert_eq!(fake.received("up").len(), 1);
+    let down = env.store.get_alert("x0").await.expect("get").expect("x0");
+    assert_eq!(down.status.as_str(), "pending");
+    let d = &down.deliveries[0];
+    assert_eq!((d.channel.as_str(), d.attempts), ("down", 1));
+    assert!(
+        d.next_attempt_at.is_some_and(|t| t > before) && d.error.is_some(),
+        "the outbox holds the retry: {d:?}"
+    );
     let empty = notifier
         .handle(stream_event(&[]))
         .await
@@ -135,34 +140,151 @@ async fn a_failing_channel_reports_exactly_its_record() {
     assert!(empty.batch_item_failures.is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_api_router_answers_from_the_table() {
-    use tower::ServiceExt;
-    let env = env_with(json!({"projects": []})).await;
-    let router = balance_alert_lambda::api::router(&env).expect("router");
-    let response = router
-        .oneshot(
-            axum::http::Request::get("/health")
-                .header("host", "localhost")
-                .body(axum::body::Body::empty())
-                .expect("request"),
-        )
+/// Inserts one pending alert per project (`x0`, `x1`, … in order).
+async fn insert_alerts(env: &Env, projects: &[&str]) {
+    for (i, project) in projects.iter().enumerate() {
+        let mut a = balance_alert_core::store::contract::alert(&format!("x{i}"), project, 0);
+        a.created_at = chrono::Utc::now().timestamp() + i as i64;
+        assert!(env.store.insert_alert(a).await.expect("insert"));
+    }
+}
+
+/// A fresh table holding `config`, whose store talks to moto_server through a [`Proxy`].
+async fn env_through_proxy(config: serde_json::Value) -> (Env, Proxy) {
+    let proxy = Proxy::start(moto::endpoint()).await;
+    let (_, direct) = moto::fresh_store("proxied", 90).await;
+    let store: Arc<dyn Store> = Arc::new(balance_alert_store_dynamodb::DynamoStore::new(
+        proxy.client(),
+        direct.table(),
+        90,
+    ));
+    store
+        .put_config_document(config.to_string(), None, chrono::Utc::now().timestamp())
         .await
-        .expect("response");
-    assert!(response.status().is_success() || response.status().as_u16() == 503);
+        .expect("put config")
+        .expect("created");
+    (Env::over(store).await.expect("env"), proxy)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_store_write_reports_its_record_and_the_redelivery_sends_it() {
+    // GIVEN an alert for a working receiver, and a store whose writes of that alert's
+    // deliveries fail (DynamoDB answers 500)
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let (env, proxy) = env_through_proxy(json!({
+        "channels": [{"name": "up", "type": "webhook", "url": fake.hook_url("up")}],
+        "projects": [],
+    }))
+    .await;
+    insert_alerts(&env, &["a"]).await;
+    proxy.fail_when(|op, body| {
+        op == "UpdateItem" && body.contains("#deliveries") && body.contains("ALERT#x0")
+    });
+    let notifier = NotifierFunction::new(env.clone(), metrics());
+    // WHEN its record arrives
+    let r = notifier
+        .handle(stream_event(&[("x0", "7")]))
+        .await
+        .expect("a failed write is a record's failure, not the invocation's");
+    // THEN the record is reported, so the stream brings it again
+    let seqs: Vec<&str> = r
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(seqs, ["7"]);
+    // AND once the store answers again, the redelivered record is sent and recorded
+    proxy.heal();
+    let r = notifier
+        .handle(stream_event(&[("x0", "7")]))
+        .await
+        .expect("notifier");
+    assert!(r.batch_item_failures.is_empty(), "{r:?}");
+    assert_eq!(fake.received("up").len(), 1);
+    let a = env.store.get_alert("x0").await.expect("get").expect("x0");
+    assert_eq!(a.status.as_str(), "sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_without_an_alert_insert_reads_neither_the_config_nor_the_table() {
+    // GIVEN a notifier whose table is reached through a counting proxy
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let (env, proxy) = env_through_proxy(json!({
+        "channels": [{"name": "up", "type": "webhook", "url": fake.hook_url("up")}],
+        "projects": [],
+    }))
+    .await;
+    let notifier = NotifierFunction::new(env, metrics());
+    proxy.clear();
+    // WHEN a batch holds only records that are no alert insert (an alert's update, a
+    // reading's insert, a removal)
+    let event: StreamEvent = serde_json::from_value(json!({"Records": [
+        {"eventName": "MODIFY", "dynamodb": {"Keys": {"pk": {"S": "ALERT#x0"}, "sk": {"S": "ALERT"}}, "SequenceNumber": "1"}},
+        {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": "READING#p1"}, "sk": {"S": "1764000000"}}, "SequenceNumber": "2"}},
+        {"eventName": "REMOVE", "dynamodb": {"Keys": {"pk": {"S": "ALERT#x1"}, "sk": {"S": "ALERT"}}, "SequenceNumber": "3"}},
+    ]}))
+    .expect("event");
+    let r = notifier.handle(event).await.expect("notifier");
+    // THEN nothing was read: no config document, no alert
+    assert!(r.batch_item_failures.is_empty(), "{r:?}");
+    assert_eq!(proxy.operations(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_router_answers_from_the_table_and_is_ready_without_a_check_run() {
+    use tower::ServiceExt;
+    let env = env_with(
+        json!({"projects": [{"name": "Main", "provider": "openrouter",
+                                            "api_key": "bal:5", "threshold": 1}]}),
+    )
+    .await;
+    let vars: std::collections::HashMap<String, String> =
+        [("WEB_API_KEY".to_owned(), "k".to_owned())].into();
+    let router = balance_alert_lambda::api::router_with(&env, &vars)
+        .await
+        .expect("router");
+    for path in ["/health", "/ready"] {
+        let response = router
+            .clone()
+            .oneshot(
+                axum::http::Request::get(path)
+                    .header("host", "localhost")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        // The checker function checks, not this one: ready means config and store answer.
+        assert_eq!(response.status(), 200, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_refuses_to_start_without_a_key_unless_told_it_is_open() {
+    let env = env_with(json!({"projects": []})).await;
+    let vars = |pairs: &[(&str, &str)]| -> std::collections::HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let err = balance_alert_lambda::api::router_with(&env, &vars(&[]))
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("API_KEY_SECRET_ARN") && err.contains("ALLOW_OPEN_WITHOUT_KEY=true"),
+        "{err}"
+    );
+    let open =
+        balance_alert_lambda::api::router_with(&env, &vars(&[("ALLOW_OPEN_WITHOUT_KEY", "true")]))
+            .await;
+    assert!(open.is_ok(), "open when told so");
 }
 
 /// A Secrets Manager client on the same moto_server.
 fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "moto-test"))
-        .endpoint_url(moto::endpoint())
-        .http_client(balance_alert_store_dynamodb::http_client())
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(config)
+    secrets::client(moto::endpoint())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -325,7 +447,11 @@ async fn a_warm_api_uses_a_config_pushed_since_its_last_request() {
         })
     };
     let env = env_with(project(20)).await;
-    let api = balance_alert_lambda::api::router(&env).expect("router");
+    let open: std::collections::HashMap<String, String> =
+        [("ALLOW_OPEN_WITHOUT_KEY".to_owned(), "true".to_owned())].into();
+    let api = balance_alert_lambda::api::router_with(&env, &open)
+        .await
+        .expect("router");
     assert_eq!(call(&api, "GET", "/health").await.0, 200);
     // WHEN the threshold is raised to 25 by `config push`, a (cold) checker finds 22 low,
     // and a request reaches the warm api after its config look-up period

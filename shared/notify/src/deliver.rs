@@ -73,6 +73,16 @@ impl PassReport {
     }
 }
 
+/// Whether the outbox holds an alert handed to [`Deliverer::deliver_ids`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handover {
+    /// Its state is in the store: sent, given up, waiting, or scheduled for a retry with
+    /// backoff (the outbox's job from here on).
+    Recorded,
+    /// Reading it or writing its outcome failed: the caller must hand it over again.
+    StoreFailed,
+}
+
 /// Sends per channel in the last minute (rate limits, storm guard), per process.
 #[derive(Default)]
 struct Recent(HashMap<String, VecDeque<i64>>);
@@ -250,36 +260,37 @@ impl Deliverer {
     }
 
     /// Delivers the given alerts now (the notifier function, per stream record); returns,
-    /// per id, whether a send failed and will be retried (the record to report back). An id
-    /// that no longer exists, or whose deliveries are settled or waiting (quiet hours, rate
-    /// limit), is not a failure.
-    pub async fn deliver_ids(
-        &self,
-        config: &Config,
-        ids: &[String],
-        now: i64,
-    ) -> Result<Vec<bool>, StoreError> {
+    /// per id, whether the outbox holds its state. A send that failed and is scheduled for a
+    /// retry is recorded (the outbox retries it with backoff), as is an id that no longer
+    /// exists or whose deliveries are settled or waiting (quiet hours, rate limit). Only a
+    /// store read or write that failed leaves an id [`Handover::StoreFailed`]: a pass that
+    /// fails stops short for every alert it took, so each of them is reported.
+    pub async fn deliver_ids(&self, config: &Config, ids: &[String], now: i64) -> Vec<Handover> {
+        let mut outcome = vec![Handover::Recorded; ids.len()];
         let mut alerts = Vec::new();
-        for id in ids {
-            if let Some(a) = self.store.get_alert(id).await? {
-                if a.status == AlertStatus::Pending {
+        let mut taken = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            match self.store.get_alert(id).await {
+                Ok(Some(a)) if a.status == AlertStatus::Pending => {
                     alerts.push(a);
+                    taken.push(i);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(alert = %id, error = %e, "cannot read the alert; its record is reported for redelivery");
+                    outcome[i] = Handover::StoreFailed;
                 }
             }
         }
         alerts.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let deadline = Instant::now() + Self::pass_budget(config);
-        self.pass_over(config, alerts, now, deadline).await?;
-        let mut failed = Vec::with_capacity(ids.len());
-        for id in ids {
-            let a = self.store.get_alert(id).await?;
-            failed.push(a.is_some_and(|a| {
-                a.deliveries
-                    .iter()
-                    .any(|d| d.status == AlertStatus::Pending && d.error.is_some() && !d.held)
-            }));
+        if let Err(e) = self.pass_over(config, alerts, now, deadline).await {
+            tracing::warn!(error = %e, alerts = taken.len(), "the store failed during delivery; the pass's records are reported for redelivery");
+            for i in taken {
+                outcome[i] = Handover::StoreFailed;
+            }
         }
-        Ok(failed)
+        outcome
     }
 
     /// One pass over `pending` (oldest first): plan, claim what is due, then every channel

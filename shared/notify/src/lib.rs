@@ -13,6 +13,6 @@ pub mod route;
 pub mod worker;
 
 pub use channel::{Channel, SendError};
-pub use deliver::{Deliverer, PassReport};
+pub use deliver::{Deliverer, Handover, PassReport};
 pub use message::{Message, MessageKind, Severity, Tone};
 pub use worker::Notifier;

@@ -1,4 +1,4 @@
-//! `/health` (= `/ready`) and `/live`.
+//! `/health`, `/ready` and `/live`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,13 +7,16 @@ use axum::Json;
 use balance_alert_core::model::wire::*;
 
 use super::iso;
-use crate::AppState;
+use crate::{AppState, Readiness};
 
 /// Health and readiness from state kept in memory as checks complete: no store scan per call,
 /// so polling it costs nothing and slows no other endpoint. 503 when the config failed to
 /// load, the store does not answer, or the data is stale; `/ready` is also 503 until every
-/// enabled project has had a reading or a failure since start.
-async fn health_status(state: &AppState, need_run: bool) -> Response {
+/// enabled project has had a reading or a failure since start — or, where this process only
+/// serves ([`Readiness::Serving`]), 503 only while the config or the store fails.
+async fn health_status(state: &AppState, ready_probe: bool) -> Response {
+    let serving_only = ready_probe && state.readiness == Readiness::Serving;
+    let need_run = ready_probe && !serving_only;
     let loaded = state.config.get();
     // A store that cannot be read makes the service unavailable, not broken: 503, not 500.
     let store_down = !state.status.store_ok(&*state.store).await;
@@ -26,7 +29,11 @@ async fn health_status(state: &AppState, need_run: bool) -> Response {
         Some(t) => now.saturating_sub(t) > max_age,
         None => uptime as i64 > max_age,
     };
-    let ready = state.status.ready_for(&loaded.config);
+    let ready = if serving_only {
+        !store_down && state.config.last_error().is_none()
+    } else {
+        state.status.ready_for(&loaded.config)
+    };
     // /health is public: with an API key configured, the config error's text (paths and
     // values) stays in the log.
     let config_reason = |e: String| match state.auth.api_key {
@@ -38,14 +45,16 @@ async fn health_status(state: &AppState, need_run: bool) -> Response {
     let reason = match (store_down, state.config.last_error(), is_stale) {
         (true, _, _) => Some("the store cannot be read; see the server log".to_owned()),
         (false, Some(e), _) => Some(config_reason(e)),
-        (false, None, true) => Some(format!("no check completed in the last {max_age} s")),
+        (false, None, true) if !serving_only => {
+            Some(format!("no check completed in the last {max_age} s"))
+        }
         (false, None, false) if need_run && !ready => {
             Some(match state.status.missing_results(&loaded.config) {
                 0 => "starting: the first check run has not completed yet".to_owned(),
                 n => format!("starting: {n} project(s) have no reading or failure since start yet"),
             })
         }
-        (false, None, false) => None,
+        (false, None, _) => None,
     };
     let body = Health {
         status: if reason.is_some() {
@@ -79,7 +88,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// Readiness: as `/health`, and 503 until every enabled project has had a reading or a failure
-/// since start.
+/// since start; where this process only serves, 503 only while the config or the store fails.
 #[utoipa::path(get, path = "/ready", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
