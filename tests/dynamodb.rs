@@ -11,11 +11,11 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use crate::util::{moto, stderr, stdout};
 
 /// Runs the binary against the test DynamoDB endpoint with a clean environment.
-async fn run(args: &[&str], extra: &[(&str, &str)]) -> std::process::Output {
+pub(crate) async fn run(args: &[&str], extra: &[(&str, &str)]) -> std::process::Output {
     command(args, extra).output().await.expect("binary runs")
 }
 
-fn command(args: &[&str], extra: &[(&str, &str)]) -> tokio::process::Command {
+pub(crate) fn command(args: &[&str], extra: &[(&str, &str)]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"));
     cmd.args(args)
         .env_clear()
@@ -120,7 +120,12 @@ async fn a_user_with_only_a_dynamodb_endpoint_gets_the_same_results() {
         .expect("url")
         .to_owned();
     let client = reqwest::Client::new();
-    let credits: Value = get_json(&client, &format!("{api}/api/credits")).await;
+    // (a start slower than a second answers 503 until the table has been read)
+    let credits: Value = crate::util::eventually("the table to be read", || async {
+        let credits = get_json(&client, &format!("{api}/api/credits")).await;
+        (credits["status"] != "error").then_some(credits)
+    })
+    .await;
     assert_eq!(credits["summary"]["total"], 2);
     assert_eq!(credits["projects"][1]["state"], "low");
     let alerts: Value = get_json(
@@ -165,4 +170,32 @@ async fn a_missing_table_says_how_to_create_it() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("AWS_REGION"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_on_a_table_that_hangs_fails_in_time_with_one_readable_line_and_exit_1() {
+    // GIVEN a DynamoDB endpoint that accepts connections and never answers
+    let endpoint = crate::util::silent::Silent::start().await;
+    // WHEN check runs on it, each store call within 1 s
+    let out = command(
+        &["check", "--table", "t"],
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint.url()),
+            ("DYNAMODB_TIMEOUT_SECONDS", "1"),
+        ],
+    )
+    .output();
+    let out = tokio::time::timeout(Duration::from_secs(20), out)
+        .await
+        .expect("check gives up on a store that never answers")
+        .expect("runs");
+    // THEN it fails as "try again" (1), not as a usage error (2), saying why in one line
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--table t") && err.contains("timed out"),
+        "{err}"
+    );
+    assert!(!err.contains("TimeoutError("), "{err}");
 }

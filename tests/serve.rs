@@ -6,23 +6,7 @@ use std::time::{Duration, Instant};
 use fake_providers::FakeServer;
 use serde_json::{json, Value};
 
-use crate::util::spawn_serve;
-
-/// Polls `probe` until it returns Some or the deadline passes.
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use crate::util::{eventually, spawn_serve};
 
 async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
     match client.get(url).send().await {
@@ -203,4 +187,130 @@ async fn a_server_killed_mid_check_is_checked_again_at_once_after_restart_and_re
         .filter(|p| p["credits"].is_null())
         .count();
     assert_eq!(unread, 0, "{credits}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_on_a_table_that_hangs_answers_503_at_once_and_recovers_when_it_answers() {
+    use crate::dynamodb::{command, run};
+    use crate::util::{moto, silent::Silent, stderr};
+    use std::sync::{Arc, Mutex};
+    use tokio::io::AsyncBufReadExt;
+    // GIVEN a table holding a config document
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let table = moto::unique_table("hang");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        json!({"projects": [project("A", &fake.base_url())]}).to_string(),
+    )
+    .expect("write");
+    let config = config.to_str().expect("utf-8");
+    for args in [
+        vec!["table", "create", "--table", &table],
+        vec!["config", "push", "--table", &table, "--config", config],
+    ] {
+        let out = run(&args, &[]).await;
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    // AND a DynamoDB endpoint that accepts connections and never answers
+    let endpoint = Silent::start().await;
+    let secret = "never-logged-3f9a";
+    // WHEN serve --table starts on it, each store call within 1 s
+    let started = Instant::now();
+    let unused_db = dir.path().join("unused.db");
+    let mut child = command(
+        &[
+            "serve",
+            "--table",
+            &table,
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ],
+        &[
+            ("DYNAMODB_TIMEOUT_SECONDS", "1"),
+            ("RUST_LOG", "info,balance_alert::cli::serve=debug"),
+            ("DATABASE_PATH", unused_db.to_str().expect("utf-8")),
+            ("AWS_ENDPOINT_URL", &endpoint.url()),
+            ("AWS_SECRET_ACCESS_KEY", secret),
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .kill_on_drop(true)
+    .spawn()
+    .expect("serve starts");
+    let log = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut err_lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    tokio::spawn({
+        let log = log.clone();
+        async move {
+            while let Ok(Some(line)) = err_lines.next_line().await {
+                log.lock().expect("log lock").push(line);
+            }
+        }
+    });
+    let lines_with = |text: &str| -> Vec<String> {
+        let log = log.lock().expect("log lock");
+        log.iter().filter(|l| l.contains(text)).cloned().collect()
+    };
+    let mut out_lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let banner = tokio::time::timeout(Duration::from_secs(10), out_lines.next_line())
+        .await
+        .expect("the server listens although the store hangs")
+        .expect("read")
+        .expect("banner");
+    let api = banner
+        .split_whitespace()
+        .find(|w| w.contains("http://"))
+        .expect("url")
+        .to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    // THEN /health answers at once, from memory: 503 with the reason; /live is 200
+    let (status, health) = get(&client, &format!("{api}/health")).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "/health took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, 503, "{health}");
+    let reason = health["reason"].as_str().unwrap_or_default().to_owned();
+    assert!(reason.contains("the store cannot be read"), "{health}");
+    assert_eq!(get(&client, &format!("{api}/live")).await.0, 200);
+    // AND /ready and the API answer 503 with the same reason
+    let (status, ready) = get(&client, &format!("{api}/ready")).await;
+    assert_eq!((status, ready["reason"].as_str()), (503, Some(&*reason)));
+    let (status, credits) = get(&client, &format!("{api}/api/credits")).await;
+    assert_eq!((status, credits["message"].as_str()), (503, Some(&*reason)));
+    // AND the outage is logged once, as one readable line, while the store is tried again
+    eventually("a second try of the store", || async {
+        (!lines_with("the store still cannot be read").is_empty()).then_some(())
+    })
+    .await;
+    let outage = lines_with("the store cannot be read at start");
+    assert_eq!(outage.len(), 1, "{outage:?}");
+    assert!(outage[0].contains("timed out"), "{}", outage[0]);
+    for dump in ["TimeoutError(", "DispatchFailure(", "{ source"] {
+        assert!(!outage[0].contains(dump), "{}", outage[0]);
+    }
+    // WHEN the endpoint answers again
+    endpoint.forward_to(moto::endpoint());
+    // THEN the server reads the table and serves, and says so once
+    eventually("the table to be read", || async {
+        let (status, credits) = get(&client, &format!("{api}/api/credits")).await;
+        (status == 200 && credits["summary"]["total"] == 1).then_some(())
+    })
+    .await;
+    eventually("/health to be healthy", || async {
+        (get(&client, &format!("{api}/health")).await.0 == 200).then_some(())
+    })
+    .await;
+    assert_eq!(lines_with("the store answers again").len(), 1);
+    assert_eq!(lines_with("the store cannot be read at start").len(), 1);
+    assert!(lines_with(secret).is_empty(), "a secret was logged");
 }

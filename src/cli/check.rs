@@ -19,7 +19,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(EXIT_USAGE);
+            return e.exit_code();
         }
     };
     let loaded = source.get();
@@ -51,7 +51,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(EXIT_USAGE);
+            return e.exit_code();
         }
     };
     let engine = match Engine::new(

@@ -91,15 +91,60 @@ async fn a_store_failure_is_a_logged_500_without_detail() {
         body,
         json!({"status": "error", "message": "internal error; see the server log"})
     );
-    // …and /health says the service is unavailable (503), not broken.
-    let (status, _, health) = call_router(
-        &router,
-        Request::get("/health").body(Body::empty()).expect("req"),
-    )
+    // …and /health says the service is unavailable (503), not broken, once its background
+    // probe has found out (it answers from memory, never waiting on the store).
+    let (status, health) = crate::util::eventually("/health to see the store fail", || async {
+        let (status, _, health) = call_router(
+            &router,
+            Request::get("/health").body(Body::empty()).expect("req"),
+        )
+        .await;
+        (status != StatusCode::OK).then_some((status, health))
+    })
     .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         health["reason"],
+        "the store cannot be read; see the server log"
+    );
+}
+
+#[tokio::test]
+async fn health_answers_at_once_from_memory_while_the_store_hangs() {
+    use balance_alert_store_dynamodb::{Budget, DynamoStore};
+    // GIVEN a server whose DynamoDB endpoint accepts connections and never answers, each
+    // store call giving up after 3 s
+    let endpoint = crate::util::silent::Silent::start().await;
+    let client =
+        crate::util::moto::client_within(&endpoint.url(), Budget::within(Duration::from_secs(3)));
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, json!({"projects": []}).to_string()).expect("write");
+    let store = Arc::new(DynamoStore::new(client, "t", 90));
+    let router = app(state_for(
+        &config,
+        env(),
+        store,
+        AuthConfig::default(),
+        ApiOptions::default(),
+    ));
+    let health = || async {
+        let call = call_router(&router, request(Method::GET, "/health", None));
+        tokio::time::timeout(Duration::from_secs(1), call)
+            .await
+            .expect("/health answers without waiting on the store")
+    };
+    // WHEN /health is asked, THEN it answers at once (no store answer known yet)
+    health().await;
+    // AND once its background probe gave up, it says the store cannot be read — still at once
+    let (status, _, body) = crate::util::eventually("the probe to give up", || async {
+        let (status, headers, body) = health().await;
+        (status != StatusCode::OK).then_some((status, headers, body))
+    })
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(
+        body["reason"],
         "the store cannot be read; see the server log"
     );
 }
@@ -240,9 +285,13 @@ async fn health_sees_checks_made_by_another_process_on_the_same_store() {
         .commit_checks(vec![write(None, s, None, None)])
         .await
         .expect("commit");
-    // THEN health reports that data as fresh at once (no data was known, so it asks)
-    let (status, _, after) = h.get("/health").await;
-    assert_eq!(after["has_data"], true, "{after}");
+    // THEN health reports that data as fresh (no data was known, so every call asks; the
+    // answer comes from the probe it started, not the call itself)
+    let (status, after) = crate::util::eventually("/health to learn the other check", || async {
+        let (status, _, after) = h.get("/health").await;
+        (after["has_data"] == true).then_some((status, after))
+    })
+    .await;
     assert_eq!(status, StatusCode::OK, "{after}");
 }
 
@@ -351,7 +400,12 @@ async fn data_is_stale_after_three_refresh_intervals_of_at_least_a_minute_as_the
             .commit_checks(vec![write(None, s, None, None)])
             .await
             .expect("commit");
-        let (status, _, body) = h.get("/health").await;
+        // (the first calls start the probe that learns the reading)
+        let (status, body) = crate::util::eventually("/health to learn the reading", || async {
+            let (status, _, body) = h.get("/health").await;
+            (body["has_data"] == true).then_some((status, body))
+        })
+        .await;
         assert_eq!(body["is_stale"], stale, "{age} s: {body}");
         let expected = if stale {
             StatusCode::SERVICE_UNAVAILABLE

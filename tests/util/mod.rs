@@ -8,6 +8,11 @@ pub mod moto;
 #[allow(dead_code)]
 pub mod prometheus;
 
+/// An endpoint that accepts connections and never answers, switchable to forward to moto.
+#[path = "../../shared/store-dynamodb/tests/silent/mod.rs"]
+#[allow(dead_code)]
+pub mod silent;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Arc;
@@ -206,4 +211,23 @@ pub async fn run_at(
     .expect("run")
     .checks
     .alerts
+}
+
+/// Polls `probe` until it returns Some or the deadline passes.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

@@ -101,9 +101,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What a client is told when the store cannot be reached (the detail is in the log).
+pub const STORE_UNAVAILABLE: &str =
+    "the store cannot be read now; retry later (see the server log)";
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        if e.is_retryable() {
+            // Unreachable or throttled: the service is unavailable, not broken.
+            tracing::debug!(error = %e, "store unavailable");
+            ApiError::Unavailable(STORE_UNAVAILABLE.into())
+        } else {
+            ApiError::Internal(e.to_string())
+        }
     }
 }
 
@@ -115,6 +125,7 @@ impl From<RunError> for ApiError {
                 message: format!("refresh is cooling down: try again in {left} s"),
                 retry_after: left,
             },
+            RunError::Store(e) => e.into(),
             other => ApiError::Internal(other.to_string()),
         }
     }

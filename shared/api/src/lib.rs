@@ -309,6 +309,24 @@ pub fn app(state: AppState) -> Router {
     }
 }
 
+/// What a process serves while it cannot start yet (its store does not answer): `/live` 200,
+/// `/health` and `/ready` 503 with `reason`, every other path 503 `{"status":"error",
+/// "message": reason}`. Nothing is read from the store, so it answers at once however the
+/// store hangs.
+pub fn unavailable_app(reason: impl Into<String>) -> Router {
+    let reason: Arc<str> = reason.into().into();
+    let started = Instant::now();
+    let health = {
+        let reason = reason.clone();
+        move || async move { routes::health::unavailable(started, &reason) }
+    };
+    Router::new()
+        .route("/health", get(health.clone()))
+        .route("/ready", get(health))
+        .route("/live", get(routes::health::live))
+        .fallback(move || async move { ApiError::Unavailable(reason.to_string()) })
+}
+
 /// `GET /metrics` in the Prometheus text format, for the separate metrics port.
 ///
 /// The metrics carry project names and balances and have no credential of their own, so only

@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::engine::CacheMode;
 use crate::monitor::WriteMode;
 use crate::run::{Housekeeping, RunOptions};
-use crate::service::Checker;
+use crate::service::{Checker, RunError};
 
 const TICK: Duration = Duration::from_secs(1);
 /// Longest wait between two looks at the schedule (new projects, other processes).
@@ -100,6 +100,11 @@ pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiv
                         );
                     }
                     report.next_due_at
+                }
+                // The store's outage is logged once by the status, when it starts and ends.
+                Err(RunError::Store(e)) if e.is_retryable() => {
+                    tracing::debug!(error = %e, "scheduled check failed");
+                    None
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "scheduled check failed");

@@ -73,7 +73,7 @@ pub enum RunError {
     Store(#[from] StoreError),
 }
 
-/// How long a store probe's answer is reused by [`Status::store_ok`].
+/// How old a store probe's answer may be before [`Status::store_ok`] starts another.
 const STORE_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 /// How often the probe also learns the newest check by other processes (on DynamoDB that reads
 /// every state, so not every 5 s).
@@ -100,6 +100,8 @@ pub struct Status {
     generation: AtomicU64,
     first_run_done: AtomicBool,
     store_probe: Mutex<Option<(Instant, bool)>>,
+    /// A probe of the store is under way ([`Status::store_ok`] starts one at a time).
+    probing: AtomicBool,
     /// When the newest check by any process was last read from the store.
     newest_learned: Mutex<Option<Instant>>,
     /// Unix seconds of this process's start.
@@ -124,6 +126,7 @@ impl Status {
             generation: AtomicU64::new(0),
             first_run_done: AtomicBool::new(false),
             store_probe: Mutex::new(None),
+            probing: AtomicBool::new(false),
             newest_learned: Mutex::new(None),
             started_at,
             results: Mutex::new(Default::default()),
@@ -169,10 +172,13 @@ impl Status {
         ready
     }
 
-    /// Reads what the store already knows (the newest check time) once at start.
+    /// Reads what the store already knows (the newest check time) once at start, noting
+    /// whether it answered.
     pub async fn prime(&self, store: &dyn Store) -> Result<(), StoreError> {
-        let newest = store.newest_check().await?.unwrap_or(0);
-        self.last_update.fetch_max(newest, Ordering::Relaxed);
+        let newest = store.newest_check().await;
+        self.note_store(newest.as_ref().map(|_| ()));
+        self.last_update
+            .fetch_max(newest?.unwrap_or(0), Ordering::Relaxed);
         Ok(())
     }
 
@@ -206,40 +212,42 @@ impl Status {
         self.last_update.load(Ordering::Relaxed)
     }
 
-    /// Whether the store answers: a probe at most every few seconds (the latest run's outcome
-    /// in between), which also learns the newest check made by *any* process sharing the
-    /// store, so a process that checked nothing lately still reports fresh data.
-    pub async fn store_ok(&self, store: &dyn Store) -> bool {
-        // Until this process knows of any data, every call asks: another process sharing the
-        // store may have checked meanwhile. After that, once a minute.
-        let learn = {
-            let mut learned = self
+    /// Whether the store answers, from memory: never waits on the store (a hung endpoint must
+    /// not hang `/health`). The answer is the latest probe's or operation's (true before the
+    /// first). When it is older than a few seconds — or, to learn the newest check made by
+    /// *any* process sharing the store, on every call until this process knows of data and
+    /// once a minute after — one probe starts in the background (never two at once), and
+    /// later calls see its result.
+    pub fn store_ok(self: &Arc<Self>, store: &Arc<dyn Store>) -> bool {
+        let known = *self
+            .store_probe
+            .lock()
+            .expect("probe lock is never poisoned");
+        let learn = self.last_update() == 0
+            || self
                 .newest_learned
                 .lock()
-                .expect("probe lock is never poisoned");
-            let due = self.last_update() == 0
-                || learned.is_none_or(|at| at.elapsed() >= NEWEST_CHECK_EVERY);
-            if due {
-                *learned = Some(Instant::now());
-            }
-            due
-        };
-        if !learn {
-            let mut probe = self
-                .store_probe
-                .lock()
-                .expect("probe lock is never poisoned");
-            if let Some((at, ok)) = *probe {
-                if at.elapsed() < STORE_PROBE_TTL {
-                    return ok;
-                }
-            }
-            // One caller probes; the others keep the previous answer meanwhile (no burst of
-            // store calls when many health checks arrive as the answer expires).
-            let previous = probe.is_none_or(|(_, ok)| ok);
-            *probe = Some((Instant::now(), previous));
+                .expect("probe lock is never poisoned")
+                .is_none_or(|at| at.elapsed() >= NEWEST_CHECK_EVERY);
+        let due = learn || known.is_none_or(|(at, _)| at.elapsed() >= STORE_PROBE_TTL);
+        if due && !self.probing.swap(true, Ordering::AcqRel) {
+            let (status, store) = (self.clone(), store.clone());
+            tokio::spawn(async move {
+                status.probe(&*store, learn).await;
+                status.probing.store(false, Ordering::Release);
+            });
         }
-        let probe = if learn {
+        known.is_none_or(|(_, ok)| ok)
+    }
+
+    /// Asks the store whether it answers; with `learn`, by reading the newest check by any
+    /// process (on DynamoDB that reads every state), else by the cheapest read.
+    async fn probe(&self, store: &dyn Store, learn: bool) {
+        let result = if learn {
+            *self
+                .newest_learned
+                .lock()
+                .expect("probe lock is never poisoned") = Some(Instant::now());
             store.newest_check().await.map(|newest| {
                 self.last_update
                     .fetch_max(newest.unwrap_or(0), Ordering::Relaxed);
@@ -247,23 +255,27 @@ impl Status {
         } else {
             store.ping().await
         };
-        let ok = match probe {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::error!(error = %e, "store probe failed");
-                false
-            }
-        };
-        self.note_store(ok);
-        ok
+        self.note_store(result.as_ref().map(|_| ()));
     }
 
-    /// Records the store's health as seen by an operation.
-    pub fn note_store(&self, ok: bool) {
-        *self
+    /// Records the store's health as seen by an operation or a probe. An outage is logged when
+    /// it starts and when it ends, not at every failed call.
+    pub fn note_store(&self, outcome: Result<(), &StoreError>) {
+        let ok = outcome.is_ok();
+        let previous = self
             .store_probe
             .lock()
-            .expect("probe lock is never poisoned") = Some((Instant::now(), ok));
+            .expect("probe lock is never poisoned")
+            .replace((Instant::now(), ok))
+            .map(|(_, ok)| ok);
+        match (previous, outcome) {
+            (Some(false), Ok(())) => tracing::info!("the store answers again"),
+            (None | Some(true), Err(e)) => tracing::error!(
+                error = %e,
+                "the store cannot be read: /health answers 503 until it can (logged again when it recovers)"
+            ),
+            _ => {}
+        }
     }
 }
 
@@ -355,7 +367,7 @@ impl Checker {
             &self.claimant,
         )
         .await
-        .inspect_err(|_| self.status.note_store(false))?;
+        .inspect_err(|e| self.status.note_store(Err(e)))?;
         if options.write == WriteMode::Persist {
             self.status
                 .note_results(report.checked.iter().chain(&report.current));

@@ -3,7 +3,7 @@
 //! classified per reason, since one cancelled transaction may mean "lost the race" or "retry".
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::CancellationReason;
 use balance_alert_core::store::StoreError;
 
@@ -24,12 +24,12 @@ where
     move |e| classify(op, &e)
 }
 
-/// Classifies one SDK error; the message is the SDK's full error chain (never a secret).
+/// Classifies one SDK error; the message is [`one_line`] (never a secret).
 pub(crate) fn classify<E>(op: &'static str, err: &SdkError<E, HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let message = DisplayErrorContext(err).to_string();
+    let message = one_line(err);
     match err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
             StoreError::Unavailable { op, message }
@@ -52,6 +52,45 @@ where
         }
         _ => StoreError::Backend { op, message },
     }
+}
+
+/// An SDK error as one readable line: the service's code and message when it answered, else
+/// the chain of causes ("dispatch failure: io error: Connection refused", "request has timed
+/// out: operation timeout … occurred after 12s"). Not the SDK's `Debug` dump, which spans
+/// screens and repeats itself.
+pub(crate) fn one_line<E>(err: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if let SdkError::ServiceError(service) = err {
+        let e = service.err();
+        if let Some(code) = e.code() {
+            let status = service.raw().status().as_u16();
+            return match e.message() {
+                Some(m) => format!("{code} (HTTP {status}): {m}"),
+                None => format!("{code} (HTTP {status})"),
+            };
+        }
+    }
+    chain(err)
+}
+
+/// `err` and its sources joined by ": ", a part repeating the previous one left out, on one
+/// line.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string().replace(['\n', '\r'], " ");
+        if parts
+            .last()
+            .is_none_or(|last| !last.contains(text.as_str()))
+        {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Whether an error code or cancellation reason means throttling.

@@ -5,6 +5,7 @@
 //! Reads never return an item whose TTL has passed (DynamoDB deletes expired items lazily, up
 //! to days later), so what a caller sees matches the SQLite store after its regular prune.
 
+mod budget;
 mod errors;
 mod item;
 mod read;
@@ -25,6 +26,7 @@ use balance_alert_core::store::{
     SubscriptionState,
 };
 
+pub use budget::{Budget, TIMEOUT_VAR};
 pub use table::create_table;
 
 /// The largest config document stored: DynamoDB's 400 KB item limit, less room for the item's
@@ -61,13 +63,17 @@ impl DynamoStore {
     }
 
     /// A store whose client comes from the standard AWS environment (region, credentials,
-    /// `AWS_ENDPOINT_URL` for emulators). Fails when no region is configured.
+    /// `AWS_ENDPOINT_URL` for emulators), each call bounded by [`Budget::from_env`]. Fails
+    /// when no region is configured or the budget is malformed.
     pub async fn connect(
         table: impl Into<String>,
         retention_days: u32,
     ) -> Result<DynamoStore, StoreError> {
+        let budget = Budget::from_env()?;
         let config = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client())
+            .timeout_config(budget.timeout_config())
+            .retry_config(budget.retry_config())
             .load()
             .await;
         if config.region().is_none() {

@@ -3,6 +3,8 @@
 //! one table per test.
 
 mod moto;
+#[allow(dead_code)]
+mod silent;
 
 use std::collections::{HashMap, HashSet};
 
@@ -411,4 +413,29 @@ async fn a_config_document_over_the_item_limit_is_a_clear_error() {
     assert!(matches!(err, StoreError::TooLarge { .. }), "{err}");
     assert!(err.to_string().contains("make it smaller"), "{err}");
     assert_eq!(store.config_document().await.expect("read"), None);
+}
+
+#[tokio::test]
+async fn a_call_to_an_endpoint_that_never_answers_fails_within_the_budget_in_one_line() {
+    // GIVEN an endpoint that accepts connections and never answers, and a 1 s budget
+    let endpoint = silent::Silent::start().await;
+    let budget = balance_alert_store_dynamodb::Budget::within(std::time::Duration::from_secs(1));
+    let store = DynamoStore::new(moto::client_within(&endpoint.url(), budget), "t", CENTURY);
+    // WHEN the store is called
+    let started = std::time::Instant::now();
+    let err = store.ping().await.expect_err("no answer");
+    // THEN it gives up within the budget (a margin for a busy machine), as a retryable error
+    assert!(
+        started.elapsed() < budget.operation + std::time::Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err}");
+    // …whose message is one readable line, not the SDK's debug dump
+    let message = err.to_string();
+    assert!(message.contains("timeout"), "{message}");
+    assert!(!message.contains('\n') && message.len() < 300, "{message}");
+    for dump in ["{", "DispatchFailure", "ConnectorError", "TimeoutError"] {
+        assert!(!message.contains(dump), "{message}");
+    }
 }

@@ -9,17 +9,19 @@ use balance_alert_core::model::wire::*;
 use super::iso;
 use crate::{AppState, Readiness};
 
-/// Health and readiness from state kept in memory as checks complete: no store scan per call,
-/// so polling it costs nothing and slows no other endpoint. 503 when the config failed to
+/// Health and readiness from state kept in memory as checks complete: no store call is
+/// awaited, so polling it costs nothing, slows no other endpoint and answers while the store
+/// hangs. 503 when the config failed to
 /// load, the store does not answer, or the data is stale; `/ready` is also 503 until every
 /// enabled project has had a reading or a failure since start — or, where this process only
 /// serves ([`Readiness::Serving`]), 503 only while the config or the store fails.
-async fn health_status(state: &AppState, ready_probe: bool) -> Response {
+fn health_status(state: &AppState, ready_probe: bool) -> Response {
     let serving_only = ready_probe && state.readiness == Readiness::Serving;
     let need_run = ready_probe && !serving_only;
     let loaded = state.config.get();
     // A store that cannot be read makes the service unavailable, not broken: 503, not 500.
-    let store_down = !state.status.store_ok(&*state.store).await;
+    // Known from memory: a store that hangs must not hang the health check.
+    let store_down = !state.status.store_ok(&state.store);
     let last_update = Some(state.status.last_update()).filter(|t| *t > 0);
     let now = chrono::Utc::now().timestamp();
     let max_age = balance_alert_core::service::stale_after(&loaded.config.settings);
@@ -80,11 +82,28 @@ async fn health_status(state: &AppState, ready_probe: bool) -> Response {
     (code, Json(body)).into_response()
 }
 
+/// `/health` and `/ready` of a process that cannot serve yet (its store or config cannot be
+/// read at start): 503 with `reason`, no data.
+pub(crate) fn unavailable(started: std::time::Instant, reason: &str) -> Response {
+    let body = Health {
+        status: "degraded".into(),
+        has_data: false,
+        is_stale: false,
+        ready: false,
+        last_update: None,
+        uptime_seconds: started.elapsed().as_secs(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        config_sha256: None,
+        reason: Some(reason.to_owned()),
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+}
+
 /// Health. 503 when the config failed to load, the store does not answer or data is stale.
 #[utoipa::path(get, path = "/health", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> Response {
-    health_status(&state, false).await
+    health_status(&state, false)
 }
 
 /// Readiness: as `/health`, and 503 until every enabled project has had a reading or a failure
@@ -92,7 +111,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/ready", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn ready(State(state): State<AppState>) -> Response {
-    health_status(&state, true).await
+    health_status(&state, true)
 }
 
 /// Liveness: the process answers.

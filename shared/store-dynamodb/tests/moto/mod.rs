@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::Client;
-use balance_alert_store_dynamodb::{create_table, http_client, DynamoStore};
+use balance_alert_store_dynamodb::{create_table, http_client, Budget, DynamoStore};
 
 /// The variable ./scripts/test.sh sets to its moto_server's URL.
 pub const ENDPOINT_VAR: &str = "BALANCE_ALERT_TEST_DYNAMODB_ENDPOINT";
@@ -39,14 +39,25 @@ pub fn endpoint() -> &'static str {
 /// A client for the test endpoint with dummy credentials (the process environment is left
 /// alone).
 pub fn client() -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
+    Client::from_conf(config_for(endpoint()).build())
+}
+
+/// A client for `endpoint` whose calls keep to `budget`, as [`DynamoStore::connect`]'s do.
+pub fn client_within(endpoint: &str, budget: Budget) -> Client {
+    let config = config_for(endpoint)
+        .timeout_config(budget.timeout_config())
+        .retry_config(budget.retry_config())
+        .build();
+    Client::from_conf(config)
+}
+
+fn config_for(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "moto-test"))
-        .endpoint_url(endpoint())
+        .endpoint_url(endpoint)
         .http_client(http_client())
-        .build();
-    Client::from_conf(config)
 }
 
 /// A table name no other test (or test binary) uses on the shared server.
