@@ -229,6 +229,7 @@ async fn start(
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let auth = AuthConfig::from_env(&env, data_dir)?;
+    options.check_with(&auth)?;
     if auth.api_key.is_none() && !args.listen.ip().is_loopback() {
         if !args.allow_open_without_key {
             return Err(format!(

@@ -278,3 +278,78 @@ async fn the_metrics_port_answers_only_to_its_own_host_names() {
         assert_eq!(response.status(), expected, "{host}");
     }
 }
+
+#[tokio::test]
+async fn failed_authentications_have_their_own_quota_and_never_spend_the_clients() {
+    let h = harness_with(
+        AuthConfig {
+            api_key: Some(Secret::new("web-secret-key-123").into()),
+            jwt_secret: None,
+        },
+        ApiOptions {
+            rate_limit_per_minute: 3,
+            auth_failures_per_minute: 2,
+            ..Default::default()
+        },
+    )
+    .await;
+    // Behind one proxy: everyone shares the address.
+    let from_proxy = |key: Option<&str>, scheme: &str| {
+        let mut b = Request::get("/api/subscriptions");
+        if let Some(k) = key {
+            b = b.header(header::AUTHORIZATION, format!("{scheme} {k}"));
+        }
+        let mut req = b.body(Body::empty()).expect("req");
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 5555))));
+        req
+    };
+    // An anonymous client guesses: its failures are 401, then 429 (their own quota)...
+    let mut guesses = Vec::new();
+    for guess in ["a", "b", "c", "d", "e"] {
+        guesses.push(h.call(from_proxy(Some(guess), "Bearer")).await.0);
+    }
+    assert_eq!(guesses[..2], [StatusCode::UNAUTHORIZED; 2]);
+    assert_eq!(guesses[2..], [StatusCode::TOO_MANY_REQUESTS; 3]);
+    assert_eq!(
+        h.call(from_proxy(None, "Bearer")).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // ...while the clients holding the key keep their whole quota, whatever the scheme's case.
+    for scheme in ["Bearer", "BEARER", "bearer"] {
+        let (status, _, body) = h.call(from_proxy(Some("web-secret-key-123"), scheme)).await;
+        assert_eq!(status, StatusCode::OK, "{scheme}: {body}");
+    }
+    assert_eq!(
+        h.call(from_proxy(Some("web-secret-key-123"), "Bearer"))
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the authenticated quota still holds"
+    );
+}
+
+#[test]
+fn cors_for_every_origin_needs_an_api_key() {
+    let any = ApiOptions {
+        cors_origins: vec!["*".into()],
+        ..Default::default()
+    };
+    let Err(err) = any.check_with(&AuthConfig::default()) else {
+        panic!("CORS_ORIGINS=* without a key must be refused");
+    };
+    assert!(
+        err.starts_with("CORS_ORIGINS=*") && err.contains("WEB_API_KEY"),
+        "{err}"
+    );
+    let keyed = AuthConfig {
+        api_key: Some(Secret::new("k").into()),
+        jwt_secret: None,
+    };
+    assert!(any.check_with(&keyed).is_ok());
+    let listed = ApiOptions {
+        cors_origins: vec!["http://dash.example".into()],
+        ..Default::default()
+    };
+    assert!(listed.check_with(&AuthConfig::default()).is_ok());
+}

@@ -91,6 +91,12 @@ impl AuthConfig {
                 )
             }
             (true, Some(_)) => Some(match env.get("JWT_SECRET") {
+                Some(s) if s.len() < MIN_SECRET_BYTES => {
+                    return Err(format!(
+                        "JWT_SECRET is {} bytes: a signing secret needs at least {MIN_SECRET_BYTES} (a short one is guessed from one token), e.g. `openssl rand -hex 32`; or unset it to have one generated",
+                        s.len()
+                    ))
+                }
                 Some(s) => Secret::new(s),
                 None => stored_secret(&data_dir.join(JWT_SECRET_FILE))?,
             }),
@@ -142,11 +148,21 @@ pub fn open_without_key(env: &(impl EnvLookup + ?Sized)) -> bool {
     })
 }
 
-/// Reads the signing secret kept at `path`, or generates and keeps a new random one.
+/// The shortest signing secret accepted, in bytes.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Reads the signing secret kept at `path`, or generates and keeps a new random one. A kept
+/// secret that others could read (group or world permissions) is not reused: a new one replaces
+/// it (sessions sign in again), with a warning.
 fn stored_secret(path: &Path) -> Result<Secret, String> {
     if let Ok(text) = std::fs::read_to_string(path) {
         let text = text.trim();
-        if text.len() >= 32 {
+        if exposed(path) {
+            tracing::warn!(
+                path = %path.display(),
+                "the kept JWT signing secret was readable by group or others: replaced with a new one (mode 0600); existing sessions must sign in again"
+            );
+        } else if text.len() >= MIN_SECRET_BYTES {
             return Ok(Secret::new(text));
         }
     }
@@ -166,10 +182,30 @@ fn stored_secret(path: &Path) -> Result<Secret, String> {
     Ok(Secret::new(secret))
 }
 
+/// The file's permissions let its group or others read it.
+fn exposed(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
+/// Writes a new private (0600) file: an existing one (or a link planted there) is removed first,
+/// and the new one is created exclusively.
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut f = options.open(path)?;
@@ -188,6 +224,9 @@ struct Claims {
     /// When the key was presented (the session's start), kept across refreshes.
     auth_time: i64,
 }
+
+/// How far a token's `iat`/`auth_time` may be ahead of this clock (instances' clocks differ).
+const CLOCK_SKEW_SECONDS: i64 = 30;
 
 /// Issues a token pair for a session that started at `auth_time` (unix s).
 pub fn issue(auth: &AuthConfig, auth_time: i64) -> Result<TokenPair, ApiError> {
@@ -240,7 +279,12 @@ pub fn verify(auth: &AuthConfig, token: &str, typ: &str) -> Option<i64> {
             .as_bytes()
             .ct_eq(auth.key_fingerprint(secret).as_bytes()),
     );
-    (c.typ == typ && fingerprint_ok && now < c.auth_time + SESSION_MAX_SECONDS)
+    // A token from the future was not issued here (or by a clock to distrust): a forged
+    // `auth_time` would otherwise stretch the session without end.
+    let issued_in_past = c.iat <= now + CLOCK_SKEW_SECONDS
+        && c.auth_time <= now + CLOCK_SKEW_SECONDS
+        && c.auth_time <= c.iat;
+    (c.typ == typ && fingerprint_ok && issued_in_past && now < c.auth_time + SESSION_MAX_SECONDS)
         .then_some(c.auth_time)
 }
 
@@ -257,14 +301,13 @@ pub async fn require_auth(
         return next.run(request).await;
     }
     let headers = request.headers();
+    // The scheme is case-insensitive (RFC 7235): `Bearer`, `bearer`, `BEARER`.
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, credentials)| credentials.trim());
     let api_key_header = headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
@@ -292,10 +335,22 @@ pub async fn require_auth(
             request.extensions_mut().insert(m);
             next.run(request).await
         }
-        None if bearer.is_none() && api_key_header.is_none() => {
-            ApiError::Unauthorized("authentication required: send the API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'".into()).into_response()
+        // A failed attempt spends the client's failure quota, never the quota of clients that
+        // authenticate; past it, further failures wait (429), a correct key still passes.
+        None => {
+            if let Err(retry_after) = state.auth_failures.check(crate::http::client_ip(&request)) {
+                return ApiError::TooManyRequests {
+                    message: format!("too many failed authentications: retry in {retry_after} s"),
+                    retry_after,
+                }
+                .into_response();
+            }
+            if bearer.is_none() && api_key_header.is_none() {
+                ApiError::Unauthorized("authentication required: send the API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'".into()).into_response()
+            } else {
+                ApiError::Unauthorized("invalid API key or token".into()).into_response()
+            }
         }
-        None => ApiError::Unauthorized("invalid API key or token".into()).into_response(),
     }
 }
 
@@ -346,6 +401,86 @@ mod tests {
         // Even a freshly signed pair for an old session does not verify.
         let pair = issue(&a, long_ago).expect("issue");
         assert!(verify(&a, &pair.refresh_token, "refresh").is_none());
+    }
+
+    #[test]
+    fn a_token_from_the_future_never_verifies() {
+        // Someone holding the signing secret mints a session that "starts" in ten years: it
+        // would never end. Tokens are issued here, now: iat and auth_time are never ahead.
+        let a = auth("key-1");
+        let secret = a.jwt_secret.clone().expect("secret");
+        let now = chrono::Utc::now().timestamp();
+        let mint = |iat: i64, auth_time: i64| {
+            encode(
+                &Header::new(Algorithm::HS256),
+                &Claims {
+                    sub: "api".into(),
+                    iat,
+                    exp: now + 600,
+                    typ: "access".into(),
+                    kfp: a.key_fingerprint(&secret),
+                    auth_time,
+                },
+                &EncodingKey::from_secret(secret.expose().as_bytes()),
+            )
+            .expect("sign")
+        };
+        let ten_years = 10 * 365 * 86_400;
+        assert_eq!(verify(&a, &mint(now, now - 60), "access"), Some(now - 60));
+        assert!(verify(&a, &mint(now, now + ten_years), "access").is_none());
+        assert!(verify(&a, &mint(now + ten_years, now), "access").is_none());
+        assert!(
+            verify(&a, &mint(now - 60, now), "access").is_none(),
+            "a session cannot start after its token"
+        );
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused_naming_it() {
+        let env: std::collections::HashMap<String, String> = [
+            ("WEB_API_KEY", "key"),
+            ("ENABLE_JWT", "true"),
+            ("JWT_SECRET", "x"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let dir = tempfile::tempdir().expect("dir");
+        let Err(err) = AuthConfig::from_env(&env, dir.path()) else {
+            panic!("a 1-byte JWT_SECRET must be refused");
+        };
+        assert!(
+            err.starts_with("JWT_SECRET is 1 bytes") && err.contains("at least 32"),
+            "{err}"
+        );
+        assert!(!err.contains("\"x\""), "the secret is not echoed: {err}");
+        let mut long = env.clone();
+        long.insert("JWT_SECRET".into(), "y".repeat(32));
+        assert!(AuthConfig::from_env(&long, dir.path()).is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_kept_signing_secret_others_could_read_is_replaced_not_reused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join(JWT_SECRET_FILE);
+        let leaked = "a".repeat(64);
+        std::fs::write(&path, &leaked).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let secret = stored_secret(&path).expect("secret");
+        assert_ne!(secret.expose(), leaked);
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read").trim(),
+            secret.expose()
+        );
+        // A private one is kept.
+        assert_eq!(
+            stored_secret(&path).expect("again").expose(),
+            secret.expose()
+        );
     }
 
     #[tokio::test]

@@ -62,7 +62,7 @@ impl Limiter {
 
 /// The client's address: the socket peer, or (behind API Gateway, no socket) the last
 /// `X-Forwarded-For` entry.
-fn client_ip(request: &Request) -> IpAddr {
+pub(crate) fn client_ip(request: &Request) -> IpAddr {
     if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         return addr.ip();
     }

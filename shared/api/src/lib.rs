@@ -57,7 +57,13 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct ApiOptions {
     /// Requests per minute per client IP (`RATE_LIMIT_PER_MINUTE`, default 100; 0 = off).
+    /// Only requests that authenticated (or need no key) count.
     pub rate_limit_per_minute: u32,
+    /// Failed authentications per minute per client IP before further failures answer 429
+    /// (`AUTH_FAILURE_LIMIT_PER_MINUTE`, default 10; 0 = off). Counted apart from the quota
+    /// above, so a client guessing keys behind a shared proxy never locks out the others, and
+    /// a correct key is never refused for someone else's failures.
+    pub auth_failures_per_minute: u32,
     /// Origins allowed cross-origin (`CORS_ORIGINS`, comma-separated; `*` for any; empty =
     /// same-origin only).
     pub cors_origins: Vec<String>,
@@ -72,6 +78,7 @@ impl Default for ApiOptions {
     fn default() -> Self {
         ApiOptions {
             rate_limit_per_minute: 100,
+            auth_failures_per_minute: 10,
             cors_origins: Vec::new(),
             allowed_hosts: Vec::new(),
         }
@@ -79,12 +86,27 @@ impl Default for ApiOptions {
 }
 
 impl ApiOptions {
+    /// Refuses options that would open the API to every web page: `CORS_ORIGINS=*` without an
+    /// API key lets any site a user visits read balances and edit the config through their
+    /// browser.
+    pub fn check_with(&self, auth: &AuthConfig) -> Result<(), String> {
+        if auth.api_key.is_none() && self.cors_origins.iter().any(|o| o == "*") {
+            return Err("CORS_ORIGINS=*: without an API key any web page a user opens could read balances and edit the config through their browser; set WEB_API_KEY (or API_KEY_SECRET_ARN), or list the dashboard's origins in CORS_ORIGINS".into());
+        }
+        Ok(())
+    }
+
     /// Reads `RATE_LIMIT_PER_MINUTE` and `CORS_ORIGINS`; a malformed number is an error naming it.
     pub fn from_env(env: &(impl EnvLookup + ?Sized)) -> Result<Self, String> {
         let mut o = ApiOptions::default();
         if let Some(v) = env.get("RATE_LIMIT_PER_MINUTE") {
             o.rate_limit_per_minute = v.trim().parse().map_err(|_| {
                 format!("RATE_LIMIT_PER_MINUTE: must be a whole number ≥ 0, got {v:?}")
+            })?;
+        }
+        if let Some(v) = env.get("AUTH_FAILURE_LIMIT_PER_MINUTE") {
+            o.auth_failures_per_minute = v.trim().parse().map_err(|_| {
+                format!("AUTH_FAILURE_LIMIT_PER_MINUTE: must be a whole number ≥ 0, got {v:?}")
             })?;
         }
         let list = |v: String| -> Vec<String> {
@@ -116,6 +138,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub auth: Arc<AuthConfig>,
     pub limiter: Arc<http::Limiter>,
+    /// Failed authentications per client ([`ApiOptions::auth_failures_per_minute`]).
+    pub auth_failures: Arc<http::Limiter>,
     pub options: Arc<ApiOptions>,
     pub started: Instant,
     /// The last rendered `/api/credits` body, reused while nothing changed.
@@ -159,6 +183,7 @@ impl AppState {
             metrics,
             auth: Arc::new(auth),
             limiter: Arc::new(http::Limiter::per_minute(options.rate_limit_per_minute)),
+            auth_failures: Arc::new(http::Limiter::per_minute(options.auth_failures_per_minute)),
             options: Arc::new(options),
             started: Instant::now(),
             credits_cache: Arc::default(),
@@ -256,19 +281,24 @@ pub fn app(state: AppState) -> Router {
         .route("/api/config/threshold", post(config::set_threshold))
         .route("/api/auth/token", post(auth::token))
         .route("/api/openapi.json", get(docs::openapi))
+        // Inside the authentication: only requests that authenticated spend the quota.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::rate_limit,
+        ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::require_auth,
         ));
     // The refresh token in the body is this route's credential: a client refreshing a JWT
     // need not hold the API key.
-    let public_api = Router::new().route("/api/auth/refresh", post(auth::refresh));
-    let api = protected
-        .merge(public_api)
+    let public_api = Router::new()
+        .route("/api/auth/refresh", post(auth::refresh))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             http::rate_limit,
         ));
+    let api = protected.merge(public_api);
     let cors = cors(&state.options.cors_origins);
     let refreshing = state.config_refresh.is_some();
     let router = Router::new()

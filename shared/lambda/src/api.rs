@@ -46,6 +46,7 @@ pub async fn router_with(
         AuthConfig::from_env_with(vars, Path::new("/tmp"), stored).map_err(anyhow::Error::msg)?;
     auth.require_key(vars, "the api function")
         .map_err(anyhow::Error::msg)?;
+    options.check_with(&auth).map_err(anyhow::Error::msg)?;
     let metrics = Arc::new(Metrics::new());
     let checker = Arc::new(Checker::new(
         env.config.clone(),
