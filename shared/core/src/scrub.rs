@@ -195,9 +195,17 @@ fn plausible(s: &str, min: usize) -> bool {
         && !t.eq_ignore_ascii_case("false")
 }
 
-/// The userinfo (user and password) and query values of `url`, as written and decoded.
+/// The userinfo (user and password) and query values of `url` (absolute, or a `/path?query`
+/// after a base URL), as written and decoded.
 fn url_secrets(url: &str, out: &mut Vec<String>) {
-    let Some(parts) = UrlParts::of(url) else {
+    let relative = url.starts_with('/').then(|| UrlParts {
+        scheme: "",
+        userinfo: None,
+        rest: "",
+        query: url.split_once('?').map(|(_, q)| q.split('#').next().unwrap_or(q)),
+        fragment: "",
+    });
+    let Some(parts) = UrlParts::of(url).or(relative) else {
         return;
     };
     let mut push = |s: &str| {
@@ -504,12 +512,13 @@ mod tests {
             "projects": [{"name": "p", "api_key": "sk-1234",
                           "base_url": "http://proxyuser:pr%40xy-pass@host:8080/v1?sig=query-sig-1&format=json",
                           "headers": {"X-Token": "header-token-1", "Accept": "*/*"},
+                          "url": "/v1/balance?key=path-query-1",
                           "threshold": 10}],
             "smtp": {"password": "smtp-pass"}
         });
         let s = Scrubber::of_config(&doc, ["from-env-var".to_owned(), "993".to_owned()]);
-        let text = "sk-1234 proxyuser pr@xy-pass query-sig-1 header-token-1 smtp-pass from-env-var 993 json */* 10";
-        assert_eq!(s.scrub(text), "*** *** *** *** *** *** *** 993 json */* 10");
+        let text = "sk-1234 proxyuser pr@xy-pass query-sig-1 header-token-1 path-query-1 smtp-pass from-env-var 993 json */* 10";
+        assert_eq!(s.scrub(text), "*** *** *** *** *** *** *** *** 993 json */* 10");
     }
 
     #[test]
