@@ -36,6 +36,8 @@ pub struct Scrubber {
     secrets: Vec<String>,
     /// Base64 cores of the secrets (see [`base64_cores`]).
     cores: Vec<String>,
+    /// Also remove a prefix of a secret that ends the text ([`Scrubber::cutting_tails`]).
+    tails: bool,
 }
 
 impl std::fmt::Debug for Scrubber {
@@ -67,6 +69,14 @@ impl Scrubber {
         self.cores.dedup();
     }
 
+    /// This scrubber, also removing a prefix of a secret (4 characters or more) that ends the
+    /// text: for excerpts cut to a length, which can split a secret. Not for whole texts,
+    /// where a word ending like a secret begins would be masked.
+    pub fn cutting_tails(mut self) -> Scrubber {
+        self.tails = true;
+        self
+    }
+
     /// This scrubber and `other`'s secrets.
     pub fn merged(&self, other: &Scrubber) -> Scrubber {
         let mut out = self.clone();
@@ -93,7 +103,7 @@ impl Scrubber {
     /// The secrets a check of `project` sends its provider, which may echo them: the API key
     /// (whatever its length, and each part of a composite `AK:SK` key), the userinfo and query
     /// values of its base URL and the secrets among its adapter options (headers, URLs,
-    /// fields named like a secret).
+    /// fields named like a secret). It cuts tails: provider bodies are kept as excerpts.
     pub fn for_project(project: &ProjectConfig) -> Scrubber {
         let key = project.api_key.expose();
         let mut found = vec![key.to_owned()];
@@ -109,11 +119,11 @@ impl Scrubber {
             false,
             &mut found,
         );
-        Scrubber::new(found)
+        Scrubber::new(found).cutting_tails()
     }
 
-    /// `text` with every secret, in every known encoding, replaced by `***`; a prefix of a
-    /// secret (4 characters or more) that ends the text is replaced too.
+    /// `text` with every secret, in every known encoding, replaced by `***` (and a cut one at
+    /// the end, see [`Scrubber::cutting_tails`]).
     pub fn scrub(&self, text: &str) -> String {
         if self.secrets.is_empty() {
             return text.to_owned();
@@ -128,7 +138,7 @@ impl Scrubber {
                     continue 'scan;
                 }
             }
-            for secret in &self.secrets {
+            for secret in self.secrets.iter().filter(|_| self.tails) {
                 if secret.chars().count() > MIN_TAIL_PREFIX
                     && match_encoded(text, at, secret, true).is_some()
                 {
@@ -500,8 +510,11 @@ mod tests {
 
     #[test]
     fn a_prefix_at_the_end_is_removed_but_short_ones_and_empty_secrets_are_not() {
-        assert_eq!(scrub("invalid key sk-secr", "sk-secret-1"), "invalid key ***");
-        assert_eq!(scrub("ends with sk-", "sk-secret-1"), "ends with sk-");
+        let cut = |text: &str| Scrubber::new(["sk-secret-1"]).cutting_tails().scrub(text);
+        assert_eq!(cut("invalid key sk-secr"), "invalid key ***");
+        assert_eq!(cut("ends with sk-"), "ends with sk-");
+        assert_eq!(cut("k sk-secret-1 and sk-secret"), "k *** and ***");
+        assert_eq!(scrub("invalid key sk-secr", "sk-secret-1"), "invalid key sk-secr");
         assert_eq!(scrub("k", ""), "k");
         assert_eq!(scrub("token abc rejected", "abc"), "token *** rejected");
     }

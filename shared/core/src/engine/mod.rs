@@ -331,7 +331,7 @@ mod tests {
             snippet: "bad key sk-secret-1 sorry".into(),
         };
         assert_eq!(
-            redact(e, &Scrubber::new(["sk-secret-1"])).to_string(),
+            redact(e, &Scrubber::new(["sk-secret-1"]).cutting_tails()).to_string(),
             "upstream error HTTP 500: bad key *** sorry"
         );
     }
