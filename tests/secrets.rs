@@ -8,8 +8,8 @@ use fake_providers::FakeServer;
 use serde_json::json;
 
 use crate::util::{
-    assert_no_echoed_secret, echo_provider, echoing_project, run_binary, stderr, stdout,
-    Workspace, ECHOED_SECRETS,
+    assert_no_echoed_secret, echo_provider, echoing_project, run_binary, stderr, stdout, Workspace,
+    ECHOED_SECRETS,
 };
 
 #[tokio::test(flavor = "multi_thread")]
@@ -27,7 +27,11 @@ async fn an_echoed_header_query_or_url_password_is_never_shown_by_the_cli_or_cha
     let out = run(&["check", "--json"]).await;
     let report = stdout(&out);
     // The provider did answer with the echo (so there was something to scrub).
-    assert!(report.contains("HTTP 500") && report.contains("***"), "{report} {}", stderr(&out));
+    assert!(
+        report.contains("HTTP 500") && report.contains("***"),
+        "{report} {}",
+        stderr(&out)
+    );
     assert_no_echoed_secret("check --json", &report);
     assert_no_echoed_secret("check's log", &stderr(&out));
     let got = fake.received("ops");

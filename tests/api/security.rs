@@ -301,7 +301,10 @@ async fn echoed_secrets_and_url_passwords_never_reach_api_responses() {
     let get = |uri: &'static str| call_router(&router, request(Method::GET, uri, None));
     let (_, _, credits) = get("/api/credits").await;
     let error = credits["projects"][0]["error"].as_str().unwrap_or_default();
-    assert!(error.contains("HTTP 500") && error.contains("***"), "{credits}");
+    assert!(
+        error.contains("HTTP 500") && error.contains("***"),
+        "{credits}"
+    );
     crate::util::assert_no_echoed_secret("/api/credits", &credits.to_string());
     let (_, _, history) = get("/api/history/alerts").await;
     assert!(history.to_string().contains("HTTP 500"), "{history}");

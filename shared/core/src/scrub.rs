@@ -77,13 +77,6 @@ impl Scrubber {
         self
     }
 
-    /// This scrubber and `other`'s secrets.
-    pub fn merged(&self, other: &Scrubber) -> Scrubber {
-        let mut out = self.clone();
-        out.extend(other.secrets.iter().cloned());
-        out
-    }
-
     /// True when there is nothing to scrub.
     pub fn is_empty(&self) -> bool {
         self.secrets.is_empty()
@@ -159,9 +152,8 @@ impl Scrubber {
 fn collect(v: &Value, field: Option<&str>, in_headers: bool, out: &mut Vec<String>) {
     match v {
         Value::String(s) => {
-            if field.is_some_and(secret_field) && plausible(s, MIN_NAMED) {
-                out.push(s.clone());
-            } else if in_headers && plausible(s, MIN_DERIVED) {
+            let named = field.is_some_and(secret_field) && plausible(s, MIN_NAMED);
+            if named || (in_headers && plausible(s, MIN_DERIVED)) {
                 out.push(s.clone());
             }
             url_secrets(s, out);
@@ -212,7 +204,9 @@ fn url_secrets(url: &str, out: &mut Vec<String>) {
         scheme: "",
         userinfo: None,
         rest: "",
-        query: url.split_once('?').map(|(_, q)| q.split('#').next().unwrap_or(q)),
+        query: url
+            .split_once('?')
+            .map(|(_, q)| q.split('#').next().unwrap_or(q)),
         fragment: "",
     });
     let Some(parts) = UrlParts::of(url).or(relative) else {
@@ -433,7 +427,12 @@ fn char_forms(text: &str, c: char) -> Vec<usize> {
         '\'' => &["&#39;", "&#x27;", "\\'"],
         _ => &[],
     };
-    out.extend(escaped.iter().filter(|e| text.starts_with(**e)).map(|e| e.len()));
+    out.extend(
+        escaped
+            .iter()
+            .filter(|e| text.starts_with(**e))
+            .map(|e| e.len()),
+    );
     // Longest first: a match covers all of an encoded character (`%25`, not just its `%`).
     out.sort_unstable_by(|a, b| b.cmp(a));
     out
@@ -469,10 +468,7 @@ mod tests {
             scrub("key=Sk-Live%2fAbC%2bdEf%3dGhIjKlMn&x=1", key),
             "key=***&x=1"
         );
-        assert_eq!(
-            scrub("key=Sk-Live%2FAbC%2BdEf%3DGhIjKlMn", key),
-            "key=***"
-        );
+        assert_eq!(scrub("key=Sk-Live%2FAbC%2BdEf%3DGhIjKlMn", key), "key=***");
         // Case matters where the key has it: another key is not masked.
         assert_eq!(
             scrub("key=sk-live%2fabc%2bdef%3dghijklmn", key),
@@ -484,7 +480,10 @@ mod tests {
     fn python_quote_keeping_slashes_and_json_escapes_are_removed() {
         let key = "tok/en+with=odd\"chars";
         assert_eq!(scrub("u=tok/en%2Bwith%3Dodd%22chars!", key), "u=***!");
-        assert_eq!(scrub(r#"{"k":"tok\/en+with=odd\"chars"}"#, key), r#"{"k":"***"}"#);
+        assert_eq!(
+            scrub(r#"{"k":"tok\/en+with=odd\"chars"}"#, key),
+            r#"{"k":"***"}"#
+        );
         assert_eq!(scrub(r"tok\u002fen+with=odd\u0022chars", key), "***");
         assert_eq!(scrub("tok&#x2F;en+with=odd&quot;chars", key), "***");
     }
@@ -492,8 +491,14 @@ mod tests {
     #[test]
     fn a_key_split_across_a_line_break_is_removed() {
         let key = "sk-live-0123456789abcdef";
-        assert_eq!(scrub("bad key sk-live-01234\r\n  56789abcdef.", key), "bad key ***.");
-        assert_eq!(scrub("bad key sk-live-0123456789\nabcdef", key), "bad key ***");
+        assert_eq!(
+            scrub("bad key sk-live-01234\r\n  56789abcdef.", key),
+            "bad key ***."
+        );
+        assert_eq!(
+            scrub("bad key sk-live-0123456789\nabcdef", key),
+            "bad key ***"
+        );
     }
 
     #[test]
@@ -514,7 +519,10 @@ mod tests {
         assert_eq!(cut("invalid key sk-secr"), "invalid key ***");
         assert_eq!(cut("ends with sk-"), "ends with sk-");
         assert_eq!(cut("k sk-secret-1 and sk-secret"), "k *** and ***");
-        assert_eq!(scrub("invalid key sk-secr", "sk-secret-1"), "invalid key sk-secr");
+        assert_eq!(
+            scrub("invalid key sk-secr", "sk-secret-1"),
+            "invalid key sk-secr"
+        );
         assert_eq!(scrub("k", ""), "k");
         assert_eq!(scrub("token abc rejected", "abc"), "token *** rejected");
     }
@@ -531,7 +539,10 @@ mod tests {
         });
         let s = Scrubber::of_config(&doc, ["from-env-var".to_owned(), "993".to_owned()]);
         let text = "sk-1234 proxyuser pr@xy-pass query-sig-1 header-token-1 path-query-1 smtp-pass from-env-var 993 json */* 10";
-        assert_eq!(s.scrub(text), "*** *** *** *** *** *** *** *** 993 json */* 10");
+        assert_eq!(
+            s.scrub(text),
+            "*** *** *** *** *** *** *** *** 993 json */* 10"
+        );
     }
 
     #[test]
@@ -540,7 +551,10 @@ mod tests {
             mask_url("http://user:pa55word@proxy:8080/v1?key=abc&flag#frag"),
             "http://***@proxy:8080/v1?key=***&***#frag"
         );
-        assert_eq!(mask_url("https://api.example.com/v1"), "https://api.example.com/v1");
+        assert_eq!(
+            mask_url("https://api.example.com/v1"),
+            "https://api.example.com/v1"
+        );
         assert_eq!(mask_url("not a url"), "not a url");
     }
 
@@ -549,7 +563,10 @@ mod tests {
         let pct = |keep: &str, lower: bool| -> String {
             key.bytes()
                 .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.as_bytes().contains(&b) {
+                    if b.is_ascii_alphanumeric()
+                        || b"-._~".contains(&b)
+                        || keep.as_bytes().contains(&b)
+                    {
                         (b as char).to_string()
                     } else if lower {
                         format!("%{b:02x}")
@@ -561,7 +578,10 @@ mod tests {
         };
         let json = serde_json::to_string(key).expect("json");
         let json = json[1..json.len() - 1].to_owned();
-        let mid = key.char_indices().nth(key.chars().count() / 2).map_or(0, |(i, _)| i);
+        let mid = key
+            .char_indices()
+            .nth(key.chars().count() / 2)
+            .map_or(0, |(i, _)| i);
         vec![
             key.to_owned(),
             json.replace('/', "\\/"),

@@ -4,9 +4,9 @@
 use axum::extract::State;
 use axum::Json;
 use balance_alert_core::config::edit;
-use balance_alert_core::scrub::mask_url;
 use balance_alert_core::model::wire::*;
 use balance_alert_core::model::Decimal;
+use balance_alert_core::scrub::mask_url;
 
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::AppState;

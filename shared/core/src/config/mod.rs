@@ -706,14 +706,34 @@ mod tests {
         for secret in ["proxy-pa55word", "query-token-value"] {
             assert!(!message.contains(secret), "{message}");
         }
-        let ok = parse(
-            &text.replace("ftp://", "https://"),
-            &env,
+        let ok = parse(&text.replace("ftp://", "https://"), &env).expect("loads");
+        assert_eq!(
+            ok.config
+                .secrets
+                .scrub("p proxy-pa55word query-token-value"),
+            "p *** ***"
+        );
+    }
+
+    #[test]
+    fn values_of_secret_references_are_secrets_whatever_their_field() {
+        let text = r#"{"projects": [{"name": "p", "provider": "manual", "api_key": "",
+            "threshold": 1, "balance": 5, "balance_date": "2026-11-20",
+            "note_id": "secretsmanager://acct"}]}"#;
+        let mut resolved = refs::Resolved::new();
+        resolved.insert(
+            "secretsmanager://acct".into(),
+            Ok("acct-7788-secret-id".into()),
+        );
+        let loaded = parse_with(
+            text,
+            &std::collections::HashMap::<String, String>::new(),
+            Some(&resolved),
         )
         .expect("loads");
         assert_eq!(
-            ok.config.secrets.scrub("p proxy-pa55word query-token-value"),
-            "p *** ***"
+            loaded.config.secrets.scrub("id acct-7788-secret-id"),
+            "id ***"
         );
     }
 }

@@ -270,7 +270,10 @@ mod tests {
         assert!(a.id.ends_with("-2026-11-26"), "{}", a.id);
         assert_eq!(a.state, AlertState::Failing);
         let text = format!("{} {:?}", a.message, a.details);
-        assert!(!text.contains("hunter2") && !text.contains(&plain), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains(&plain),
+            "{text}"
+        );
         assert!(a.message.contains("login refused"), "{}", a.message);
     }
 }
