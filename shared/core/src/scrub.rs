@@ -396,22 +396,28 @@ fn char_forms(text: &str, c: char) -> Vec<usize> {
     if text.starts_with(c) {
         out.push(c.len_utf8());
     }
+    // Every other form starts with one of these: most positions of a text are ruled out here.
+    if !text.starts_with(['%', '\\', '&', '+']) {
+        return out;
+    }
     let mut buf = [0u8; 4];
     let utf8 = c.encode_utf8(&mut buf).as_bytes();
     if percent_matches(text, utf8) {
         out.push(utf8.len() * 3);
     }
-    let mut units = [0u16; 2];
-    let json: String = c
-        .encode_utf16(&mut units)
-        .iter()
-        .map(|u| format!("\\u{u:04x}"))
-        .collect();
-    if text
-        .get(..json.len())
-        .is_some_and(|t| t.eq_ignore_ascii_case(&json))
-    {
-        out.push(json.len());
+    if text.starts_with("\\u") {
+        let mut units = [0u16; 2];
+        let json: String = c
+            .encode_utf16(&mut units)
+            .iter()
+            .map(|u| format!("\\u{u:04x}"))
+            .collect();
+        if text
+            .get(..json.len())
+            .is_some_and(|t| t.eq_ignore_ascii_case(&json))
+        {
+            out.push(json.len());
+        }
     }
     let escaped: &[&str] = match c {
         '"' => &["\\\"", "&quot;", "&#34;", "&#x22;"],
