@@ -12,6 +12,7 @@ mod engine;
 mod metrics;
 mod providers;
 mod rules;
+mod secrets;
 mod serve;
 mod store;
 mod template;

@@ -353,3 +353,42 @@ fn cors_for_every_origin_needs_an_api_key() {
     };
     assert!(listed.check_with(&AuthConfig::default()).is_ok());
 }
+
+#[tokio::test]
+async fn echoed_secrets_and_url_passwords_never_reach_api_responses() {
+    let (addr, _echo) = crate::util::echo_provider().await;
+    let doc = json!({
+        "settings": {"retry_base_delay_ms": 5, "max_retries": 0, "failure_alert_threshold": 1},
+        "projects": [crate::util::echoing_project(&addr)],
+    });
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, doc.to_string()).expect("write");
+    let state = open_state_for(&path, crate::util::env_map(&crate::util::ECHOED_SECRETS)).await;
+    let options = RunOptions {
+        cache: CacheMode::Bypass,
+        write: WriteMode::Persist,
+        housekeeping: Housekeeping::Never,
+    };
+    let refresher = state.refresher.clone().expect("checks");
+    refresher.run(&Selection::All, options).await.expect("run");
+    let router = app(state);
+    let get = |uri: &'static str| call_router(&router, request(Method::GET, uri, None));
+    let (_, _, credits) = get("/api/credits").await;
+    let error = credits["projects"][0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("HTTP 500") && error.contains("***"),
+        "{credits}"
+    );
+    crate::util::assert_no_echoed_secret("/api/credits", &credits.to_string());
+    let (_, _, history) = get("/api/history/alerts").await;
+    assert!(history.to_string().contains("HTTP 500"), "{history}");
+    crate::util::assert_no_echoed_secret("/api/history/alerts", &history.to_string());
+    let (_, _, projects) = get("/api/config/projects").await;
+    assert_eq!(
+        projects["projects"][0]["base_url"],
+        format!("http://***@{addr}"),
+        "{projects}"
+    );
+    crate::util::assert_no_echoed_secret("/api/config/projects", &projects.to_string());
+}

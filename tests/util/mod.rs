@@ -231,3 +231,60 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// The secrets of [`echo_provider`] tests: `(variable, value)` for the header, the query and
+/// the base URL's password.
+pub const ECHOED_SECRETS: [(&str, &str); 3] = [
+    ("HDR_TOKEN", "Hdr-Tok3n-Value-9f8e7d"),
+    ("QUERY_TOKEN", "Qry-Tok3n-Value-1a2b3c"),
+    ("PROXY_PASS", "Pr0xy-Pass-Value-4d5e6f"),
+];
+
+/// A provider on a free loopback port that answers every request 500, echoing its `X-Token`
+/// header, its query and its `Authorization` header in the body (as some providers do).
+pub async fn echo_provider() -> (String, tokio::task::JoinHandle<()>) {
+    async fn echo(
+        headers: axum::http::HeaderMap,
+        uri: axum::http::Uri,
+    ) -> (axum::http::StatusCode, String) {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let body = format!(
+            "{{\"error\": \"denied: x-token={} query={} authorization={}\"}}",
+            header("x-token"),
+            uri.query().unwrap_or(""),
+            header("authorization"),
+        );
+        (axum::http::StatusCode::INTERNAL_SERVER_ERROR, body)
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = axum::Router::new().fallback(echo);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("echo server runs");
+    });
+    (addr.to_string(), task)
+}
+
+/// An `http_json` project whose header, query and base URL password are placeholders for
+/// [`ECHOED_SECRETS`], calling the [`echo_provider`] at `addr`.
+pub fn echoing_project(addr: &str) -> Value {
+    json!({"name": "Echo", "provider": "http_json", "api_key": "", "threshold": 10,
+           "base_url": format!("http://proxyuser:${{PROXY_PASS}}@{addr}"),
+           "url": "/v1/balance?format=json&token=${QUERY_TOKEN}",
+           "headers": {"X-Token": "${HDR_TOKEN}"}, "value_pointer": "/balance"})
+}
+
+/// Fails naming the secret when `text` (what `what` produced) holds one of [`ECHOED_SECRETS`].
+pub fn assert_no_echoed_secret(what: &str, text: &str) {
+    for (var, value) in ECHOED_SECRETS {
+        assert!(!text.contains(value), "{what} shows {var}: {text}");
+    }
+}

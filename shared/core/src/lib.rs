@@ -13,6 +13,7 @@ pub mod node;
 pub mod providers;
 pub mod run;
 pub mod scheduler;
+pub mod scrub;
 pub mod service;
 pub mod snooze;
 pub mod store;

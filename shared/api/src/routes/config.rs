@@ -6,11 +6,12 @@ use axum::Json;
 use balance_alert_core::config::edit;
 use balance_alert_core::model::wire::*;
 use balance_alert_core::model::Decimal;
+use balance_alert_core::scrub::mask_url;
 
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::AppState;
 
-/// Every configured project, API keys masked.
+/// Every configured project, API keys masked, base URLs without userinfo and query values.
 #[utoipa::path(get, path = "/api/config/projects", tag = "config", security(("api_key" = []), ("bearer" = [])),
     responses((status = 200, body = ProjectList)))]
 pub async fn projects(State(state): State<AppState>) -> Json<ProjectList> {
@@ -29,7 +30,7 @@ pub async fn projects(State(state): State<AppState>) -> Json<ProjectList> {
             critical_threshold: p.critical_threshold,
             kind: p.kind.clone(),
             enabled: p.enabled,
-            base_url: p.base_url.clone(),
+            base_url: p.base_url.as_deref().map(mask_url),
             currency: p.currency.clone(),
             check_interval: p.check_interval,
         })

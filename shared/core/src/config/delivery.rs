@@ -335,6 +335,16 @@ fn secret(f: &mut Fields<'_>, key: &str) -> Option<Secret> {
         .map(Secret::new)
 }
 
+/// `localhost`, `*.localhost` or a loopback address (the only places a plaintext login stays on
+/// this machine).
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.to_ascii_lowercase().ends_with(".localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn smtp(f: &mut Fields<'_>) -> Option<SmtpSettings> {
     let host = f.required_string("smtp_host", "the SMTP server, e.g. smtp.gmail.com");
     let security = match f.string("smtp_security").map(|s| s.to_ascii_lowercase()) {
@@ -364,6 +374,25 @@ fn smtp(f: &mut Fields<'_>) -> Option<SmtpSettings> {
     });
     let username = f.string("smtp_user").filter(|s| !s.is_empty());
     let password = secret(f, "smtp_password");
+    // A login over an unencrypted connection crosses the network readable by anyone on the
+    // path: only to this machine, or when the config says so explicitly.
+    let allow_plaintext = f.boolean("allow_plaintext").unwrap_or(false);
+    if security == SmtpSecurity::None
+        && (username.is_some() || password.is_some())
+        && !is_loopback_host(&host)
+    {
+        if allow_plaintext {
+            tracing::warn!(
+                host = %host,
+                "smtp_security none with allow_plaintext: the SMTP login goes to this host unencrypted"
+            );
+        } else {
+            f.problem(
+                "smtp_security",
+                format!("none would send the SMTP login (smtp_user, smtp_password) unencrypted to {host:?}: use starttls or tls, or set \"allow_plaintext\": true if every network hop to it is trusted"),
+            );
+        }
+    }
     let from = f
         .string("from")
         .filter(|s| !s.is_empty())
@@ -582,6 +611,7 @@ pub fn legacy_channel(w: &Webhook) -> ChannelConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn digest_forms() {
@@ -592,6 +622,44 @@ mod tests {
         assert_eq!(Digest::parse("daily@07:05"), t(7, 5));
         assert_eq!(Digest::parse("08:00"), t(8, 0));
         assert_eq!(Digest::parse("weekly"), None);
+    }
+
+    #[test]
+    fn an_smtp_login_in_clear_to_another_host_is_refused_unless_allowed() {
+        let email = |host: &str, extra: Value| {
+            let mut c = json!({"name": "mail", "type": "email", "smtp_host": host,
+                "smtp_security": "none", "smtp_user": "ops@example.com",
+                "smtp_password": "pw-123456", "to": "ops@example.com", "from": "ops@example.com"});
+            for (k, v) in extra.as_object().expect("object") {
+                c[k] = v.clone();
+            }
+            let mut problems = Vec::new();
+            let parsed = channel(
+                "channels[0]".into(),
+                c.as_object().expect("object"),
+                &mut problems,
+            );
+            (parsed.is_some(), problems)
+        };
+        let (_, problems) = email("smtp.example.com", json!({}));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "channels[0].smtp_security");
+        assert!(
+            problems[0].message.contains("allow_plaintext")
+                && !problems[0].message.contains("pw-123456")
+        );
+        for ok in [
+            email("smtp.example.com", json!({"allow_plaintext": true})),
+            email("127.0.0.1", json!({})),
+            email("localhost", json!({})),
+            email("smtp.example.com", json!({"smtp_security": "starttls"})),
+            email(
+                "smtp.example.com",
+                json!({"smtp_user": "", "smtp_password": ""}),
+            ),
+        ] {
+            assert_eq!(ok, (true, Vec::new()));
+        }
     }
 
     #[test]

@@ -251,13 +251,29 @@ pub(super) fn apply_overrides(doc: &mut Value, env: &(impl EnvLookup + ?Sized)) 
 ///
 /// An unset variable is a problem naming it, except inside an entry with `"enabled": false`,
 /// where it is only a warning: the entry is not used.
+///
+/// Returns the values the variables had: secrets to the scrubber ([`crate::scrub`]).
 pub fn expand_placeholders(
     doc: &mut Value,
     env: &(impl EnvLookup + ?Sized),
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<Problem>,
-) {
-    walk(doc, String::new(), false, env, problems, warnings);
+) -> Vec<String> {
+    let mut found = Found {
+        problems,
+        warnings,
+        values: Vec::new(),
+    };
+    walk(doc, String::new(), false, env, &mut found);
+    found.values
+}
+
+/// What a walk of [`expand_placeholders`] collects.
+struct Found<'a> {
+    problems: &'a mut Vec<Problem>,
+    warnings: &'a mut Vec<Problem>,
+    /// The values of the variables substituted.
+    values: Vec<String>,
 }
 
 fn walk(
@@ -265,12 +281,11 @@ fn walk(
     path: String,
     disabled: bool,
     env: &(impl EnvLookup + ?Sized),
-    problems: &mut Vec<Problem>,
-    warnings: &mut Vec<Problem>,
+    found: &mut Found<'_>,
 ) {
     match v {
         Value::String(s) if s.contains("${") => {
-            let (expanded, missing) = expand_str(s, env);
+            let (expanded, missing) = expand_str_into(s, env, &mut found.values);
             for var in missing {
                 let p = Problem {
                     path: path.clone(),
@@ -279,23 +294,16 @@ fn walk(
                     ),
                 };
                 if disabled {
-                    warnings.push(p)
+                    found.warnings.push(p)
                 } else {
-                    problems.push(p)
+                    found.problems.push(p)
                 }
             }
             *s = expanded;
         }
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                walk(
-                    item,
-                    format!("{path}[{i}]"),
-                    disabled,
-                    env,
-                    problems,
-                    warnings,
-                );
+                walk(item, format!("{path}[{i}]"), disabled, env, found);
             }
         }
         Value::Object(map) => {
@@ -306,7 +314,7 @@ fn walk(
                 } else {
                     format!("{path}.{k}")
                 };
-                walk(item, p, disabled, env, problems, warnings);
+                walk(item, p, disabled, env, found);
             }
         }
         _ => {}
@@ -318,7 +326,17 @@ fn is_false(v: &Value) -> bool {
 }
 
 /// Expands one string; returns the result and the names of unset variables.
+#[cfg(test)]
 fn expand_str(s: &str, env: &(impl EnvLookup + ?Sized)) -> (String, Vec<String>) {
+    expand_str_into(s, env, &mut Vec::new())
+}
+
+/// [`expand_str`], adding the values of the variables found to `values`.
+fn expand_str_into(
+    s: &str,
+    env: &(impl EnvLookup + ?Sized),
+    values: &mut Vec<String>,
+) -> (String, Vec<String>) {
     let mut out = String::with_capacity(s.len());
     let mut missing = Vec::new();
     let mut rest = s;
@@ -342,7 +360,10 @@ fn expand_str(s: &str, env: &(impl EnvLookup + ?Sized)) -> (String, Vec<String>)
             None => (inner, None),
         };
         match (env.get(var), default) {
-            (Some(value), _) => out.push_str(&value),
+            (Some(value), _) => {
+                out.push_str(&value);
+                values.push(value);
+            }
             (None, Some(default)) => out.push_str(default),
             (None, None) => missing.push(var.to_owned()),
         }

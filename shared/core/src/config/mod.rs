@@ -25,6 +25,8 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 pub use env::{env_config, expand_placeholders, EnvLookup};
+
+use crate::scrub::Scrubber;
 pub use live::LiveConfig;
 pub use secret::Secret;
 pub use source::{push_document, ConfigSource, Edit, StoreConfig, StoreConfigError};
@@ -273,6 +275,10 @@ pub struct Config {
     pub routes: Vec<delivery::Route>,
     pub subscriptions: Vec<SubscriptionConfig>,
     pub projects: Vec<ProjectConfig>,
+    /// Every secret of the configuration (values from `${VAR}` and `secretsmanager://`, fields
+    /// named like a secret, header values, URL userinfo and query values), gathered where it
+    /// is parsed: scrub text with it before it leaves the process.
+    pub secrets: crate::scrub::Scrubber,
 }
 
 /// Why a project reference did not name exactly one project.
@@ -391,6 +397,17 @@ pub enum ConfigError {
     Invalid(Vec<Problem>),
 }
 
+/// `problems` without the config's secrets: a validation message may quote a value.
+fn scrubbed(problems: Vec<Problem>, secrets: &Scrubber) -> Vec<Problem> {
+    problems
+        .into_iter()
+        .map(|p| Problem {
+            path: secrets.scrub(&p.path),
+            message: secrets.scrub(&p.message),
+        })
+        .collect()
+}
+
 fn problems_list(problems: &[Problem]) -> String {
     problems
         .iter()
@@ -491,9 +508,12 @@ pub fn load(path: &Path, env: &(impl EnvLookup + ?Sized)) -> Result<Loaded, Conf
     }
     if use_env || !path.exists() {
         let value = env_config(env);
-        let mut warnings = env::numbering_gaps(env);
-        let config = validate(&value, &mut warnings)
-            .map_err(|problems| ConfigError::Invalid(env::rename_to_env(problems)))?;
+        let secrets = Scrubber::of_config(&value, []);
+        let mut warnings = scrubbed(env::numbering_gaps(env), &secrets);
+        let mut config = validate(&value, &mut warnings).map_err(|problems| {
+            ConfigError::Invalid(scrubbed(env::rename_to_env(problems), &secrets))
+        })?;
+        config.secrets = secrets;
         return Ok(Loaded {
             config,
             mode: Mode::Env,
@@ -591,25 +611,30 @@ pub fn parse_with(
     let mut problems = Vec::new();
     let mut warnings = env::key_collisions(&value);
     warnings.extend(env::numbering_gaps(env));
-    expand_placeholders(&mut value, env, &mut problems, &mut warnings);
+    let mut resolved = expand_placeholders(&mut value, env, &mut problems, &mut warnings);
     let mode = match secrets {
-        Some(values) => refs::Mode::Resolved(values),
+        Some(values) => {
+            resolved.extend(refs::resolved_values(values));
+            refs::Mode::Resolved(values)
+        }
         None => refs::Mode::Deferred,
     };
     refs::substitute(&mut value, &mode, "", &mut problems, &mut warnings);
-    let config = match validate(&value, &mut warnings) {
+    let secrets = Scrubber::of_config(&value, resolved);
+    let mut config = match validate(&value, &mut warnings) {
         Ok(c) if problems.is_empty() => c,
-        Ok(_) => return Err(ConfigError::Invalid(problems)),
+        Ok(_) => return Err(ConfigError::Invalid(scrubbed(problems, &secrets))),
         Err(more) => {
             // A field whose placeholder is unset is reported once, by the placeholder problem:
             // its stand-in empty value failing validation says nothing new.
             let unset: Vec<String> = problems.iter().map(|p| p.path.clone()).collect();
             problems.extend(more.into_iter().filter(|p| !unset.contains(&p.path)));
-            return Err(ConfigError::Invalid(env::name_settings_overrides(
-                problems, env,
-            )));
+            let problems = env::name_settings_overrides(problems, env);
+            return Err(ConfigError::Invalid(scrubbed(problems, &secrets)));
         }
     };
+    let warnings = scrubbed(warnings, &secrets);
+    config.secrets = secrets;
     Ok(Loaded {
         config,
         mode: Mode::Hybrid,
@@ -659,5 +684,56 @@ mod tests {
         let fingerprint = base.check_fingerprint();
         assert_eq!(fingerprint.len(), 32);
         assert!(!fingerprint.contains("sk-"));
+    }
+
+    #[test]
+    fn validation_messages_and_warnings_never_quote_a_secret() {
+        let env: std::collections::HashMap<String, String> = [
+            ("PROXY_PASS", "proxy-pa55word"),
+            ("QUERY_TOKEN", "query-token-value"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let text = r#"{"projects": [{"name": "p", "provider": "http_json", "api_key": "k",
+            "threshold": 1, "base_url": "ftp://user:${PROXY_PASS}@proxy:8080",
+            "url": "ftp://api.example.com/v1?token=${QUERY_TOKEN}", "value_pointer": "/b"}]}"#;
+        let Err(e) = parse(text, &env) else {
+            panic!("an ftp:// base_url is refused")
+        };
+        let message = e.to_string();
+        assert!(message.contains("base_url"), "{message}");
+        for secret in ["proxy-pa55word", "query-token-value"] {
+            assert!(!message.contains(secret), "{message}");
+        }
+        let ok = parse(&text.replace("ftp://", "https://"), &env).expect("loads");
+        assert_eq!(
+            ok.config
+                .secrets
+                .scrub("p proxy-pa55word query-token-value"),
+            "p *** ***"
+        );
+    }
+
+    #[test]
+    fn values_of_secret_references_are_secrets_whatever_their_field() {
+        let text = r#"{"projects": [{"name": "p", "provider": "manual", "api_key": "",
+            "threshold": 1, "balance": 5, "balance_date": "2026-11-20",
+            "note_id": "secretsmanager://acct"}]}"#;
+        let mut resolved = refs::Resolved::new();
+        resolved.insert(
+            "secretsmanager://acct".into(),
+            Ok("acct-7788-secret-id".into()),
+        );
+        let loaded = parse_with(
+            text,
+            &std::collections::HashMap::<String, String>::new(),
+            Some(&resolved),
+        )
+        .expect("loads");
+        assert_eq!(
+            loaded.config.secrets.scrub("id acct-7788-secret-id"),
+            "id ***"
+        );
     }
 }

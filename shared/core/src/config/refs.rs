@@ -25,6 +25,11 @@ pub trait SecretResolver: Send + Sync {
 /// Resolved references: reference → value or the reason it failed.
 pub type Resolved = HashMap<String, Result<String, String>>;
 
+/// The values of the references that resolved: secrets to the scrubber ([`crate::scrub`]).
+pub fn resolved_values(resolved: &Resolved) -> impl Iterator<Item = String> + '_ {
+    resolved.values().filter_map(|v| v.as_ref().ok().cloned())
+}
+
 /// Every distinct secret reference in the document, in order of appearance.
 pub fn secret_refs(doc: &Value) -> Vec<String> {
     fn walk(v: &Value, out: &mut Vec<String>) {

@@ -648,6 +648,7 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
             routes,
             subscriptions,
             projects,
+            secrets: Default::default(),
         })
     } else {
         Err(problems)

@@ -61,6 +61,11 @@ impl Options {
         )
     }
 
+    /// Every option as written (values may hold secrets: never log them).
+    pub fn fields(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key).filter(|v| !v.is_null())
     }

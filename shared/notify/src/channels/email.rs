@@ -117,7 +117,12 @@ fn transport(smtp: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, 
 /// 5xx (535 bad login, 550 no such mailbox), client-side refusals and TLS failures (a wrong
 /// security mode or certificate) are fatal; 4xx, timeouts and connection errors are not.
 fn classify(err: &lettre::transport::smtp::Error, redact: &Redact) -> SendError {
-    let reason = redact.clean(&format!("smtp: {err}"));
+    let reason = match auth_failure(err) {
+        Some(code) => format!(
+            "smtp: authentication failed ({code}): check smtp.username and smtp.password (the server's reply is not shown: it may echo the login)"
+        ),
+        None => redact.clean(&format!("smtp: {err}")),
+    };
     if err.is_permanent() || err.is_client() || err.is_tls() {
         SendError::Fatal { reason }
     } else {
@@ -126,6 +131,16 @@ fn classify(err: &lettre::transport::smtp::Error, redact: &Redact) -> SendError 
             after: None,
         }
     }
+}
+
+/// The reply code of a refused login (RFC 4954: 530, 534, 535, 538, 432, 454). Such a
+/// reply is summarised, never shown: servers echo the `AUTH PLAIN` line (base64 of
+/// `\0user\0password`) in it.
+fn auth_failure(err: &lettre::transport::smtp::Error) -> Option<String> {
+    let code = err.status()?.to_string();
+    ["530", "534", "535", "538", "432", "454"]
+        .contains(&code.as_str())
+        .then_some(code)
 }
 
 /// `<key@sender-domain>` with the key's characters outside RFC 5322 `atext` replaced.

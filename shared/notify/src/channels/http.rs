@@ -8,6 +8,8 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde::Serialize;
 
+use balance_alert_core::scrub::Scrubber;
+
 use crate::channel::SendError;
 
 /// How long one request may take.
@@ -23,12 +25,13 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 /// never appear in a reason, even when a receiver echoes them back.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Redact {
-    needles: Vec<String>,
+    secrets: Scrubber,
 }
 
 impl Redact {
     /// Redacts each value, and the path segments and query values of each (chat webhooks
-    /// carry their token there) and the parts of a `id:token` bot token.
+    /// carry their token there) and the parts of a `id:token` bot token, in every encoding
+    /// ([`Scrubber`]).
     pub(crate) fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Redact {
         let mut needles = Vec::new();
         for s in secrets.into_iter().filter(|s| !s.is_empty()) {
@@ -37,18 +40,15 @@ impl Redact {
         }
         // Short pieces ("hook", "bot", "v2") are words, not secrets.
         needles.retain(|n| n.chars().count() >= 8);
-        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-        needles.dedup();
-        Redact { needles }
+        Redact {
+            secrets: Scrubber::new(needles),
+        }
     }
 
     /// `text` without secrets and control characters, on one line, at most
     /// [`EXCERPT_CHARS`] characters.
     pub(crate) fn clean(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for needle in &self.needles {
-            out = out.replace(needle.as_str(), "***");
-        }
+        let out = self.secrets.scrub(text);
         let one_line = out
             .split(|c: char| c.is_whitespace() || c.is_control())
             .filter(|w| !w.is_empty())

@@ -46,8 +46,9 @@ pub enum ScanError {
     /// TLS or STARTTLS failed (untrusted certificate, no STARTTLS offered).
     #[error("TLS with {host} failed: {reason}")]
     Tls { host: String, reason: String },
-    /// The server refused the username or password.
-    #[error("login refused: {0}")]
+    /// The server refused the username or password. Its reply is kept for debugging but never
+    /// shown: a server may echo the login.
+    #[error("login refused: check the account's username and password (the server's reply is not shown)")]
     Login(String),
     /// A step took longer than `timeout_seconds`.
     #[error("{step} timed out after {seconds} s")]

@@ -13,6 +13,7 @@ mod imap;
 mod settings;
 
 use balance_alert_core::config::EmailAccount;
+use balance_alert_core::scrub::Scrubber;
 use balance_alert_model::{
     project_id, AlertDetails, AlertKind, AlertRecord, AlertState, AlertStatus, Decimal,
 };
@@ -200,19 +201,16 @@ pub fn account_id(account: &EmailAccount) -> String {
     project_id(PROVIDER, &account.name)
 }
 
-/// `text` with the account's password masked, should a server ever echo it.
+/// `text` with the account's password masked in every encoding, should a
+/// server ever echo it.
 fn scrub(text: &str, account: &EmailAccount) -> String {
-    let password = account.password.expose();
-    if password.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(password, "***")
-    }
+    Scrubber::new([account.password.expose()]).scrub(text)
 }
 
 #[cfg(test)]
 mod tests {
     use balance_alert_core::config::Secret;
+    use base64::Engine as _;
     use rust_decimal_macros::dec;
 
     use super::*;
@@ -264,13 +262,18 @@ mod tests {
 
     #[test]
     fn a_failure_alerts_once_per_day_and_never_shows_the_password() {
-        let e = ScanError::Login("[AUTHENTICATIONFAILED] bad password hunter2".into());
+        let plain = base64::engine::general_purpose::STANDARD.encode("\0alice\0hunter2");
+        let e = ScanError::Login(format!("[AUTHENTICATIONFAILED] bad password {plain}"));
         let a = failure_record(&account(), &e, 1_795_694_400);
         let b = failure_record(&account(), &e, 1_795_694_400 + 3600);
         assert_eq!(a.id, b.id);
         assert!(a.id.ends_with("-2026-11-26"), "{}", a.id);
         assert_eq!(a.state, AlertState::Failing);
-        let text = format!("{a:?}");
-        assert!(!text.contains("hunter2"), "{text}");
+        let text = format!("{} {:?}", a.message, a.details);
+        assert!(
+            !text.contains("hunter2") && !text.contains(&plain),
+            "{text}"
+        );
+        assert!(a.message.contains("login refused"), "{}", a.message);
     }
 }

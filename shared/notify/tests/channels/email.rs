@@ -107,6 +107,31 @@ async fn email_rejected_login_is_fatal_and_never_shows_the_password() {
 }
 
 #[tokio::test]
+async fn email_rejected_login_echoing_auth_plain_is_summarised() {
+    let script = smtp::Script {
+        reject_login: true,
+        echo_login: true,
+        ..smtp::Script::default()
+    };
+    let (port, transcript) = smtp::start(script).await;
+    let result = channel(&email_config(port, Some("alerts")))
+        .send(&low(Language::En))
+        .await;
+    let reason = assert_fatal(result, "535");
+    assert!(reason.contains("authentication failed (535)"), "{reason}");
+    let t = transcript.await.expect("session");
+    let auth = t
+        .commands
+        .iter()
+        .find(|c| c.starts_with("AUTH"))
+        .expect("the channel logged in");
+    let echoed = auth.rsplit(' ').next().unwrap_or_default();
+    assert!(echoed.len() > 10, "{auth}");
+    assert!(!reason.contains(echoed), "{reason}");
+    assert!(!reason.contains(SMTP_PASSWORD), "{reason}");
+}
+
+#[tokio::test]
 async fn email_temporary_refusal_retries() {
     let script = smtp::Script {
         busy: true,

@@ -12,6 +12,9 @@ pub struct Script {
     pub reject_login: bool,
     /// Answer MAIL FROM with 451 (try later).
     pub busy: bool,
+    /// With `reject_login`: echo the AUTH command's argument in the 535 reply, as some
+    /// servers do.
+    pub echo_login: bool,
 }
 
 /// What the sink received.
@@ -52,6 +55,12 @@ async fn serve(socket: tokio::net::TcpStream, script: Script) -> Transcript {
         let answer = match verb.as_str() {
             "EHLO" if script.reject_login => "250-sink\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n",
             "EHLO" => "250-sink\r\n250 8BITMIME\r\n",
+            "AUTH" if script.echo_login => {
+                let echoed = t.commands.last().map_or("", |c| c.as_str()).to_owned();
+                let answer = format!("535 5.7.8 Authentication credentials invalid: {echoed}\r\n");
+                write.write_all(answer.as_bytes()).await.ok();
+                continue;
+            }
             "AUTH" => "535 5.7.8 Authentication credentials invalid\r\n",
             "MAIL" if script.busy => "451 4.3.0 Try again later\r\n",
             "DATA" => {
