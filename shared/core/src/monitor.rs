@@ -28,6 +28,9 @@ pub struct CheckRun {
     pub alerts: Vec<AlertRecord>,
     /// Per project, in report order: the engine's outcome (cache flag, timing).
     pub outcomes: Vec<CheckOutcome>,
+    /// Per project, in report order: its state after the check (as written, or as it would be
+    /// in dry-run mode).
+    pub states: Vec<ProjectState>,
 }
 
 /// Whether a run persists its results.
@@ -113,7 +116,10 @@ fn write_for(
         state.cached = cached;
     }
     let point = match obs {
-        Observation::Balance { amount, currency } => Some(BalancePoint {
+        Observation::Balance { amount, currency }
+            if history_row_due(prev, *amount, currency, settings, now) =>
+        {
+            Some(BalancePoint {
             project_id: id.clone(),
             project_name: p.name.clone(),
             provider: p.provider.clone(),
@@ -124,8 +130,11 @@ fn write_for(
             note: note.map(str::to_owned),
             estimate,
             unlimited,
-        }),
-        Observation::Failure { .. } | Observation::Skipped { .. } => None,
+            })
+        }
+        Observation::Balance { .. } | Observation::Failure { .. } | Observation::Skipped { .. } => {
+            None
+        }
     };
     CheckWrite {
         expected_version: prev.map(|s| s.version),
@@ -133,6 +142,28 @@ fn write_for(
         alert,
         point,
     }
+}
+
+/// Whether a successful reading of `amount` at `now` is stored as a history row: when it differs
+/// from the last one (or there is none), else at most once per `history_resolution_minutes`
+/// (the first reading of each such span of the clock). The state keeps the latest reading's
+/// value and time ([`ProjectState::last_success_at`]), so histories still end at it
+/// ([`crate::forecast::with_latest`]).
+fn history_row_due(
+    prev: Option<&ProjectState>,
+    amount: rust_decimal::Decimal,
+    currency: &str,
+    settings: &Settings,
+    now: i64,
+) -> bool {
+    let span = i64::from(settings.history_resolution_minutes) * 60;
+    let Some((prev, last)) = prev.and_then(|p| Some(p).zip(p.last_success_at)) else {
+        return true;
+    };
+    span == 0
+        || prev.balance != Some(amount)
+        || prev.currency != currency
+        || last.div_euclid(span) != now.div_euclid(span)
 }
 
 /// The forecast alert a project deserves after a successful check, written: when the trend
@@ -341,6 +372,7 @@ pub async fn run_checks(
         report: CheckReport::new(reports),
         alerts,
         outcomes,
+        states: writes.into_iter().map(|w| w.state).collect(),
     })
 }
 

@@ -7,6 +7,7 @@
 //! renewed while the run works, so the projects of a process that died mid-check come back
 //! within one lease — at once for its restart, which frees its node's claims on start.
 
+use balance_alert_model::alert::ProjectState;
 use balance_alert_model::forecast::Point;
 use balance_alert_model::schedule::{next_interval, IntervalPolicy};
 
@@ -224,10 +225,10 @@ pub async fn run_due_by(
         let mut forecasts = Vec::new();
         if persist {
             let done = chrono::Utc::now().timestamp().max(now);
-            for (p, o) in projects.iter().zip(&checks.outcomes) {
+            for ((p, o), state) in projects.iter().zip(&checks.outcomes).zip(&checks.states) {
                 let forecasting = settings.forecast_alert_days > 0 && o.result.is_ok();
                 let recent = if settings.enable_smart_refresh || forecasting {
-                    recent_points(store, p, done).await
+                    recent_points(store, p, state, done).await
                 } else {
                     // The fixed interval needs no history: no store read (a Query per project
                     // on DynamoDB).
@@ -401,8 +402,13 @@ async fn keep_claimed<T>(
 
 /// A project's recent readings (oldest first), for its schedule and its forecast (the one
 /// forecast's window, see [`crate::forecast`]).
-async fn recent_points(store: &dyn Store, p: &ProjectConfig, now: i64) -> Vec<Point> {
-    match crate::forecast::readings(store, &p.id(), now).await {
+async fn recent_points(
+    store: &dyn Store,
+    p: &ProjectConfig,
+    state: &ProjectState,
+    now: i64,
+) -> Vec<Point> {
+    match crate::forecast::stored_readings(store, &p.id(), Some(state), now).await {
         Ok(points) => crate::forecast::points(&points),
         Err(e) => {
             tracing::warn!(error = %e, "cannot read history for scheduling");
