@@ -50,7 +50,7 @@ async fn a_user_with_only_a_dynamodb_endpoint_gets_the_same_results() {
     let config = dir.path().join("config.json");
     std::fs::write(
         &config,
-        json!({"settings": {"max_retries": 0, "refresh_cooldown_seconds": 0},
+        json!({"settings": {"max_retries": 0, "refresh_cooldown_seconds": 0, "history_resolution_minutes": 0},
                "projects": [
                    {"name": "Main", "provider": "openrouter", "api_key": "${KEY_MAIN}", "threshold": 10, "base_url": fake.base_url()},
                    {"name": "Low", "provider": "deepseek", "api_key": "bal:3", "threshold": 10, "base_url": fake.base_url()}
