@@ -28,9 +28,11 @@ pub struct CheckRun {
     pub alerts: Vec<AlertRecord>,
     /// Per project, in report order: the engine's outcome (cache flag, timing).
     pub outcomes: Vec<CheckOutcome>,
-    /// Per project, in report order: its state after the check (as written, or as it would be
-    /// in dry-run mode).
-    pub states: Vec<ProjectState>,
+    /// Per project, in report order: its state before the check (None: never checked).
+    pub previous: Vec<Option<ProjectState>>,
+    /// Per project, in report order: what the check wrote (or would write in dry-run mode):
+    /// its new state, and whether it stored a reading row.
+    pub writes: Vec<CheckWrite>,
 }
 
 /// Whether a run persists its results.
@@ -371,8 +373,9 @@ pub async fn run_checks(
     Ok(CheckRun {
         report: CheckReport::new(reports),
         alerts,
+        previous: projects.iter().map(|p| known.get(&p.id()).cloned()).collect(),
         outcomes,
-        states: writes.into_iter().map(|w| w.state).collect(),
+        writes,
     })
 }
 
