@@ -55,14 +55,14 @@ import json, sys
 label, n = sys.argv[1], int(sys.argv[2])
 c = json.load(sys.stdin)
 t = {k: sum(op[k] for op in c.values()) for k in ("calls", "wcu", "index_wcu", "rcu")}
-ops = ", ".join(f"{op} {v[\"calls\"]}" for op, v in sorted(c.items()))
-print(f"| {label} | {n} | {t[\"calls\"]} | {t[\"wcu\"]:g} | {t[\"index_wcu\"]:g} | {t[\"rcu\"]:g} "
-      f"| {t[\"wcu\"] / n:.2f} | {t[\"rcu\"] / n:.2f} | {ops} |")
+ops = ", ".join("%s %d" % (op, v["calls"]) for op, v in sorted(c.items()))
+print("| %s | %d | %d | %g | %g | %g | %.2f | %.2f | %s |" % (label, n, t["calls"], t["wcu"],
+      t["index_wcu"], t["rcu"], t["wcu"] / n, t["rcu"] / n, ops))
 ' "$1" "$2"
 }
 run() {  # run LABEL N: one check run, counted
   reset
-  "$BIN/balance-alert" check --table "bench$2" >/dev/null || true
+  "$BIN/balance-alert" check --table "bench$2" >/dev/null 2>&1 || true
   report "$1" "$2"
 }
 
@@ -71,12 +71,12 @@ echo "|---|---|---|---|---|---|---|---|---|"
 for n in ${BENCH_PROJECTS:-100 1000}; do
   "$BIN/balance-alert" table create --table "bench$n" >/dev/null
   config "$n" 0
-  "$BIN/balance-alert" config push --table "bench$n" --config "$WORK/config.json" >/dev/null
+  "$BIN/balance-alert" config push --table "bench$n" --config "$WORK/config.json" >/dev/null 2>&1
   run "check, first run" "$n"
   run "check, unchanged" "$n"
   run "check, unchanged again" "$n"
   config "$n" 10
-  "$BIN/balance-alert" config push --table "bench$n" --config "$WORK/config.json" >/dev/null
+  "$BIN/balance-alert" config push --table "bench$n" --config "$WORK/config.json" >/dev/null 2>&1
   run "check, 10 % go LOW" "$n"
 done
 
