@@ -185,7 +185,7 @@ impl CountingProxy {
                 env!("CARGO_MANIFEST_DIR"),
                 "/scripts/dynamodb_counting_proxy.py"
             ))
-            .args(["--port", &port.to_string(), "--upstream", &moto::endpoint()])
+            .args(["--port", &port.to_string(), "--upstream", moto::endpoint()])
             .kill_on_drop(true)
             .spawn()
             .expect("python3 runs the proxy");
@@ -212,7 +212,11 @@ impl CountingProxy {
     async fn totals(&self) -> (u64, f64, f64, Value) {
         let c: Value = get_json(&reqwest::Client::new(), &format!("{}/__counts", self.url)).await;
         let ops = c.as_object().expect("counts").values();
-        let sum = |k: &str| ops.clone().map(|op| op[k].as_f64().unwrap_or(0.0)).sum::<f64>();
+        let sum = |k: &str| {
+            ops.clone()
+                .map(|op| op[k].as_f64().unwrap_or(0.0))
+                .sum::<f64>()
+        };
         (sum("calls") as u64, sum("wcu"), sum("rcu"), c)
     }
 }
@@ -244,7 +248,14 @@ async fn an_unchanged_check_run_costs_two_write_units_and_under_a_third_of_a_rea
     .expect("write");
     for args in [
         vec!["table", "create", "--table", &table],
-        vec!["config", "push", "--table", &table, "--config", config.to_str().expect("utf-8")],
+        vec![
+            "config",
+            "push",
+            "--table",
+            &table,
+            "--config",
+            config.to_str().expect("utf-8"),
+        ],
         vec!["check", "--table", &table],
     ] {
         let out = command(&args, &[]).output().await.expect("binary runs");

@@ -47,7 +47,11 @@ pub async fn stored_readings(
 /// balance is stored as a row at most once per `history_resolution_minutes`, so when the state's
 /// last successful reading (same value as the newest row) is newer than that row, a point at
 /// that time is added, as the row-per-check history had it.
-pub fn with_latest(mut rows: Vec<BalancePoint>, state: &ProjectState, now: i64) -> Vec<BalancePoint> {
+pub fn with_latest(
+    mut rows: Vec<BalancePoint>,
+    state: &ProjectState,
+    now: i64,
+) -> Vec<BalancePoint> {
     let (Some(balance), Some(at)) = (state.balance, state.last_success_at) else {
         return rows;
     };

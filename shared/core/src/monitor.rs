@@ -122,16 +122,16 @@ fn write_for(
             if history_row_due(prev, *amount, currency, settings, now) =>
         {
             Some(BalancePoint {
-            project_id: id.clone(),
-            project_name: p.name.clone(),
-            provider: p.provider.clone(),
-            balance: *amount,
-            threshold: p.threshold,
-            currency: currency.clone(),
-            timestamp: now,
-            note: note.map(str::to_owned),
-            estimate,
-            unlimited,
+                project_id: id.clone(),
+                project_name: p.name.clone(),
+                provider: p.provider.clone(),
+                balance: *amount,
+                threshold: p.threshold,
+                currency: currency.clone(),
+                timestamp: now,
+                note: note.map(str::to_owned),
+                estimate,
+                unlimited,
             })
         }
         Observation::Balance { .. } | Observation::Failure { .. } | Observation::Skipped { .. } => {
@@ -373,7 +373,10 @@ pub async fn run_checks(
     Ok(CheckRun {
         report: CheckReport::new(reports),
         alerts,
-        previous: projects.iter().map(|p| known.get(&p.id()).cloned()).collect(),
+        previous: projects
+            .iter()
+            .map(|p| known.get(&p.id()).cloned())
+            .collect(),
         outcomes,
         writes,
     })

@@ -237,7 +237,12 @@ pub async fn run_due_by(
                 let forecasting =
                     settings.forecast_alert_days > 0 && o.result.is_ok() && !unchanged;
                 let held = if unchanged && settings.enable_smart_refresh {
-                    held_interval(settings, p, checks.previous[i].as_ref(), schedules.get(&p.id()))
+                    held_interval(
+                        settings,
+                        p,
+                        checks.previous[i].as_ref(),
+                        schedules.get(&p.id()),
+                    )
                 } else {
                     None
                 };

@@ -213,13 +213,7 @@ pub async fn trend(
     // The one forecast (its own window, whatever window the chart shows).
     let forecast = match threshold {
         Some(t) => {
-            balance_alert_core::forecast::view(
-                state.store.as_ref(),
-                &project_id,
-                t,
-                now,
-            )
-            .await?
+            balance_alert_core::forecast::view(state.store.as_ref(), &project_id, t, now).await?
         }
         None => None,
     };
