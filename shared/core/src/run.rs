@@ -509,4 +509,49 @@ mod tests {
         };
         assert_eq!(lease_seconds(&quick), MIN_LEASE);
     }
+
+    #[test]
+    fn an_unchanged_project_keeps_the_interval_its_last_reading_was_given() {
+        // Base 3600 s, minimum 60 s: paces 900 / 3600 / 7200.
+        let s = Settings::default();
+        let p = ProjectConfig {
+            threshold: rust_decimal::Decimal::from(10),
+            ..crate::config::test_project()
+        };
+        let read_at = |t: i64, balance: i64| ProjectState {
+            project_id: "a".into(),
+            project_name: "t".into(),
+            provider: "manual".into(),
+            state: balance_alert_model::AlertState::Ok,
+            balance: Some(rust_decimal::Decimal::from(balance)),
+            currency: "USD".into(),
+            consecutive_failures: 0,
+            last_alert_at: None,
+            last_checked_at: t,
+            last_success_at: Some(t),
+            last_error: None,
+            stale_reason: None,
+            cached: false,
+            snooze: None,
+            forecast_for: None,
+            prior_state: None,
+            version: 1,
+        };
+        let at = |t: i64| NextCheck::at("a", t);
+        let held =
+            |prev: &ProjectState, next: i64| held_interval(&s, &p, Some(prev), Some(&at(next)));
+        // Scheduled from a check at 1000 that took 2 s: relaxed, base.
+        assert_eq!(held(&read_at(1000, 50), 1000 + 7200 + 2), Some(7200));
+        assert_eq!(held(&read_at(1000, 50), 1000 + 3600 + 2), Some(3600));
+        // A lease (a claim of a run that died) matches no pace: the history decides.
+        assert_eq!(held(&read_at(1000, 50), 1000 + 30), None);
+        // Near the threshold (within 20 %): urgent, read off the balance.
+        assert_eq!(held(&read_at(1000, 12), 1000 + 3600), Some(900));
+        // The last check was no reading (a failure, a breaker's retry): the history decides.
+        let failed = ProjectState {
+            last_checked_at: 2000,
+            ..read_at(1000, 50)
+        };
+        assert_eq!(held(&failed, 2000 + 3600), None);
+    }
 }
