@@ -119,7 +119,8 @@ fn write_for(
     }
     let point = match obs {
         Observation::Balance { amount, currency }
-            if history_row_due(prev, *amount, currency, settings, now) =>
+            if !plain_reading(note, estimate, unlimited)
+                || history_row_due(prev, *amount, currency, settings, now) =>
         {
             Some(BalancePoint {
                 project_id: id.clone(),
@@ -144,6 +145,13 @@ fn write_for(
         alert,
         point,
     }
+}
+
+/// Whether a reading is plain: no note, not an estimate, not unlimited. Only those are thinned
+/// by [`history_row_due`]: the state keeps no note or flags, so a reading carrying them is
+/// stored at every check, and the newest row (what `/api/credits` shows) stays current.
+fn plain_reading(note: Option<&str>, estimate: bool, unlimited: bool) -> bool {
+    note.is_none() && !estimate && !unlimited
 }
 
 /// Whether a successful reading of `amount` at `now` is stored as a history row: when it differs
