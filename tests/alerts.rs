@@ -817,3 +817,38 @@ async fn a_falling_balance_raises_one_forecast_alert_per_run_out_date() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn an_unchanged_balance_is_one_history_row_per_span_and_histories_end_at_the_latest_reading()
+{
+    // GIVEN a project read every 5 minutes, with the default 60-minute resolution
+    let s = FakeServer::start(std::time::Duration::ZERO)
+        .await
+        .expect("fake");
+    let store = SqliteStore::in_memory().expect("store");
+    let settings = fast_settings();
+    assert_eq!(settings.history_resolution_minutes, 60);
+    let p = project("Main", "openrouter", &s.base_url(), "bal:50", 10.0);
+    let hour = 1_764_000_000 / 3600 * 3600;
+    // WHEN its balance stays at 50 for 50 minutes of one hour
+    for minute in (0..55).step_by(5) {
+        run(&store, &settings, &p, hour + minute * 60).await;
+    }
+    let id = p.id();
+    let rows = || store.balance_history(&id, 0, 1000);
+    // THEN the hour has one row, and the forecast's readings end at the last check
+    assert_eq!(rows().await.expect("history").len(), 1);
+    let readings = balance_alert_core::forecast::readings(&store, &p.id(), hour + 3000)
+        .await
+        .expect("readings");
+    let times: Vec<i64> = readings.iter().map(|r| r.timestamp).collect();
+    assert_eq!(times, vec![hour, hour + 3000]);
+    // AND the next hour's first check stores a row, as does a changed balance at once
+    run(&store, &settings, &p, hour + 3600).await;
+    assert_eq!(rows().await.expect("history").len(), 2);
+    let lower = project("Main", "openrouter", &s.base_url(), "bal:40", 10.0);
+    run(&store, &settings, &lower, hour + 3900).await;
+    let history = rows().await.expect("history");
+    assert_eq!(history.len(), 3);
+    assert_eq!(history.last().map(|r| r.balance), Some(dec(40.0)));
+}

@@ -309,6 +309,8 @@ async fn each_check_run_prunes_history_past_retention() {
         10.0
     )]));
     doc["settings"]["history_retention_days"] = json!(30);
+    // A row per check, so the second run adds one whatever the clock.
+    doc["settings"]["history_resolution_minutes"] = json!(0);
     let ws = Workspace::new(&doc);
     assert_eq!(ws.run(&["check"]).await.status.code(), Some(0));
     // GIVEN a reading from 40 days ago next to today's

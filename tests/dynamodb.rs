@@ -50,7 +50,7 @@ async fn a_user_with_only_a_dynamodb_endpoint_gets_the_same_results() {
     let config = dir.path().join("config.json");
     std::fs::write(
         &config,
-        json!({"settings": {"max_retries": 0, "refresh_cooldown_seconds": 0},
+        json!({"settings": {"max_retries": 0, "refresh_cooldown_seconds": 0, "history_resolution_minutes": 0},
                "projects": [
                    {"name": "Main", "provider": "openrouter", "api_key": "${KEY_MAIN}", "threshold": 10, "base_url": fake.base_url()},
                    {"name": "Low", "provider": "deepseek", "api_key": "bal:3", "threshold": 10, "base_url": fake.base_url()}
@@ -198,4 +198,115 @@ async fn check_on_a_table_that_hangs_fails_in_time_with_one_readable_line_and_ex
         "{err}"
     );
     assert!(!err.contains("TimeoutError("), "{err}");
+}
+
+/// `scripts/dynamodb_counting_proxy.py` in front of the test DynamoDB endpoint: counts the
+/// calls and the capacity units DynamoDB would bill, from the requests and responses alone.
+struct CountingProxy {
+    url: String,
+    _child: tokio::process::Child,
+}
+
+impl CountingProxy {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = tokio::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/scripts/dynamodb_counting_proxy.py"
+            ))
+            .args(["--port", &port.to_string(), "--upstream", moto::endpoint()])
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 runs the proxy");
+        let url = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client.get(format!("{url}/__counts")).send().await.is_ok() {
+                return CountingProxy { url, _child: child };
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the counting proxy did not start");
+    }
+
+    async fn reset(&self) {
+        reqwest::Client::new()
+            .post(format!("{}/__reset", self.url))
+            .send()
+            .await
+            .expect("reset");
+    }
+
+    /// Totals since the last reset: calls, write units, read units, and the calls per operation.
+    async fn totals(&self) -> (u64, f64, f64, Value) {
+        let c: Value = get_json(&reqwest::Client::new(), &format!("{}/__counts", self.url)).await;
+        let ops = c.as_object().expect("counts").values();
+        let sum = |k: &str| {
+            ops.clone()
+                .map(|op| op[k].as_f64().unwrap_or(0.0))
+                .sum::<f64>()
+        };
+        (sum("calls") as u64, sum("wcu"), sum("rcu"), c)
+    }
+}
+
+/// The write diet (issue 20): a check run that changes nothing writes each project's state and
+/// schedule once, with no transaction and no reading row, and reads no history: at most 2 write
+/// units and 0.3 read units per project (the run before it: 5 write units in one
+/// TransactWriteItems and its schedule, and a history Query, per project).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unchanged_check_run_costs_two_write_units_and_under_a_third_of_a_read_unit_per_project()
+{
+    const PROJECTS: usize = 20;
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let proxy = CountingProxy::start().await;
+    let table = moto::unique_table("diet");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.json");
+    let projects: Vec<Value> = (0..PROJECTS)
+        .map(|i| {
+            json!({"name": format!("p{i}"), "provider": "openrouter",
+                   "api_key": format!("bal:{}", 50 + i), "threshold": 10,
+                   "base_url": fake.base_url()})
+        })
+        .collect();
+    std::fs::write(
+        &config,
+        json!({"settings": {"max_retries": 0}, "projects": projects}).to_string(),
+    )
+    .expect("write");
+    for args in [
+        vec!["table", "create", "--table", &table],
+        vec![
+            "config",
+            "push",
+            "--table",
+            &table,
+            "--config",
+            config.to_str().expect("utf-8"),
+        ],
+        vec!["check", "--table", &table],
+    ] {
+        let out = command(&args, &[]).output().await.expect("binary runs");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    proxy.reset().await;
+    let mut unchanged = command(&["check", "--table", &table], &[]);
+    unchanged.env("AWS_ENDPOINT_URL", &proxy.url);
+    let out = unchanged.output().await.expect("binary runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (calls, wcu, rcu, by_op) = proxy.totals().await;
+    let n = PROJECTS as f64;
+    assert!(
+        wcu <= 2.0 * n && rcu <= 0.3 * n,
+        "{calls} calls, {wcu} write units, {rcu} read units for {PROJECTS} unchanged projects: {by_op}"
+    );
+    assert!(
+        by_op.get("TransactWriteItems").is_none(),
+        "no transaction without an alert: {by_op}"
+    );
 }

@@ -177,7 +177,10 @@ async fn harness_with(auth: AuthConfig, options: ApiOptions) -> Harness {
     let url = fake.base_url();
     let doc = json!({
         "_comment": "kept as written",
-        "settings": {"retry_base_delay_ms": 5, "max_retries": 0, "request_timeout_seconds": 2},
+        // A history row per check (the runs here fall in one second): the history surfaces
+        // are tested on every reading.
+        "settings": {"retry_base_delay_ms": 5, "max_retries": 0, "request_timeout_seconds": 2,
+                     "history_resolution_minutes": 0},
         "projects": [
             {"name": "Main", "provider": "openrouter", "api_key": "${KEY_MAIN}", "threshold": 10,
              "base_url": url, "owner_project": "bot", "_comment": "main account"},

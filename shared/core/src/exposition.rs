@@ -83,7 +83,9 @@ impl Inputs {
         let mut latest = Vec::new();
         if forecasts {
             for s in &states {
-                readings.extend(crate::forecast::readings(store, &s.project_id, now).await?);
+                readings.extend(
+                    crate::forecast::stored_readings(store, &s.project_id, Some(s), now).await?,
+                );
             }
             latest = store.latest_readings().await?;
         }

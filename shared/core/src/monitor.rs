@@ -28,6 +28,11 @@ pub struct CheckRun {
     pub alerts: Vec<AlertRecord>,
     /// Per project, in report order: the engine's outcome (cache flag, timing).
     pub outcomes: Vec<CheckOutcome>,
+    /// Per project, in report order: its state before the check (None: never checked).
+    pub previous: Vec<Option<ProjectState>>,
+    /// Per project, in report order: what the check wrote (or would write in dry-run mode):
+    /// its new state, and whether it stored a reading row.
+    pub writes: Vec<CheckWrite>,
 }
 
 /// Whether a run persists its results.
@@ -113,19 +118,26 @@ fn write_for(
         state.cached = cached;
     }
     let point = match obs {
-        Observation::Balance { amount, currency } => Some(BalancePoint {
-            project_id: id.clone(),
-            project_name: p.name.clone(),
-            provider: p.provider.clone(),
-            balance: *amount,
-            threshold: p.threshold,
-            currency: currency.clone(),
-            timestamp: now,
-            note: note.map(str::to_owned),
-            estimate,
-            unlimited,
-        }),
-        Observation::Failure { .. } | Observation::Skipped { .. } => None,
+        Observation::Balance { amount, currency }
+            if !plain_reading(note, estimate, unlimited)
+                || history_row_due(prev, *amount, currency, settings, now) =>
+        {
+            Some(BalancePoint {
+                project_id: id.clone(),
+                project_name: p.name.clone(),
+                provider: p.provider.clone(),
+                balance: *amount,
+                threshold: p.threshold,
+                currency: currency.clone(),
+                timestamp: now,
+                note: note.map(str::to_owned),
+                estimate,
+                unlimited,
+            })
+        }
+        Observation::Balance { .. } | Observation::Failure { .. } | Observation::Skipped { .. } => {
+            None
+        }
     };
     CheckWrite {
         expected_version: prev.map(|s| s.version),
@@ -133,6 +145,35 @@ fn write_for(
         alert,
         point,
     }
+}
+
+/// Whether a reading is plain: no note, not an estimate, not unlimited. Only those are thinned
+/// by [`history_row_due`]: the state keeps no note or flags, so a reading carrying them is
+/// stored at every check, and the newest row (what `/api/credits` shows) stays current.
+fn plain_reading(note: Option<&str>, estimate: bool, unlimited: bool) -> bool {
+    note.is_none() && !estimate && !unlimited
+}
+
+/// Whether a successful reading of `amount` at `now` is stored as a history row: when it differs
+/// from the last one (or there is none), else at most once per `history_resolution_minutes`
+/// (the first reading of each such span of the clock). The state keeps the latest reading's
+/// value and time ([`ProjectState::last_success_at`]), so histories still end at it
+/// ([`crate::forecast::with_latest`]).
+fn history_row_due(
+    prev: Option<&ProjectState>,
+    amount: rust_decimal::Decimal,
+    currency: &str,
+    settings: &Settings,
+    now: i64,
+) -> bool {
+    let span = i64::from(settings.history_resolution_minutes) * 60;
+    let Some((prev, last)) = prev.and_then(|p| Some(p).zip(p.last_success_at)) else {
+        return true;
+    };
+    span == 0
+        || prev.balance != Some(amount)
+        || prev.currency != currency
+        || last.div_euclid(span) != now.div_euclid(span)
 }
 
 /// The forecast alert a project deserves after a successful check, written: when the trend
@@ -340,7 +381,12 @@ pub async fn run_checks(
     Ok(CheckRun {
         report: CheckReport::new(reports),
         alerts,
+        previous: projects
+            .iter()
+            .map(|p| known.get(&p.id()).cloned())
+            .collect(),
         outcomes,
+        writes,
     })
 }
 

@@ -7,6 +7,7 @@
 //! renewed while the run works, so the projects of a process that died mid-check come back
 //! within one lease — at once for its restart, which frees its node's claims on start.
 
+use balance_alert_model::alert::ProjectState;
 use balance_alert_model::forecast::Point;
 use balance_alert_model::schedule::{next_interval, IntervalPolicy};
 
@@ -143,7 +144,10 @@ pub async fn run_due_by(
         selection,
         Selection::Due | Selection::DueOrUncheckedSince(_)
     );
-    let schedules: std::collections::HashMap<String, NextCheck> = if scheduled {
+    // The adaptive schedule holds an unchanged project's interval (see `held_interval`): it
+    // needs the schedules too.
+    let holding = persist && settings.enable_smart_refresh;
+    let schedules: std::collections::HashMap<String, NextCheck> = if scheduled || holding {
         store
             .schedules()
             .await?
@@ -224,13 +228,29 @@ pub async fn run_due_by(
         let mut forecasts = Vec::new();
         if persist {
             let done = chrono::Utc::now().timestamp().max(now);
-            for (p, o) in projects.iter().zip(&checks.outcomes) {
-                let forecasting = settings.forecast_alert_days > 0 && o.result.is_ok();
-                let recent = if settings.enable_smart_refresh || forecasting {
-                    recent_points(store, p, done).await
+            for (i, p) in projects.iter().enumerate() {
+                let (o, w) = (&checks.outcomes[i], &checks.writes[i]);
+                // A reading stored no row: the balance is the one already stored, in the same
+                // span of `history_resolution_minutes`. Its history gained nothing, so the
+                // forecast stands and the interval is held: no history read.
+                let unchanged = o.result.is_ok() && w.point.is_none();
+                let forecasting =
+                    settings.forecast_alert_days > 0 && o.result.is_ok() && !unchanged;
+                let held = if unchanged && settings.enable_smart_refresh {
+                    held_interval(
+                        settings,
+                        p,
+                        checks.previous[i].as_ref(),
+                        schedules.get(&p.id()),
+                    )
                 } else {
-                    // The fixed interval needs no history: no store read (a Query per project
-                    // on DynamoDB).
+                    None
+                };
+                let recent = if (settings.enable_smart_refresh && held.is_none()) || forecasting {
+                    recent_points(store, p, &w.state, done).await
+                } else {
+                    // The fixed or held interval needs no history: no store read (a Query per
+                    // project on DynamoDB).
                     Vec::new()
                 };
                 if forecasting {
@@ -244,13 +264,16 @@ pub async fn run_due_by(
                     Err(ProviderError::CircuitOpen { retry_in, .. }) => {
                         done.saturating_add(retry_in.as_secs().max(1) as i64)
                     }
-                    // The pace looks at the newest few readings; the forecast at its window.
-                    _ => next_check_at(
-                        settings,
-                        p,
-                        &recent[recent.len().saturating_sub(TREND_POINTS)..],
-                        done,
-                    ),
+                    _ => match held {
+                        Some(interval) => done.saturating_add(interval),
+                        // The pace looks at the newest few readings; the forecast at its window.
+                        None => next_check_at(
+                            settings,
+                            p,
+                            &recent[recent.len().saturating_sub(TREND_POINTS)..],
+                            done,
+                        ),
+                    },
                 };
                 next_checks.push(NextCheck {
                     project_id: p.id(),
@@ -401,14 +424,55 @@ async fn keep_claimed<T>(
 
 /// A project's recent readings (oldest first), for its schedule and its forecast (the one
 /// forecast's window, see [`crate::forecast`]).
-async fn recent_points(store: &dyn Store, p: &ProjectConfig, now: i64) -> Vec<Point> {
-    match crate::forecast::readings(store, &p.id(), now).await {
+async fn recent_points(
+    store: &dyn Store,
+    p: &ProjectConfig,
+    state: &ProjectState,
+    now: i64,
+) -> Vec<Point> {
+    match crate::forecast::stored_readings(store, &p.id(), Some(state), now).await {
         Ok(points) => crate::forecast::points(&points),
         Err(e) => {
             tracing::warn!(error = %e, "cannot read history for scheduling");
             Vec::new()
         }
     }
+}
+
+/// The interval (seconds) the adaptive schedule gave `p` at its previous check, when that check
+/// was a successful reading and the project is scheduled from it: what an unchanged balance
+/// keeps (the pace is decided again at the next stored reading). The interval is recovered from
+/// the schedule (`next check − previous check`, the run's own duration added) as the largest
+/// of the schedule's paces (urgent, base, relaxed) it covers; None when it matches none (a
+/// lease, a breaker's retry), and the history decides.
+fn held_interval(
+    settings: &Settings,
+    p: &ProjectConfig,
+    previous: Option<&ProjectState>,
+    schedule: Option<&NextCheck>,
+) -> Option<i64> {
+    let (previous, schedule) = (previous?, schedule?);
+    if previous.last_success_at != Some(previous.last_checked_at) {
+        return None;
+    }
+    let scheduled = schedule.at.checked_sub(previous.last_checked_at)?;
+    let base = p
+        .check_interval
+        .unwrap_or(settings.balance_refresh_interval_seconds)
+        .max(1);
+    let paces = balance_alert_model::schedule::paces(base, settings.min_refresh_interval_seconds);
+    // Near the threshold is read off the balance itself: urgent, as the pace would say.
+    let near = previous
+        .balance
+        .is_some_and(|b| to_f64(b) <= to_f64(p.threshold) * 1.2);
+    if near {
+        return i64::try_from(paces[0]).ok();
+    }
+    paces
+        .into_iter()
+        .map(|s| i64::try_from(s).unwrap_or(i64::MAX))
+        .filter(|s| *s <= scheduled && scheduled - s < s / 2 + 1)
+        .max()
 }
 
 /// When to check `p` next: its interval, adapted to its recent balances.
@@ -444,5 +508,50 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(lease_seconds(&quick), MIN_LEASE);
+    }
+
+    #[test]
+    fn an_unchanged_project_keeps_the_interval_its_last_reading_was_given() {
+        // Base 3600 s, minimum 60 s: paces 900 / 3600 / 7200.
+        let s = Settings::default();
+        let p = ProjectConfig {
+            threshold: rust_decimal::Decimal::from(10),
+            ..crate::config::test_project()
+        };
+        let read_at = |t: i64, balance: i64| ProjectState {
+            project_id: "a".into(),
+            project_name: "t".into(),
+            provider: "manual".into(),
+            state: balance_alert_model::AlertState::Ok,
+            balance: Some(rust_decimal::Decimal::from(balance)),
+            currency: "USD".into(),
+            consecutive_failures: 0,
+            last_alert_at: None,
+            last_checked_at: t,
+            last_success_at: Some(t),
+            last_error: None,
+            stale_reason: None,
+            cached: false,
+            snooze: None,
+            forecast_for: None,
+            prior_state: None,
+            version: 1,
+        };
+        let at = |t: i64| NextCheck::at("a", t);
+        let held =
+            |prev: &ProjectState, next: i64| held_interval(&s, &p, Some(prev), Some(&at(next)));
+        // Scheduled from a check at 1000 that took 2 s: relaxed, base.
+        assert_eq!(held(&read_at(1000, 50), 1000 + 7200 + 2), Some(7200));
+        assert_eq!(held(&read_at(1000, 50), 1000 + 3600 + 2), Some(3600));
+        // A lease (a claim of a run that died) matches no pace: the history decides.
+        assert_eq!(held(&read_at(1000, 50), 1000 + 30), None);
+        // Near the threshold (within 20 %): urgent, read off the balance.
+        assert_eq!(held(&read_at(1000, 12), 1000 + 3600), Some(900));
+        // The last check was no reading (a failure, a breaker's retry): the history decides.
+        let failed = ProjectState {
+            last_checked_at: 2000,
+            ..read_at(1000, 50)
+        };
+        assert_eq!(held(&failed, 2000 + 3600), None);
     }
 }

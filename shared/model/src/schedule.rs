@@ -29,10 +29,16 @@ pub enum Pace {
     Relaxed,
 }
 
+/// The intervals [`next_interval`] chooses from for a base interval and a minimum: urgent,
+/// base, relaxed (seconds).
+pub fn paces(base: u64, min: u64) -> [u64; 3] {
+    let base = base.max(1);
+    [(base / 4).max(min).min(base), base, base.saturating_mul(2)]
+}
+
 /// Seconds until the next check, and why. `recent` is oldest first; `now` is unix seconds.
 pub fn next_interval(policy: &IntervalPolicy, recent: &[Point], now: i64) -> (u64, Pace) {
-    let base = policy.base.max(1);
-    let urgent = (base / 4).max(policy.min).min(base);
+    let [urgent, base, _] = paces(policy.base, policy.min);
     let Some(latest) = recent.last() else {
         return (base, Pace::Base);
     };

@@ -138,6 +138,18 @@ enum Attempt {
 }
 
 impl DynamoStore {
+    /// Puts `item` unconditionally.
+    pub(crate) async fn put(&self, op: &'static str, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item.0))
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk(op))
+    }
+
     /// Puts `item` if `condition` holds: true when written, false when the condition failed.
     pub(crate) async fn put_if(
         &self,

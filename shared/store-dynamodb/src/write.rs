@@ -49,31 +49,34 @@ impl DynamoStore {
         .await
     }
 
-    /// One check result: a conditional PutItem when it is only the state, else one
-    /// transaction (state under the condition, alert, reading).
+    /// One check result. Without an alert: a conditional PutItem of the state, then (when it
+    /// was applied) a PutItem of the reading, if any: a lost race writes nothing, and the
+    /// reading's key carries the state version, so it is the won write's. With an alert: one
+    /// transaction (state under the condition, alert, reading), so the alert exists exactly
+    /// when its transition does. A transaction costs twice the write units of the same puts.
     async fn commit_one(&self, w: CheckWrite) -> Result<bool, StoreError> {
         let condition = version_condition(w.expected_version);
         let state = Item::from(&w.state);
-        if w.alert.is_none() && w.point.is_none() {
-            return self.put_if("commit_checks", state, &condition).await;
-        }
-        let mut items = vec![tx_put(&self.table, state, Some(&condition))];
-        if let Some(alert) = &w.alert {
-            let expires_at = self.expires_at(alert.created_at);
-            items.push(tx_put(
-                &self.table,
-                NewAlert { alert, expires_at }.into(),
-                None,
-            ));
-        }
-        if let Some(point) = &w.point {
-            let reading = NewReading {
+        let reading = w.point.as_ref().map(|point| {
+            Item::from(NewReading {
                 point,
                 version: w.state.version,
                 expires_at: self.expires_at(point.timestamp),
-            };
-            items.push(tx_put(&self.table, reading.into(), None));
-        }
+            })
+        });
+        let Some(alert) = &w.alert else {
+            let applied = self.put_if("commit_checks", state, &condition).await?;
+            if let (true, Some(reading)) = (applied, reading) {
+                self.put("commit_checks", reading).await?;
+            }
+            return Ok(applied);
+        };
+        let expires_at = self.expires_at(alert.created_at);
+        let mut items = vec![
+            tx_put(&self.table, state, Some(&condition)),
+            tx_put(&self.table, NewAlert { alert, expires_at }.into(), None),
+        ];
+        items.extend(reading.map(|r| tx_put(&self.table, r, None)));
         self.transact("commit_checks", items).await
     }
 

@@ -190,10 +190,16 @@ pub async fn trend(
     let loaded = state.config.get();
     let project_id = resolve_project_id(&loaded.config, &id)?;
     let project = loaded.config.projects.iter().find(|p| p.id() == project_id);
-    let points = state
+    let now = chrono::Utc::now().timestamp();
+    let rows = state
         .store
         .balance_history(&project_id, since, MAX_LIMIT)
         .await?;
+    // Ending at the latest reading, which an unchanged balance may not have a row for.
+    let points = match state.store.get_state(&project_id).await? {
+        Some(s) => balance_alert_core::forecast::with_latest(rows, &s, now),
+        None => rows,
+    };
     if project.is_none() && points.is_empty() {
         return Err(ApiError::NotFound(format!(
             "no project or history for {id:?}"
@@ -207,13 +213,7 @@ pub async fn trend(
     // The one forecast (its own window, whatever window the chart shows).
     let forecast = match threshold {
         Some(t) => {
-            balance_alert_core::forecast::view(
-                state.store.as_ref(),
-                &project_id,
-                t,
-                chrono::Utc::now().timestamp(),
-            )
-            .await?
+            balance_alert_core::forecast::view(state.store.as_ref(), &project_id, t, now).await?
         }
         None => None,
     };

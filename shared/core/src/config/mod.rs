@@ -66,6 +66,9 @@ pub struct Settings {
     pub database_path: PathBuf,
     /// Days of balance and alert history kept (default 90).
     pub history_retention_days: u32,
+    /// Minutes between two history rows of an unchanged balance (default 60; 0: a row per
+    /// check). A changed balance is always stored; the state keeps the latest reading's time.
+    pub history_resolution_minutes: u32,
     /// Seconds between manual refreshes through the API (default 30).
     pub refresh_cooldown_seconds: u64,
     /// IANA zone for calendar dates: renewals, reminders, "today" (default: the process's local
@@ -109,6 +112,7 @@ impl Default for Settings {
             failure_alert_threshold: 3,
             database_path: PathBuf::from("data/balance_alert.db"),
             history_retention_days: 90,
+            history_resolution_minutes: 60,
             refresh_cooldown_seconds: 30,
             timezone: TimeZone::Local,
             language: delivery::Language::Zh,

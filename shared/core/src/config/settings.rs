@@ -181,6 +181,14 @@ pub const SETTINGS: &[SettingSpec] = &[
         "days of balance and alert history kept (DynamoDB: item TTL)"
     ),
     int!(
+        "history_resolution_minutes",
+        "HISTORY_RESOLUTION_MINUTES",
+        "60",
+        0,
+        10_080,
+        "an unchanged balance is stored as a history row at most once per this many minutes (0 = every check)"
+    ),
+    int!(
         "refresh_cooldown_seconds",
         "REFRESH_COOLDOWN_SECONDS",
         "30",
@@ -335,6 +343,7 @@ pub fn apply(s: &mut Settings, name: &str, v: Parsed) {
         ("failure_alert_threshold", Int(n)) => s.failure_alert_threshold = n as u32,
         ("database_path", Path(p)) => s.database_path = p,
         ("history_retention_days", Int(n)) => s.history_retention_days = n as u32,
+        ("history_resolution_minutes", Int(n)) => s.history_resolution_minutes = n as u32,
         ("refresh_cooldown_seconds", Int(n)) => s.refresh_cooldown_seconds = n,
         ("timezone", Zone(z)) => s.timezone = z,
         ("language", Language(l)) => s.language = l,

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""A counting HTTP proxy in front of a DynamoDB endpoint (moto_server): forwards every request
+and counts, per operation, the calls and the capacity units DynamoDB on-demand would bill,
+computed from the request and response bodies by DynamoDB's published rules (moto's own
+ConsumedCapacity figures are constants). Independent of the code under test.
+
+Units:
+- write: PutItem / BatchWriteItem put: ceil(item size / 1 KB); UpdateItem, DeleteItem and a
+  batch delete: 1 (every item this project writes is under 1 KB, which the proxy checks for
+  puts); TransactWriteItems: twice the units of its items.
+- index writes (reported apart): one per item written that carries a global secondary
+  index's partition key attribute (`--index-key`, repeatable), per index.
+- read: GetItem / Query: ceil(bytes returned / 4 KB), at least one unit, halved unless
+  ConsistentRead; the GSI queries are eventually consistent.
+
+Usage: dynamodb_counting_proxy.py --port P --upstream http://127.0.0.1:M [--index-key list_pk ...]
+GET /__counts answers the totals as JSON; POST /__reset zeroes them.
+"""
+
+import argparse
+import json
+import math
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+COUNTS = {}
+
+
+def value_size(v):
+    """Bytes of one attribute value, as DynamoDB sizes it."""
+    (kind, x), = v.items()
+    if kind == "S":
+        return len(x.encode())
+    if kind == "N":
+        digits = len(x.lstrip("-").replace(".", "").strip("0")) or 1
+        return math.ceil(digits / 2) + 1
+    if kind == "B":
+        return math.ceil(len(x) * 3 / 4)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + value_size(e) for k, e in x.items())
+    if kind == "L":
+        return 3 + sum(1 + value_size(e) for e in x)
+    if kind in ("SS", "NS", "BS"):
+        return sum(value_size({kind[0]: e}) for e in x)
+    raise ValueError(kind)
+
+
+def item_size(item):
+    return sum(len(k.encode()) + value_size(v) for k, v in item.items())
+
+
+def add(op, calls=0, wcu=0.0, index_wcu=0.0, rcu=0.0):
+    with LOCK:
+        c = COUNTS.setdefault(op, {"calls": 0, "wcu": 0.0, "index_wcu": 0.0, "rcu": 0.0})
+        c["calls"] += calls
+        c["wcu"] += wcu
+        c["index_wcu"] += index_wcu
+        c["rcu"] += rcu
+
+
+def put_units(item, index_keys):
+    return math.ceil(max(item_size(item), 1) / 1024), sum(1 for k in index_keys if k in item)
+
+
+def update_units(key, index_keys, expression):
+    # An update of an item in an index (its key attribute is named in the expression, or the
+    # item is a listed one: states, schedules and subscriptions carry list_pk) writes the index.
+    touches = 1 if key.get("sk", {}).get("S") in ("STATE", "SCHEDULE") else 0
+    touches += sum(1 for k in index_keys if k != "list_pk" and k in expression)
+    return 1, touches
+
+
+def read_units(nbytes, consistent):
+    units = max(1, math.ceil(nbytes / 4096))
+    return units if consistent else units / 2
+
+
+def count(op, req, resp, index_keys):
+    if op == "PutItem":
+        w, i = put_units(req["Item"], index_keys)
+        add(op, 1, w, i)
+    elif op in ("UpdateItem", "DeleteItem"):
+        w, i = update_units(req["Key"], index_keys, req.get("UpdateExpression", ""))
+        add(op, 1, w, i if op == "UpdateItem" else 0)
+    elif op == "BatchWriteItem":
+        w = i = 0
+        for requests in req["RequestItems"].values():
+            for r in requests:
+                if "PutRequest" in r:
+                    pw, pi = put_units(r["PutRequest"]["Item"], index_keys)
+                    w, i = w + pw, i + pi
+                else:
+                    w += 1
+        add(op, 1, w, i)
+    elif op == "TransactWriteItems":
+        w = i = 0
+        for t in req["TransactItems"]:
+            if "Put" in t:
+                pw, pi = put_units(t["Put"]["Item"], index_keys)
+            elif "Update" in t:
+                pw, pi = update_units(t["Update"]["Key"], index_keys, t["Update"]["UpdateExpression"])
+            else:
+                pw, pi = 1, 0
+            w, i = w + 2 * pw, i + pi
+        add(op, 1, w, i)
+    elif op == "GetItem":
+        size = item_size(resp.get("Item", {}))
+        add(op, 1, rcu=read_units(size, req.get("ConsistentRead", False)))
+    elif op in ("Query", "Scan"):
+        size = sum(item_size(it) for it in resp.get("Items", []))
+        add(op, 1, rcu=read_units(size, req.get("ConsistentRead", False)))
+    else:
+        add(op, 1)
+
+
+class Proxy(BaseHTTPRequestHandler):
+    upstream = ""
+    index_keys = []
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body, headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/__counts":
+            with LOCK:
+                body = json.dumps(COUNTS, sort_keys=True).encode()
+            return self.answer(200, body, [("Content-Type", "application/json")])
+        self.forward(b"")
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path == "/__reset":
+            with LOCK:
+                COUNTS.clear()
+            return self.answer(204, b"")
+        self.forward(body)
+
+    def forward(self, body):
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+        req = urllib.request.Request(self.upstream + self.path, data=body or None,
+                                     headers=headers, method=self.command)
+        try:
+            with urllib.request.urlopen(req) as r:
+                status, out, out_headers = r.status, r.read(), r.getheaders()
+        except urllib.error.HTTPError as e:
+            status, out, out_headers = e.code, e.read(), e.headers.items()
+        target = self.headers.get("X-Amz-Target", "")
+        if target.startswith("DynamoDB_") and status == 200:
+            op = target.split(".", 1)[1]
+            count(op, json.loads(body or b"{}"), json.loads(out or b"{}"), self.index_keys)
+        elif target.startswith("DynamoDB_"):
+            # A failed call (a lost condition) is billed too: one unit, counted as such.
+            op = target.split(".", 1)[1]
+            add(op, 1, wcu=1 if op in ("PutItem", "UpdateItem", "DeleteItem") else 0)
+        skip = ("content-length", "transfer-encoding", "connection", "server", "date")
+        self.answer(status, out, [(k, v) for k, v in out_headers if k.lower() not in skip])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--upstream", required=True)
+    ap.add_argument("--index-key", action="append",
+                    default=None, help="a GSI partition key attribute (default: this table's four)")
+    a = ap.parse_args()
+    Proxy.upstream = a.upstream.rstrip("/")
+    Proxy.index_keys = a.index_key or ["list_pk", "alert_feed", "alert_project", "pending"]
+    ThreadingHTTPServer(("127.0.0.1", a.port), Proxy).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
