@@ -579,3 +579,72 @@ async fn an_every_n_days_subscription_lists_its_interval_and_start_for_editing()
         .expect("configured");
     assert!(copilot.get("interval_days").is_none() && copilot.get("start_date").is_none());
 }
+
+#[tokio::test]
+async fn no_edit_can_grow_the_config_past_its_size_limit_or_a_field_past_its_length() {
+    // GIVEN a config file just under the 1 MiB limit (many subscriptions with long notes)
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.json");
+    let note = "n".repeat(1_900);
+    let sub = |i: usize| json!({"name": format!("sub-{i:04}"), "cycle_type": "monthly", "renewal_day": 1, "note": note});
+    let size = |n: usize| {
+        let subs: Vec<Value> = (0..n).map(sub).collect();
+        serde_json::to_string_pretty(&json!({"subscriptions": subs}))
+            .expect("json")
+            .len()
+    };
+    let per_sub = size(2) - size(1);
+    let count = (1024 * 1024 - 15_000 - size(0)) / per_sub;
+    let doc = json!({"subscriptions": (0..count).map(sub).collect::<Vec<_>>()});
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
+    let before = std::fs::read(&path).expect("read");
+    assert!(
+        before.len() < 1024 * 1024 && before.len() > 1024 * 1024 - 20_000,
+        "{}",
+        before.len()
+    );
+    let router = app(open_state_for(&path, HashMap::new()).await);
+    let post =
+        |uri: &str, body: Value| call_router(&router, request(Method::POST, uri, Some(body)));
+    // WHEN a name longer than 200 characters is added
+    let (status, _, body) = post(
+        "/api/subscription/add",
+        json!({"name": "x".repeat(201), "cycle_type": "monthly", "renewal_day": 1}),
+    )
+    .await;
+    // THEN it is refused naming the field and its limit
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(".name: is 201 characters long: at most 200"),
+        "{message}"
+    );
+    // WHEN additions within every field limit would push the file over 1 MiB
+    let mut last = (StatusCode::OK, Value::Null);
+    for i in 0..200 {
+        let (status, _, body) = post(
+            "/api/subscription/add",
+            json!({"name": format!("more-{i:03}-{}", "m".repeat(190)), "owner_project": "o".repeat(200),
+                   "cycle_type": "monthly", "renewal_day": 1}),
+        )
+        .await;
+        last = (status, body);
+        if status != StatusCode::OK {
+            break;
+        }
+    }
+    // THEN the one that would cross the limit is a 413 naming why, and the file still loads
+    assert_eq!(last.0, StatusCode::PAYLOAD_TOO_LARGE, "{}", last.1);
+    assert!(
+        last.1["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("over the 1048576-byte limit"),
+        "{}",
+        last.1
+    );
+    let on_disk = std::fs::read(&path).expect("read");
+    assert!(on_disk.len() <= 1024 * 1024);
+    balance_alert_core::config::load(&path, &HashMap::<String, String>::new())
+        .expect("the file always loads");
+}

@@ -42,6 +42,9 @@ pub enum ApiError {
     /// 413: the request body is larger than the limit.
     #[error("request body too large: the limit is {0} bytes")]
     PayloadTooLarge(usize),
+    /// 413: what the request would create is over a size limit (the reason says which).
+    #[error("{0}")]
+    TooLarge(String),
     /// 429: too many requests or a refresh within the cooldown; retry after the given seconds.
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
@@ -64,7 +67,7 @@ impl ApiError {
             ApiError::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge(_) | ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -149,6 +152,7 @@ impl From<EditError> for ApiError {
             EditError::NotFileBacked => ApiError::Conflict(e.to_string()),
             EditError::ReadOnly { .. } => ApiError::Conflict(e.to_string()),
             EditError::Io { .. } => ApiError::Internal(e.to_string()),
+            EditError::TooLarge { .. } => ApiError::TooLarge(e.to_string()),
         }
     }
 }

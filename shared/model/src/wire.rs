@@ -380,11 +380,14 @@ pub struct SubscriptionList {
 pub struct SubscriptionInput {
     /// The subscription's (current) name.
     #[serde(skip_serializing)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub name: String,
     /// Rename to this (update only).
     #[serde(skip_serializing)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub new_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub owner_project: Option<String>,
     /// `weekly`, `monthly`, `yearly` or `every_n_days`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -31,6 +31,9 @@ pub enum EditError {
     /// Writing the file failed.
     #[error("cannot write {path}: {message}")]
     Io { path: String, message: String },
+    /// The edited document would be over the size limit: nothing was changed.
+    #[error("the edit would make the config {size} bytes, over the {limit}-byte limit; nothing was changed. Remove or shorten entries first")]
+    TooLarge { size: u64, limit: u64 },
 }
 
 impl From<super::ConfigError> for EditError {

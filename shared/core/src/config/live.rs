@@ -264,6 +264,14 @@ impl LiveConfig {
             Err(_) => current.raw.clone().ok_or(EditError::NotFileBacked)?,
         };
         edit(&mut raw)?;
+        // The file must always load again: an edit that would push it over the limit is refused.
+        let size = serde_json::to_string_pretty(&raw).map_or(0, |t| t.len() as u64 + 1);
+        if size > super::MAX_CONFIG_BYTES {
+            return Err(EditError::TooLarge {
+                size,
+                limit: super::MAX_CONFIG_BYTES,
+            });
+        }
         let mut loaded = parse(&raw.to_string(), &*self.env)?;
         let written = save_atomic(&self.path, &raw)?;
         loaded.path = Some(self.path.clone());

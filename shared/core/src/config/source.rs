@@ -273,7 +273,10 @@ impl ConfigSource for StoreConfig {
 
     async fn edit(&self, edit: Edit) -> Result<Arc<Loaded>, EditError> {
         let store_err = |e: StoreError| match e {
-            too_large @ StoreError::TooLarge { .. } => EditError::Invalid(too_large.to_string()),
+            StoreError::TooLarge { size, limit, .. } => EditError::TooLarge {
+                size: size as u64,
+                limit: limit as u64,
+            },
             other => EditError::Io {
                 path: "the store's config document".into(),
                 message: other.to_string(),

@@ -51,7 +51,17 @@ impl<'a> Fields<'a> {
     pub(super) fn string(&mut self, key: &str) -> Option<String> {
         match self.present(key) {
             None => None,
-            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::String(s)) => {
+                // Named by its length, never quoted: the value may be a secret.
+                let (n, max) = (s.chars().count(), max_chars(key));
+                if n > max {
+                    self.problem(
+                        key,
+                        format!("is {n} characters long: at most {max} (shorten it)"),
+                    );
+                }
+                Some(s.clone())
+            }
             Some(Value::Number(n)) => Some(n.to_string()),
             Some(other) => {
                 self.problem(key, format!("must be a string, got {}", describe(other)));
@@ -655,6 +665,23 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
     }
 }
 
+/// The longest name (project, subscription, channel, owner, provider, currency), in characters.
+pub const NAME_MAX_CHARS: usize = 200;
+/// The longest note or description, in characters.
+pub const NOTE_MAX_CHARS: usize = 2_000;
+/// The longest value of any other string field (keys, URLs, templates), in characters.
+pub const STRING_MAX_CHARS: usize = 8_192;
+
+/// The length limit of the string field `key`: every string field has one, so no field can
+/// grow the config past its size limit on its own.
+pub fn max_chars(key: &str) -> usize {
+    match key {
+        "name" | "owner_project" | "provider" | "currency" | "type" | "channel" => NAME_MAX_CHARS,
+        "note" | "notes" | "description" | "remark" => NOTE_MAX_CHARS,
+        _ => STRING_MAX_CHARS,
+    }
+}
+
 /// The form names are compared in, so look-alikes count as one: Unicode NFKC (composed
 /// accents, fullwidth letters), without invisible characters (zero-width spaces and joiners,
 /// bidi marks, soft hyphens, controls), trimmed, lower-cased.
@@ -832,6 +859,44 @@ mod tests {
         .expect("valid");
         assert_eq!(c.projects[0].threshold, Decimal::new(125, 1));
         assert!(c.projects[0].enabled);
+    }
+
+    #[test]
+    fn every_string_field_has_a_length_limit_named_without_its_value() {
+        let long_key = "k".repeat(STRING_MAX_CHARS + 1);
+        let problems = validate(
+            &json!({"projects": [{"name": "é".repeat(201), "provider": "openrouter",
+                                  "api_key": long_key, "threshold": 1}],
+                    "subscriptions": [{"name": "ok", "renewal_day": 1, "note": "n".repeat(2_001)}]}),
+            &mut Vec::new(),
+        )
+        .expect_err("too long");
+        let texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        for (path, n, max) in [
+            ("projects[0].name", 201, 200),
+            (
+                "projects[0].api_key",
+                STRING_MAX_CHARS + 1,
+                STRING_MAX_CHARS,
+            ),
+        ] {
+            assert!(
+                texts
+                    .iter()
+                    .any(|t| t
+                        == &format!("{path}: is {n} characters long: at most {max} (shorten it)")),
+                "{path}: {texts:?}"
+            );
+        }
+        assert!(
+            !texts.iter().any(|t| t.contains("kkkk")),
+            "never the value: {texts:?}"
+        );
+        let fine = validate(
+            &json!({"projects": [{"name": "é".repeat(200), "provider": "openrouter", "api_key": "k", "threshold": 1}]}),
+            &mut Vec::new(),
+        );
+        assert!(fine.is_ok(), "{fine:?}");
     }
 
     #[test]
