@@ -313,6 +313,7 @@ async fn start(
     }
     let metrics_source = MetricsSource {
         metrics,
+        status: state.status.clone(),
         config: source,
         store: metrics_store,
     };
