@@ -218,3 +218,46 @@ async fn connection(
         tracing::debug!(%peer, error = %e, "connection closed");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Registers a connection whose task never ends; returns its request counter.
+    fn register(registry: &Registry, tasks: &mut JoinSet<()>, id: u64) -> Arc<AtomicUsize> {
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let abort = tasks.spawn(std::future::pending());
+        registry.lock().insert(
+            id,
+            Open {
+                in_flight: in_flight.clone(),
+                abort,
+            },
+        );
+        in_flight
+    }
+
+    #[tokio::test]
+    async fn a_full_listener_closes_its_oldest_idle_connection_or_refuses() {
+        let (registry, mut tasks) = (Registry::default(), JoinSet::new());
+        let oldest = register(&registry, &mut tasks, 0);
+        register(&registry, &mut tasks, 1);
+        register(&registry, &mut tasks, 2);
+        assert!(registry.make_room(4), "room left");
+        // The oldest is serving a request: the next oldest idle one goes.
+        oldest.fetch_add(1, Ordering::AcqRel);
+        assert!(registry.make_room(3));
+        assert_eq!(registry.lock().keys().copied().collect::<Vec<_>>(), [0, 2]);
+        // Only busy connections left: the new one is refused, none is closed.
+        let busy: Vec<_> = registry
+            .lock()
+            .values()
+            .map(|c| c.in_flight.clone())
+            .collect();
+        busy.iter().for_each(|c| {
+            c.fetch_add(1, Ordering::AcqRel);
+        });
+        assert!(!registry.make_room(2));
+        assert_eq!(registry.lock().len(), 2);
+    }
+}
