@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use fake_providers::FakeServer;
 use serde_json::{json, Value};
 
-use crate::util::{eventually, spawn_serve};
+use crate::util::{eventually, spawn_serve, spawn_serve_with};
 
 async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
     match client.get(url).send().await {
@@ -313,4 +313,71 @@ async fn serve_on_a_table_that_hangs_answers_503_at_once_and_recovers_when_it_an
     assert_eq!(lines_with("the store answers again").len(), 1);
     assert_eq!(lines_with("the store cannot be read at start").len(), 1);
     assert!(lines_with(secret).is_empty(), "a secret was logged");
+}
+
+/// Opens `count` connections to `addr` that never finish a request: every other one sends a
+/// partial header.
+async fn idle_connections(addr: &str, count: usize) -> Vec<tokio::net::TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let mut open = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        if i % 2 == 1 {
+            stream
+                .write_all(b"GET /live HTTP/1.1\r\nHost: localhost\r\n")
+                .await
+                .expect("partial header");
+        }
+        open.push(stream);
+    }
+    open
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_and_trickling_connections_are_closed_and_live_keeps_answering() {
+    // GIVEN serve holding at most 50 connections per port, with a 2 s header-read timeout
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.json");
+    let doc = json!({"projects": [project("A", &fake.base_url())]});
+    std::fs::write(&config, doc.to_string()).expect("write");
+    let env = [
+        ("MAX_CONNECTIONS", "50"),
+        ("HEADER_READ_TIMEOUT_SECONDS", "2"),
+    ];
+    let (_child, api, metrics) =
+        spawn_serve_with(&config, &dir.path().join("state.db"), &env).await;
+    // WHEN 200 connections on each port send nothing or half a header
+    let mut idle = idle_connections(api.trim_start_matches("http://"), 200).await;
+    let metrics_addr = metrics.trim_end_matches("/metrics");
+    idle.extend(idle_connections(metrics_addr, 200).await);
+    // THEN /live and /metrics still answer, /live within 100 ms every time
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    for _ in 0..20 {
+        let started = Instant::now();
+        let (status, _) = get(&client, &format!("{api}/live")).await;
+        let took = started.elapsed();
+        assert_eq!(status, 200, "/live did not answer");
+        assert!(took < Duration::from_millis(100), "/live took {took:?}");
+        let scrape = client
+            .get(format!("http://{metrics}"))
+            .send()
+            .await
+            .expect("/metrics answers");
+        assert_eq!(scrape.status(), 200);
+    }
+    // AND every idle connection is closed by the server (shed or timed out), none left open
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 512];
+    for (i, stream) in idle.iter_mut().enumerate() {
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await;
+        assert!(
+            !matches!(read, Err(_) | Ok(Ok(1..))),
+            "idle connection {i} still open, or answered, 10 s after the 2 s header timeout: {read:?}"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod check;
+mod conn;
 mod dashboard;
 mod output;
 mod serve;
@@ -150,6 +151,15 @@ pub struct ServeArgs {
     /// Address of the Prometheus /metrics endpoint.
     #[arg(long, env = "METRICS_LISTEN", default_value = "127.0.0.1:9100")]
     pub metrics_listen: std::net::SocketAddr,
+    /// Seconds a client may take to send a request's headers (also how long a kept-alive
+    /// connection may wait for its next request) before it is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_read_timeout_seconds: u64,
+    /// Open connections per listener; beyond it a new connection closes the oldest idle one.
+    /// 0 = from the descriptor limit: (soft RLIMIT_NOFILE − 256 kept for the store and
+    /// reloads) / 2.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
 }
 
 #[derive(Args, Debug)]

@@ -3,7 +3,6 @@
 //! DynamoDB endpoint that is down or hangs) is waited for, not an error: the ports answer at
 //! once (`/live` 200, the rest 503 with the reason) and the store is tried again with backoff.
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
@@ -24,6 +23,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
+use super::conn::{self, Limits};
 use super::source::{open_config, open_store, OpenError};
 use super::{ServeArgs, EXIT_USAGE};
 
@@ -90,20 +90,19 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let stop = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let api_server = tokio::spawn(
-        axum::serve(
-            listener,
-            api.service()
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop(shutdown_rx.clone()))
-        .into_future(),
-    );
-    let metrics_server = tokio::spawn(
-        axum::serve(metrics_listener, metrics.service())
-            .with_graceful_shutdown(stop(shutdown_rx.clone()))
-            .into_future(),
-    );
+    let limits = Limits::new(args.header_read_timeout_seconds, args.max_connections);
+    let api_server = tokio::spawn(conn::serve(
+        listener,
+        api.service(),
+        limits,
+        shutdown_rx.clone(),
+    ));
+    let metrics_server = tokio::spawn(conn::serve(
+        metrics_listener,
+        metrics.service(),
+        limits,
+        shutdown_rx.clone(),
+    ));
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
@@ -313,6 +312,7 @@ async fn start(
     }
     let metrics_source = MetricsSource {
         metrics,
+        status: state.status.clone(),
         config: source,
         store: metrics_store,
     };

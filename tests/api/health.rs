@@ -214,6 +214,68 @@ async fn metrics_endpoint_exposes_every_metric_after_activity() {
     }
 }
 
+/// One `/metrics` scrape with `headers`: status, headers and raw body.
+async fn scrape_with(
+    metrics: &Router,
+    headers: &[(header::HeaderName, &str)],
+) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let mut request = Request::get("/metrics");
+    for (name, value) in headers {
+        request = request.header(name, *value);
+    }
+    let response = metrics
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("req"))
+        .await
+        .expect("response");
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.expect("body");
+    (parts.status, parts.headers, body.to_vec())
+}
+
+#[tokio::test]
+async fn metrics_render_once_per_change_and_serve_gzip_and_304() {
+    // GIVEN a checked store and its metrics port
+    let h = harness().await;
+    h.check_all().await;
+    let metrics = metrics_app(h.state.metrics_source(), Vec::new());
+    // WHEN it is scraped twice, once asking for gzip, with nothing changed in between
+    let (status, plain_headers, plain) = scrape_with(&metrics, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let before = h.state.metrics.renders();
+    let (status, headers, gzipped) =
+        scrape_with(&metrics, &[(header::ACCEPT_ENCODING, "gzip, br")]).await;
+    // THEN the second scrape is served from the first rendering, gzipped, same text
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        h.state.metrics.renders(),
+        before,
+        "an unchanged scrape re-rendered"
+    );
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut text)
+        .expect("gzip body decodes");
+    assert_eq!(text, plain);
+    // AND a scrape carrying the ETag it was given gets 304 without a body
+    let etag = plain_headers[header::ETAG]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let (status, _, body) = scrape_with(&metrics, &[(header::IF_NONE_MATCH, &etag)]).await;
+    assert_eq!((status, body.len()), (StatusCode::NOT_MODIFIED, 0));
+    // WHEN this process records something (an API request)
+    h.get("/api/credits").await;
+    // THEN the next scrape renders again and shows it
+    let (_, _, after) = scrape_with(&metrics, &[]).await;
+    assert_eq!(h.state.metrics.renders(), before + 1);
+    let after = String::from_utf8(after).expect("utf8");
+    assert!(
+        after.contains("path=\"/api/credits\",status=\"200\"} 1"),
+        "{after}"
+    );
+}
+
 #[tokio::test]
 async fn python_tool_compat_routes_answer() {
     let h = harness().await;

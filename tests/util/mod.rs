@@ -156,6 +156,15 @@ pub async fn spawn_serve(
     config: &std::path::Path,
     db: &std::path::Path,
 ) -> (tokio::process::Child, String, String) {
+    spawn_serve_with(config, db, &[]).await
+}
+
+/// [`spawn_serve`] with `env` added to its environment.
+pub async fn spawn_serve_with(
+    config: &std::path::Path,
+    db: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, String, String) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
         .args([
             "serve",
@@ -168,6 +177,7 @@ pub async fn spawn_serve(
         .arg(config)
         .env_clear()
         .env("DATABASE_PATH", db)
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()

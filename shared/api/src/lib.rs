@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
@@ -35,6 +35,8 @@ pub use site::Site;
 #[derive(Clone)]
 pub struct MetricsSource {
     pub metrics: Arc<Metrics>,
+    /// Whose generation says when the store's data may have changed.
+    pub status: Arc<Status>,
     pub config: Arc<dyn ConfigSource>,
     pub store: Arc<dyn Store>,
 }
@@ -44,6 +46,7 @@ impl AppState {
     pub fn metrics_source(&self) -> MetricsSource {
         MetricsSource {
             metrics: self.metrics.clone(),
+            status: self.status.clone(),
             config: self.config.clone(),
             store: self.store.clone(),
         }
@@ -385,28 +388,24 @@ pub fn metrics_app(source: MetricsSource, allowed_hosts: Vec<String>) -> Router 
     Router::new()
         .route(
             "/metrics",
-            get(move || {
+            get(move |headers: axum::http::HeaderMap| {
                 let source = source.clone();
                 async move {
-                    let config = source.config.get();
-                    match source
+                    let rendered = source
                         .metrics
-                        .render_all(&config.config, &*source.store)
-                        .await
-                    {
-                        Ok(text) => (
-                            StatusCode::OK,
-                            [(
-                                header::CONTENT_TYPE,
-                                "text/plain; version=0.0.4; charset=utf-8",
-                            )],
-                            text,
+                        .exposition(
+                            source.status.generation(),
+                            source.config.get(),
+                            &*source.store,
                         )
-                            .into_response(),
-                        Err(e) => ApiError::from(e).into_response(),
+                        .await;
+                    match rendered {
+                        Ok(r) => r.respond(&headers, "text/plain; version=0.0.4; charset=utf-8"),
+                        Err(e) => e.into_response(),
                     }
                 }
             }),
         )
+        .layer(middleware::from_fn(http::etag))
         .layer(middleware::from_fn(guard))
 }

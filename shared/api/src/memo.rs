@@ -1,4 +1,4 @@
-//! The rendered `/api/credits` body, reused while nothing changed.
+//! The rendered `/api/credits` and `/metrics` bodies, reused while nothing changed.
 //!
 //! Rendering 1,000 projects (store scan, JSON, gzip) costs milliseconds; serving the stored bytes
 //! costs microseconds. A body is reused while the checker's generation and the config are the
@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::http::HeaderValue;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use balance_alert_core::config::Loaded;
 
 use crate::error::ApiError;
@@ -54,6 +55,36 @@ impl Rendered {
             gzip: gzip.into(),
             gzip_etag,
         })
+    }
+
+    /// The response for a request with `headers`: the gzip body when it accepts gzip, the
+    /// plain one otherwise, each with its ETag (the [`crate::http::etag`] layer answers 304).
+    pub fn respond(&self, headers: &HeaderMap, content_type: &'static str) -> Response {
+        let gzip = headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|e| e.trim().split(';').next() == Some("gzip"))
+            });
+        let content_type = HeaderValue::from_static(content_type);
+        let vary = HeaderValue::from_static("accept-encoding");
+        if gzip {
+            let headers = [
+                (header::CONTENT_TYPE, content_type),
+                (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+                (header::ETAG, self.gzip_etag.clone()),
+                (header::VARY, vary),
+            ];
+            (headers, self.gzip.clone()).into_response()
+        } else {
+            let headers = [
+                (header::CONTENT_TYPE, content_type),
+                (header::ETAG, self.plain_etag.clone()),
+                (header::VARY, vary),
+            ];
+            (headers, self.plain.clone()).into_response()
+        }
     }
 }
 

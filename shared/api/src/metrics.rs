@@ -12,10 +12,10 @@
 //! metrics table lists each series and what changed from the architecture document's names.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use balance_alert_core::config::Config;
+use balance_alert_core::config::{Config, Loaded};
 use balance_alert_core::engine::CheckObserver;
 use balance_alert_core::exposition::{self, Inputs};
 use balance_alert_core::monitor::CheckRun;
@@ -25,6 +25,9 @@ use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
+
+use crate::error::ApiError;
+use crate::memo::{RenderCache, Rendered};
 
 const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -47,6 +50,12 @@ pub struct Metrics {
     config_reloads: AtomicU64,
     /// The newest mailbox scan round: when, and whether every mailbox was read.
     mail_scan: Mutex<Option<(i64, bool)>>,
+    /// Increases with every recording: the exposition is re-rendered only when it changed.
+    version: AtomicU64,
+    /// The last exposition, plain and gzipped, shared by every scrape until something changes.
+    exposition: RenderCache,
+    /// Expositions rendered so far.
+    renders: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -119,13 +128,18 @@ impl Metrics {
             handle,
             config_reloads: AtomicU64::new(0),
             mail_scan: Mutex::new(None),
+            version: AtomicU64::new(0),
+            exposition: RenderCache::default(),
+            renders: AtomicU64::new(0),
         };
         m.with(describe);
         m
     }
 
     fn with<T>(&self, f: impl FnOnce() -> T) -> T {
-        metrics::with_local_recorder(&self.recorder, f)
+        let out = metrics::with_local_recorder(&self.recorder, f);
+        self.version.fetch_add(1, Ordering::Release);
+        out
     }
 
     /// The counters and histograms of this process, in the Prometheus text format.
@@ -148,12 +162,41 @@ impl Metrics {
         };
         let mut text = exposition::render(&exposition::snapshot(config, &inputs, now));
         text.push_str(&self.render());
+        self.renders.fetch_add(1, Ordering::Relaxed);
         Ok(text)
+    }
+
+    /// The exposition for `/metrics`, rendered once per change: while the store's
+    /// `generation` (check runs, edits), the config and this process's recordings are the
+    /// ones it was rendered from, every scrape shares the same plain and gzipped bytes
+    /// ([`RenderCache`], which also re-renders once a second for writes by other processes).
+    /// Renders are single-flight, so a scrape storm holds one rendering at a time.
+    pub async fn exposition(
+        &self,
+        generation: u64,
+        config: Arc<Loaded>,
+        store: &dyn Store,
+    ) -> Result<Arc<Rendered>, ApiError> {
+        // Both counters only grow, so their sum changes whenever either does.
+        let key = generation.wrapping_add(self.version.load(Ordering::Acquire));
+        let loaded = config.clone();
+        self.exposition
+            .get(key, config, || async move {
+                Ok(self.render_all(&loaded.config, store).await?.into_bytes())
+            })
+            .await
+    }
+
+    /// How many expositions this process has rendered (scrapes served from memory do not
+    /// count).
+    pub fn renders(&self) -> u64 {
+        self.renders.load(Ordering::Relaxed)
     }
 
     /// A new configuration was loaded from the file or the store.
     pub fn note_config_reload(&self) {
         self.config_reloads.fetch_add(1, Ordering::Relaxed);
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     /// Records one API request (`path` is the route template, not the raw URL).

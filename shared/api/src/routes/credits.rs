@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::Json;
 use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::need_alarm;
@@ -117,31 +117,7 @@ pub async fn credits(
                 .map_err(|e| ApiError::Internal(e.to_string()))
         })
         .await?;
-    let gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|e| e.trim().split(';').next() == Some("gzip"))
-        });
-    let json = HeaderValue::from_static("application/json");
-    let vary = HeaderValue::from_static("accept-encoding");
-    Ok(if gzip {
-        let headers = [
-            (header::CONTENT_TYPE, json),
-            (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
-            (header::ETAG, rendered.gzip_etag.clone()),
-            (header::VARY, vary),
-        ];
-        (headers, rendered.gzip.clone()).into_response()
-    } else {
-        let headers = [
-            (header::CONTENT_TYPE, json),
-            (header::ETAG, rendered.plain_etag.clone()),
-            (header::VARY, vary),
-        ];
-        (headers, rendered.plain.clone()).into_response()
-    })
+    Ok(rendered.respond(&headers, "application/json"))
 }
 
 /// Checks now (bypassing the response cache). One manual refresh per cooldown
