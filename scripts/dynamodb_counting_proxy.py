@@ -5,11 +5,13 @@ computed from the request and response bodies by DynamoDB's published rules (mot
 ConsumedCapacity figures are constants). Independent of the code under test.
 
 Units:
-- write: PutItem / BatchWriteItem put: ceil(item size / 1 KB); UpdateItem, DeleteItem and a
-  batch delete: 1 (every item this project writes is under 1 KB, which the proxy checks for
-  puts); TransactWriteItems: twice the units of its items.
+- write: PutItem / BatchWriteItem put: ceil(item size / 1 KB); UpdateItem: ceil(the larger of
+  the item's size before and after / 1 KB), as DynamoDB bills it (the proxy reads the item
+  from the upstream before and after the update, uncounted); DeleteItem and a batch delete: 1;
+  TransactWriteItems: twice the units of its items.
 - index writes (reported apart): one per item written that carries a global secondary
-  index's partition key attribute (`--index-key`, repeatable), per index.
+  index's partition key attribute (`--index-key`, repeatable), per index; for an update, one
+  per index whose key the item has before or after it.
 - read: GetItem / Query: ceil(bytes returned / 4 KB), at least one unit, halved unless
   ConsistentRead; the GSI queries are eventually consistent.
 
@@ -67,12 +69,10 @@ def put_units(item, index_keys):
     return math.ceil(max(item_size(item), 1) / 1024), sum(1 for k in index_keys if k in item)
 
 
-def update_units(key, index_keys, expression):
-    # An update of an item in an index (its key attribute is named in the expression, or the
-    # item is a listed one: states, schedules and subscriptions carry list_pk) writes the index.
-    touches = 1 if key.get("sk", {}).get("S") in ("STATE", "SCHEDULE") else 0
-    touches += sum(1 for k in index_keys if k != "list_pk" and k in expression)
-    return 1, touches
+def update_units(before, after, index_keys):
+    size = max(item_size(before or {}), item_size(after or {}), 1)
+    touches = sum(1 for k in index_keys if k in (before or {}) or k in (after or {}))
+    return math.ceil(size / 1024), touches
 
 
 def read_units(nbytes, consistent):
@@ -80,13 +80,16 @@ def read_units(nbytes, consistent):
     return units if consistent else units / 2
 
 
-def count(op, req, resp, index_keys):
+def count(op, req, resp, index_keys, images):
+    """`images`: for each updated item, in request order, its (before, after) items."""
     if op == "PutItem":
         w, i = put_units(req["Item"], index_keys)
         add(op, 1, w, i)
-    elif op in ("UpdateItem", "DeleteItem"):
-        w, i = update_units(req["Key"], index_keys, req.get("UpdateExpression", ""))
-        add(op, 1, w, i if op == "UpdateItem" else 0)
+    elif op == "UpdateItem":
+        w, i = update_units(*images[0], index_keys)
+        add(op, 1, w, i)
+    elif op == "DeleteItem":
+        add(op, 1, 1, 0)
     elif op == "BatchWriteItem":
         w = i = 0
         for requests in req["RequestItems"].values():
@@ -99,11 +102,12 @@ def count(op, req, resp, index_keys):
         add(op, 1, w, i)
     elif op == "TransactWriteItems":
         w = i = 0
+        updated = iter(images)
         for t in req["TransactItems"]:
             if "Put" in t:
                 pw, pi = put_units(t["Put"]["Item"], index_keys)
             elif "Update" in t:
-                pw, pi = update_units(t["Update"]["Key"], index_keys, t["Update"]["UpdateExpression"])
+                pw, pi = update_units(*next(updated), index_keys)
             else:
                 pw, pi = 1, 0
             w, i = w + 2 * pw, i + pi
@@ -148,22 +152,43 @@ class Proxy(BaseHTTPRequestHandler):
             return self.answer(204, b"")
         self.forward(body)
 
-    def forward(self, body):
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        req = urllib.request.Request(self.upstream + self.path, data=body or None,
-                                     headers=headers, method=self.command)
+    def call(self, method, path, body, headers):
+        req = urllib.request.Request(self.upstream + path, data=body or None,
+                                     headers=headers, method=method)
         try:
             with urllib.request.urlopen(req) as r:
-                status, out, out_headers = r.status, r.read(), r.getheaders()
+                return r.status, r.read(), r.getheaders()
         except urllib.error.HTTPError as e:
-            status, out, out_headers = e.code, e.read(), e.headers.items()
+            return e.code, e.read(), e.headers.items()
+
+    def get_item(self, headers, table, key):
+        """The stored item at `key` (None when absent), read uncounted."""
+        h = dict(headers, **{"X-Amz-Target": "DynamoDB_20120810.GetItem"})
+        payload = json.dumps({"TableName": table, "Key": key, "ConsistentRead": True}).encode()
+        status, out, _ = self.call("POST", "/", payload, h)
+        return json.loads(out).get("Item") if status == 200 else None
+
+    def updated_keys(self, op, req):
+        if op == "UpdateItem":
+            return [(req["TableName"], req["Key"])]
+        if op == "TransactWriteItems":
+            return [(t["Update"]["TableName"], t["Update"]["Key"])
+                    for t in req.get("TransactItems", []) if "Update" in t]
+        return []
+
+    def forward(self, body):
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
         target = self.headers.get("X-Amz-Target", "")
-        if target.startswith("DynamoDB_") and status == 200:
-            op = target.split(".", 1)[1]
-            count(op, json.loads(body or b"{}"), json.loads(out or b"{}"), self.index_keys)
-        elif target.startswith("DynamoDB_"):
+        op = target.split(".", 1)[1] if target.startswith("DynamoDB_") else ""
+        req = json.loads(body or b"{}") if op else {}
+        keys = self.updated_keys(op, req)
+        before = [self.get_item(headers, *k) for k in keys]
+        status, out, out_headers = self.call(self.command, self.path, body, headers)
+        if op and status == 200:
+            images = list(zip(before, [self.get_item(headers, *k) for k in keys]))
+            count(op, req, json.loads(out or b"{}"), self.index_keys, images)
+        elif op:
             # A failed call (a lost condition) is billed too: one unit, counted as such.
-            op = target.split(".", 1)[1]
             add(op, 1, wcu=1 if op in ("PutItem", "UpdateItem", "DeleteItem") else 0)
         skip = ("content-length", "transfer-encoding", "connection", "server", "date")
         self.answer(status, out, [(k, v) for k, v in out_headers if k.lower() not in skip])

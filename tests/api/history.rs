@@ -126,6 +126,7 @@ async fn trend_forecasts_when_the_balance_falls() {
                     timestamp: now - (3 - i as i64) * 86_400,
                     ..Default::default()
                 }),
+                next: None,
             }
         })
         .collect();

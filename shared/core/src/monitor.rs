@@ -13,7 +13,7 @@ use futures::StreamExt;
 
 use crate::config::{Config, ProjectConfig, Settings, SubscriptionConfig};
 use crate::engine::{CacheMode, CheckOutcome, Engine};
-use crate::store::{BalancePoint, CheckWrite, Store, StoreError, SubscriptionState};
+use crate::store::{BalancePoint, CheckWrite, NextCheck, Store, StoreError, SubscriptionState};
 
 /// Conditional-write attempts per project before giving up on a hot race.
 const MAX_CAS_ATTEMPTS: usize = 8;
@@ -33,6 +33,10 @@ pub struct CheckRun {
     /// Per project, in report order: what the check wrote (or would write in dry-run mode):
     /// its new state, and whether it stored a reading row.
     pub writes: Vec<CheckWrite>,
+    /// Indices (report order) of writes not yet committed: checks that changed nothing, held
+    /// back by [`run_checks_deferring`] to be written with their next check by
+    /// [`commit_deferred`].
+    pub deferred: Vec<usize>,
 }
 
 /// Whether a run persists its results.
@@ -144,6 +148,7 @@ fn write_for(
         state,
         alert,
         point,
+        next: None,
     }
 }
 
@@ -262,6 +267,7 @@ pub async fn forecast_alert(
             state: next,
             alert: Some(alert.clone()),
             point: None,
+            next: None,
         }])
         .await?;
     // Lost to a concurrent write: that process (or the next check) decides.
@@ -283,6 +289,24 @@ pub async fn run_checks(
     cache: CacheMode,
     mode: WriteMode,
     now: i64,
+) -> Result<CheckRun, StoreError> {
+    run_checks_deferring(engine, store, settings, projects, cache, mode, now, false).await
+}
+
+/// [`run_checks`], holding back (with `defer`) the writes of checks that changed nothing: a
+/// successful reading with no history row and no alert. Their state only moves its check
+/// times, so the caller writes it with the project's next check, one write instead of two
+/// (see [`commit_deferred`]); they are listed in [`CheckRun::deferred`].
+#[allow(clippy::too_many_arguments)]
+pub async fn run_checks_deferring(
+    engine: &Engine,
+    store: &dyn Store,
+    settings: &Settings,
+    projects: &[&ProjectConfig],
+    cache: CacheMode,
+    mode: WriteMode,
+    now: i64,
+    defer: bool,
 ) -> Result<CheckRun, StoreError> {
     tracing::info!(projects = projects.len(), "checking");
     let known: HashMap<String, ProjectState> = store
@@ -311,6 +335,7 @@ pub async fn run_checks(
         })
         .collect();
     let mut results: Vec<Option<(CheckOutcome, CheckWrite)>> = vec![None; projects.len()];
+    let mut deferred = Vec::new();
     // Checks feed a channel; the writer drains whatever has arrived in one transaction. Both
     // run in this task, so checks keep progressing while a batch is being written, and a
     // batch grows to whatever completed during the previous write.
@@ -336,9 +361,22 @@ pub async fn run_checks(
                 })
                 .collect();
             if mode == WriteMode::Persist {
-                let applied = store.commit_checks(writes.clone()).await?;
+                let held: Vec<bool> = batch
+                    .iter()
+                    .zip(&writes)
+                    .map(|(o, w)| defer && unchanged(o, w))
+                    .collect();
+                let now_writes: Vec<usize> = (0..writes.len()).filter(|i| !held[*i]).collect();
+                deferred.extend(
+                    (0..writes.len())
+                        .filter(|i| held[*i])
+                        .map(|i| batch[i].index),
+                );
+                let applied = store
+                    .commit_checks(now_writes.iter().map(|i| writes[*i].clone()).collect())
+                    .await?;
                 tracing::debug!(writes = applied.len(), "results stored");
-                for (i, ok) in applied.into_iter().enumerate() {
+                for (i, ok) in now_writes.into_iter().zip(applied) {
                     if !ok {
                         let p = projects[batch[i].index];
                         writes[i] = retry_write(
@@ -387,7 +425,50 @@ pub async fn run_checks(
             .collect(),
         outcomes,
         writes,
+        deferred,
     })
+}
+
+/// Whether a check changed nothing worth writing at once: a successful reading that stores no
+/// history row and makes no alert.
+fn unchanged(o: &CheckOutcome, w: &CheckWrite) -> bool {
+    o.result.is_ok() && w.point.is_none() && w.alert.is_none()
+}
+
+/// Commits the writes [`run_checks_deferring`] held back, each with its project's next check
+/// from `next` (by report index) in the same write. A write that lost a race (another process
+/// moved the project meanwhile) is recomputed from the fresh state as any write is, without
+/// its next check: those are returned, for [`Store::set_next_checks`]. An alert such a retry
+/// makes is added to the run's.
+pub async fn commit_deferred(
+    store: &dyn Store,
+    run: &mut CheckRun,
+    projects: &[&ProjectConfig],
+    settings: &Settings,
+    now: i64,
+    next: &HashMap<usize, NextCheck>,
+) -> Result<Vec<NextCheck>, StoreError> {
+    let deferred = std::mem::take(&mut run.deferred);
+    let writes: Vec<CheckWrite> = deferred
+        .iter()
+        .map(|&i| CheckWrite {
+            next: next.get(&i).cloned(),
+            ..run.writes[i].clone()
+        })
+        .collect();
+    let applied = store.commit_checks(writes).await?;
+    let mut unscheduled = Vec::new();
+    for (i, ok) in deferred.into_iter().zip(applied) {
+        if ok {
+            continue;
+        }
+        let o = &run.outcomes[i];
+        let w = retry_write(store, projects[i], &observation(o), flags(o), settings, now).await?;
+        run.alerts.extend(w.alert.clone());
+        unscheduled.extend(next.get(&i).cloned());
+        run.writes[i] = w;
+    }
+    Ok(unscheduled)
 }
 
 async fn retry_write(

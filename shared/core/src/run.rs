@@ -15,8 +15,8 @@ use crate::config::{Config, ProjectConfig, Settings};
 use crate::engine::{CacheMode, Engine};
 use crate::money::to_f64;
 use crate::monitor::{
-    forecast_alert, prune_expired, run_checks, run_subscriptions, CheckRun, SubscriptionCheck,
-    WriteMode,
+    commit_deferred, forecast_alert, prune_expired, run_checks_deferring, run_subscriptions,
+    CheckRun, SubscriptionCheck, WriteMode,
 };
 use crate::providers::ProviderError;
 use crate::store::{Claimant, NextCheck, Store, StoreError};
@@ -214,7 +214,8 @@ pub async fn run_due_by(
     // Check, then schedule each project's next check (which ends its claim); the claims are
     // renewed until then.
     let work = async {
-        let checks = run_checks(
+        // A check that changes nothing is written with its next check, as one write.
+        let mut checks = run_checks_deferring(
             engine,
             store,
             settings,
@@ -222,6 +223,7 @@ pub async fn run_due_by(
             options.cache,
             options.write,
             now,
+            persist,
         )
         .await?;
         let mut next_checks = Vec::with_capacity(projects.len());
@@ -281,7 +283,23 @@ pub async fn run_due_by(
                     fingerprint: Some(p.check_fingerprint()),
                 });
             }
-            store.set_next_checks(next_checks.clone()).await?;
+            let with_state: std::collections::HashMap<usize, NextCheck> = checks
+                .deferred
+                .iter()
+                .map(|&i| (i, next_checks[i].clone()))
+                .collect();
+            let mut rest: Vec<NextCheck> = next_checks
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !with_state.contains_key(i))
+                .map(|(_, n)| n.clone())
+                .collect();
+            rest.extend(
+                commit_deferred(store, &mut checks, &projects, settings, now, &with_state).await?,
+            );
+            if !rest.is_empty() {
+                store.set_next_checks(rest).await?;
+            }
         }
         Ok::<_, StoreError>((checks, next_checks, forecasts))
     };

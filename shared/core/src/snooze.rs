@@ -55,6 +55,7 @@ pub async fn set_snooze(
                 state: next.clone(),
                 alert: None,
                 point: None,
+                next: None,
             }])
             .await?;
         if applied.first().copied().unwrap_or(false) {

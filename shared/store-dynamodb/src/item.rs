@@ -10,6 +10,7 @@ use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Decimal};
 use balance_alert_core::store::{BalancePoint, ConfigDocument, StoreError, SubscriptionState};
 
+use crate::request::{set_all, Expr};
 use crate::table::{
     kinds, ALERT_FEED, ALERT_FEED_VALUE, ALERT_PROJECT, CREATED_AT, KIND, LIST_PK, PENDING,
     PENDING_VALUE, PK, SK, TTL_ATTRIBUTE,
@@ -116,14 +117,13 @@ pub(crate) fn sortable_time(t: i64) -> String {
     format!("{:020}", (t as u64) ^ (1 << 63))
 }
 
-/// Key of a project's state.
-pub(crate) fn state_key(project_id: &str) -> Attrs {
-    key(format!("PROJECT#{project_id}"), "STATE")
-}
+/// The partition holding every project's item (state, schedule, claim): listed by one Query of
+/// the base table, so a project's writes carry no index write.
+pub(crate) const PROJECTS_PK: &str = "PROJECTS";
 
-/// Key of a project's schedule.
-pub(crate) fn schedule_key(project_id: &str) -> Attrs {
-    key(format!("PROJECT#{project_id}"), "SCHEDULE")
+/// Key of a project's item: its state, next check and claim, in one item.
+pub(crate) fn project_key(project_id: &str) -> Attrs {
+    key(PROJECTS_PK.to_string(), project_id)
 }
 
 /// Key of an alert.
@@ -293,8 +293,7 @@ impl Item {
 
 impl From<&ProjectState> for Item {
     fn from(p: &ProjectState) -> Self {
-        let mut i = Item::new(kinds::STATE, state_key(&p.project_id));
-        i.set(LIST_PK, s(kinds::STATE));
+        let mut i = Item::new(kinds::PROJECT, project_key(&p.project_id));
         i.set("project_id", s(&p.project_id));
         i.set("project_name", s(&p.project_name));
         i.set("provider", s(&p.provider));
@@ -320,7 +319,7 @@ impl TryFrom<&Item> for ProjectState {
     type Error = Corrupt;
 
     fn try_from(item: &Item) -> Result<Self, Corrupt> {
-        item.read("project state", kinds::STATE, |i| {
+        item.read("project state", kinds::PROJECT, |i| {
             Ok(ProjectState {
                 project_id: i.str("project_id")?,
                 project_name: i.str("project_name")?,
@@ -344,6 +343,75 @@ impl TryFrom<&Item> for ProjectState {
             })
         })
     }
+}
+
+/// The state attributes a state may lack ([`From<&ProjectState>`] leaves them out when `None`).
+const STATE_OPTIONAL: [&str; 8] = [
+    "balance",
+    "last_alert_at",
+    "last_success_at",
+    "last_error",
+    "stale_reason",
+    "snooze",
+    "forecast_for",
+    "prior_state",
+];
+
+/// Whether a project item holds a state (a project claimed but never checked has only its
+/// schedule attributes).
+pub(crate) fn has_state(item: &Item) -> bool {
+    item.0.contains_key("version")
+}
+
+/// Whether a project item holds a schedule.
+pub(crate) fn has_schedule(item: &Item) -> bool {
+    item.0.contains_key(NEXT_CHECK_AT)
+}
+
+/// The UpdateItem writing `state` into its project's item: every state attribute set, the
+/// optional ones it lacks removed, the schedule attributes left as they are. Returns the key
+/// and the expression; clauses may be added with [`add_set`].
+pub(crate) fn state_update(state: &ProjectState) -> (Attrs, Expr) {
+    let item = Item::from(state);
+    let absent: Vec<&str> = STATE_OPTIONAL
+        .into_iter()
+        .filter(|a| !item.0.contains_key(*a))
+        .collect();
+    let (key, mut update) = set_all(item);
+    for (n, attr) in absent.into_iter().enumerate() {
+        update = update.name(&format!("#r{n}"), attr);
+    }
+    (key, update)
+}
+
+/// Adds `#placeholder = :value` to an update's SET clause (before any REMOVE).
+pub(crate) fn add_set(update: Expr, attr: &str, value: AttributeValue) -> Expr {
+    let n = update.names.len();
+    let (name, val) = (format!("#a{n}"), format!(":a{n}"));
+    let mut update = update.name(&name, attr).value(&val, value);
+    update.text = format!("{}, {name} = {val}", update.text);
+    update
+}
+
+/// Finishes an update from [`state_update`]/[`add_set`]: the REMOVE clause of the absent
+/// optional attributes and of `also` (attribute names).
+pub(crate) fn finish_update(mut update: Expr, also: &[&str]) -> Expr {
+    let mut removed: Vec<String> = update
+        .names
+        .keys()
+        .filter(|k| k.starts_with("#r"))
+        .cloned()
+        .collect();
+    for (n, attr) in also.iter().enumerate() {
+        let name = format!("#x{n}");
+        update = update.name(&name, attr);
+        removed.push(name);
+    }
+    if !removed.is_empty() {
+        removed.sort();
+        update.text = format!("{} REMOVE {}", update.text, removed.join(", "));
+    }
+    update
 }
 
 /// A reading as written: keyed by the state version it came with (unique per project), with
@@ -503,7 +571,7 @@ impl TryFrom<&Item> for SubscriptionState {
     }
 }
 
-/// A project's next check time.
+/// A project's next check time, read from its project item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Schedule {
     pub project_id: String,
@@ -527,30 +595,11 @@ pub(crate) const CONFIG_FINGERPRINT: &str = "config_fingerprint";
 /// The attribute holding the config document's version.
 pub(crate) const CONFIG_VERSION: &str = "version";
 
-impl From<&Schedule> for Item {
-    fn from(sch: &Schedule) -> Self {
-        let mut i = Item::new(kinds::SCHEDULE, schedule_key(&sch.project_id));
-        i.set(LIST_PK, s(kinds::SCHEDULE));
-        i.set("project_id", s(&sch.project_id));
-        i.set(NEXT_CHECK_AT, int(sch.next_check_at));
-        if let Some(owner) = &sch.claim_owner {
-            i.set(CLAIM_OWNER, s(owner));
-        }
-        if let Some(node) = &sch.claim_node {
-            i.set(CLAIM_NODE, s(node));
-        }
-        if let Some(fingerprint) = &sch.fingerprint {
-            i.set(CONFIG_FINGERPRINT, s(fingerprint));
-        }
-        i
-    }
-}
-
 impl TryFrom<&Item> for Schedule {
     type Error = Corrupt;
 
     fn try_from(item: &Item) -> Result<Self, Corrupt> {
-        item.read("schedule", kinds::SCHEDULE, |i| {
+        item.read("schedule", kinds::PROJECT, |i| {
             Ok(Schedule {
                 project_id: i.str("project_id")?,
                 next_check_at: i.int(NEXT_CHECK_AT)?,

@@ -148,6 +148,10 @@ fn alerts_readings_and_the_rest_round_trip() {
         ConfigDocument::try_from(&Item::from(&doc)).expect("converts"),
         doc
     );
+    // A schedule is read from its project's item, beside the state.
+    let mut item = Item::from(&state("p", 1, AlertState::Ok));
+    item.set(NEXT_CHECK_AT, int(10));
+    item.set(CONFIG_FINGERPRINT, s("f"));
     let sch = Schedule {
         project_id: "p".into(),
         next_check_at: 10,
@@ -155,18 +159,16 @@ fn alerts_readings_and_the_rest_round_trip() {
         claim_node: None,
         fingerprint: Some("f".into()),
     };
+    assert_eq!(Schedule::try_from(&item).expect("converts"), sch);
+    item.set(CLAIM_OWNER, s("o"));
+    item.set(CLAIM_NODE, s("n"));
     assert_eq!(
-        Schedule::try_from(&Item::from(&sch)).expect("converts"),
-        sch
-    );
-    let claimed = Schedule {
-        claim_owner: Some("o".into()),
-        claim_node: Some("n".into()),
-        ..sch
-    };
-    assert_eq!(
-        Schedule::try_from(&Item::from(&claimed)).expect("converts"),
-        claimed
+        Schedule::try_from(&item).expect("converts"),
+        Schedule {
+            claim_owner: Some("o".into()),
+            claim_node: Some("n".into()),
+            ..sch
+        }
     );
     let cd = Cooldown {
         key: "refresh".into(),
@@ -181,7 +183,7 @@ fn a_missing_or_mistyped_attribute_is_named_in_the_error() {
     item.0.remove("currency");
     let err = ProjectState::try_from(&item).expect_err("malformed");
     assert_eq!(err.error, AttrError::Missing("currency"));
-    assert_eq!(err.key, "PROJECT#p1/STATE");
+    assert_eq!(err.key, "PROJECTS/p1");
     let message = StoreError::from(err).to_string();
     assert!(
         message.contains("project state") && message.contains("currency"),
@@ -219,4 +221,38 @@ fn an_item_of_another_kind_is_not_read_as_this_one() {
         AlertRecord::try_from(&nothing).expect_err("empty").error,
         AttrError::Missing(KIND)
     );
+}
+
+#[test]
+fn a_state_update_sets_what_the_state_has_and_removes_what_it_lacks() {
+    let mut st = state("p1", 3, AlertState::Ok);
+    st.balance = None;
+    st.last_error = Some("boom".into());
+    let (key, update) = state_update(&st);
+    assert_eq!(key, project_key("p1"));
+    let update = finish_update(update, &[CLAIM_OWNER]);
+    let named = |attr: &str| {
+        update
+            .names
+            .iter()
+            .find(|(_, a)| a.as_str() == attr)
+            .map(|(p, _)| p.clone())
+            .unwrap_or_else(|| panic!("{attr} not named"))
+    };
+    let (set, remove) = update.text.split_once(" REMOVE ").expect("a REMOVE clause");
+    assert!(
+        set.contains(&format!("{} = ", named("last_error"))),
+        "{set}"
+    );
+    assert!(set.contains(&format!("{} = ", named("version"))), "{set}");
+    assert!(remove.contains(&named("balance")), "{remove}");
+    assert!(remove.contains(&named(CLAIM_OWNER)), "{remove}");
+    assert!(!remove.contains(&named("last_error")), "{remove}");
+    // Every placeholder is used (DynamoDB refuses unused ones).
+    for placeholder in update.names.keys().chain(update.values.keys()) {
+        assert!(
+            update.text.contains(placeholder.as_str()),
+            "{placeholder} unused"
+        );
+    }
 }

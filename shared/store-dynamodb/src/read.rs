@@ -1,6 +1,6 @@
 //! The read side: one GetItem per single item, one Query (paginated through
-//! LastEvaluatedKey) per list. Lists come from the sparse GSIs; a project's readings from its
-//! own partition. Time-bounded reads start at [`DynamoStore::visible_from`] at the earliest.
+//! LastEvaluatedKey) per list. Project items come from their one partition, the other lists
+//! from the sparse GSIs; a project's readings from its own partition. Time-bounded reads start at [`DynamoStore::visible_from`] at the earliest.
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use balance_alert_core::model::alert::ProjectState;
@@ -11,8 +11,8 @@ use balance_alert_core::store::{
 
 use crate::errors::sdk;
 use crate::item::{
-    alert_key, config_key, get_int, int, project_pk, reading_sk_from, s, state_key, AttrError,
-    Attrs, Corrupt, Item, Schedule, CONFIG_VERSION,
+    alert_key, config_key, get_int, has_schedule, has_state, int, project_key, project_pk,
+    reading_sk_from, s, AttrError, Attrs, Corrupt, Item, Schedule, CONFIG_VERSION, PROJECTS_PK,
 };
 use crate::table::{
     kinds, ALERT_FEED, ALERT_FEED_VALUE, ALERT_PROJECT, CREATED_AT, INDEX_ALERTS_BY_PROJECT,
@@ -85,6 +85,18 @@ impl DynamoStore {
         self.query_all(op, query, None).await
     }
 
+    /// Every project item (state, schedule, claim): one Query of their partition, eventually
+    /// consistent (as the index lists were; every write on them is conditional anyway).
+    pub(crate) async fn list_projects(&self, op: &'static str) -> Result<Vec<Item>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(PROJECTS_PK));
+        self.query_all(op, query, None).await
+    }
+
     /// One item by key, strongly consistent.
     pub(crate) async fn get_item(
         &self,
@@ -104,8 +116,8 @@ impl DynamoStore {
     }
 
     pub(crate) async fn list_states_impl(&self) -> Result<Vec<ProjectState>, StoreError> {
-        let items = self.list_kind("list_states", kinds::STATE).await?;
-        let mut states: Vec<ProjectState> = records(&items)?;
+        let items = self.list_projects("list_states").await?;
+        let mut states: Vec<ProjectState> = records(items.iter().filter(|i| has_state(i)))?;
         states.sort_by(|a, b| {
             (&a.project_name, &a.project_id).cmp(&(&b.project_name, &b.project_id))
         });
@@ -123,8 +135,12 @@ impl DynamoStore {
         &self,
         project_id: &str,
     ) -> Result<Option<ProjectState>, StoreError> {
-        let item = self.get_item("get_state", state_key(project_id)).await?;
-        Ok(item.as_ref().map(ProjectState::try_from).transpose()?)
+        let item = self.get_item("get_state", project_key(project_id)).await?;
+        Ok(item
+            .as_ref()
+            .filter(|i| has_state(i))
+            .map(ProjectState::try_from)
+            .transpose()?)
     }
 
     pub(crate) async fn balance_history_impl(
@@ -224,8 +240,8 @@ impl DynamoStore {
     }
 
     pub(crate) async fn schedules_impl(&self) -> Result<Vec<NextCheck>, StoreError> {
-        let items = self.list_kind("schedules", kinds::SCHEDULE).await?;
-        let schedules: Vec<Schedule> = records(&items)?;
+        let items = self.list_projects("schedules").await?;
+        let schedules: Vec<Schedule> = records(items.iter().filter(|i| has_schedule(i)))?;
         Ok(schedules
             .into_iter()
             .map(|s| NextCheck {

@@ -14,9 +14,10 @@ use balance_alert_core::store::StoreError;
 
 use crate::errors::sdk;
 
-/// The table's partition key (string): `PROJECT#<id>`, `ALERT#<id>`, `SUBSCRIPTION#<id>`, ….
+/// The table's partition key (string): `PROJECTS`, `PROJECT#<id>`, `ALERT#<id>`,
+/// `SUBSCRIPTION#<id>`, ….
 pub const PK: &str = "pk";
-/// The table's sort key (string): `STATE`, `READING#<time>#<version>`, `SCHEDULE`, ….
+/// The table's sort key (string): a project id, `READING#<time>#<version>`, `ALERT`, ….
 pub const SK: &str = "sk";
 /// The item type attribute every item carries: see [`kinds`].
 pub const KIND: &str = "kind";
@@ -25,7 +26,8 @@ pub const TTL_ATTRIBUTE: &str = "expires_at";
 /// The stream view: downstream functions (the notifier) see both images.
 pub const STREAM_VIEW_TYPE: StreamViewType = StreamViewType::NewAndOldImages;
 
-/// GSI listing every item of one collection (states, subscriptions, schedules); sparse.
+/// GSI listing every item of one collection (subscriptions); sparse. Project items are not in it:
+/// they share one base-table partition, so their frequent writes carry no index write.
 pub const INDEX_BY_KIND: &str = "by_kind";
 /// Partition key of [`INDEX_BY_KIND`] (string): the collection name, present only on listed items.
 pub const LIST_PK: &str = "list_pk";
@@ -64,16 +66,15 @@ pub const INDEXES: [(&str, &str, &str); 4] = [
 
 /// The values of [`KIND`], one per item type.
 pub mod kinds {
-    /// A project's latest state (`PROJECT#<id>` / `STATE`).
-    pub const STATE: &str = "state";
+    /// A project's latest state, next check time and claim, in one item (`PROJECTS` / `<id>`):
+    /// one write per check, listed by one Query of the base table (no index write).
+    pub const PROJECT: &str = "project";
     /// One balance reading (`PROJECT#<id>` / `READING#<time>#<version>`).
     pub const READING: &str = "reading";
     /// One alert record (`ALERT#<id>` / `ALERT`).
     pub const ALERT: &str = "alert";
     /// A subscription's latest evaluation (`SUBSCRIPTION#<id>` / `STATE`).
     pub const SUBSCRIPTION: &str = "subscription";
-    /// A project's next check time (`PROJECT#<id>` / `SCHEDULE`).
-    pub const SCHEDULE: &str = "schedule";
     /// A named cooldown (`COOLDOWN#<key>` / `COOLDOWN`).
     pub const COOLDOWN: &str = "cooldown";
     /// The configuration document (`CONFIG` / `CONFIG`).

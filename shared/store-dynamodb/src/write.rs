@@ -1,11 +1,10 @@
 //! The write side: every state change is a conditional write, so exactly one of two racing
-//! processes wins. A check result with its alert and reading is one transaction (one per
-//! write, run concurrently): the state's version condition decides for all three.
+//! processes wins. A project's state, next check and claim share one item, so a check that
+//! changes nothing is one UpdateItem; a check result with an alert is one transaction (state,
+//! alert, reading): the state's version condition decides for all three.
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{
-    DeleteRequest, PutRequest, ReturnValuesOnConditionCheckFailure, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{DeleteRequest, ReturnValuesOnConditionCheckFailure, WriteRequest};
 use balance_alert_core::model::{AlertRecord, AlertStatus, Delivery};
 use balance_alert_core::store::{
     CheckWrite, Claimant, ConfigDocument, NextCheck, StoreError, SubscriptionState,
@@ -14,15 +13,16 @@ use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::errors::sdk;
 use crate::item::{
-    alert_key, cooldown_key, int, json, project_pk, reading_sk_from, s, schedule_key, Attrs,
-    Cooldown, Item, NewAlert, NewReading, Schedule, CLAIM_NODE, CLAIM_OWNER, DELIVERIES,
-    NEXT_CHECK_AT, REMINDED_FOR, UNTIL,
+    add_set, alert_key, cooldown_key, finish_update, has_schedule, has_state, int, json,
+    project_key, project_pk, reading_sk_from, s, state_update, Attrs, Cooldown, Item, NewAlert,
+    NewReading, Schedule, CLAIM_NODE, CLAIM_OWNER, CONFIG_FINGERPRINT, DELIVERIES, NEXT_CHECK_AT,
+    REMINDED_FOR, UNTIL,
 };
 use crate::read::records;
 use crate::request::{merge, run_grouped, set_all, tx_put, tx_update, Expr};
 use crate::table::{
-    kinds, ALERT_FEED, ALERT_FEED_VALUE, CREATED_AT, INDEX_ALERTS_BY_TIME, PENDING, PENDING_VALUE,
-    PK, SK,
+    kinds, ALERT_FEED, ALERT_FEED_VALUE, CREATED_AT, INDEX_ALERTS_BY_TIME, KIND, PENDING,
+    PENDING_VALUE, PK, SK,
 };
 use crate::{DynamoStore, CONCURRENCY};
 
@@ -34,6 +34,37 @@ fn version_condition(expected: Option<u64>) -> Expr {
             .name("#version", "version")
             .value(":expected", int(v)),
     }
+}
+
+/// The condition of a state write: no state yet (the item may hold a schedule or claim), or the
+/// version the caller read.
+fn state_condition(expected: Option<u64>) -> Expr {
+    match expected {
+        None => Expr::new("attribute_not_exists(#version)").name("#version", "version"),
+        Some(_) => version_condition(expected),
+    }
+}
+
+/// Adds a schedule to a project item's update: the next check, the config fingerprint, and the
+/// claim ended (as a whole schedule write does).
+fn with_next(update: Expr, next: &NextCheck) -> Expr {
+    let mut update = add_set(update, NEXT_CHECK_AT, int(next.at));
+    let mut remove = vec![CLAIM_OWNER, CLAIM_NODE];
+    match &next.fingerprint {
+        Some(f) => update = add_set(update, CONFIG_FINGERPRINT, s(f)),
+        None => remove.push(CONFIG_FINGERPRINT),
+    }
+    finish_update(update, &remove)
+}
+
+/// The update making a project item exist as a listed project (claims and schedules may come
+/// before its first state).
+fn project_update(project_id: &str) -> Expr {
+    Expr::new("SET #kind = :kind, #pid = :pid")
+        .name("#kind", KIND)
+        .name("#pid", "project_id")
+        .value(":kind", s(kinds::PROJECT))
+        .value(":pid", s(project_id))
 }
 
 impl DynamoStore {
@@ -49,14 +80,20 @@ impl DynamoStore {
         .await
     }
 
-    /// One check result. Without an alert: a conditional PutItem of the state, then (when it
-    /// was applied) a PutItem of the reading, if any: a lost race writes nothing, and the
-    /// reading's key carries the state version, so it is the won write's. With an alert: one
-    /// transaction (state under the condition, alert, reading), so the alert exists exactly
-    /// when its transition does. A transaction costs twice the write units of the same puts.
+    /// One check result, in its project's item (state and, when given, the next check). Without
+    /// an alert: one conditional UpdateItem, then (when it was applied) a PutItem of the
+    /// reading, if any: a lost race writes nothing, and the reading's key carries the state
+    /// version, so it is the won write's. With an alert: one transaction (the update under the
+    /// condition, alert, reading), so the alert exists exactly when its transition does. A
+    /// transaction costs twice the write units of the same writes.
     async fn commit_one(&self, w: CheckWrite) -> Result<bool, StoreError> {
-        let condition = version_condition(w.expected_version);
-        let state = Item::from(&w.state);
+        let condition = state_condition(w.expected_version);
+        let (key, update) = state_update(&w.state);
+        let update = match &w.next {
+            Some(next) => with_next(update, next),
+            None => finish_update(update, &[]),
+        };
+        let update = merge(update, &condition);
         let reading = w.point.as_ref().map(|point| {
             Item::from(NewReading {
                 point,
@@ -65,7 +102,9 @@ impl DynamoStore {
             })
         });
         let Some(alert) = &w.alert else {
-            let applied = self.put_if("commit_checks", state, &condition).await?;
+            let applied = self
+                .update_if("commit_checks", key, &update, Some(&condition.text))
+                .await?;
             if let (true, Some(reading)) = (applied, reading) {
                 self.put("commit_checks", reading).await?;
             }
@@ -73,7 +112,7 @@ impl DynamoStore {
         };
         let expires_at = self.expires_at(alert.created_at);
         let mut items = vec![
-            tx_put(&self.table, state, Some(&condition)),
+            tx_update(&self.table, key, &update, &condition.text),
             tx_put(&self.table, NewAlert { alert, expires_at }.into(), None),
         ];
         items.extend(reading.map(|r| tx_put(&self.table, r, None)));
@@ -196,28 +235,29 @@ impl DynamoStore {
         early: bool,
     ) -> Result<Vec<bool>, StoreError> {
         let text = if early {
-            "attribute_not_exists(#pk) OR #next <= :now OR attribute_not_exists(#owner)"
+            "attribute_not_exists(#next) OR #next <= :now OR attribute_not_exists(#owner)"
         } else {
-            "attribute_not_exists(#pk) OR #next <= :now"
+            "attribute_not_exists(#next) OR #next <= :now"
         };
-        let mut condition = Expr::new(text)
-            .name("#pk", PK)
-            .name("#next", NEXT_CHECK_AT)
-            .value(":now", int(now));
-        if early {
-            condition = condition.name("#owner", CLAIM_OWNER);
-        }
-        let condition = &condition;
         run_grouped(project_ids, String::clone, |project_id| async move {
-            let lease = Schedule {
-                project_id,
-                next_check_at: lease_until,
-                claim_owner: Some(by.owner.clone()),
-                claim_node: by.node.clone(),
-                // A whole item: the fingerprint goes (the claimer's check records one).
-                fingerprint: None,
+            // The lease is the schedule until the check records the next one; the fingerprint
+            // goes (the claimer's check records one).
+            let mut update = add_set(project_update(&project_id), NEXT_CHECK_AT, int(lease_until));
+            update = add_set(update, CLAIM_OWNER, s(&by.owner));
+            let mut remove = vec![CONFIG_FINGERPRINT];
+            match &by.node {
+                Some(node) => update = add_set(update, CLAIM_NODE, s(node)),
+                None => remove.push(CLAIM_NODE),
+            }
+            let update = finish_update(update, &remove)
+                .name("#next", NEXT_CHECK_AT)
+                .value(":now", int(now));
+            let update = if early {
+                update.name("#owner", CLAIM_OWNER)
+            } else {
+                update
             };
-            self.put_if("claim_due", Item::from(&lease), condition)
+            self.update_if("claim_due", project_key(&project_id), &update, Some(text))
                 .await
         })
         .await
@@ -238,7 +278,7 @@ impl DynamoStore {
         run_grouped(project_ids, String::clone, |project_id| async move {
             self.update_if(
                 "renew_claims",
-                schedule_key(&project_id),
+                project_key(&project_id),
                 update,
                 Some("#owner = :owner"),
             )
@@ -248,10 +288,9 @@ impl DynamoStore {
     }
 
     pub(crate) async fn release_claims_impl(&self, node: &str) -> Result<u64, StoreError> {
-        // Few items (one per project), read through the schedule list; each freed only if
-        // still under this node's claim.
-        let items = self.list_kind("release_claims", kinds::SCHEDULE).await?;
-        let schedules: Vec<Schedule> = records(&items)?;
+        // Read through the project list; each freed only if still under this node's claim.
+        let items = self.list_projects("release_claims").await?;
+        let schedules: Vec<Schedule> = records(items.iter().filter(|i| has_schedule(i)))?;
         let update = Expr::new("SET #next = :zero REMOVE #owner, #node")
             .name("#next", NEXT_CHECK_AT)
             .name("#owner", CLAIM_OWNER)
@@ -267,7 +306,7 @@ impl DynamoStore {
         let freed = run_grouped(mine, String::clone, |project_id| async move {
             self.update_if(
                 "release_claims",
-                schedule_key(&project_id),
+                project_key(&project_id),
                 update,
                 Some("#node = :node"),
             )
@@ -281,28 +320,24 @@ impl DynamoStore {
         &self,
         next: Vec<NextCheck>,
     ) -> Result<(), StoreError> {
-        // One batch may not name an item twice; as in SQLite, the last entry given wins.
+        // As in SQLite, the last entry given for a project wins.
         let mut latest: Vec<NextCheck> = Vec::with_capacity(next.len());
         for n in next.into_iter().rev() {
             if !latest.iter().any(|seen| seen.project_id == n.project_id) {
                 latest.push(n);
             }
         }
-        let requests = latest
-            .into_iter()
-            .map(|n| {
-                // A whole item: the claim's holder is gone with it.
-                let item = Item::from(&Schedule {
-                    project_id: n.project_id,
-                    next_check_at: n.at,
-                    claim_owner: None,
-                    claim_node: None,
-                    fingerprint: n.fingerprint,
-                });
-                put_request(item)
-            })
-            .collect();
-        self.batch_write("set_next_checks", requests).await
+        run_grouped(
+            latest,
+            |n| n.project_id.clone(),
+            |n| async move {
+                let update = with_next(project_update(&n.project_id), &n);
+                self.update_if("set_next_checks", project_key(&n.project_id), &update, None)
+                    .await
+            },
+        )
+        .await
+        .map(drop)
     }
 
     pub(crate) async fn claim_cooldown_impl(
@@ -414,8 +449,9 @@ impl DynamoStore {
             .expression_attribute_values(":to", int(before - 1));
         let mut keys = self.query_keys(OP, alerts).await?;
         // Readings live in their project's partition: one Query per project with a state.
-        let states = self.list_kind(OP, kinds::STATE).await?;
-        let states: Vec<balance_alert_core::model::alert::ProjectState> = records(&states)?;
+        let items = self.list_projects(OP).await?;
+        let states: Vec<balance_alert_core::model::alert::ProjectState> =
+            records(items.iter().filter(|i| has_state(i)))?;
         let readings: Vec<Vec<Attrs>> = stream::iter(states)
             .map(|state| {
                 let query = self
@@ -448,13 +484,4 @@ impl DynamoStore {
         self.batch_write(OP, requests).await?;
         Ok(removed)
     }
-}
-
-/// A BatchWriteItem put of `item`.
-fn put_request(item: Item) -> WriteRequest {
-    let put = PutRequest::builder()
-        .set_item(Some(item.0))
-        .build()
-        .expect("a put request has its item");
-    WriteRequest::builder().put_request(put).build()
 }

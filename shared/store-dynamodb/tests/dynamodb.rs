@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
 use balance_alert_core::model::{AlertState, AlertStatus, Decimal};
 use balance_alert_core::store::contract::{alert, point, state, store_contract, write};
 use balance_alert_core::store::{AlertQuery, NextCheck, Store, StoreError};
-use balance_alert_store_dynamodb::table::{self, INDEXES, KIND, PK, SK, TTL_ATTRIBUTE};
+use balance_alert_store_dynamodb::table::{INDEXES, KIND, PK, SK, TTL_ATTRIBUTE};
 use balance_alert_store_dynamodb::{create_table, DynamoStore};
 
 /// Long enough that the contract's 1970 timestamps are still inside the TTL horizon.
@@ -137,10 +137,9 @@ async fn malformed_items_are_corrupt_errors_naming_the_attribute() {
     let s = |v: &str| AttributeValue::S(v.into());
     // A state whose version is a string, and an alert without a status.
     let broken_state = HashMap::from([
-        (PK.to_string(), s("PROJECT#broken")),
-        (SK.to_string(), s("STATE")),
-        (KIND.to_string(), s("state")),
-        (table::LIST_PK.to_string(), s("state")),
+        (PK.to_string(), s("PROJECTS")),
+        (SK.to_string(), s("broken")),
+        (KIND.to_string(), s("project")),
         ("version".to_string(), s("seven")),
     ]);
     client
@@ -152,7 +151,7 @@ async fn malformed_items_are_corrupt_errors_naming_the_attribute() {
         .expect("raw put");
     let err = store.get_state("broken").await.expect_err("corrupt");
     assert!(
-        matches!(&err, StoreError::Corrupt { item: "project state", message } if message.contains("PROJECT#broken")),
+        matches!(&err, StoreError::Corrupt { item: "project state", message } if message.contains("PROJECTS/broken")),
         "{err}"
     );
     let err = store.list_states().await.expect_err("corrupt");
@@ -217,11 +216,11 @@ async fn items_carry_their_kind_and_expiry() {
         .iter()
         .map(|i| i[KIND].as_s().expect("kind is a string").as_str())
         .collect();
-    assert_eq!(kinds, HashSet::from(["state", "alert", "reading"]));
+    assert_eq!(kinds, HashSet::from(["project", "alert", "reading"]));
     let expiry = (t + 30 * 86_400).to_string();
     for item in &items {
         let kind = item[KIND].as_s().expect("kind");
-        if kind != "state" {
+        if kind != "project" {
             assert_eq!(
                 item[TTL_ATTRIBUTE].as_n().expect("a number"),
                 &expiry,

@@ -356,7 +356,22 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
             p.unlimited
         ])?;
     }
+    if let Some(n) = &w.next {
+        set_next_check(tx, n)?;
+    }
     Ok(true)
+}
+
+/// Sets a project's next check (and config fingerprint), ending its claim.
+fn set_next_check(tx: &Connection, n: &NextCheck) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO schedule (project_id, next_check_at, config_fingerprint) \
+         VALUES (?1, ?2, ?3) \
+         ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?2, \
+         config_fingerprint = ?3, claim_owner = NULL, claim_node = NULL",
+    )?
+    .execute(params![n.project_id, n.at, n.fingerprint])?;
+    Ok(())
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {
@@ -831,19 +846,8 @@ impl Store for SqliteStore {
         self.with("set_next_checks", move |c| {
             let err = backend("set_next_checks");
             let tx = c.transaction().map_err(&err)?;
-            {
-                let mut stmt = tx
-                    .prepare_cached(
-                        "INSERT INTO schedule (project_id, next_check_at, config_fingerprint) \
-                         VALUES (?1, ?2, ?3) \
-                         ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?2, \
-                         config_fingerprint = ?3, claim_owner = NULL, claim_node = NULL",
-                    )
-                    .map_err(&err)?;
-                for n in &next {
-                    stmt.execute(params![n.project_id, n.at, n.fingerprint])
-                        .map_err(&err)?;
-                }
+            for n in &next {
+                set_next_check(&tx, n).map_err(&err)?;
             }
             tx.commit().map_err(&err)
         })

@@ -76,6 +76,7 @@ pub fn write(
         state: s,
         alert: a,
         point: p,
+        next: None,
     }
 }
 
@@ -423,6 +424,14 @@ async fn runtime_contract(store: &dyn Store) {
             .expect("claim"),
         vec![true, true]
     );
+    // A claimed project is scheduled, not checked: it has no state yet.
+    assert_eq!(store.get_state("c1").await.expect("get"), None);
+    assert!(store
+        .list_states()
+        .await
+        .expect("list")
+        .iter()
+        .all(|s| s.project_id != "c1"));
     assert_eq!(
         store
             .claim_due(ids.clone(), 1_100, 1_400, &b, true)
@@ -508,6 +517,68 @@ async fn runtime_contract(store: &dyn Store) {
         vec![true, false],
         "c1 freed, c2 still b's"
     );
+
+    // A check written with its next check: state and schedule in one write, the claim ended,
+    // the state's other fields and the schedule of others untouched; a lost race writes neither.
+    let n = |at| NextCheck {
+        fingerprint: Some("fp".into()),
+        ..NextCheck::at("c1", at)
+    };
+    let mut c1 = state("c1", 1, AlertState::Ok);
+    c1.last_error = Some("was failing".into());
+    assert_eq!(
+        store
+            .commit_checks(vec![CheckWrite {
+                next: Some(n(3_000)),
+                ..write(None, c1.clone(), None, None)
+            }])
+            .await
+            .expect("commit"),
+        vec![true]
+    );
+    assert_eq!(store.get_state("c1").await.expect("get"), Some(c1.clone()));
+    let schedule_of = |id: &'static str| async move {
+        store
+            .schedules()
+            .await
+            .expect("schedules")
+            .into_iter()
+            .find(|s| s.project_id == id)
+    };
+    assert_eq!(schedule_of("c1").await, Some(n(3_000)));
+    assert_eq!(
+        store
+            .claim_due(vec!["c1".into()], 2_999, 3_100, &b, false)
+            .await
+            .expect("claim"),
+        vec![false],
+        "scheduled at 3000 by the commit"
+    );
+    let mut c1b = state("c1", 2, AlertState::Ok);
+    c1b.last_error = None;
+    let lost = CheckWrite {
+        next: Some(n(9_000)),
+        ..write(Some(7), c1b.clone(), None, None)
+    };
+    assert_eq!(
+        store.commit_checks(vec![lost]).await.expect("commit"),
+        vec![false]
+    );
+    assert_eq!(
+        schedule_of("c1").await,
+        Some(n(3_000)),
+        "a lost write schedules nothing"
+    );
+    // Without a next check, a commit keeps the schedule; a field the state lost is gone.
+    assert_eq!(
+        store
+            .commit_checks(vec![write(Some(1), c1b.clone(), None, None)])
+            .await
+            .expect("commit"),
+        vec![true]
+    );
+    assert_eq!(store.get_state("c1").await.expect("get"), Some(c1b));
+    assert_eq!(schedule_of("c1").await, Some(n(3_000)));
 
     // Cooldowns: free, then held until it expires, then free again.
     assert_eq!(

@@ -141,6 +141,10 @@ pub struct CheckWrite {
     pub alert: Option<AlertRecord>,
     /// The balance reading, written with the state.
     pub point: Option<BalancePoint>,
+    /// The project's next check, when known before the write: written with the state, as one
+    /// write, and only if the state is (a lost race schedules nothing). Ends a claim as
+    /// [`Store::set_next_checks`] does.
+    pub next: Option<NextCheck>,
 }
 
 /// Which alerts to list, newest first.
