@@ -473,6 +473,41 @@ impl TryFrom<&Item> for BalancePoint {
     }
 }
 
+/// The attribute of a project item holding its newest reading (a map of the reading's
+/// attributes), written with the state that came with it: `/api/credits` reads every project's
+/// newest reading in the one Query of the project items.
+pub(crate) const LATEST_READING: &str = "latest_reading";
+
+/// A reading as the map kept in [`LATEST_READING`]: its attributes without key and expiry.
+pub(crate) fn latest_reading(r: NewReading<'_>) -> AttributeValue {
+    let Item(mut attrs) = Item::from(r);
+    for k in [PK, SK, TTL_ATTRIBUTE] {
+        attrs.remove(k);
+    }
+    AttributeValue::M(attrs)
+}
+
+/// The newest reading kept in a project item, if any.
+pub(crate) fn read_latest(item: &Item) -> Result<Option<BalancePoint>, Corrupt> {
+    match item.0.get(LATEST_READING) {
+        None => Ok(None),
+        Some(AttributeValue::M(attrs)) => BalancePoint::try_from(&Item(attrs.clone()))
+            .map(Some)
+            .map_err(|c| Corrupt {
+                key: item.describe_key(),
+                ..c
+            }),
+        Some(_) => Err(Corrupt {
+            item: "project state",
+            key: item.describe_key(),
+            error: AttrError::WrongType {
+                attr: LATEST_READING,
+                expected: "M",
+            },
+        }),
+    }
+}
+
 /// An alert as written, with its expiry.
 pub(crate) struct NewAlert<'a> {
     pub alert: &'a AlertRecord,

@@ -116,6 +116,10 @@ impl Store for DynamoStore {
         self.list_states_impl().await
     }
 
+    async fn latest_readings(&self) -> Result<Vec<BalancePoint>, StoreError> {
+        self.latest_readings_impl().await
+    }
+
     async fn get_state(&self, project_id: &str) -> Result<Option<ProjectState>, StoreError> {
         self.get_state_impl(project_id).await
     }

@@ -12,7 +12,8 @@ use balance_alert_core::store::{
 use crate::errors::sdk;
 use crate::item::{
     alert_key, config_key, get_int, has_schedule, has_state, int, project_key, project_pk,
-    reading_sk_from, s, AttrError, Attrs, Corrupt, Item, Schedule, CONFIG_VERSION, PROJECTS_PK,
+    read_latest, reading_sk_from, s, AttrError, Attrs, Corrupt, Item, Schedule, CONFIG_VERSION,
+    PROJECTS_PK,
 };
 use crate::table::{
     kinds, ALERT_FEED, ALERT_FEED_VALUE, ALERT_PROJECT, CREATED_AT, INDEX_ALERTS_BY_PROJECT,
@@ -122,6 +123,16 @@ impl DynamoStore {
             (&a.project_name, &a.project_id).cmp(&(&b.project_name, &b.project_id))
         });
         Ok(states)
+    }
+
+    /// Every project's newest reading, kept in its item: the one Query of the project items.
+    pub(crate) async fn latest_readings_impl(&self) -> Result<Vec<BalancePoint>, StoreError> {
+        let items = self.list_projects("latest_readings").await?;
+        let mut points = Vec::new();
+        for item in items.iter().filter(|i| has_state(i)) {
+            points.extend(read_latest(item)?);
+        }
+        Ok(points)
     }
 
     pub(crate) async fn get_alert_impl(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {

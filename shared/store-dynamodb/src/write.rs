@@ -14,9 +14,9 @@ use futures::{stream, StreamExt, TryStreamExt};
 use crate::errors::sdk;
 use crate::item::{
     add_set, alert_key, cooldown_key, finish_update, has_schedule, has_state, int, json,
-    project_key, project_pk, reading_sk_from, s, state_update, Attrs, Cooldown, Item, NewAlert,
-    NewReading, Schedule, CLAIM_NODE, CLAIM_OWNER, CONFIG_FINGERPRINT, DELIVERIES, NEXT_CHECK_AT,
-    REMINDED_FOR, UNTIL,
+    latest_reading, project_key, project_pk, reading_sk_from, s, state_update, Attrs, Cooldown,
+    Item, NewAlert, NewReading, Schedule, CLAIM_NODE, CLAIM_OWNER, CONFIG_FINGERPRINT, DELIVERIES,
+    LATEST_READING, NEXT_CHECK_AT, REMINDED_FOR, UNTIL,
 };
 use crate::read::records;
 use crate::request::{merge, run_grouped, set_all, tx_put, tx_update, Expr};
@@ -89,18 +89,21 @@ impl DynamoStore {
     async fn commit_one(&self, w: CheckWrite) -> Result<bool, StoreError> {
         let condition = state_condition(w.expected_version);
         let (key, update) = state_update(&w.state);
+        let new_reading = |point| NewReading {
+            point,
+            version: w.state.version,
+            expires_at: self.expires_at(point.timestamp),
+        };
+        let update = match &w.point {
+            Some(point) => add_set(update, LATEST_READING, latest_reading(new_reading(point))),
+            None => update,
+        };
         let update = match &w.next {
             Some(next) => with_next(update, next),
             None => finish_update(update, &[]),
         };
         let update = merge(update, &condition);
-        let reading = w.point.as_ref().map(|point| {
-            Item::from(NewReading {
-                point,
-                version: w.state.version,
-                expires_at: self.expires_at(point.timestamp),
-            })
-        });
+        let reading = w.point.as_ref().map(|point| Item::from(new_reading(point)));
         let Some(alert) = &w.alert else {
             let applied = self
                 .update_if("commit_checks", key, &update, Some(&condition.text))
