@@ -17,18 +17,59 @@ Units:
 
 Usage: dynamodb_counting_proxy.py --port P --upstream http://127.0.0.1:M [--index-key list_pk ...]
 GET /__counts answers the totals as JSON; POST /__reset zeroes them.
+
+Fault injection (off by default; POST /__faults with a JSON body of the same names sets them at
+run time, `{}` turns them off): a fraction of DynamoDB calls, drawn from a seeded generator, is
+- `throttle`: refused with 400 ThrottlingException, not forwarded (nothing applied);
+- `fail`: refused with 500 InternalServerError, not forwarded;
+- `lose`: forwarded (applied), then answered 500 InternalServerError (the answer lost);
+- `slow`: delayed by `slow_ms` before it is forwarded.
+GET /__faults answers how many calls each fault hit.
 """
 
 import argparse
 import json
 import math
+import random
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 COUNTS = {}
+FAULTS = {"rates": {}, "slow_ms": 0, "hits": {}, "rng": random.Random(0)}
+FAULT_KINDS = ("throttle", "fail", "lose", "slow")
+
+
+def set_faults(spec):
+    with LOCK:
+        FAULTS["rates"] = {k: float(spec.get(k, 0)) for k in FAULT_KINDS}
+        FAULTS["slow_ms"] = int(spec.get("slow_ms", 200))
+        FAULTS["rng"] = random.Random(int(spec.get("seed", 0)))
+        FAULTS["hits"] = {k: 0 for k in FAULT_KINDS}
+
+
+def draw_fault():
+    """The fault this call gets (None for most), drawn under the lock so runs are reproducible."""
+    with LOCK:
+        x = FAULTS["rng"].random()
+        for kind in FAULT_KINDS:
+            rate = FAULTS["rates"].get(kind, 0)
+            if x < rate:
+                FAULTS["hits"][kind] += 1
+                return kind
+            x -= rate
+    return None
+
+
+def error_body(kind):
+    if kind == "throttle":
+        return 400, {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+                     "message": "Rate of requests exceeds the allowed throughput."}
+    return 500, {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
+                 "message": "Internal server error (injected)"}
 
 
 def value_size(v):
@@ -138,6 +179,10 @@ class Proxy(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        if self.path == "/__faults":
+            with LOCK:
+                body = json.dumps(FAULTS["hits"], sort_keys=True).encode()
+            return self.answer(200, body, [("Content-Type", "application/json")])
         if self.path == "/__counts":
             with LOCK:
                 body = json.dumps(COUNTS, sort_keys=True).encode()
@@ -149,6 +194,9 @@ class Proxy(BaseHTTPRequestHandler):
         if self.path == "/__reset":
             with LOCK:
                 COUNTS.clear()
+            return self.answer(204, b"")
+        if self.path == "/__faults":
+            set_faults(json.loads(body or b"{}"))
             return self.answer(204, b"")
         self.forward(body)
 
@@ -181,9 +229,20 @@ class Proxy(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target", "")
         op = target.split(".", 1)[1] if target.startswith("DynamoDB_") else ""
         req = json.loads(body or b"{}") if op else {}
+        fault = draw_fault() if op else None
+        if fault in ("throttle", "fail"):
+            status, payload = error_body(fault)
+            return self.answer(status, json.dumps(payload).encode(),
+                               [("Content-Type", "application/x-amz-json-1.0")])
+        if fault == "slow":
+            time.sleep(FAULTS["slow_ms"] / 1000)
         keys = self.updated_keys(op, req)
         before = [self.get_item(headers, *k) for k in keys]
         status, out, out_headers = self.call(self.command, self.path, body, headers)
+        if fault == "lose":
+            status, payload = error_body(fault)
+            return self.answer(status, json.dumps(payload).encode(),
+                               [("Content-Type", "application/x-amz-json-1.0")])
         if op and status == 200:
             images = list(zip(before, [self.get_item(headers, *k) for k in keys]))
             count(op, req, json.loads(out or b"{}"), self.index_keys, images)
@@ -200,7 +259,13 @@ def main():
     ap.add_argument("--upstream", required=True)
     ap.add_argument("--index-key", action="append",
                     default=None, help="a GSI partition key attribute (default: this table's four)")
+    for kind in FAULT_KINDS:
+        ap.add_argument("--" + kind, type=float, default=0.0, help="fraction of calls: " + kind)
+    ap.add_argument("--slow-ms", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
+    set_faults({"throttle": a.throttle, "fail": a.fail, "lose": a.lose, "slow": a.slow,
+                "slow_ms": a.slow_ms, "seed": a.seed})
     Proxy.upstream = a.upstream.rstrip("/")
     Proxy.index_keys = a.index_key or ["list_pk", "alert_feed", "alert_project", "pending"]
     ThreadingHTTPServer(("127.0.0.1", a.port), Proxy).serve_forever()

@@ -85,6 +85,14 @@ pub async fn fresh_store(name: &str, retention_days: u32) -> (Client, DynamoStor
     (client, store)
 }
 
+/// A store on an existing table (e.g. one the binary created).
+#[allow(dead_code)]
+pub async fn store_on(table: &str) -> (Client, DynamoStore) {
+    let client = client();
+    let store = DynamoStore::new(client.clone(), table.to_string(), 36_500);
+    (client, store)
+}
+
 /// The workspace root: the nearest directory above this crate holding the moto wrapper
 /// script (this module is also compiled into the root crate's integration tests).
 fn workspace_root() -> PathBuf {
