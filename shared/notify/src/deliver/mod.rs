@@ -31,7 +31,7 @@ mod record;
 mod send;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use balance_alert_core::config::delivery::ChannelConfig;
@@ -125,12 +125,12 @@ struct Due {
     held: bool,
 }
 
-/// Drains the outbox. Cheap to clone; holds per-process rate-limit memory.
+/// Drains the outbox. Cheap to clone; holds no window of its own (rate limits and the storm
+/// guard count in the store, shared by every process).
 #[derive(Clone)]
 pub struct Deliverer {
     store: Arc<dyn Store>,
     http: reqwest::Client,
-    recent: Arc<Mutex<limit::Recent>>,
     observer: Arc<dyn NotifyObserver>,
 }
 
@@ -140,7 +140,6 @@ impl Deliverer {
         Deliverer {
             store,
             http,
-            recent: Arc::default(),
             observer: Arc::new(NoopNotifyObserver),
         }
     }
@@ -314,7 +313,7 @@ impl Deliverer {
             planned += ids.len();
             let shared = &shared;
             work.push(async move {
-                if ids.len() > 1 && batch.fold == Fold::Summary {
+                if ids.len() > 1 && batch.fold != Fold::Each {
                     self.send_summary(shared, r, ids).await
                 } else {
                     self.send_channel(shared, r, ids).await
@@ -366,17 +365,27 @@ impl Deliverer {
                 (a.alert.created_at, &a.alert.id).cmp(&(b.alert.created_at, &b.alert.id))
             });
             let held = list.iter().filter(|d| d.held).count();
-            let sent = self.sent_in_window(&channel, now).await?;
-            let fold = fold::fold(list.len(), held, sent, config.settings.storm_threshold);
+            let counted = self.counted(&channel, now).await?;
+            let threshold = config.settings.storm_threshold;
+            let Some(fold) = self
+                .fold_channel(&channel, list.len(), held, &counted, threshold, now)
+                .await?
+            else {
+                // Another pass sent this minute's storm summary: the next minute's folds these.
+                for _ in &list {
+                    report.wait_until(counted.window.end());
+                }
+                continue;
+            };
             let wanted = match fold {
-                Fold::Summary => 1,
+                Fold::Storm | Fold::Held => 1,
                 Fold::Each => list.len(),
             };
-            let grant = self.grant(r, wanted, now).await?;
+            let grant = self.grant(r, &counted, wanted, now).await?;
             let keep = match fold {
-                Fold::Summary if grant.granted == 0 => 0,
-                Fold::Summary => list.len(),
                 Fold::Each => grant.granted,
+                _ if grant.granted == 0 => 0,
+                _ => list.len(),
             };
             for _ in keep..list.len() {
                 report.wait_until(grant.retry_at);

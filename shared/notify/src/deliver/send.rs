@@ -205,7 +205,6 @@ impl Deliverer {
         let result = self
             .send_observed(r, &msg, settings.delivery_max_attempts, attempts)
             .await;
-        self.note_sent(name, shared.now, &result);
         if matches!(&result, Err(SendError::Retry { reason, .. }) if timed_out(reason)) {
             // A receiver that does not answer in time is not given this pass's other
             // messages: they wait for the next pass instead of each waiting out a timeout.
@@ -260,7 +259,6 @@ impl Deliverer {
         let result = self
             .send_observed(r, &msg, settings.delivery_max_attempts, attempts)
             .await;
-        self.note_sent(name, shared.now, &result);
         let ok = result.is_ok();
         let mut sub = PassReport::default();
         for a in &alerts {
