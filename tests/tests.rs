@@ -9,6 +9,7 @@ mod config;
 mod delivery;
 mod dynamodb;
 mod engine;
+mod limits;
 mod metrics;
 mod providers;
 mod rules;

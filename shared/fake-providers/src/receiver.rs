@@ -23,6 +23,8 @@ pub struct Received {
     pub body: Vec<u8>,
     /// Milliseconds since the server started.
     pub at_ms: u128,
+    /// Unix seconds of its arrival (to count arrivals per UTC minute).
+    pub at_unix: i64,
 }
 
 impl Received {
@@ -132,6 +134,9 @@ pub(crate) async fn receive(
             headers,
             body: body.to_vec(),
             at_ms,
+            at_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
         });
     // Accepted, in every robot's dialect (Feishu `code`, DingTalk/WeCom `errcode`, Telegram
     // `ok`).

@@ -207,6 +207,45 @@ async fn quiet_hours_hold_a_low_but_never_a_later_critical_of_the_same_project()
     );
 }
 
+#[tokio::test]
+async fn deliverers_sharing_a_store_share_a_channels_rate_limit_across_the_minute_boundary() {
+    // GIVEN two deliverers (two processes) on one store, a channel limited to 3 a minute,
+    // ten alerts of ten projects, and a clock 50 s into a UTC minute
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let cfg = config(json!({
+        "settings": {"language": "en", "storm_threshold": 1000},
+        "channels": [{"name": "ops", "type": "webhook", "url": fake.hook_url("ops"),
+                      "rate_per_minute": 3}],
+    }));
+    let store = store();
+    let one = deliverer(&store, Duration::from_secs(5));
+    let two = deliverer(&store, Duration::from_secs(5));
+    let minute = 29_944_000 * 60;
+    for i in 0..10 {
+        insert(&store, alert(&format!("p{i}"), AlertKind::Low, minute + i)).await;
+    }
+    let arrived = || fake.received("ops").len();
+
+    // WHEN both pass in that minute THEN three go out in all; the rest wait until its end
+    let first = one.pass(&cfg, minute + 50).await.expect("pass");
+    assert_eq!((first.sent, first.waiting), (3, 7));
+    let second = two.pass(&cfg, minute + 55).await.expect("pass");
+    assert_eq!((second.sent, second.waiting), (0, 10 - 3));
+    assert_eq!(first.next_due, Some(minute + 60));
+    assert_eq!(arrived(), 3);
+    // At the next minute's start the previous minute's sends still count in full …
+    assert_eq!(two.pass(&cfg, minute + 60).await.expect("pass").sent, 0);
+    // … and less as they fall out of the last 60 s: 3 × 20 / 60 = 1 carried at +40 s
+    assert_eq!(one.pass(&cfg, minute + 100).await.expect("pass").sent, 2);
+    assert_eq!(two.pass(&cfg, minute + 119).await.expect("pass").sent, 1);
+    assert_eq!(arrived(), 6, "at most 3 in each UTC minute");
+    assert_eq!(
+        store.pending_alerts(20).await.expect("outbox").len(),
+        4,
+        "none dropped"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_never_answers_delays_no_other_channel_and_the_drain_ends_by_its_deadline()
 {

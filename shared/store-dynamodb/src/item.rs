@@ -141,6 +141,11 @@ pub(crate) fn cooldown_key(name: &str) -> Attrs {
     key(format!("COOLDOWN#{name}"), "COOLDOWN")
 }
 
+/// Key of a channel's send counter for one minute.
+pub(crate) fn send_window_key(channel: &str, minute: i64) -> Attrs {
+    key(format!("SENDS#{channel}#{minute}"), "SENDS")
+}
+
 /// Key of the configuration document.
 pub(crate) fn config_key() -> Attrs {
     key("CONFIG".into(), "CONFIG")
@@ -677,6 +682,14 @@ impl TryFrom<&Item> for Cooldown {
             })
         })
     }
+}
+
+/// The attribute holding a send counter's count.
+pub(crate) const SENT: &str = "sent";
+
+/// The count of a send counter item.
+pub(crate) fn sends_of(item: &Item) -> Result<u32, Corrupt> {
+    item.read("send counter", kinds::SEND_WINDOW, |i| i.int(SENT))
 }
 
 impl From<&ConfigDocument> for Item {

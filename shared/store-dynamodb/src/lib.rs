@@ -225,6 +225,20 @@ impl Store for DynamoStore {
         self.release_cooldown_impl(key).await
     }
 
+    async fn take_sends(
+        &self,
+        channel: &str,
+        minute: i64,
+        wanted: u32,
+        limit: u32,
+    ) -> Result<u32, StoreError> {
+        self.take_sends_impl(channel, minute, wanted, limit).await
+    }
+
+    async fn sends_taken(&self, channel: &str, minute: i64) -> Result<u32, StoreError> {
+        self.sends_taken_impl(channel, minute).await
+    }
+
     async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError> {
         self.config_document_impl().await
     }

@@ -79,6 +79,8 @@ pub mod kinds {
     pub const COOLDOWN: &str = "cooldown";
     /// The configuration document (`CONFIG` / `CONFIG`).
     pub const CONFIG: &str = "config";
+    /// A channel's send counter for one minute (`SENDS#<channel>#<minute>` / `SENDS`).
+    pub const SEND_WINDOW: &str = "send_window";
 }
 
 /// Longest wait for a new table (and its indexes) to become ACTIVE.

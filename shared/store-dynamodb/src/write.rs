@@ -8,21 +8,22 @@ use aws_sdk_dynamodb::types::{DeleteRequest, ReturnValuesOnConditionCheckFailure
 use balance_alert_core::model::{AlertRecord, AlertStatus, Delivery};
 use balance_alert_core::store::{
     CheckWrite, Claimant, ConfigDocument, NextCheck, StoreError, SubscriptionState,
+    SEND_WINDOW_KEPT,
 };
 use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::errors::sdk;
 use crate::item::{
     add_set, alert_key, cooldown_key, finish_update, has_schedule, has_state, int, json,
-    latest_reading, project_key, project_pk, reading_sk_from, s, state_update, Attrs, Cooldown,
-    Item, NewAlert, NewReading, Schedule, CLAIM_NODE, CLAIM_OWNER, CONFIG_FINGERPRINT, DELIVERIES,
-    LATEST_READING, NEXT_CHECK_AT, REMINDED_FOR, UNTIL,
+    latest_reading, project_key, project_pk, reading_sk_from, s, send_window_key, sends_of,
+    state_update, Attrs, Cooldown, Item, NewAlert, NewReading, Schedule, CLAIM_NODE, CLAIM_OWNER,
+    CONFIG_FINGERPRINT, DELIVERIES, LATEST_READING, NEXT_CHECK_AT, REMINDED_FOR, SENT, UNTIL,
 };
 use crate::read::records;
 use crate::request::{merge, run_grouped, set_all, tx_put, tx_update, Expr};
 use crate::table::{
     kinds, ALERT_FEED, ALERT_FEED_VALUE, CREATED_AT, INDEX_ALERTS_BY_TIME, KIND, PENDING,
-    PENDING_VALUE, PK, SK,
+    PENDING_VALUE, PK, SK, TTL_ATTRIBUTE,
 };
 use crate::{DynamoStore, CONCURRENCY};
 
@@ -399,6 +400,56 @@ impl DynamoStore {
             op: OP,
             message: format!("cooldown {key} changed during the claim twice"),
         })
+    }
+
+    /// One conditional `ADD` of the grant (the counter never passes `limit`); when another
+    /// process took sends meanwhile, reads the count and asks for what is left.
+    pub(crate) async fn take_sends_impl(
+        &self,
+        channel: &str,
+        minute: i64,
+        wanted: u32,
+        limit: u32,
+    ) -> Result<u32, StoreError> {
+        const OP: &str = "take_sends";
+        let mut ask = wanted.min(limit);
+        for _ in 0..5 {
+            if ask == 0 {
+                return Ok(0);
+            }
+            let update = Expr::new("SET #kind = :kind, #ttl = :ttl ADD #sent :ask")
+                .name("#kind", KIND)
+                .name("#ttl", TTL_ATTRIBUTE)
+                .name("#sent", SENT)
+                .value(":kind", s(kinds::SEND_WINDOW))
+                .value(":ttl", int(minute * 60 + SEND_WINDOW_KEPT))
+                .value(":ask", int(ask))
+                .value(":most", int(limit - ask));
+            let condition = "attribute_not_exists(#sent) OR #sent <= :most";
+            let key = send_window_key(channel, minute);
+            if self.update_if(OP, key, &update, Some(condition)).await? {
+                return Ok(ask);
+            }
+            let counted = self.sends_taken_impl(channel, minute).await?;
+            ask = wanted.min(limit.saturating_sub(counted));
+        }
+        Err(StoreError::Conflict {
+            op: OP,
+            message: format!(
+                "the send counter of channel {channel:?} changed during five takes in a row"
+            ),
+        })
+    }
+
+    pub(crate) async fn sends_taken_impl(
+        &self,
+        channel: &str,
+        minute: i64,
+    ) -> Result<u32, StoreError> {
+        let item = self
+            .get_item("sends_taken", send_window_key(channel, minute))
+            .await?;
+        Ok(item.as_ref().map(sends_of).transpose()?.unwrap_or(0))
     }
 
     pub(crate) async fn release_cooldown_impl(&self, key: &str) -> Result<(), StoreError> {

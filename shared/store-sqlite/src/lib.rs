@@ -14,7 +14,7 @@ use balance_alert_core::model::Decimal;
 use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Delivery};
 use balance_alert_core::store::{
     AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, NextCheck, Store, StoreError,
-    SubscriptionState,
+    SubscriptionState, SEND_WINDOW_KEPT,
 };
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_prior_state.sql"),
     include_str!("migrations/008_reading_facts.sql"),
     include_str!("migrations/009_check_fingerprint.sql"),
+    include_str!("migrations/010_send_windows.sql"),
 ];
 
 /// A [`Store`] on a SQLite file.
@@ -899,6 +900,48 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn take_sends(
+        &self,
+        channel: &str,
+        minute: i64,
+        wanted: u32,
+        limit: u32,
+    ) -> Result<u32, StoreError> {
+        let channel = channel.to_owned();
+        self.with("take_sends", move |c| {
+            let err = backend("take_sends");
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(&err)?;
+            let counted = sends_in(&tx, &channel, minute).map_err(&err)?;
+            let granted = wanted.min(limit.saturating_sub(counted));
+            if granted > 0 {
+                tx.execute(
+                    "INSERT INTO send_window (channel, minute, sent) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT(channel, minute) DO UPDATE SET sent = sent + ?3",
+                    params![channel, minute, granted],
+                )
+                .map_err(&err)?;
+                tx.execute(
+                    "DELETE FROM send_window WHERE channel = ?1 AND minute < ?2",
+                    params![channel, minute - SEND_WINDOW_KEPT / 60],
+                )
+                .map_err(&err)?;
+            }
+            tx.commit().map_err(&err)?;
+            Ok(granted)
+        })
+        .await
+    }
+
+    async fn sends_taken(&self, channel: &str, minute: i64) -> Result<u32, StoreError> {
+        let channel = channel.to_owned();
+        self.with("sends_taken", move |c| {
+            sends_in(c, &channel, minute).map_err(backend("sends_taken"))
+        })
+        .await
+    }
+
     async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError> {
         self.with("config_document", |c| {
             c.query_row(
@@ -980,6 +1023,17 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
+
+/// The sends counted for `channel` in `minute`.
+fn sends_in(c: &Connection, channel: &str, minute: i64) -> rusqlite::Result<u32> {
+    c.query_row(
+        "SELECT sent FROM send_window WHERE channel = ?1 AND minute = ?2",
+        params![channel, minute],
+        |r| r.get(0),
+    )
+    .optional()
+    .map(Option::unwrap_or_default)
 }
 
 #[cfg(test)]

@@ -296,6 +296,7 @@ pub async fn store_contract(store: &dyn Store) {
         .iter()
         .all(|a| a.created_at >= 150));
     runtime_contract(store).await;
+    send_window_contract(store).await;
     stale_and_cached_round_trip(store).await;
     delivery_contract(store).await;
     readings_contract(store).await;
@@ -412,6 +413,38 @@ async fn delivery_contract(store: &dyn Store) {
 }
 
 /// Schedules, cooldowns, the outbox and the config document.
+/// Send counters: grants never pass the limit, fewer are granted when fewer are left, and
+/// concurrent takers share the window (every process's rate limit counts here).
+async fn send_window_contract(store: &dyn Store) {
+    let minute = 29_600_000;
+    assert_eq!(store.sends_taken("ops", minute).await.expect("read"), 0);
+    let take = |channel: &'static str, minute: i64, wanted: u32| async move {
+        store
+            .take_sends(channel, minute, wanted, 5)
+            .await
+            .expect("take")
+    };
+    assert_eq!(take("ops", minute, 3).await, 3);
+    assert_eq!(take("ops", minute, 3).await, 2, "only what is left");
+    assert_eq!(take("ops", minute, 1).await, 0, "full");
+    assert_eq!(take("ops", minute, 0).await, 0);
+    assert_eq!(store.sends_taken("ops", minute).await.expect("read"), 5);
+    // Another channel and the next minute count on their own.
+    assert_eq!(take("team", minute, 5).await, 5);
+    assert_eq!(take("ops", minute + 1, 4).await, 4);
+    assert_eq!(store.sends_taken("ops", minute + 1).await.expect("read"), 4);
+    // A limit below what is counted grants nothing (a limit lowered mid-window).
+    assert_eq!(
+        store.take_sends("ops", minute, 1, 2).await.expect("take"),
+        0
+    );
+    // Concurrent takers: together exactly the limit.
+    let takes = (0..12).map(|_| take("storm", minute, 1));
+    let granted: u32 = futures::future::join_all(takes).await.into_iter().sum();
+    assert_eq!(granted, 5);
+    assert_eq!(store.sends_taken("storm", minute).await.expect("read"), 5);
+}
+
 async fn runtime_contract(store: &dyn Store) {
     // Claims: a project without a schedule is due; a claimed one is not due again until its
     // lease passes; only one of two claims at the same moment wins.

@@ -203,6 +203,9 @@ pub fn downsample(
     out
 }
 
+/// How long a send counter ([`Store::take_sends`]) is kept after its window starts: an hour.
+pub const SEND_WINDOW_KEPT: i64 = 3_600;
+
 /// Persistence used by the checker, the API and the notifier.
 #[async_trait]
 pub trait Store: Send + Sync {
@@ -370,6 +373,23 @@ pub trait Store: Send + Sync {
 
     /// Frees the cooldown or lease named `key` (no error when it is not held).
     async fn release_cooldown(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Takes up to `wanted` sends from `channel`'s counter for the window `minute` (unix
+    /// seconds / 60), never letting the counter pass `limit`: grants `min(wanted, limit −
+    /// counted)` (0 when full), adds the grant to the counter and returns it, atomically across
+    /// processes (two processes never both get the last send). The rate limit and storm guard
+    /// of every process sharing the store count here. Counters expire by themselves (at least
+    /// [`SEND_WINDOW_KEPT`] seconds after their window).
+    async fn take_sends(
+        &self,
+        channel: &str,
+        minute: i64,
+        wanted: u32,
+        limit: u32,
+    ) -> Result<u32, StoreError>;
+
+    /// The sends taken from `channel`'s counter for the window `minute` (0 when none).
+    async fn sends_taken(&self, channel: &str, minute: i64) -> Result<u32, StoreError>;
 
     /// The stored configuration document, if any.
     async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError>;
