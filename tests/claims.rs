@@ -1,16 +1,19 @@
-//! Claims on projects being checked: short leases renewed while the run works, and a restarted
-//! server that checks at once what its crashed predecessor had claimed — never a project
-//! another live process holds.
+//! The checking lease: one run checks due projects at a time, under a short lease renewed while
+//! it works, and a restarted server checks at once what its crashed predecessor held — never
+//! while another live process holds it.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use balance_alert_api::Metrics;
 use balance_alert_core::config::{Config, LiveConfig, ProjectConfig, Settings};
 use balance_alert_core::engine::CacheMode;
 use balance_alert_core::monitor::WriteMode;
 use balance_alert_core::node::NodeLock;
-use balance_alert_core::run::{lease_seconds, run_due, Housekeeping, RunOptions, Selection};
+use balance_alert_core::run::{
+    lease_seconds, renew_every, run_due, run_due_by, Housekeeping, RunOptions, Selection,
+    CHECK_LEASE,
+};
 use balance_alert_core::service::{Checker, Status};
 use balance_alert_core::store::{Claimant, NextCheck, Store};
 use balance_alert_store_sqlite::SqliteStore;
@@ -51,7 +54,7 @@ fn checker(path: &std::path::Path, store: Arc<dyn Store>, claimant: Claimant) ->
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_restarted_server_checks_at_once_what_its_crashed_predecessor_had_claimed() {
+async fn a_restarted_server_checks_at_once_what_its_crashed_predecessor_was_checking() {
     // GIVEN twenty projects on one SQLite file
     let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
     let dir = tempfile::tempdir().expect("dir");
@@ -65,26 +68,22 @@ async fn a_restarted_server_checks_at_once_what_its_crashed_predecessor_had_clai
     std::fs::write(&config, doc.to_string()).expect("write");
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("state.db")).expect("store"));
-    let ids: Vec<String> = (0..20)
-        .map(|i| balance_alert_core::model::project_id("openrouter", &format!("p{i}")))
-        .collect();
-    // AND a server running as the data directory's node that claimed all of them (with a
-    // long lease, as a big config used to get)
+    // AND a server running as the data directory's node that holds the checking lease (with a
+    // long one, as a big config used to get)
     let node = NodeLock::acquire(dir.path())
         .expect("lock")
         .expect("node free");
     let crashed = Claimant::of_node(node.id());
     let now = chrono::Utc::now().timestamp();
-    let claimed = store
-        .claim_due(ids.clone(), now, now + 1_360, &crashed, false)
+    assert!(store
+        .take_lease(CHECK_LEASE, &crashed, now, now + 1_360)
         .await
-        .expect("claim");
-    assert!(claimed.iter().all(|c| *c));
+        .expect("lease"));
     // AND, while it lives, a second server on the same data directory: it cannot run as the
-    // node, and leaves the live claims alone
+    // node, and leaves the live lease alone
     assert!(NodeLock::acquire(dir.path()).expect("lock").is_none());
     let sibling = checker(&config, store.clone(), Claimant::anonymous());
-    balance_alert_core::scheduler::release_predecessor_claims(&sibling).await;
+    balance_alert_core::scheduler::release_predecessor_leases(&sibling).await;
     let report = sibling
         .run(&Selection::Due, OPTIONS)
         .await
@@ -92,14 +91,14 @@ async fn a_restarted_server_checks_at_once_what_its_crashed_predecessor_had_clai
     assert!(report.checked.is_empty(), "{:?}", report.checked);
     assert_eq!(fake.hits("bal:0"), 0);
 
-    // WHEN the first server dies mid-check (its claims stay) and restarts
+    // WHEN the first server dies mid-check (its lease stays) and restarts
     drop(node);
     let node = NodeLock::acquire(dir.path())
         .expect("lock")
         .expect("the node is free once its process is gone");
     assert_eq!(node.id(), crashed.node.as_deref().expect("node"));
     let restarted = checker(&config, store.clone(), Claimant::of_node(node.id()));
-    balance_alert_core::scheduler::release_predecessor_claims(&restarted).await;
+    balance_alert_core::scheduler::release_predecessor_leases(&restarted).await;
     let report = restarted
         .run(&Selection::Due, OPTIONS)
         .await
@@ -110,20 +109,21 @@ async fn a_restarted_server_checks_at_once_what_its_crashed_predecessor_had_clai
     for i in 0..20 {
         assert_eq!(fake.hits(&format!("bal:{i}")), 1, "p{i}");
     }
-    // AND their next checks are scheduled, the claims ended
+    // AND their next checks are scheduled, the lease ended
     let schedules = store.schedules().await.expect("schedules");
-    assert!(
-        schedules.iter().all(|n| n.at > now && n.at != now + 1_360),
-        "{schedules:?}"
-    );
+    assert_eq!(schedules.len(), 20);
+    assert!(schedules.iter().all(|n| n.at > now), "{schedules:?}");
+    assert!(store
+        .take_lease(CHECK_LEASE, &Claimant::anonymous(), now, now + 1)
+        .await
+        .expect("lease"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_lease_is_sized_by_the_claimed_work_not_the_config_and_renewed_while_checks_run() {
+async fn one_run_checks_due_projects_at_a_time_under_a_short_lease_renewed_while_it_works() {
     // GIVEN a config of 1,000 projects of which 10 are due, checked two at a time against a
-    // provider answering in 1.5 s (five waves: longer than a
-    // renewal period)
-    let fake = FakeServer::start(Duration::from_millis(1_500))
+    // provider answering in 2.5 s (five waves: longer than two renewal periods)
+    let fake = FakeServer::start(Duration::from_millis(2_500))
         .await
         .expect("fake");
     let settings = Settings {
@@ -133,7 +133,10 @@ async fn a_lease_is_sized_by_the_claimed_work_not_the_config_and_renewed_while_c
         ..fast_settings()
     };
     let lease = lease_seconds(&settings);
-    assert_eq!(lease, 15, "three request timeouts");
+    assert_eq!(
+        lease, 15,
+        "three request timeouts, whatever the number of projects"
+    );
     let config = Config {
         settings: settings.clone(),
         projects: projects(1_000, &fake.base_url()),
@@ -146,45 +149,56 @@ async fn a_lease_is_sized_by_the_claimed_work_not_the_config_and_renewed_while_c
         .map(|p| NextCheck::at(p.id(), now + 86_400))
         .collect();
     store.set_next_checks(later).await.expect("schedule");
-    let due: Vec<String> = config.projects[..10].iter().map(|p| p.id()).collect();
-    let leases = |schedules: Vec<NextCheck>| -> Vec<i64> {
-        schedules
-            .into_iter()
-            .filter(|n| due.contains(&n.project_id))
-            .map(|n| n.at)
-            .collect()
-    };
 
     // WHEN the scheduler's run checks them
     let e = engine(&settings);
     let run = run_due(&e, &store, &config, &Selection::Due, OPTIONS, now);
     let watch = async {
-        // THEN each due project is claimed for one short lease, not a lease grown with the
-        // 1,000 projects configured or the 10 claimed
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut first = None;
-        loop {
-            let held = leases(store.schedules().await.expect("schedules"));
-            if first.is_none() && held.len() == 10 {
-                first = Some(held.clone());
-                assert!(held.iter().all(|t| *t == now + lease), "{held:?}");
-            }
-            // AND the lease is renewed while the checks still run
-            if first.is_some()
-                && held
-                    .iter()
-                    .all(|t| *t > now + lease && *t <= now + 3 * lease)
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "no renewal seen: {held:?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        // AND a second run (another process) starts while the first one checks
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let other = run_due_by(
+            &e,
+            &store,
+            &config,
+            &Selection::Due,
+            OPTIONS,
+            now,
+            &Claimant::anonymous(),
+        )
+        .await
+        .expect("second run");
+        // THEN the second checks nothing and looks again within a renewal period
+        assert!(other.checked.is_empty(), "{:?}", other.checked);
+        assert!(
+            other.next_due_at.is_some_and(|t| t <= now + lease),
+            "{:?}",
+            other.next_due_at
+        );
+        // AND the first renews its lease while its checks run: after a renewal, a taker at the
+        // first lease's end is refused
+        tokio::time::sleep(renew_every(&settings) + Duration::from_millis(2_500)).await;
+        assert!(!store
+            .take_lease(
+                CHECK_LEASE,
+                &Claimant::anonymous(),
+                now + lease,
+                now + 2 * lease
+            )
+            .await
+            .expect("lease"));
     };
     let (report, ()) = tokio::join!(run, watch);
     let report = report.expect("run");
     assert_eq!(report.checks.outcomes.len(), 10);
     assert!(report.checks.outcomes.iter().all(|o| o.result.is_ok()));
+    for i in 0..10 {
+        assert_eq!(fake.hits(&format!("bal:{i}")), 1, "p{i} checked once");
+    }
+    // AND once it is done, the lease is free
+    assert!(store
+        .take_lease(CHECK_LEASE, &Claimant::anonymous(), now, now + 1)
+        .await
+        .expect("lease"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

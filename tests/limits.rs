@@ -155,8 +155,9 @@ fn arrived(fake: &FakeServer) -> Vec<(i64, Vec<String>, bool)> {
         .collect()
 }
 
-/// Every alert either arrived once (and is recorded sent) or waits in the outbox (pending),
-/// none failed, none arrived twice; returns how many wait.
+/// Every alert either arrived once (and is recorded sent) or waits in the outbox (pending:
+/// not sent yet, or sent by a pass cut before it recorded so), none failed, none arrived
+/// twice; returns how many wait.
 async fn none_lost(backend: &Backend, arrivals: &[(i64, Vec<String>, bool)]) -> usize {
     let received: Vec<&String> = arrivals.iter().flat_map(|(_, ids, _)| ids).collect();
     let unique: HashSet<&String> = received.iter().copied().collect();
@@ -178,14 +179,9 @@ async fn none_lost(backend: &Backend, arrivals: &[(i64, Vec<String>, bool)]) -> 
     for a in &alerts {
         match a.status {
             AlertStatus::Sent => assert!(unique.contains(&a.id), "{} sent but not received", a.id),
-            AlertStatus::Pending => {
-                assert!(
-                    !unique.contains(&a.id),
-                    "{} received but still pending",
-                    a.id
-                );
-                pending += 1;
-            }
+            // Received but still pending: its pass was cut (the delivery timeout on a slow
+            // emulator) after the send and before the record; at least once, it goes again.
+            AlertStatus::Pending => pending += 1,
             AlertStatus::Failed => panic!("{} failed: {:?}", a.id, a.deliveries),
         }
     }

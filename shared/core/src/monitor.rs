@@ -39,6 +39,20 @@ pub struct CheckRun {
     pub deferred: Vec<usize>,
 }
 
+impl CheckRun {
+    /// A run of no checks.
+    pub fn empty() -> Self {
+        CheckRun {
+            report: CheckReport::new(Vec::new()),
+            alerts: Vec::new(),
+            outcomes: Vec::new(),
+            previous: Vec::new(),
+            writes: Vec::new(),
+            deferred: Vec::new(),
+        }
+    }
+}
+
 /// Whether a run persists its results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMode {

@@ -1,11 +1,13 @@
 //! The one run sequence, shared by `check`, the `serve` scheduler and the checker function:
-//! pick the projects to check (all, or those due under the adaptive schedule, claimed in the
-//! store so two processes never check one project twice), check them, schedule each one's
-//! next check, evaluate subscriptions (hourly) and prune history (daily).
+//! pick the projects to check (all, or those due under the adaptive schedule), check them,
+//! schedule each one's next check, evaluate subscriptions (hourly) and prune history (daily).
 //!
-//! A claim's lease is short (a few request timeouts, whatever the number of projects) and is
-//! renewed while the run works, so the projects of a process that died mid-check come back
-//! within one lease — at once for its restart, which frees its node's claims on start.
+//! Due projects are checked by one process at a time: a scheduled run first takes the store's
+//! checking lease ([`CHECK_LEASE`]), so two processes sharing a store (two `serve`, the checker
+//! function) never check one project twice, and the lease costs one write per run, not one per
+//! project. It is short (a few request timeouts, whatever the number of projects) and renewed
+//! while the run works, so the work of a process that died mid-check comes back within one
+//! lease — at once for its restart, which frees its node's leases on start.
 
 use balance_alert_model::alert::ProjectState;
 use balance_alert_model::forecast::Point;
@@ -26,6 +28,8 @@ const TREND_POINTS: usize = 12;
 /// How often subscriptions are evaluated and history pruned, at most.
 const SUBSCRIPTIONS_EVERY: i64 = 3600;
 const PRUNE_EVERY: i64 = 86_400;
+/// The lease a scheduled run holds while it checks due projects.
+pub const CHECK_LEASE: &str = "run:checks";
 /// Cooldown keys in the store for the periodic parts.
 const SUBSCRIPTIONS_KEY: &str = "run:subscriptions";
 const PRUNE_KEY: &str = "run:prune";
@@ -41,7 +45,7 @@ pub enum Selection {
     Due,
     /// As `Due`, and the enabled projects without a result since the given time (unix s),
     /// even when scheduled later: the scheduler's runs after start, until every project has
-    /// one. A project another process holds a live claim on is left to it.
+    /// one.
     DueOrUncheckedSince(i64),
     /// The given projects (by id), enabled or not (a manual refresh).
     Only(Vec<String>),
@@ -86,11 +90,26 @@ pub struct RunReport {
     pub checked: Vec<String>,
 }
 
-/// Seconds a claim stays reserved for the checker that made it, from its last renewal: a few
-/// request timeouts (at least [`MIN_LEASE`]), whatever the number of projects claimed. The
-/// claimer renews it every third of it while the run works ([`renew_every`]), so a run may
-/// take as long as its retries need; a process that dies stops renewing, and its projects
-/// come back one lease later (at once for its restart, which frees its node's claims).
+impl RunReport {
+    /// A run that checked nothing (another process holds the checking lease); look again at
+    /// `again`.
+    fn idle(again: i64) -> Self {
+        RunReport {
+            checks: CheckRun::empty(),
+            subscriptions: Vec::new(),
+            pruned: 0,
+            next_due_at: Some(again),
+            current: Vec::new(),
+            checked: Vec::new(),
+        }
+    }
+}
+
+/// Seconds the checking lease stays with the run that took it, from its last renewal: a few
+/// request timeouts (at least [`MIN_LEASE`]), whatever the number of projects. The run renews
+/// it every third of it while it works ([`renew_every`]), so a run may take as long as its
+/// retries need; a process that dies stops renewing, and its work comes back one lease later
+/// (at once for its restart, which frees its node's leases).
 pub fn lease_seconds(s: &Settings) -> i64 {
     let timeout = s.request_timeout_seconds.ceil().max(1.0) as i64;
     timeout.saturating_mul(LEASE_TIMEOUTS).max(MIN_LEASE)
@@ -101,13 +120,13 @@ const LEASE_TIMEOUTS: i64 = 3;
 /// Shortest lease, seconds.
 pub const MIN_LEASE: i64 = 10;
 
-/// How often a run renews its claims: a third of the lease, so two renewals may fail or run
-/// late before a claim lapses.
+/// How often a run renews its lease: a third of it, so two renewals may fail or run late
+/// before it lapses.
 pub fn renew_every(s: &Settings) -> std::time::Duration {
     std::time::Duration::from_secs((lease_seconds(s) / 3).max(1) as u64)
 }
 
-/// Runs the sequence once at `now` (unix s), claiming as this process's anonymous claimant.
+/// Runs the sequence once at `now` (unix s), leasing as this process's anonymous claimant.
 pub async fn run_due(
     engine: &Engine,
     store: &dyn Store,
@@ -128,7 +147,7 @@ pub async fn run_due(
     .await
 }
 
-/// Runs the sequence once at `now` (unix s); claims are made as `by`.
+/// Runs the sequence once at `now` (unix s); the checking lease is taken as `by`.
 pub async fn run_due_by(
     engine: &Engine,
     store: &dyn Store,
@@ -137,6 +156,56 @@ pub async fn run_due_by(
     options: RunOptions,
     now: i64,
     by: &Claimant,
+) -> Result<RunReport, StoreError> {
+    let settings = &config.settings;
+    let persist = options.write == WriteMode::Persist;
+    let scheduled = matches!(
+        selection,
+        Selection::Due | Selection::DueOrUncheckedSince(_)
+    );
+    // Taken before the schedules are read, so what this run finds due is what no other run is
+    // checking. Held elsewhere: that run checks and schedules them; look again a little later.
+    let leasing = scheduled && persist;
+    // Each run holds the lease as itself: a second run of this process waits for it too.
+    let by = &Claimant {
+        owner: crate::store::random_id(),
+        node: by.node.clone(),
+    };
+    if leasing
+        && !store
+            .take_lease(
+                CHECK_LEASE,
+                by,
+                now,
+                now.saturating_add(lease_seconds(settings)),
+            )
+            .await?
+    {
+        tracing::debug!("another process is checking due projects");
+        let again = now.saturating_add(renew_every(settings).as_secs() as i64);
+        return Ok(RunReport::idle(again));
+    }
+    let report = run_leased(engine, store, config, selection, options, now, by, leasing).await;
+    if leasing {
+        if let Err(e) = store.release_lease(CHECK_LEASE, &by.owner).await {
+            tracing::warn!(error = %e, "cannot release the checking lease (it expires by itself)");
+        }
+    }
+    report
+}
+
+/// [`run_due_by`] once the checking lease is held (when `leasing`): the lease is renewed while
+/// the projects are checked.
+#[allow(clippy::too_many_arguments)]
+async fn run_leased(
+    engine: &Engine,
+    store: &dyn Store,
+    config: &Config,
+    selection: &Selection,
+    options: RunOptions,
+    now: i64,
+    by: &Claimant,
+    leasing: bool,
 ) -> Result<RunReport, StoreError> {
     let settings = &config.settings;
     let persist = options.write == WriteMode::Persist;
@@ -200,19 +269,8 @@ pub async fn run_due_by(
             .filter(|p| ids.contains(&p.id()))
             .collect(),
     };
-    // Claim what is due, so a second checker running now leaves these projects alone.
-    let claiming = scheduled && persist && !candidates.is_empty();
-    let projects: Vec<&ProjectConfig> = if claiming {
-        // A project picked before its time (changed config, or the run after start) is
-        // claimed early: taken only when nobody holds it.
-        let early = |p: &ProjectConfig| since.is_some() || !on_time(&p.id());
-        let lease_until = now.saturating_add(lease_seconds(settings));
-        claim(store, candidates, early, now, lease_until, by).await?
-    } else {
-        candidates
-    };
-    // Check, then schedule each project's next check (which ends its claim); the claims are
-    // renewed until then.
+    let projects = candidates;
+    // Check, then schedule each project's next check; the lease is renewed until then.
     let work = async {
         // A check that changes nothing is written with its next check, as one write.
         let mut checks = run_checks_deferring(
@@ -303,9 +361,8 @@ pub async fn run_due_by(
         }
         Ok::<_, StoreError>((checks, next_checks, forecasts))
     };
-    let (checks, next_checks, forecasts) = if claiming && !projects.is_empty() {
-        let ids: Vec<String> = projects.iter().map(|p| p.id()).collect();
-        keep_claimed(store, settings, &ids, by, now, work).await?
+    let (checks, next_checks, forecasts) = if leasing && !projects.is_empty() {
+        keep_leased(store, settings, by, now, work).await?
     } else {
         work.await?
     };
@@ -367,48 +424,12 @@ fn config_changed(schedule: Option<&NextCheck>, p: &ProjectConfig) -> bool {
         .is_some_and(|f| f != p.check_fingerprint())
 }
 
-/// Claims `candidates` for `by` until `lease_until` (those for which `early` holds as early
-/// claims, see [`Store::claim_due`]); returns the ones claimed, in their order.
-async fn claim<'a>(
-    store: &dyn Store,
-    candidates: Vec<&'a ProjectConfig>,
-    early: impl Fn(&ProjectConfig) -> bool,
-    now: i64,
-    lease_until: i64,
-    by: &Claimant,
-) -> Result<Vec<&'a ProjectConfig>, StoreError> {
-    let mut claimed = std::collections::HashSet::new();
-    for pass in [false, true] {
-        let ids: Vec<String> = candidates
-            .iter()
-            .filter(|p| early(p) == pass)
-            .map(|p| p.id())
-            .collect();
-        if ids.is_empty() {
-            continue;
-        }
-        let won = store
-            .claim_due(ids.clone(), now, lease_until, by, pass)
-            .await?;
-        claimed.extend(
-            ids.into_iter()
-                .zip(won)
-                .filter_map(|(id, ok)| ok.then_some(id)),
-        );
-    }
-    Ok(candidates
-        .into_iter()
-        .filter(|p| claimed.contains(&p.id()))
-        .collect())
-}
-
-/// Drives `work` while renewing the claims on `ids` every [`renew_every`], so the lease stays
-/// short however long the work takes. A claim found lost (this process stalled past its lease
-/// and another took the project) is logged; the check's write stays safe (versioned).
-async fn keep_claimed<T>(
+/// Drives `work` while renewing the checking lease every [`renew_every`], so the lease stays
+/// short however long the work takes. A lease found lost (this process stalled past it and
+/// another took it) is logged; the checks' writes stay safe (versioned).
+async fn keep_leased<T>(
     store: &dyn Store,
     settings: &Settings,
-    ids: &[String],
     by: &Claimant,
     now: i64,
     work: impl std::future::Future<Output = T>,
@@ -426,14 +447,10 @@ async fn keep_claimed<T>(
                 // The run's clock (`now` may be simulated) advanced by the real time spent.
                 let at = now.saturating_add(started.elapsed().as_secs() as i64);
                 let until = at.saturating_add(lease_seconds(settings));
-                match store.renew_claims(ids.to_vec(), &by.owner, until).await {
-                    Ok(held) => {
-                        let lost = held.iter().filter(|h| !**h).count();
-                        if lost > 0 {
-                            tracing::warn!(lost, "claims lost while checking: another process took those projects after their lease expired");
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "cannot renew claims"),
+                match store.take_lease(CHECK_LEASE, by, at, until).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!("checking lease lost while checking: another process took it after it expired"),
+                    Err(e) => tracing::warn!(error = %e, "cannot renew the checking lease"),
                 }
             }
         }

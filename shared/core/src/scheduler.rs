@@ -1,12 +1,12 @@
 //! The local server's scheduler: runs [`crate::run::run_due`] whenever a project falls due.
 //!
-//! The schedule itself lives in the store (each project's next check time, claimed before a
-//! check), so this loop only decides when to look: at the earliest next check time it knows,
-//! at least every [`MAX_SLEEP`], and at once after a config change. Each run is its own task,
-//! so one stuck on a slow provider (up to its timeout budget) never holds back projects that
-//! fall due meanwhile: their claims keep two runs from checking one project.
+//! The schedule itself lives in the store (each project's next check time), so this loop only
+//! decides when to look: at the earliest next check time it knows, at least every
+//! [`MAX_SLEEP`], and at once after a config change. Each run is its own task; due projects
+//! are checked under the store's checking lease ([`crate::run::CHECK_LEASE`]), so a run that
+//! starts while another (of this or another process) still checks waits for it.
 //!
-//! On start it frees the claims its node's previous process left (a crash mid-check), and
+//! On start it frees the leases its node's previous process left (a crash mid-check), and
 //! until every project has had a result since start its runs also check the projects without
 //! one, whatever their schedule says: readiness waits for exactly that.
 
@@ -49,7 +49,7 @@ pub async fn every<F, Fut>(
 
 /// Runs until `shutdown` flips to true.
 pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    release_predecessor_claims(&checker).await;
+    release_predecessor_leases(&checker).await;
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Option<i64>>();
     let mut next_look = 0i64;
     let mut config = checker.config.get();
@@ -77,7 +77,7 @@ pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiv
         if now < next_look {
             continue;
         }
-        // Until this run reports, look again only after a while (its claims keep the projects
+        // Until this run reports, look again only after a while (its lease keeps the projects
         // it checks from being picked up twice meanwhile).
         next_look = now + MAX_SLEEP;
         let (checker, done) = (checker.clone(), done_tx.clone());
@@ -116,22 +116,22 @@ pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiv
     }
 }
 
-/// Frees the claims a previous process of this node left (it died mid-check): this process
+/// Frees the leases a previous process of this node left (it died mid-check): this process
 /// holds the node, so no live process can be holding them.
-pub async fn release_predecessor_claims(checker: &Checker) {
+pub async fn release_predecessor_leases(checker: &Checker) {
     let Some(node) = checker.claimant().node.as_deref() else {
         return;
     };
-    match checker.store.release_claims(node).await {
+    match checker.store.release_node_leases(node).await {
         Ok(0) => {}
         Ok(n) => {
             tracing::info!(
-                projects = n,
-                "freed the claims a previous process left unfinished"
+                leases = n,
+                "freed the checking lease a previous process left unfinished"
             )
         }
         Err(e) => {
-            tracing::warn!(error = %e, "cannot free the previous process's claims; they come back when their lease expires")
+            tracing::warn!(error = %e, "cannot free the previous process's leases; they expire by themselves")
         }
     }
 }

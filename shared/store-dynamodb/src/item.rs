@@ -616,10 +616,6 @@ impl TryFrom<&Item> for SubscriptionState {
 pub(crate) struct Schedule {
     pub project_id: String,
     pub next_check_at: i64,
-    /// While claimed: the claiming process and its node (`next_check_at` is then the lease's
-    /// end).
-    pub claim_owner: Option<String>,
-    pub claim_node: Option<String>,
     /// The fingerprint of the config the last check ran with (see
     /// [`balance_alert_core::store::NextCheck`]).
     pub fingerprint: Option<String>,
@@ -627,9 +623,6 @@ pub(crate) struct Schedule {
 
 /// The attribute holding a schedule's next check time.
 pub(crate) const NEXT_CHECK_AT: &str = "next_check_at";
-/// The attributes naming a claim's holder.
-pub(crate) const CLAIM_OWNER: &str = "claim_owner";
-pub(crate) const CLAIM_NODE: &str = "claim_node";
 /// The attribute holding a schedule's config fingerprint.
 pub(crate) const CONFIG_FINGERPRINT: &str = "config_fingerprint";
 /// The attribute holding the config document's version.
@@ -643,9 +636,55 @@ impl TryFrom<&Item> for Schedule {
             Ok(Schedule {
                 project_id: i.str("project_id")?,
                 next_check_at: i.int(NEXT_CHECK_AT)?,
-                claim_owner: i.opt_str(CLAIM_OWNER)?,
-                claim_node: i.opt_str(CLAIM_NODE)?,
                 fingerprint: i.opt_str(CONFIG_FINGERPRINT)?,
+            })
+        })
+    }
+}
+
+/// The partition holding every lease, listed by one Query (a restart frees its node's).
+pub(crate) const LEASES_PK: &str = "LEASES";
+
+/// Key of a lease.
+pub(crate) fn lease_key(name: &str) -> Attrs {
+    key(LEASES_PK.to_string(), name)
+}
+
+/// A named lease: its holder (process and node) and its end (expires by TTL after it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Lease {
+    pub key: String,
+    pub owner: String,
+    pub node: Option<String>,
+    pub until: i64,
+}
+
+/// The attributes naming a lease's holder.
+pub(crate) const OWNER: &str = "owner";
+pub(crate) const NODE: &str = "node";
+
+impl From<&Lease> for Item {
+    fn from(l: &Lease) -> Self {
+        let mut i = Item::new(kinds::LEASE, lease_key(&l.key));
+        i.set("key", s(&l.key));
+        i.set(OWNER, s(&l.owner));
+        i.set_opt(NODE, l.node.as_deref().map(s));
+        i.set(UNTIL, int(l.until));
+        i.set(TTL_ATTRIBUTE, int(l.until));
+        i
+    }
+}
+
+impl TryFrom<&Item> for Lease {
+    type Error = Corrupt;
+
+    fn try_from(item: &Item) -> Result<Self, Corrupt> {
+        item.read("lease", kinds::LEASE, |i| {
+            Ok(Lease {
+                key: i.str("key")?,
+                owner: i.str(OWNER)?,
+                node: i.opt_str(NODE)?,
+                until: i.int(UNTIL)?,
             })
         })
     }

@@ -152,23 +152,23 @@ fn alerts_readings_and_the_rest_round_trip() {
     let mut item = Item::from(&state("p", 1, AlertState::Ok));
     item.set(NEXT_CHECK_AT, int(10));
     item.set(CONFIG_FINGERPRINT, s("f"));
-    let sch = Schedule {
-        project_id: "p".into(),
-        next_check_at: 10,
-        claim_owner: None,
-        claim_node: None,
-        fingerprint: Some("f".into()),
-    };
-    assert_eq!(Schedule::try_from(&item).expect("converts"), sch);
-    item.set(CLAIM_OWNER, s("o"));
-    item.set(CLAIM_NODE, s("n"));
     assert_eq!(
         Schedule::try_from(&item).expect("converts"),
         Schedule {
-            claim_owner: Some("o".into()),
-            claim_node: Some("n".into()),
-            ..sch
+            project_id: "p".into(),
+            next_check_at: 10,
+            fingerprint: Some("f".into()),
         }
+    );
+    let lease = Lease {
+        key: "run:checks".into(),
+        owner: "o".into(),
+        node: Some("n".into()),
+        until: 40,
+    };
+    assert_eq!(
+        Lease::try_from(&Item::from(&lease)).expect("converts"),
+        lease
     );
     let cd = Cooldown {
         key: "refresh".into(),
@@ -230,7 +230,7 @@ fn a_state_update_sets_what_the_state_has_and_removes_what_it_lacks() {
     st.last_error = Some("boom".into());
     let (key, update) = state_update(&st);
     assert_eq!(key, project_key("p1"));
-    let update = finish_update(update, &[CLAIM_OWNER]);
+    let update = finish_update(update, &[CONFIG_FINGERPRINT]);
     let named = |attr: &str| {
         update
             .names
@@ -246,7 +246,7 @@ fn a_state_update_sets_what_the_state_has_and_removes_what_it_lacks() {
     );
     assert!(set.contains(&format!("{} = ", named("version"))), "{set}");
     assert!(remove.contains(&named("balance")), "{remove}");
-    assert!(remove.contains(&named(CLAIM_OWNER)), "{remove}");
+    assert!(remove.contains(&named(CONFIG_FINGERPRINT)), "{remove}");
     assert!(!remove.contains(&named("last_error")), "{remove}");
     // Every placeholder is used (DynamoDB refuses unused ones).
     for placeholder in update.names.keys().chain(update.values.keys()) {

@@ -33,7 +33,7 @@ pub use table::create_table;
 /// other attributes.
 pub const CONFIG_DOCUMENT_LIMIT: usize = 390 * 1024;
 
-/// How many requests one store call keeps in flight (commit_checks, claim_due, batches).
+/// How many requests one store call keeps in flight (commit_checks, set_next_checks, batches).
 const CONCURRENCY: usize = 16;
 
 /// A [`Store`] on one DynamoDB table laid out by [`create_table`].
@@ -182,30 +182,22 @@ impl Store for DynamoStore {
         self.schedules_impl().await
     }
 
-    async fn claim_due(
+    async fn take_lease(
         &self,
-        project_ids: Vec<String>,
-        now: i64,
-        lease_until: i64,
+        key: &str,
         by: &Claimant,
-        early: bool,
-    ) -> Result<Vec<bool>, StoreError> {
-        self.claim_due_impl(project_ids, now, lease_until, by, early)
-            .await
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        self.take_lease_impl(key, by, now, until).await
     }
 
-    async fn renew_claims(
-        &self,
-        project_ids: Vec<String>,
-        owner: &str,
-        lease_until: i64,
-    ) -> Result<Vec<bool>, StoreError> {
-        self.renew_claims_impl(project_ids, owner, lease_until)
-            .await
+    async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.release_lease_impl(key, owner).await
     }
 
-    async fn release_claims(&self, node: &str) -> Result<u64, StoreError> {
-        self.release_claims_impl(node).await
+    async fn release_node_leases(&self, node: &str) -> Result<u64, StoreError> {
+        self.release_node_leases_impl(node).await
     }
 
     async fn set_next_checks(&self, next: Vec<NextCheck>) -> Result<(), StoreError> {

@@ -75,6 +75,8 @@ pub mod kinds {
     pub const ALERT: &str = "alert";
     /// A subscription's latest evaluation (`SUBSCRIPTION#<id>` / `STATE`).
     pub const SUBSCRIPTION: &str = "subscription";
+    /// A named lease, e.g. the one scheduled runs check under (`LEASES` / `<key>`).
+    pub const LEASE: &str = "lease";
     /// A named cooldown (`COOLDOWN#<key>` / `COOLDOWN`).
     pub const COOLDOWN: &str = "cooldown";
     /// The configuration document (`CONFIG` / `CONFIG`).

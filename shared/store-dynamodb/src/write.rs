@@ -14,10 +14,10 @@ use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::errors::sdk;
 use crate::item::{
-    add_set, alert_key, cooldown_key, finish_update, has_schedule, has_state, int, json,
-    latest_reading, project_key, project_pk, reading_sk_from, s, send_window_key, sends_of,
-    state_update, Attrs, Cooldown, Item, NewAlert, NewReading, Schedule, CLAIM_NODE, CLAIM_OWNER,
-    CONFIG_FINGERPRINT, DELIVERIES, LATEST_READING, NEXT_CHECK_AT, REMINDED_FOR, SENT, UNTIL,
+    add_set, alert_key, cooldown_key, finish_update, has_state, int, json, latest_reading,
+    lease_key, project_key, project_pk, reading_sk_from, s, send_window_key, sends_of,
+    state_update, Attrs, Cooldown, Item, Lease, NewAlert, NewReading, CONFIG_FINGERPRINT,
+    DELIVERIES, LATEST_READING, LEASES_PK, NEXT_CHECK_AT, NODE, OWNER, REMINDED_FOR, SENT, UNTIL,
 };
 use crate::read::records;
 use crate::request::{merge, run_grouped, set_all, tx_put, tx_update, Expr};
@@ -46,11 +46,10 @@ fn state_condition(expected: Option<u64>) -> Expr {
     }
 }
 
-/// Adds a schedule to a project item's update: the next check, the config fingerprint, and the
-/// claim ended (as a whole schedule write does).
+/// Adds a schedule to a project item's update: the next check and the config fingerprint.
 fn with_next(update: Expr, next: &NextCheck) -> Expr {
     let mut update = add_set(update, NEXT_CHECK_AT, int(next.at));
-    let mut remove = vec![CLAIM_OWNER, CLAIM_NODE];
+    let mut remove = Vec::new();
     match &next.fingerprint {
         Some(f) => update = add_set(update, CONFIG_FINGERPRINT, s(f)),
         None => remove.push(CONFIG_FINGERPRINT),
@@ -58,8 +57,8 @@ fn with_next(update: Expr, next: &NextCheck) -> Expr {
     finish_update(update, &remove)
 }
 
-/// The update making a project item exist as a listed project (claims and schedules may come
-/// before its first state).
+/// The update making a project item exist as a listed project (a schedule may come before its
+/// first state).
 fn project_update(project_id: &str) -> Expr {
     Expr::new("SET #kind = :kind, #pid = :pid")
         .name("#kind", KIND)
@@ -230,94 +229,92 @@ impl DynamoStore {
         Ok(false)
     }
 
-    pub(crate) async fn claim_due_impl(
+    pub(crate) async fn take_lease_impl(
         &self,
-        project_ids: Vec<String>,
-        now: i64,
-        lease_until: i64,
+        key: &str,
         by: &Claimant,
-        early: bool,
-    ) -> Result<Vec<bool>, StoreError> {
-        let text = if early {
-            "attribute_not_exists(#next) OR #next <= :now OR attribute_not_exists(#owner)"
-        } else {
-            "attribute_not_exists(#next) OR #next <= :now"
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        let lease = Lease {
+            key: key.to_string(),
+            owner: by.owner.clone(),
+            node: by.node.clone(),
+            until,
         };
-        run_grouped(project_ids, String::clone, |project_id| async move {
-            // The lease is the schedule until the check records the next one; the fingerprint
-            // goes (the claimer's check records one).
-            let mut update = add_set(project_update(&project_id), NEXT_CHECK_AT, int(lease_until));
-            update = add_set(update, CLAIM_OWNER, s(&by.owner));
-            let mut remove = vec![CONFIG_FINGERPRINT];
-            match &by.node {
-                Some(node) => update = add_set(update, CLAIM_NODE, s(node)),
-                None => remove.push(CLAIM_NODE),
-            }
-            let update = finish_update(update, &remove)
-                .name("#next", NEXT_CHECK_AT)
-                .value(":now", int(now));
-            let update = if early {
-                update.name("#owner", CLAIM_OWNER)
-            } else {
-                update
-            };
-            self.update_if("claim_due", project_key(&project_id), &update, Some(text))
-                .await
-        })
-        .await
+        let condition = Expr::new("attribute_not_exists(#pk) OR #owner = :owner OR #until <= :now")
+            .name("#pk", PK)
+            .name("#owner", OWNER)
+            .name("#until", UNTIL)
+            .value(":owner", s(&by.owner))
+            .value(":now", int(now));
+        self.put_if("take_lease", Item::from(&lease), &condition)
+            .await
     }
 
-    pub(crate) async fn renew_claims_impl(
+    pub(crate) async fn release_lease_impl(
         &self,
-        project_ids: Vec<String>,
+        key: &str,
         owner: &str,
-        lease_until: i64,
-    ) -> Result<Vec<bool>, StoreError> {
-        let update = Expr::new("SET #next = :until")
-            .name("#next", NEXT_CHECK_AT)
-            .name("#owner", CLAIM_OWNER)
-            .value(":until", int(lease_until))
-            .value(":owner", s(owner));
-        let update = &update;
-        run_grouped(project_ids, String::clone, |project_id| async move {
-            self.update_if(
-                "renew_claims",
-                project_key(&project_id),
-                update,
-                Some("#owner = :owner"),
-            )
+    ) -> Result<(), StoreError> {
+        self.delete_if("release_lease", lease_key(key), OWNER, owner)
             .await
-        })
-        .await
+            .map(drop)
     }
 
-    pub(crate) async fn release_claims_impl(&self, node: &str) -> Result<u64, StoreError> {
-        // Read through the project list; each freed only if still under this node's claim.
-        let items = self.list_projects("release_claims").await?;
-        let schedules: Vec<Schedule> = records(items.iter().filter(|i| has_schedule(i)))?;
-        let update = Expr::new("SET #next = :zero REMOVE #owner, #node")
-            .name("#next", NEXT_CHECK_AT)
-            .name("#owner", CLAIM_OWNER)
-            .name("#node", CLAIM_NODE)
-            .value(":zero", int(0))
-            .value(":node", s(node));
-        let update = &update;
-        let mine: Vec<String> = schedules
+    pub(crate) async fn release_node_leases_impl(&self, node: &str) -> Result<u64, StoreError> {
+        const OP: &str = "release_node_leases";
+        let query = self
+            .client
+            .query()
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(LEASES_PK))
+            .consistent_read(true);
+        let leases: Vec<Lease> = records(&self.query_all(OP, query, None).await?)?;
+        let mut released = 0;
+        for lease in leases
             .into_iter()
-            .filter(|sch| sch.claim_node.as_deref() == Some(node))
-            .map(|sch| sch.project_id)
-            .collect();
-        let freed = run_grouped(mine, String::clone, |project_id| async move {
-            self.update_if(
-                "release_claims",
-                project_key(&project_id),
-                update,
-                Some("#node = :node"),
-            )
-            .await
-        })
-        .await?;
-        Ok(freed.into_iter().filter(|f| *f).count() as u64)
+            .filter(|l| l.node.as_deref() == Some(node))
+        {
+            if self
+                .delete_if(OP, lease_key(&lease.key), NODE, node)
+                .await?
+            {
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
+    /// Deletes `key` if its attribute `attr` is `value`: true when deleted.
+    async fn delete_if(
+        &self,
+        op: &'static str,
+        key: Attrs,
+        attr: &str,
+        value: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression("#a = :v")
+            .expression_attribute_names("#a", attr)
+            .expression_attribute_values(":v", s(value))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sdk(op)(e)),
+        }
     }
 
     pub(crate) async fn set_next_checks_impl(

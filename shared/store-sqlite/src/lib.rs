@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_reading_facts.sql"),
     include_str!("migrations/009_check_fingerprint.sql"),
     include_str!("migrations/010_send_windows.sql"),
+    include_str!("migrations/011_leases.sql"),
 ];
 
 /// A [`Store`] on a SQLite file.
@@ -363,13 +364,12 @@ fn apply_write(tx: &Connection, w: &CheckWrite) -> rusqlite::Result<bool> {
     Ok(true)
 }
 
-/// Sets a project's next check (and config fingerprint), ending its claim.
+/// Sets a project's next check (and config fingerprint).
 fn set_next_check(tx: &Connection, n: &NextCheck) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT INTO schedule (project_id, next_check_at, config_fingerprint) \
          VALUES (?1, ?2, ?3) \
-         ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?2, \
-         config_fingerprint = ?3, claim_owner = NULL, claim_node = NULL",
+         ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?2, config_fingerprint = ?3",
     )?
     .execute(params![n.project_id, n.at, n.fingerprint])?;
     Ok(())
@@ -759,86 +759,46 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn claim_due(
+    async fn take_lease(
         &self,
-        project_ids: Vec<String>,
-        now: i64,
-        lease_until: i64,
+        key: &str,
         by: &Claimant,
-        early: bool,
-    ) -> Result<Vec<bool>, StoreError> {
-        let by = by.clone();
-        self.with("claim_due", move |c| {
-            let err = backend("claim_due");
-            let tx = c
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(&err)?;
-            let mut claimed = Vec::with_capacity(project_ids.len());
-            {
-                let mut stmt = tx
-                    .prepare_cached(
-                        "INSERT INTO schedule (project_id, next_check_at, claim_owner, claim_node) \
-                         VALUES (?1, ?3, ?4, ?5) \
-                         ON CONFLICT(project_id) DO UPDATE SET next_check_at = ?3, \
-                         claim_owner = ?4, claim_node = ?5 \
-                         WHERE next_check_at <= ?2 OR (?6 AND claim_owner IS NULL)",
-                    )
-                    .map_err(&err)?;
-                for id in &project_ids {
-                    let changed = stmt
-                        .execute(params![id, now, lease_until, by.owner, by.node, early])
-                        .map_err(&err)?;
-                    claimed.push(changed == 1);
-                }
-            }
-            tx.commit().map_err(&err)?;
-            Ok(claimed)
-        })
-        .await
-    }
-
-    async fn renew_claims(
-        &self,
-        project_ids: Vec<String>,
-        owner: &str,
-        lease_until: i64,
-    ) -> Result<Vec<bool>, StoreError> {
-        let owner = owner.to_owned();
-        self.with("renew_claims", move |c| {
-            let err = backend("renew_claims");
-            let tx = c.transaction().map_err(&err)?;
-            let mut held = Vec::with_capacity(project_ids.len());
-            {
-                let mut stmt = tx
-                    .prepare_cached(
-                        "UPDATE schedule SET next_check_at = ?3 \
-                         WHERE project_id = ?1 AND claim_owner = ?2",
-                    )
-                    .map_err(&err)?;
-                for id in &project_ids {
-                    held.push(
-                        stmt.execute(params![id, owner, lease_until])
-                            .map_err(&err)?
-                            == 1,
-                    );
-                }
-            }
-            tx.commit().map_err(&err)?;
-            Ok(held)
-        })
-        .await
-    }
-
-    async fn release_claims(&self, node: &str) -> Result<u64, StoreError> {
-        let node = node.to_owned();
-        self.with("release_claims", move |c| {
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        let (key, by) = (key.to_owned(), by.clone());
+        self.with("take_lease", move |c| {
             c.execute(
-                "UPDATE schedule SET next_check_at = 0, claim_owner = NULL, claim_node = NULL \
-                 WHERE claim_node = ?1",
-                [node],
+                "INSERT INTO lease (key, owner, node, until) VALUES (?1, ?2, ?3, ?5) \
+                 ON CONFLICT(key) DO UPDATE SET owner = ?2, node = ?3, until = ?5 \
+                 WHERE lease.owner = ?2 OR lease.until <= ?4",
+                params![key, by.owner, by.node, now, until],
             )
-            .map(|n| n as u64)
-            .map_err(backend("release_claims"))
+            .map(|n| n == 1)
+            .map_err(backend("take_lease"))
+        })
+        .await
+    }
+
+    async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        let (key, owner) = (key.to_owned(), owner.to_owned());
+        self.with("release_lease", move |c| {
+            c.execute(
+                "DELETE FROM lease WHERE key = ?1 AND owner = ?2",
+                params![key, owner],
+            )
+            .map(drop)
+            .map_err(backend("release_lease"))
+        })
+        .await
+    }
+
+    async fn release_node_leases(&self, node: &str) -> Result<u64, StoreError> {
+        let node = node.to_owned();
+        self.with("release_node_leases", move |c| {
+            c.execute("DELETE FROM lease WHERE node = ?1", [node])
+                .map(|n| n as u64)
+                .map_err(backend("release_node_leases"))
         })
         .await
     }

@@ -446,56 +446,49 @@ async fn send_window_contract(store: &dyn Store) {
 }
 
 async fn runtime_contract(store: &dyn Store) {
-    // Claims: a project without a schedule is due; a claimed one is not due again until its
-    // lease passes; only one of two claims at the same moment wins.
+    // Leases: free, then held by its taker (who renews it) until it expires; of two takers at
+    // once exactly one gets it; released by its owner only; a node's leases freed at once.
     let (a, b) = (Claimant::of_node("node-a"), Claimant::anonymous());
-    let ids = vec!["c1".to_string(), "c2".to_string()];
-    assert_eq!(
-        store
-            .claim_due(ids.clone(), 1_000, 1_300, &a, false)
-            .await
-            .expect("claim"),
-        vec![true, true]
-    );
-    // A claimed project is scheduled, not checked: it has no state yet.
-    assert_eq!(store.get_state("c1").await.expect("get"), None);
-    assert!(store
-        .list_states()
+    let lease = |by: &Claimant, now: i64, until: i64| {
+        let by = by.clone();
+        async move {
+            store
+                .take_lease("run:checks", &by, now, until)
+                .await
+                .expect("lease")
+        }
+    };
+    assert!(lease(&a, 1_000, 1_030).await);
+    assert!(!lease(&b, 1_010, 1_040).await, "held by a until 1030");
+    assert!(lease(&a, 1_020, 1_050).await, "a renews its own");
+    assert!(!lease(&b, 1_049, 1_080).await, "renewed until 1050");
+    assert!(lease(&b, 1_050, 1_080).await, "expired: b takes it");
+    assert!(!lease(&a, 1_060, 1_090).await, "a's lease is gone");
+    store
+        .release_lease("run:checks", &a.owner)
         .await
-        .expect("list")
-        .iter()
-        .all(|s| s.project_id != "c1"));
-    assert_eq!(
+        .expect("release");
+    assert!(!lease(&a, 1_061, 1_090).await, "only the owner releases");
+    store
+        .release_lease("run:checks", &b.owner)
+        .await
+        .expect("release");
+    assert!(lease(&a, 1_062, 1_090).await, "released: free at once");
+    assert!(
         store
-            .claim_due(ids.clone(), 1_100, 1_400, &b, true)
+            .take_lease("other", &b, 1_062, 1_090)
             .await
-            .expect("claim"),
-        vec![false, false],
-        "leased until 1300, even for an early claim"
+            .expect("lease"),
+        "leases are independent"
     );
-    // Only the holder renews; a renewed lease holds past the first one.
-    assert_eq!(
-        store
-            .renew_claims(ids.clone(), &b.owner, 9_999)
-            .await
-            .expect("renew"),
-        vec![false, false]
-    );
-    assert_eq!(
-        store
-            .renew_claims(vec!["c1".into()], &a.owner, 1_500)
-            .await
-            .expect("renew"),
-        vec![true]
-    );
-    assert_eq!(
-        store
-            .claim_due(ids.clone(), 1_400, 1_700, &b, false)
-            .await
-            .expect("claim"),
-        vec![false, true],
-        "c1 renewed until 1500, c2's lease expired at 1300"
-    );
+    assert_eq!(store.release_node_leases("node-a").await.expect("free"), 1);
+    assert_eq!(store.release_node_leases("node-a").await.expect("free"), 0);
+    assert!(lease(&b, 1_063, 1_090).await, "node-a's lease freed");
+    assert!(!store
+        .take_lease("other", &a, 1_063, 1_090)
+        .await
+        .expect("lease"));
+
     // Each next check keeps the fingerprint given with it; a repeated id keeps its last entry.
     let fingerprinted = |id: &str, at, f: &str| NextCheck {
         fingerprint: Some(f.into()),
@@ -515,44 +508,17 @@ async fn runtime_contract(store: &dyn Store) {
         schedules,
         vec![fingerprinted("c1", 2_000, "f1"), NextCheck::at("c2", 1_200)]
     );
-    // A scheduled check ends the claim: its old holder no longer renews it.
-    assert_eq!(
-        store
-            .renew_claims(vec!["c1".into()], &a.owner, 9_999)
-            .await
-            .expect("renew"),
-        vec![false]
-    );
-    assert_eq!(
-        store
-            .claim_due(ids.clone(), 1_500, 1_800, &b, false)
-            .await
-            .expect("claim"),
-        vec![false, true],
-        "only c2 is due at 1500"
-    );
-    // Early: a project scheduled later but claimed by nobody; c2 is b's now.
-    assert_eq!(
-        store
-            .claim_due(ids.clone(), 1_500, 1_800, &a, true)
-            .await
-            .expect("claim"),
-        vec![true, false]
-    );
-    // A node's claims are freed at once, only that node's, and are due right after.
-    assert_eq!(store.release_claims("node-a").await.expect("release"), 1);
-    assert_eq!(store.release_claims("node-a").await.expect("release"), 0);
-    assert_eq!(
-        store
-            .claim_due(ids, 1_501, 1_800, &Claimant::anonymous(), false)
-            .await
-            .expect("claim"),
-        vec![true, false],
-        "c1 freed, c2 still b's"
-    );
+    // A scheduled project is not checked yet: it has no state.
+    assert_eq!(store.get_state("c1").await.expect("get"), None);
+    assert!(store
+        .list_states()
+        .await
+        .expect("list")
+        .iter()
+        .all(|s| s.project_id != "c1"));
 
-    // A check written with its next check: state and schedule in one write, the claim ended,
-    // the state's other fields and the schedule of others untouched; a lost race writes neither.
+    // A check written with its next check: state and schedule in one write, the state's other
+    // fields and the schedule of others untouched; a lost race writes neither.
     let n = |at| NextCheck {
         fingerprint: Some("fp".into()),
         ..NextCheck::at("c1", at)
@@ -579,14 +545,6 @@ async fn runtime_contract(store: &dyn Store) {
             .find(|s| s.project_id == id)
     };
     assert_eq!(schedule_of("c1").await, Some(n(3_000)));
-    assert_eq!(
-        store
-            .claim_due(vec!["c1".into()], 2_999, 3_100, &b, false)
-            .await
-            .expect("claim"),
-        vec![false],
-        "scheduled at 3000 by the commit"
-    );
     let mut c1b = state("c1", 2, AlertState::Ok);
     c1b.last_error = None;
     let lost = CheckWrite {

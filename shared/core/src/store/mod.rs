@@ -54,15 +54,15 @@ impl StoreError {
     }
 }
 
-/// Who claims projects for checking ([`Store::claim_due`]).
+/// Who holds a lease ([`Store::take_lease`]), e.g. the one on checking due projects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimant {
-    /// Unique to one process: only it renews its claims.
+    /// Unique to one process: only it renews its leases.
     pub owner: String,
     /// The installation the process runs as, stable across its restarts and held by one live
-    /// process at a time (a lock in the data directory): a restarted process frees the claims
-    /// its crashed predecessor left under it at once ([`Store::release_claims`]). `None`: the
-    /// claims of a crashed process come back when their short lease expires.
+    /// process at a time (a lock in the data directory): a restarted process frees the leases
+    /// its crashed predecessor left under it at once ([`Store::release_node_leases`]). `None`:
+    /// the leases of a crashed process come back when they expire.
     pub node: Option<String>,
 }
 
@@ -111,7 +111,7 @@ pub struct ConfigDocument {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NextCheck {
     pub project_id: String,
-    /// Unix seconds of the next check (while claimed: the lease's end).
+    /// Unix seconds of the next check.
     pub at: i64,
     /// The [`crate::config::ProjectConfig::check_fingerprint`] of the configuration the last
     /// check ran with: a different one in the current configuration makes the project due at
@@ -142,8 +142,7 @@ pub struct CheckWrite {
     /// The balance reading, written with the state.
     pub point: Option<BalancePoint>,
     /// The project's next check, when known before the write: written with the state, as one
-    /// write, and only if the state is (a lost race schedules nothing). Ends a claim as
-    /// [`Store::set_next_checks`] does.
+    /// write, and only if the state is (a lost race schedules nothing).
     pub next: Option<NextCheck>,
 }
 
@@ -324,41 +323,30 @@ pub trait Store: Send + Sync {
     async fn pending_alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError>;
 
     /// Each project's next check time (unix s) and the fingerprint recorded with it, for
-    /// projects that have one. A claim ([`Store::claim_due`]) may drop the fingerprint (the
-    /// claimer's check records a new one).
+    /// projects that have one.
     async fn schedules(&self) -> Result<Vec<NextCheck>, StoreError>;
 
-    /// Claims projects for checking, for `by` until `lease_until`: for each id, atomically,
-    /// when it has no next check time or that time is ≤ `now` (due, or a claim whose lease
-    /// expired), or, with `early`, when it is scheduled later but not claimed by anyone; answers
-    /// true and records the claim (its owner and node), otherwise false. Two processes claiming
-    /// the same project: exactly one gets it; a live claim is never taken over.
-    async fn claim_due(
+    /// Takes the lease named `key` for `by` until `until`, atomically: when nobody holds it
+    /// (never taken, released, or expired at `now`) or `by` already does (a renewal). True when
+    /// `by` holds it now; a live lease of another owner is never taken over, so of two processes
+    /// taking it at once exactly one gets it.
+    async fn take_lease(
         &self,
-        project_ids: Vec<String>,
-        now: i64,
-        lease_until: i64,
+        key: &str,
         by: &Claimant,
-        early: bool,
-    ) -> Result<Vec<bool>, StoreError>;
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError>;
 
-    /// Extends the lease of the claims `owner` still holds to `lease_until`; answers, per id,
-    /// whether it was still held (false: its lease expired and another process claimed it, or
-    /// its check was scheduled).
-    async fn renew_claims(
-        &self,
-        project_ids: Vec<String>,
-        owner: &str,
-        lease_until: i64,
-    ) -> Result<Vec<bool>, StoreError>;
+    /// Ends the lease `key` if `owner` holds it (nothing otherwise).
+    async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError>;
 
-    /// Frees every claim made under `node` (the projects become due at once); returns how many.
-    /// Only the process holding the node (see [`Claimant::node`]) calls it, at start: the claims
-    /// are then a dead predecessor's.
-    async fn release_claims(&self, node: &str) -> Result<u64, StoreError>;
+    /// Ends every lease held under `node`; returns how many. Only the process holding the node
+    /// (see [`Claimant::node`]) calls it, at start: the leases are then a dead predecessor's.
+    async fn release_node_leases(&self, node: &str) -> Result<u64, StoreError>;
 
-    /// Sets projects' next check times and fingerprints (after their checks), ending their
-    /// claims. When one id is given twice, the last entry wins.
+    /// Sets projects' next check times and fingerprints (after their checks). When one id is
+    /// given twice, the last entry wins.
     async fn set_next_checks(&self, next: Vec<NextCheck>) -> Result<(), StoreError>;
 
     /// Claims the cooldown named `key` until `until` when it is free (never set, or expired at
