@@ -104,11 +104,14 @@ function_up() {  # function_up NAME TABLE: its bootstrap polling the emulator
 config "$n" 0 20
 "$BIN/balance-alert" config push --table "benchfn$n" --config "$WORK/config.json" >/dev/null 2>&1
 function_up checker "benchfn$n"
-scheduled() {  # scheduled LABEL: one scheduled invocation, counted
+LOG_NOTES=()
+scheduled() {  # scheduled LABEL: one scheduled invocation, counted (and the log bytes it wrote)
   reset
+  local before; before=$(stat -c %s "$WORK/checker.log")
   .venv/bin/cargo-lambda lambda invoke checker --invoke-address 127.0.0.1 \
     --invoke-port "$LAMBDA_PORT" --data-file shared/lambda/tests/fixtures/scheduled-event.json >/dev/null
   report "$1" "$n"
+  LOG_NOTES+=("$1: $(( $(stat -c %s "$WORK/checker.log") - before )) bytes of log (CloudWatch Logs ingests them)")
 }
 scheduled "checker function, first run"
 sleep 21; scheduled "checker function, unchanged"
@@ -125,3 +128,5 @@ reset
 curl -sS --fail -o /dev/null -H "X-API-Key: bench-key-0123456789" "$URL/api/credits" \
   || { tail -20 "$WORK/api.log"; exit 1; }
 report "GET /api/credits (api function, warm)" "$n"
+printf '\n'
+printf '%s\n' "${LOG_NOTES[@]}"
