@@ -242,7 +242,7 @@ pub const SETTINGS: &[SettingSpec] = &[
         "5",
         1,
         10_000,
-        "more messages than this for one channel in a minute fold into one summary"
+        "more messages than this for one channel in a minute (counted across processes in the store) fold into one summary"
     ),
     int!(
         "delivery_max_attempts",
