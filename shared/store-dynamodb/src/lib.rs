@@ -245,14 +245,6 @@ impl Store for DynamoStore {
         expected_version: Option<u64>,
         now: i64,
     ) -> Result<Option<u64>, StoreError> {
-        // An item is at most 400 KB, attribute names and the other attributes included.
-        if text.len() > CONFIG_DOCUMENT_LIMIT {
-            return Err(StoreError::TooLarge {
-                what: "the config document",
-                size: text.len(),
-                limit: CONFIG_DOCUMENT_LIMIT,
-            });
-        }
         self.put_config_document_impl(text, expected_version, now)
             .await
     }

@@ -16,8 +16,9 @@ use crate::errors::sdk;
 use crate::item::{
     add_set, alert_key, cooldown_key, finish_update, has_state, int, json, latest_reading,
     lease_key, project_key, project_pk, reading_sk_from, s, send_window_key, sends_of,
-    state_update, Attrs, Cooldown, Item, Lease, NewAlert, NewReading, CONFIG_FINGERPRINT,
-    DELIVERIES, LATEST_READING, LEASES_PK, NEXT_CHECK_AT, NODE, OWNER, REMINDED_FOR, SENT, UNTIL,
+    state_update, stored_text_size, Attrs, Cooldown, Item, Lease, NewAlert, NewReading,
+    CONFIG_FINGERPRINT, DELIVERIES, LATEST_READING, LEASES_PK, NEXT_CHECK_AT, NODE, OWNER,
+    REMINDED_FOR, SENT, TEXT_GZ, UNTIL,
 };
 use crate::read::records;
 use crate::request::{merge, run_grouped, set_all, tx_put, tx_update, Expr};
@@ -25,7 +26,7 @@ use crate::table::{
     kinds, ALERT_FEED, ALERT_FEED_VALUE, CREATED_AT, INDEX_ALERTS_BY_TIME, KIND, PENDING,
     PENDING_VALUE, PK, SK, TTL_ATTRIBUTE,
 };
-use crate::{DynamoStore, CONCURRENCY};
+use crate::{DynamoStore, CONCURRENCY, CONFIG_DOCUMENT_LIMIT};
 
 /// The condition of a versioned write: no item yet, or the version the caller read.
 fn version_condition(expected: Option<u64>) -> Expr {
@@ -472,10 +473,22 @@ impl DynamoStore {
             version,
             updated_at: now,
         };
+        let item = Item::from(&doc);
+        // An item is at most 400 KB, attribute names and the other attributes included.
+        let size = stored_text_size(&item);
+        if size > CONFIG_DOCUMENT_LIMIT {
+            return Err(StoreError::TooLarge {
+                what: if item.0.contains_key(TEXT_GZ) {
+                    "the config document, gzip-compressed,"
+                } else {
+                    "the config document"
+                },
+                size,
+                limit: CONFIG_DOCUMENT_LIMIT,
+            });
+        }
         let condition = version_condition(expected_version);
-        let written = self
-            .put_if("put_config_document", Item::from(&doc), &condition)
-            .await?;
+        let written = self.put_if("put_config_document", item, &condition).await?;
         Ok(written.then_some(version))
     }
 

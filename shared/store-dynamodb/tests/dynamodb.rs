@@ -401,17 +401,69 @@ async fn create_table_refuses_a_table_with_another_schema() {
 #[tokio::test]
 async fn a_config_document_over_the_item_limit_is_a_clear_error() {
     let (_, store) = moto::fresh_store("bigdoc", CENTURY).await;
-    let text = format!(
-        "{{\"padding\": \"{}\"}}",
-        "x".repeat(balance_alert_store_dynamodb::CONFIG_DOCUMENT_LIMIT)
-    );
+    // Text that does not compress: hex of a pseudo-random sequence, twice the limit.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let noise: String = (0..balance_alert_store_dynamodb::CONFIG_DOCUMENT_LIMIT / 8)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            format!("{x:016x}")
+        })
+        .collect();
+    let text = format!("{{\"padding\": \"{noise}\"}}");
     let err = store
         .put_config_document(text, None, 1)
         .await
         .expect_err("too large for one item");
     assert!(matches!(err, StoreError::TooLarge { .. }), "{err}");
     assert!(err.to_string().contains("make it smaller"), "{err}");
+    assert!(err.to_string().contains("compressed"), "{err}");
     assert_eq!(store.config_document().await.expect("read"), None);
+}
+
+/// A config of 10,000 projects is ~1 MB of JSON: kept gzip-compressed, it fits one item and
+/// reads back as written.
+#[tokio::test]
+async fn a_large_config_document_is_stored_compressed_and_reads_back_as_written() {
+    let (client, store) = moto::fresh_store("gzdoc", CENTURY).await;
+    let projects: Vec<String> = (0..10_000)
+        .map(|i| format!(r#"{{"name":"p{i}","provider":"openrouter","api_key":"${{KEY_{i}}}","threshold":10}}"#))
+        .collect();
+    let text = format!(r#"{{"projects":[{}]}}"#, projects.join(","));
+    assert!(text.len() > balance_alert_store_dynamodb::CONFIG_DOCUMENT_LIMIT * 3 / 2);
+    let version = store
+        .put_config_document(text.clone(), None, 1)
+        .await
+        .expect("stored");
+    assert_eq!(version, Some(1));
+    let doc = store
+        .config_document()
+        .await
+        .expect("read")
+        .expect("a document");
+    assert_eq!(doc.text, text);
+    assert_eq!(store.config_version().await.expect("version"), Some(1));
+    let item = client
+        .get_item()
+        .table_name(store.table())
+        .key(PK, AttributeValue::S("CONFIG".into()))
+        .key(SK, AttributeValue::S("CONFIG".into()))
+        .send()
+        .await
+        .expect("raw get")
+        .item
+        .expect("the item");
+    let stored = item["text_gz"]
+        .as_b()
+        .expect("compressed text")
+        .as_ref()
+        .len();
+    assert!(
+        stored < text.len() / 4,
+        "{stored} bytes stored for {}",
+        text.len()
+    );
 }
 
 #[tokio::test]
