@@ -40,12 +40,14 @@ setup_rust() {
 }
 
 # Debian packages the tests run: Dovecot (the mailbox scan's IMAP server, started per test),
-# openssl (its throwaway certificate) and Prometheus with promtool (the metrics tests).
+# openssl (its throwaway certificate), zip and Prometheus with promtool (the metrics tests).
 # Installed once; instant when present.
 setup_debian() {
   local missing=()
   command -v dovecot >/dev/null || missing+=(dovecot-imapd)
   command -v openssl >/dev/null || missing+=(openssl)
+  # zip: the bootstraps' size as Lambda takes them (scripts/bench-bootstraps.sh).
+  command -v zip >/dev/null || missing+=(zip)
   # promtool, for the rules in infra/prometheus (tests/rules.rs); Debian ships it with the server.
   command -v promtool >/dev/null || missing+=(prometheus)
   # The dashboard's browser test (tests/browser) drives Debian's Chromium.

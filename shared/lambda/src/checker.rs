@@ -87,6 +87,14 @@ impl CheckerFunction {
         }
     }
 
+    /// The checker over [`Env::from_process`], with its own metrics.
+    pub async fn from_process() -> anyhow::Result<Self> {
+        Ok(CheckerFunction::new(
+            Env::from_process().await?,
+            Arc::new(Metrics::new()),
+        ))
+    }
+
     /// One scheduled invocation (the event's content does not matter).
     pub async fn handle(&self) -> anyhow::Result<CheckerOutput> {
         // A config pushed since the last invocation applies now.

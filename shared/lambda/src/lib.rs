@@ -1,7 +1,9 @@
 //! The three functions of the serverless deployment, written once over the shared core:
 //! [`checker`] (EventBridge schedule → the core's `run_due`), [`notifier`] (DynamoDB Streams →
 //! the deliverer) and [`api`] (API Gateway → the same axum router as `serve`). Each
-//! `functions/*/main.rs` only calls [`init_tracing`], [`Env::from_process`] and its handler.
+//! `functions/*/main.rs` only calls [`init_tracing`] and enters the runtime loop with its
+//! handler kept in a [`Warm`]: the table's client, the config document and the secrets are
+//! read on the first invocation, not before the bootstrap asks for it (Lambda's init phase).
 
 pub mod api;
 pub mod checker;
@@ -34,6 +36,32 @@ pub fn init_tracing() {
         .init();
 }
 
+/// What a function builds on its first invocation and keeps while the function is warm. A
+/// failure to build is that invocation's error (logged by the runtime), and the next
+/// invocation tries again.
+pub struct Warm<T> {
+    cell: tokio::sync::OnceCell<T>,
+}
+
+impl<T> Default for Warm<T> {
+    fn default() -> Self {
+        Warm {
+            cell: tokio::sync::OnceCell::new(),
+        }
+    }
+}
+
+impl<T> Warm<T> {
+    /// The value, built by `build` if this is the first (successful) use.
+    pub async fn get<F, Fut>(&self, build: F) -> anyhow::Result<&T>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<T>>,
+    {
+        self.cell.get_or_try_init(build).await
+    }
+}
+
 /// What every function needs: the table as the store and its config document.
 #[derive(Clone)]
 pub struct Env {
@@ -51,14 +79,15 @@ impl Env {
             .ok()
             .and_then(|d| d.parse().ok())
             .unwrap_or(90);
-        let store: Arc<dyn Store> = Arc::new(DynamoStore::connect(table.clone(), retention).await?);
+        let config = balance_alert_store_dynamodb::lambda_sdk_config();
+        let store: Arc<dyn Store> = Arc::new(DynamoStore::with_config(&config, table, retention)?);
         Env::over(store).await
     }
 
     /// The config document of `store`, its secret references resolved through Secrets
     /// Manager (the standard AWS environment).
     pub async fn over(store: Arc<dyn Store>) -> anyhow::Result<Env> {
-        let resolver: Arc<dyn SecretResolver> = Arc::new(secrets::SecretsManager::from_env().await);
+        let resolver: Arc<dyn SecretResolver> = Arc::new(secrets::SecretsManager::from_env());
         Env::over_with(store, resolver).await
     }
 

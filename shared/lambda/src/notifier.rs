@@ -81,6 +81,14 @@ impl NotifierFunction {
         NotifierFunction { env, notifier }
     }
 
+    /// The notifier over [`Env::from_process`], reporting sends as EMF log lines.
+    pub async fn from_process() -> anyhow::Result<Self> {
+        Ok(NotifierFunction::new(
+            Env::from_process().await?,
+            std::sync::Arc::new(crate::emf::EmfObserver::from_env()),
+        ))
+    }
+
     /// One batch of stream records.
     pub async fn handle(&self, event: StreamEvent) -> anyhow::Result<BatchResponse> {
         let inserted: Vec<(String, String)> = event

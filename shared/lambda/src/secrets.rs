@@ -26,13 +26,13 @@ impl SecretsManager {
         }
     }
 
-    /// A client from the standard AWS environment (`AWS_ENDPOINT_URL` for an emulator).
-    pub async fn from_env() -> Self {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(balance_alert_store_dynamodb::http_client())
-            .load()
-            .await;
-        SecretsManager::new(Client::new(&config))
+    /// A client on the function's AWS environment
+    /// ([`balance_alert_store_dynamodb::lambda_sdk_config`]: `AWS_ENDPOINT_URL` for an
+    /// emulator).
+    pub fn from_env() -> Self {
+        SecretsManager::new(Client::new(
+            &balance_alert_store_dynamodb::lambda_sdk_config(),
+        ))
     }
 
     /// The string value of secret `id`, read now (GetSecretValue); errors name the call and

@@ -6,7 +6,8 @@
 //! API) to the notifier delivers it to the receiver, and HTTP requests to the api function
 //! answer from the same table (function URL, HTTP API v2, REST API v1 and ALB events, `/ready`
 //! included). The api function reads its key from Secrets Manager, follows a rotation, and
-//! refuses to start without a key.
+//! refuses to start without a key. Each bootstrap asks for its first event without calling AWS
+//! first (init is only the runtime loop).
 //!
 //! The binaries come from `BALANCE_ALERT_FUNCTIONS_DIR` — ./scripts/test.sh points it at the
 //! bootstraps `sam build` made from template.yaml (`.aws-sam/build/<Name>Function/bootstrap`:
@@ -299,6 +300,62 @@ async fn stream_event_for(table: &str, pk: &str) -> Value {
         }
     }
     panic!("no INSERT of {pk} on the stream of {table}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_bootstrap_asks_for_its_first_event_before_calling_aws() {
+    use tokio::io::AsyncReadExt;
+    for name in ["checker", "api", "notifier"] {
+        // GIVEN a Runtime API, and an AWS endpoint where nothing listens
+        let runtime = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = runtime.local_addr().expect("addr").port();
+        // WHEN the bootstrap starts as Lambda starts it (with the template's key secret)
+        let mut child = tokio::process::Command::new(binary(name))
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("TABLE_NAME", "never-read-during-init")
+            .env("API_KEY_SECRET_ARN", "balance-alert/api-key")
+            .env(
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", free_port()),
+            )
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("function starts");
+        // THEN its first request is for an event: the table, the config and the secrets are
+        // read on the first invocation, not during init
+        let mut stderr = child.stderr.take().expect("stderr");
+        let accepted = tokio::time::timeout(Duration::from_secs(60), async {
+            tokio::select! {
+                accepted = runtime.accept() => accepted.expect("accept").0,
+                _ = child.wait() => {
+                    let mut err = String::new();
+                    stderr.read_to_string(&mut err).await.ok();
+                    panic!("{name} exited before asking for an event: {err}");
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{name} did not ask for an event"));
+        let mut head = vec![0u8; 256];
+        let mut stream = accepted;
+        let n = stream.read(&mut head).await.expect("request");
+        let head = String::from_utf8_lossy(&head[..n]);
+        assert!(
+            head.starts_with("GET /2018-06-01/runtime/invocation/next "),
+            "{name}: {head}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

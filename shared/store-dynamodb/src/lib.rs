@@ -16,7 +16,8 @@ mod write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::config::{Region, SharedCredentialsProvider};
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use balance_alert_core::model::alert::ProjectState;
@@ -51,6 +52,32 @@ pub fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
         .build_https()
 }
 
+/// The AWS configuration of a Lambda function, from the variables Lambda sets: `AWS_REGION`,
+/// the role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`) and `AWS_ENDPOINT_URL` (an emulator), over [`http_client`]. Nothing
+/// else is read: the default chain [`DynamoStore::connect`] uses (profile files, SSO, STS web
+/// identity, container and instance metadata) is not linked into the functions, which keeps
+/// their bootstraps small (docs/benchmarks.md, "The functions' bootstraps"), and building
+/// this reads no file and makes no request. Without a region, requests fail
+/// ([`DynamoStore::with_config`] refuses it at once).
+pub fn lambda_sdk_config() -> SdkConfig {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(
+            var("AWS_REGION")
+                .or_else(|| var("AWS_DEFAULT_REGION"))
+                .map(Region::new),
+        )
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(http_client());
+    if let Some(endpoint) = var("AWS_ENDPOINT_URL") {
+        config = config.endpoint_url(endpoint);
+    }
+    config.build()
+}
+
 impl DynamoStore {
     /// A store on `table` through `client`; readings and alerts are kept `retention_days`
     /// (their TTL), as `settings.history_retention_days` says.
@@ -69,20 +96,33 @@ impl DynamoStore {
         table: impl Into<String>,
         retention_days: u32,
     ) -> Result<DynamoStore, StoreError> {
-        let budget = Budget::from_env()?;
         let config = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client())
-            .timeout_config(budget.timeout_config())
-            .retry_config(budget.retry_config())
             .load()
             .await;
+        Self::with_config(&config, table, retention_days)
+    }
+
+    /// A store whose client is configured by `config` (e.g. [`lambda_sdk_config`]), each call
+    /// bounded by [`Budget::from_env`]. Fails when `config` has no region or the budget is
+    /// malformed.
+    pub fn with_config(
+        config: &SdkConfig,
+        table: impl Into<String>,
+        retention_days: u32,
+    ) -> Result<DynamoStore, StoreError> {
         if config.region().is_none() {
             return Err(StoreError::Backend {
                 op: "connect",
                 message: "no AWS region configured (set AWS_REGION)".into(),
             });
         }
-        Ok(Self::new(Client::new(&config), table, retention_days))
+        let budget = Budget::from_env()?;
+        let config = aws_sdk_dynamodb::config::Builder::from(config)
+            .timeout_config(budget.timeout_config())
+            .retry_config(budget.retry_config())
+            .build();
+        Ok(Self::new(Client::from_conf(config), table, retention_days))
     }
 
     /// The client this store uses.
