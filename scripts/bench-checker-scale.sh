@@ -28,7 +28,7 @@ MOTO_PORT=$(free_port)
 start_moto "$MOTO_PORT" "$WORK/moto.log"
 PROXY_PORT=$(free_port)
 start_bg .venv/bin/python scripts/dynamodb_counting_proxy.py --port "$PROXY_PORT" \
-  --upstream "http://127.0.0.1:$MOTO_PORT"
+  --upstream "http://127.0.0.1:$MOTO_PORT" --no-images
 wait_http "http://127.0.0.1:$PROXY_PORT/__counts"
 PROXY=http://127.0.0.1:$PROXY_PORT
 export AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
