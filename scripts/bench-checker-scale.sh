@@ -34,16 +34,16 @@ PROXY=http://127.0.0.1:$PROXY_PORT
 export AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 \
        AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-# The config: N projects over the four providers, due every 60 s, as compact JSON (a local
-# config file may be 1 MiB; the table keeps it gzip-compressed).
+# The config: N projects, due every 60 s, as compact JSON (a local config file may be 1 MiB;
+# the table keeps it gzip-compressed).
 .venv/bin/python - "$WORK/config.json" "http://127.0.0.1:$FAKE_PORT" "$N" <<'PY'
 import json, sys
 out, url, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-providers = ["openrouter", "deepseek", "moonshot", "siliconflow"]
-projects = [{"name": f"p{i}", "provider": providers[i % 4], "api_key": f"bal:{15 + i % 20}",
-             "currency": "CNY", "threshold": 10, "base_url": url} if providers[i % 4] == "deepseek" else
-            {"name": f"p{i}", "provider": providers[i % 4], "api_key": f"bal:{15 + i % 20}",
-             "threshold": 10, "base_url": url} for i in range(n)]
+# Short: two providers with short names, `127.1` for 127.0.0.1, keys `bal:1x`.
+url = url.replace("127.0.0.1", "127.1")
+providers = ["moonshot", "deepseek"]
+projects = [{"name": f"p{i}", "provider": providers[i % 2], "api_key": f"bal:{10 + i % 10}",
+             "threshold": 5, "base_url": url} for i in range(n)]
 settings = {"max_concurrent_checks": 1000, "max_retries": 0, "balance_refresh_interval_seconds": 60,
             "min_refresh_interval_seconds": 60, "enable_smart_refresh": False}
 text = json.dumps({"settings": settings, "projects": projects}, separators=(",", ":"))
