@@ -93,23 +93,15 @@ async fn trend_forecasts_when_the_balance_falls() {
     let points: Vec<_> = (0..4)
         .map(|i| {
             let mut state = balance_alert_core::model::alert::ProjectState {
-                project_id: id.clone(),
                 project_name: "Main".into(),
-                provider: "openrouter".into(),
-                state: balance_alert_core::model::AlertState::Ok,
                 balance: Some(crate::util::dec(100.0)),
-                currency: "USD".into(),
-                consecutive_failures: 0,
-                last_alert_at: None,
                 last_checked_at: now,
                 last_success_at: Some(now),
-                last_error: None,
-                stale_reason: None,
-                cached: false,
-                snooze: None,
-                forecast_for: None,
-                prior_state: None,
-                version: i + 1,
+                ..balance_alert_core::store::contract::state(
+                    &id,
+                    i + 1,
+                    balance_alert_core::model::AlertState::Ok,
+                )
             };
             state.balance = Some(crate::util::dec(100.0 - 10.0 * i as f64));
             balance_alert_core::store::CheckWrite {

@@ -440,23 +440,11 @@ mod tests {
 
     fn state(id: &str, name: &str, balance: Option<f64>, s: AlertState) -> ProjectState {
         ProjectState {
-            project_id: id.into(),
             project_name: name.into(),
-            provider: "openrouter".into(),
-            state: s,
             balance: balance.map(|b| Decimal::try_from(b).expect("finite")),
-            currency: "USD".into(),
             consecutive_failures: u32::from(s == AlertState::Failing),
-            last_alert_at: None,
-            last_checked_at: 100,
             last_success_at: Some(90),
-            last_error: None,
-            stale_reason: None,
-            cached: false,
-            snooze: None,
-            forecast_for: None,
-            prior_state: None,
-            version: 1,
+            ..crate::store::contract::state(id, 1, s)
         }
     }
 

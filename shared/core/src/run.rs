@@ -554,23 +554,10 @@ mod tests {
             ..crate::config::test_project()
         };
         let read_at = |t: i64, balance: i64| ProjectState {
-            project_id: "a".into(),
-            project_name: "t".into(),
-            provider: "manual".into(),
-            state: balance_alert_model::AlertState::Ok,
             balance: Some(rust_decimal::Decimal::from(balance)),
-            currency: "USD".into(),
-            consecutive_failures: 0,
-            last_alert_at: None,
             last_checked_at: t,
             last_success_at: Some(t),
-            last_error: None,
-            stale_reason: None,
-            cached: false,
-            snooze: None,
-            forecast_for: None,
-            prior_state: None,
-            version: 1,
+            ..crate::store::contract::state("a", 1, balance_alert_model::AlertState::Ok)
         };
         let at = |t: i64| NextCheck::at("a", t);
         let held =
@@ -578,7 +565,7 @@ mod tests {
         // Scheduled from a check at 1000 that took 2 s: relaxed, base.
         assert_eq!(held(&read_at(1000, 50), 1000 + 7200 + 2), Some(7200));
         assert_eq!(held(&read_at(1000, 50), 1000 + 3600 + 2), Some(3600));
-        // A lease (a claim of a run that died) matches no pace: the history decides.
+        // A schedule that matches no pace (an older lease, a retry): the history decides.
         assert_eq!(held(&read_at(1000, 50), 1000 + 30), None);
         // Near the threshold (within 20 %): urgent, read off the balance.
         assert_eq!(held(&read_at(1000, 12), 1000 + 3600), Some(900));

@@ -24,6 +24,22 @@ where
     move |e| classify(op, &e)
 }
 
+/// The outcome of a conditional write: true when applied, false when its condition failed
+/// (the write lost, nothing changed), an error otherwise.
+pub(crate) fn applied<O, E>(
+    op: &'static str,
+    result: Result<O, SdkError<E, HttpResponse>>,
+) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(e) => Err(classify(op, &e)),
+    }
+}
+
 /// Classifies one SDK error; the message is [`one_line`] (never a secret).
 pub(crate) fn classify<E>(op: &'static str, err: &SdkError<E, HttpResponse>) -> StoreError
 where

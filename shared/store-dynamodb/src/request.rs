@@ -14,7 +14,7 @@ use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 use balance_alert_core::store::StoreError;
 use futures::{stream, StreamExt};
 
-use crate::errors::{cancelled, classify, sdk, Cancelled};
+use crate::errors::{applied, cancelled, classify, sdk, Cancelled};
 use crate::item::{Attrs, Item};
 use crate::table::{PK, SK};
 use crate::{DynamoStore, CONCURRENCY};
@@ -167,16 +167,7 @@ impl DynamoStore {
             .set_expression_attribute_values(condition.values())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk(op)(e)),
-        }
+        applied(op, result)
     }
 
     /// Updates `key` with `update` if `condition` (whose placeholders `update` carries) holds.
@@ -198,16 +189,7 @@ impl DynamoStore {
             .set_expression_attribute_values(update.values())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk(op)(e)),
-        }
+        applied(op, result)
     }
 
     /// Runs one transaction whose item 0 carries the condition: true when applied, false when

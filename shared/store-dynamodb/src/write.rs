@@ -12,7 +12,7 @@ use balance_alert_core::store::{
 };
 use futures::{stream, StreamExt, TryStreamExt};
 
-use crate::errors::sdk;
+use crate::errors::{applied, sdk};
 use crate::item::{
     add_set, alert_key, cooldown_key, finish_update, has_state, int, json, latest_reading,
     lease_key, project_key, project_pk, reading_sk_from, s, send_window_key, sends_of,
@@ -306,16 +306,7 @@ impl DynamoStore {
             .expression_attribute_values(":v", s(value))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk(op)(e)),
-        }
+        applied(op, result)
     }
 
     pub(crate) async fn set_next_checks_impl(

@@ -7,7 +7,7 @@
 //! Exactly-one-alert-per-transition is the store's job: [`Store::commit_checks`] applies a
 //! write only if the project's state version is still the one the caller read.
 
-#[cfg(feature = "test-util")]
+#[cfg(any(test, feature = "test-util"))]
 pub mod contract;
 
 use async_trait::async_trait;
