@@ -123,6 +123,15 @@ try {
   await page.click("#sub-submit");
   await page.locator('tr[data-sub="Cloud backup"] td.num', { hasText: "60.00" }).waitFor(T);
   check(config().subscriptions.find((s) => s.name === "Cloud backup").amount === 60, "an edited subscription is saved to the config file");
+  // A payment counts for the next renewal when it falls in the later half of the cycle: renew
+  // the weekly one tomorrow (ISO weekday), so marking it renewed today pays that renewal
+  // whatever weekday the suite runs on.
+  const tomorrow = ((new Date().getUTCDay() + 1) % 7) || 7;
+  await page.click('tr[data-sub="Weekly report tool"] button.edit');
+  await page.fill("#sub-renewal_day", String(tomorrow));
+  await page.click("#sub-submit");
+  const weekly = () => config().subscriptions.find((s) => s.name === "Weekly report tool");
+  for (let i = 0; i < 150 && weekly().renewal_day !== tomorrow; i++) await page.waitForTimeout(100);
   await page.click('tr[data-sub="Weekly report tool"] button.renew');
   await page.locator('tr[data-sub="Weekly report tool"] .badge.r-renewed').waitFor(T);
   check(!!config().subscriptions.find((s) => s.name === "Weekly report tool").last_renewed_date, "mark renewed sets last_renewed_date in the config file");
