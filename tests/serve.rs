@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use fake_providers::FakeServer;
 use serde_json::{json, Value};
 
-use crate::util::{eventually, spawn_serve, spawn_serve_with};
+use crate::util::{eventually, spawn_serve, spawn_serve_limited, spawn_serve_with};
 
 async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
     match client.get(url).send().await {
@@ -380,4 +380,130 @@ async fn idle_and_trickling_connections_are_closed_and_live_keeps_answering() {
             "idle connection {i} still open, or answered, 10 s after the 2 s header timeout: {read:?}"
         );
     }
+}
+
+/// Reads from `stream` until the server closes it (Ok) or `within` passes (Err).
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> Result<(), String> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return Err(format!("still open after {within:?}")),
+            Ok(Ok(0) | Err(_)) => return Ok(()),
+            Ok(Ok(_)) => continue,
+        }
+    }
+}
+
+/// Sends one `GET /live` on `stream` and reads its whole (small) response.
+async fn live_on(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /live HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("request");
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("an answer within 5 s")
+        .expect("read");
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kept_alive_connection_waits_the_keep_alive_timeout_and_a_started_request_the_header_timeout(
+) {
+    // GIVEN serve with a 1 s header-read timeout and a 4 s keep-alive timeout
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.json");
+    let doc = json!({"projects": [project("A", &fake.base_url())]});
+    std::fs::write(&config, doc.to_string()).expect("write");
+    let env = [
+        ("HEADER_READ_TIMEOUT_SECONDS", "1"),
+        ("KEEP_ALIVE_TIMEOUT_SECONDS", "4"),
+    ];
+    let (_child, api, _) = spawn_serve_with(&config, &dir.path().join("state.db"), &env).await;
+    let addr = api.trim_start_matches("http://").to_owned();
+    use tokio::io::AsyncWriteExt;
+
+    // WHEN a client waits 2 s (past the header timeout, within keep-alive) between requests
+    let mut kept = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    assert!(live_on(&mut kept).await.starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // THEN its second request is served on the same connection
+    let second = live_on(&mut kept).await;
+    assert!(second.starts_with("HTTP/1.1 200"), "{second:?}");
+    // AND a connection that then sends nothing is closed after the keep-alive timeout, not before
+    let waited = Instant::now();
+    closed_within(&mut kept, Duration::from_secs(8))
+        .await
+        .expect("closed after the keep-alive timeout");
+    let idle = waited.elapsed();
+    assert!(idle >= Duration::from_millis(3500), "closed after {idle:?}");
+
+    // WHEN a kept-alive client starts its next request and never finishes its headers
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    assert!(live_on(&mut slow).await.starts_with("HTTP/1.1 200"));
+    slow.write_all(b"GET /live HTTP/1.1\r\nHost: loc")
+        .await
+        .expect("half a header");
+    let started = Instant::now();
+    // THEN it is closed within the header timeout of its first byte, not the keep-alive one
+    closed_within(&mut slow, Duration::from_secs(3))
+        .await
+        .expect("closed after the header timeout");
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // AND a new connection that sends nothing is closed after the header timeout
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    closed_within(&mut silent, Duration::from_secs(3))
+        .await
+        .expect("a silent new connection closed after the header timeout");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_flood_under_a_low_descriptor_limit_leaves_live_and_reload_working() {
+    // GIVEN serve under `ulimit -n 320`, its connection cap derived from that limit
+    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.json");
+    let doc = json!({"projects": [project("A", &fake.base_url())]});
+    std::fs::write(&config, doc.to_string()).expect("write");
+    let (_child, api, metrics) =
+        spawn_serve_limited(&config, &dir.path().join("state.db"), &[], Some(320)).await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    eventually("first data", || async {
+        let (status, body) = get(&client, &format!("{api}/health")).await;
+        (status == 200 && body["has_data"] == true).then_some(())
+    })
+    .await;
+    // WHEN 600 connections on each port (more than the limit) send nothing or half a header
+    let mut idle = idle_connections(api.trim_start_matches("http://"), 600).await;
+    idle.extend(idle_connections(metrics.trim_end_matches("/metrics"), 600).await);
+    // THEN /live answers within 100 ms and /metrics answers
+    for _ in 0..10 {
+        let started = Instant::now();
+        let (status, _) = get(&client, &format!("{api}/live")).await;
+        let took = started.elapsed();
+        assert_eq!(status, 200, "/live did not answer");
+        assert!(took < Duration::from_millis(100), "/live took {took:?}");
+        let scrape = client.get(format!("http://{metrics}")).send().await;
+        assert_eq!(scrape.expect("/metrics answers").status(), 200);
+    }
+    // AND an edit of the config file is reloaded (the reload can open the file)
+    let two = json!({"projects": [project("A", &fake.base_url()), project("B", &fake.base_url())]});
+    std::fs::write(&config, two.to_string()).expect("edit");
+    eventually("the edited config reloaded during the flood", || async {
+        let (status, body) = get(&client, &format!("{api}/api/credits")).await;
+        let (health, _) = get(&client, &format!("{api}/health")).await;
+        (status == 200 && body["summary"]["total"] == 2 && health == 200).then_some(())
+    })
+    .await;
+    drop(idle);
 }

@@ -1,19 +1,25 @@
 //! The local server's connections: each listener serves at most a fixed number at a time, a
-//! client must send a request's headers within a timeout, and a new connection beyond the cap
+//! client must send a request's headers within a timeout, a kept-alive connection that starts no
+//! new request within the keep-alive timeout is closed, and a new connection beyond the cap
 //! closes the oldest idle one (no request in flight), so idle or trickling clients can neither
 //! hold the server's descriptors nor lock out `/live` and `/metrics`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use http_body_util::BodyExt;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
+use tokio::time::Instant;
 use tokio::task::{AbortHandle, JoinSet};
 use tower::ServiceExt;
 
@@ -27,9 +33,11 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// How long clients may take and how many connections a listener holds.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// A request's headers must arrive within this, counted from when the server waits for
-    /// them: it also closes a kept-alive connection that starts no new request.
+    /// A request's headers must be complete within this, counted from the connection's start
+    /// or, on a kept-alive connection, from the next request's first byte.
     pub header_read_timeout: Duration,
+    /// A kept-alive connection that sends no byte of a next request within this is closed.
+    pub keep_alive_timeout: Duration,
     /// Open connections per listener.
     pub max_connections: usize,
 }
@@ -37,13 +45,18 @@ pub struct Limits {
 impl Limits {
     /// `max_connections` 0 means from the descriptor limit: (soft `RLIMIT_NOFILE` −
     /// [`RESERVED_FDS`]) / 2, shared by the two listeners.
-    pub fn new(header_read_timeout_seconds: u64, max_connections: usize) -> Self {
+    pub fn new(
+        header_read_timeout_seconds: u64,
+        keep_alive_timeout_seconds: u64,
+        max_connections: usize,
+    ) -> Self {
         let max_connections = match max_connections {
             0 => auto_max_connections(),
             n => n,
         };
         Limits {
             header_read_timeout: Duration::from_secs(header_read_timeout_seconds.max(1)),
+            keep_alive_timeout: Duration::from_secs(keep_alive_timeout_seconds.max(1)),
             max_connections: max_connections.max(1),
         }
     }
@@ -96,19 +109,164 @@ impl Registry {
     }
 }
 
-/// Counts a request in flight on its connection while alive.
-struct Busy(Arc<AtomicUsize>);
+/// What a connection is doing, for its timeouts: serving a request (no deadline) or waiting for
+/// the next one's headers.
+struct Activity {
+    in_flight: Arc<AtomicUsize>,
+    waiting: Mutex<Waiting>,
+    changed: Notify,
+}
+
+#[derive(Clone, Copy)]
+struct Waiting {
+    /// When the connection started waiting: accepted, or its last response written.
+    since: Instant,
+    /// The first byte read since then.
+    first_byte: Option<Instant>,
+    /// Whether a response was written before (kept alive) or the connection is new.
+    kept_alive: bool,
+}
+
+impl Activity {
+    fn new(in_flight: Arc<AtomicUsize>) -> Self {
+        Activity {
+            in_flight,
+            waiting: Mutex::new(Waiting {
+                since: Instant::now(),
+                first_byte: None,
+                kept_alive: false,
+            }),
+            changed: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting
+            .lock()
+            .expect("connection activity lock is never poisoned")
+    }
+
+    fn serving(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) > 0
+    }
+
+    /// Bytes arrived: the first one starts the header-read timeout of a kept-alive connection.
+    fn read(&self) {
+        if self.serving() {
+            return;
+        }
+        let mut waiting = self.lock();
+        if waiting.first_byte.is_none() {
+            waiting.first_byte = Some(Instant::now());
+            drop(waiting);
+            self.changed.notify_one();
+        }
+    }
+
+    /// When the connection is closed unless a request has started: `None` while serving.
+    fn deadline(&self, limits: &Limits) -> Option<Instant> {
+        if self.serving() {
+            return None;
+        }
+        let waiting = *self.lock();
+        Some(match (waiting.kept_alive, waiting.first_byte) {
+            (true, Some(first)) => first + limits.header_read_timeout,
+            (true, None) => waiting.since + limits.keep_alive_timeout,
+            (false, _) => waiting.since + limits.header_read_timeout,
+        })
+    }
+
+    /// Resolves when the connection has waited past its deadline.
+    async fn expired(&self, limits: &Limits) {
+        loop {
+            let changed = self.changed.notified();
+            match self.deadline(limits) {
+                None => changed.await,
+                Some(deadline) if deadline <= Instant::now() => return,
+                Some(deadline) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(deadline) => {}
+                        () = changed => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Marks its connection as serving a request while alive; when dropped (the response written
+/// to its end), the connection waits for the next request.
+struct Busy(Arc<Activity>);
 
 impl Busy {
-    fn enter(count: &Arc<AtomicUsize>) -> Self {
-        count.fetch_add(1, Ordering::AcqRel);
-        Busy(count.clone())
+    fn enter(activity: &Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        activity.changed.notify_one();
+        Busy(activity.clone())
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        let activity = &self.0;
+        *activity.lock() = Waiting {
+            since: Instant::now(),
+            first_byte: None,
+            kept_alive: true,
+        };
+        activity.in_flight.fetch_sub(1, Ordering::AcqRel);
+        activity.changed.notify_one();
+    }
+}
+
+/// The connection's socket, telling its [`Activity`] when bytes arrive.
+struct Watched {
+    stream: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.read();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
     }
 }
 
@@ -171,7 +329,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// One HTTP/1.1 connection, closed gracefully when `shutdown` turns true.
+/// One HTTP/1.1 connection, closed when it waits past its deadline ([`Activity::deadline`]) and
+/// gracefully when `shutdown` turns true.
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
@@ -181,30 +340,44 @@ async fn connection(
     _registered: Registered,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let activity = Arc::new(Activity::new(in_flight));
+    let watched = Watched {
+        stream,
+        activity: activity.clone(),
+    };
+    let serving = activity.clone();
     let service =
         hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-            let busy = Busy::enter(&in_flight);
+            let busy = Busy::enter(&serving);
             let mut request = request.map(axum::body::Body::new);
             request.extensions_mut().insert(ConnectInfo(peer));
             let router = router.clone();
             async move {
-                let response = router.oneshot(request).await;
-                drop(busy);
-                response
+                let response = router.oneshot(request).await?;
+                // Serving until the body is written to its end (or dropped).
+                Ok::<_, std::convert::Infallible>(response.map(move |body| {
+                    axum::body::Body::new(body.map_frame(move |frame| {
+                        let _serving = &busy;
+                        frame
+                    }))
+                }))
             }
         });
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .keep_alive(true);
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    // The timeouts are this module's (`Activity`): hyper's own would count a kept-alive wait
+    // as header reading.
+    builder.header_read_timeout(None).keep_alive(true);
+    let conn = builder.serve_connection(TokioIo::new(watched), service);
     tokio::pin!(conn);
     let stopping = async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     };
     let finished = tokio::select! {
         result = conn.as_mut() => Some(result),
+        () = activity.expired(&limits) => {
+            tracing::debug!(%peer, "connection closed: no request within its timeout");
+            return;
+        }
         () = stopping => None,
     };
     let result = match finished {

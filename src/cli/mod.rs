@@ -151,10 +151,13 @@ pub struct ServeArgs {
     /// Address of the Prometheus /metrics endpoint.
     #[arg(long, env = "METRICS_LISTEN", default_value = "127.0.0.1:9100")]
     pub metrics_listen: std::net::SocketAddr,
-    /// Seconds a client may take to send a request's headers (also how long a kept-alive
-    /// connection may wait for its next request) before it is closed.
+    /// Seconds a client may take to send a request's headers (from the connection's start, or
+    /// from a kept-alive connection's next request's first byte) before it is closed.
     #[arg(long, env = "HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
     pub header_read_timeout_seconds: u64,
+    /// Seconds a kept-alive connection may wait, sending nothing, for its next request.
+    #[arg(long, env = "KEEP_ALIVE_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub keep_alive_timeout_seconds: u64,
     /// Open connections per listener; beyond it a new connection closes the oldest idle one.
     /// 0 = from the descriptor limit: (soft RLIMIT_NOFILE − 256 kept for the store and
     /// reloads) / 2.

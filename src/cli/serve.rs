@@ -90,7 +90,11 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let stop = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let limits = Limits::new(args.header_read_timeout_seconds, args.max_connections);
+    let limits = Limits::new(
+        args.header_read_timeout_seconds,
+        args.keep_alive_timeout_seconds,
+        args.max_connections,
+    );
     let api_server = tokio::spawn(conn::serve(
         listener,
         api.service(),

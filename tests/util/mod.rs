@@ -165,7 +165,35 @@ pub async fn spawn_serve_with(
     db: &std::path::Path,
     env: &[(&str, &str)],
 ) -> (tokio::process::Child, String, String) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"))
+    spawn_serve_limited(config, db, env, None).await
+}
+
+/// [`spawn_serve_with`] under a soft descriptor limit (`ulimit -n`) when `nofile` is given.
+pub async fn spawn_serve_limited(
+    config: &std::path::Path,
+    db: &std::path::Path,
+    env: &[(&str, &str)],
+    nofile: Option<u64>,
+) -> (tokio::process::Child, String, String) {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_balance-alert"));
+    if let Some(limit) = nofile {
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+        let hard = getrlimit(Resource::Nofile).maximum;
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                setrlimit(
+                    Resource::Nofile,
+                    Rlimit {
+                        current: Some(limit),
+                        maximum: hard,
+                    },
+                )
+                .map_err(std::io::Error::from)
+            });
+        }
+    }
+    let mut child = command
         .args([
             "serve",
             "--listen",
