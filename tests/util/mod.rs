@@ -42,6 +42,7 @@ pub fn project(
         currency: None,
         check_interval: None,
         options: Default::default(),
+        resolved: Default::default(),
     }
 }
 
@@ -272,18 +273,22 @@ where
 
 /// The secrets of [`echo_provider`] tests: `(variable, value)` for the header, the query and
 /// the base URL's password.
-pub const ECHOED_SECRETS: [(&str, &str); 3] = [
+pub const ECHOED_SECRETS: [(&str, &str); 4] = [
     ("HDR_TOKEN", "Hdr-Tok3n-Value-9f8e7d"),
     ("QUERY_TOKEN", "Qry-Tok3n-Value-1a2b3c"),
     ("PROXY_PASS", "Pr0xy-Pass-Value-4d5e6f"),
+    // In a field not named like a secret (the request body's `account`): secret by its source.
+    ("BODY_ACCOUNT", "Body-Acc0unt-Value-7a8b9c"),
 ];
 
 /// A provider on a free loopback port that answers every request 500, echoing its `X-Token`
-/// header, its query and its `Authorization` header in the body (as some providers do).
+/// header, its query, its `Authorization` header and its body in the body (as some providers
+/// do).
 pub async fn echo_provider() -> (String, tokio::task::JoinHandle<()>) {
     async fn echo(
         headers: axum::http::HeaderMap,
         uri: axum::http::Uri,
+        request_body: String,
     ) -> (axum::http::StatusCode, String) {
         let header = |name: &str| {
             headers
@@ -293,7 +298,8 @@ pub async fn echo_provider() -> (String, tokio::task::JoinHandle<()>) {
                 .to_owned()
         };
         let body = format!(
-            "{{\"error\": \"denied: x-token={} query={} authorization={}\"}}",
+            "{{\"error\": \"denied: body={} x-token={} query={} authorization={}\"}}",
+            request_body,
             header("x-token"),
             uri.query().unwrap_or(""),
             header("authorization"),
@@ -311,12 +317,13 @@ pub async fn echo_provider() -> (String, tokio::task::JoinHandle<()>) {
     (addr.to_string(), task)
 }
 
-/// An `http_json` project whose header, query and base URL password are placeholders for
-/// [`ECHOED_SECRETS`], calling the [`echo_provider`] at `addr`.
+/// An `http_json` project whose header, query, base URL password and a request body field are
+/// placeholders for [`ECHOED_SECRETS`], calling the [`echo_provider`] at `addr`.
 pub fn echoing_project(addr: &str) -> Value {
     json!({"name": "Echo", "provider": "http_json", "api_key": "", "threshold": 10,
            "base_url": format!("http://proxyuser:${{PROXY_PASS}}@{addr}"),
-           "url": "/v1/balance?format=json&token=${QUERY_TOKEN}",
+           "url": "/v1/balance?format=json&token=${QUERY_TOKEN}", "method": "POST",
+           "body": {"account": "${BODY_ACCOUNT}"},
            "headers": {"X-Token": "${HDR_TOKEN}"}, "value_pointer": "/balance"})
 }
 

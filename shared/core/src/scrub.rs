@@ -112,7 +112,24 @@ impl Scrubber {
             false,
             &mut found,
         );
+        found.extend(project.resolved.secrets.iter().cloned());
         Scrubber::new(found).cutting_tails()
+    }
+
+    /// Those of `resolved` (values that came from `${VAR}` or `secretsmanager://`) that
+    /// appear in one of `project`'s fields, whatever its name (a request body, a path, a
+    /// label): a check may send them, and a provider may echo them back.
+    pub fn resolved_in(project: &ProjectConfig, resolved: &[String]) -> Scrubber {
+        let mut texts = vec![project.name.as_str(), project.api_key.expose()];
+        texts.extend(project.base_url.as_deref());
+        texts.extend(project.owner_project.as_deref());
+        let options = Value::Object(project.options.fields().clone());
+        let mut strings = Vec::new();
+        strings_of(&options, &mut strings);
+        texts.extend(strings);
+        Scrubber::new(resolved.iter().filter(|v| {
+            plausible(v, MIN_DERIVED) && texts.iter().any(|t| t.contains(v.as_str()))
+        }))
     }
 
     /// `text` with every secret, in every known encoding, replaced by `***` (and a cut one at
@@ -165,6 +182,19 @@ fn collect(v: &Value, field: Option<&str>, in_headers: bool, out: &mut Vec<Strin
                 collect(item, Some(k), headers, out);
             }
         }
+        _ => {}
+    }
+}
+
+/// Every string (values and keys) in `v`.
+fn strings_of<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|i| strings_of(i, out)),
+        Value::Object(map) => map.iter().for_each(|(k, i)| {
+            out.push(k);
+            strings_of(i, out);
+        }),
         _ => {}
     }
 }

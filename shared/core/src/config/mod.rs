@@ -187,6 +187,9 @@ pub struct ProjectConfig {
     pub check_interval: Option<u64>,
     /// The adapter's own fields (`budget`, `tenant_id`, `window`, …).
     pub options: crate::providers::Options,
+    /// Values in this project's fields that came from `${VAR}` or `secretsmanager://`, whatever
+    /// the field ([`Scrubber::resolved_in`]): a check scrubs them from what it reports.
+    pub resolved: Scrubber,
 }
 
 /// A minimal enabled project for unit tests.
@@ -205,6 +208,7 @@ pub(crate) fn test_project() -> ProjectConfig {
         currency: None,
         check_interval: None,
         options: Default::default(),
+        resolved: Default::default(),
     }
 }
 
@@ -624,7 +628,7 @@ pub fn parse_with(
         None => refs::Mode::Deferred,
     };
     refs::substitute(&mut value, &mode, "", &mut problems, &mut warnings);
-    let secrets = Scrubber::of_config(&value, resolved);
+    let secrets = Scrubber::of_config(&value, resolved.iter().cloned());
     let mut config = match validate(&value, &mut warnings) {
         Ok(c) if problems.is_empty() => c,
         Ok(_) => return Err(ConfigError::Invalid(scrubbed(problems, &secrets))),
@@ -639,6 +643,9 @@ pub fn parse_with(
     };
     let warnings = scrubbed(warnings, &secrets);
     config.secrets = secrets;
+    for project in &mut config.projects {
+        project.resolved = Scrubber::resolved_in(project, &resolved);
+    }
     Ok(Loaded {
         config,
         mode: Mode::Hybrid,
@@ -717,6 +724,29 @@ mod tests {
                 .scrub("p proxy-pa55word query-token-value"),
             "p *** ***"
         );
+    }
+
+    #[test]
+    fn a_placeholder_in_any_field_is_a_secret_of_the_project_using_it() {
+        let env: std::collections::HashMap<String, String> =
+            [("ACCOUNT", "acct-7f3e9d"), ("OTHER", "other-51c2aa")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        let text = r#"{"projects": [
+            {"name": "a", "provider": "http_json", "api_key": "", "threshold": 1,
+             "url": "https://x.example/v1", "value_pointer": "/b",
+             "body": {"account": "${ACCOUNT}", "port": "${PORT:-8080}"}},
+            {"name": "b", "provider": "manual", "api_key": "", "threshold": 1, "balance": 5,
+             "balance_date": "2026-11-20", "note": "${OTHER}"}]}"#;
+        let loaded = parse(text, &env).expect("loads");
+        let [a, b] = &loaded.config.projects[..] else {
+            panic!("two projects")
+        };
+        let echo = "acct-7f3e9d other-51c2aa 8080";
+        // Its own value only; a short default (a port) is no secret.
+        assert_eq!(Scrubber::for_project(a).scrub(echo), "*** other-51c2aa 8080");
+        assert_eq!(Scrubber::for_project(b).scrub(echo), "acct-7f3e9d *** 8080");
     }
 
     #[test]

@@ -351,6 +351,7 @@ fn project(path: String, obj: &Map<String, Value>, problems: &mut Vec<Problem>) 
         base_url: base_url.map(|u| u.trim_end_matches('/').to_owned()),
         currency,
         options: providers::Options::from_entry(obj),
+        resolved: Default::default(),
     };
     if let Some(adapter) = adapter.filter(|_| project.enabled) {
         for problem in adapter.check_options(&project) {
