@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
+use balance_alert_core::check::engine::{CacheMode, Engine, EngineOptions, NoopObserver};
+use balance_alert_core::check::{commit::run_checks, WriteMode};
 use balance_alert_core::config::{ProjectConfig, Settings};
-use balance_alert_core::engine::{CacheMode, Engine, EngineOptions, NoopObserver};
-use balance_alert_core::monitor::{run_checks, WriteMode};
 use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
 use serde_json::{json, Value};

@@ -1,9 +1,9 @@
 //! Check runs driving the alert state machine through a real store.
 
+use balance_alert_core::check::engine::CacheMode;
+use balance_alert_core::check::{commit::run_checks, WriteMode};
 use balance_alert_core::config::{ProjectConfig, Settings};
-use balance_alert_core::engine::CacheMode;
 use balance_alert_core::model::{AlertKind, AlertState, AlertStatus};
-use balance_alert_core::monitor::{run_checks, WriteMode};
 use balance_alert_core::store::{AlertQuery, Store};
 use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
@@ -211,7 +211,7 @@ async fn dry_run_writes_nothing() {
 
 #[tokio::test]
 async fn renewal_reminder_is_recorded_once_per_renewal_date() {
-    use balance_alert_core::monitor::run_subscriptions;
+    use balance_alert_core::check::housekeeping::run_subscriptions;
     let doc = serde_json::json!({"projects": [], "subscriptions": [
         {"name": "Cloud", "cycle_type": "monthly", "renewal_day": 28, "alert_days_before": 3, "amount": 9, "currency": "USD"},
         {"name": "Paid", "cycle_type": "monthly", "renewal_day": 28, "alert_days_before": 3, "last_renewed_date": "2026-11-25"},
@@ -308,12 +308,12 @@ async fn a_slow_provider_does_not_hold_back_the_others_results() {
 
 /// Runs every project once through `engine` and returns the run.
 async fn run_all(
-    engine: &balance_alert_core::engine::Engine,
+    engine: &balance_alert_core::check::engine::Engine,
     store: &dyn Store,
     settings: &Settings,
     projects: &[ProjectConfig],
     now: i64,
-) -> balance_alert_core::monitor::CheckRun {
+) -> balance_alert_core::check::CheckRun {
     let refs: Vec<&ProjectConfig> = projects.iter().collect();
     run_checks(
         engine,
@@ -486,8 +486,8 @@ async fn deepseek_without_a_currency_reports_a_debt_and_stays_in_its_currency() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_checkers_on_one_store_check_each_due_project_once() {
+    use balance_alert_core::check::{run_due, Housekeeping, RunOptions, Selection};
     use balance_alert_core::config::Config;
-    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
     // GIVEN two processes (own engines, own connections) sharing one database file
     let s = FakeServer::start(std::time::Duration::from_millis(20))
         .await
@@ -546,7 +546,8 @@ async fn two_checkers_on_one_store_check_each_due_project_once() {
 #[tokio::test]
 async fn a_manual_refresh_cooldown_holds_across_processes() {
     use balance_alert_core::config::{Config, LiveConfig, Loaded, Mode};
-    use balance_alert_core::service::{Checker, RunError, Status};
+    use balance_alert_core::check::{Checker, RunError};
+    use balance_alert_core::health::Status;
     use std::sync::Arc;
     let s = FakeServer::start(std::time::Duration::ZERO)
         .await
@@ -683,8 +684,8 @@ async fn projects_sharing_a_key_each_reach_failing_in_a_long_lived_process() {
 
 #[tokio::test]
 async fn without_smart_refresh_each_project_is_next_due_one_interval_later() {
+    use balance_alert_core::check::{run_due, Housekeeping, RunOptions, Selection};
     use balance_alert_core::config::Config;
-    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
     let s = FakeServer::start(std::time::Duration::ZERO)
         .await
         .expect("fake");

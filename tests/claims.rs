@@ -6,15 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use balance_alert_api::Metrics;
-use balance_alert_core::config::{Config, LiveConfig, ProjectConfig, Settings};
-use balance_alert_core::engine::CacheMode;
-use balance_alert_core::monitor::WriteMode;
-use balance_alert_core::node::NodeLock;
-use balance_alert_core::run::{
-    lease_seconds, renew_every, run_due, run_due_by, Housekeeping, RunOptions, Selection,
-    CHECK_LEASE,
+use balance_alert_core::check::engine::CacheMode;
+use balance_alert_core::check::lease::{lease_seconds, renew_every};
+use balance_alert_core::check::Checker;
+use balance_alert_core::check::WriteMode;
+use balance_alert_core::check::{
+    run_due, run_due_by, Housekeeping, RunOptions, Selection, CHECK_LEASE,
 };
-use balance_alert_core::service::{Checker, Status};
+use balance_alert_core::config::{Config, LiveConfig, ProjectConfig, Settings};
+use balance_alert_core::health::Status;
+use balance_alert_core::node::NodeLock;
 use balance_alert_core::store::{Claimant, NextCheck, Store};
 use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
@@ -83,7 +84,7 @@ async fn a_restarted_server_checks_at_once_what_its_crashed_predecessor_was_chec
     // node, and leaves the live lease alone
     assert!(NodeLock::acquire(dir.path()).expect("lock").is_none());
     let sibling = checker(&config, store.clone(), Claimant::anonymous());
-    balance_alert_core::scheduler::release_predecessor_leases(&sibling).await;
+    balance_alert_core::check::driver::release_predecessor_leases(&sibling).await;
     let report = sibling
         .run(&Selection::Due, OPTIONS)
         .await
@@ -98,7 +99,7 @@ async fn a_restarted_server_checks_at_once_what_its_crashed_predecessor_was_chec
         .expect("the node is free once its process is gone");
     assert_eq!(node.id(), crashed.node.as_deref().expect("node"));
     let restarted = checker(&config, store.clone(), Claimant::of_node(node.id()));
-    balance_alert_core::scheduler::release_predecessor_leases(&restarted).await;
+    balance_alert_core::check::driver::release_predecessor_leases(&restarted).await;
     let report = restarted
         .run(&Selection::Due, OPTIONS)
         .await

@@ -458,15 +458,15 @@ async fn the_daily_digest_goes_to_every_channel_once_a_day() {
     let config = crate::util::parse_config(&doc, &[]).expect("config");
     let store = crate::util::test_store().await;
     let now = chrono::Utc::now().timestamp();
-    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
+    use balance_alert_core::check::{run_due, Housekeeping, RunOptions, Selection};
     run_due(
         &crate::util::engine(&config.settings),
         &*store,
         &config,
         &Selection::All,
         RunOptions {
-            cache: balance_alert_core::engine::CacheMode::Bypass,
-            write: balance_alert_core::monitor::WriteMode::Persist,
+            cache: balance_alert_core::check::engine::CacheMode::Bypass,
+            write: balance_alert_core::check::WriteMode::Persist,
             housekeeping: Housekeeping::Never,
         },
         now,
@@ -501,15 +501,15 @@ async fn check_once(
     config: &balance_alert_core::config::Config,
     now: i64,
 ) {
-    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
+    use balance_alert_core::check::{run_due, Housekeeping, RunOptions, Selection};
     run_due(
         &crate::util::engine(&config.settings),
         store,
         config,
         &Selection::All,
         RunOptions {
-            cache: balance_alert_core::engine::CacheMode::Bypass,
-            write: balance_alert_core::monitor::WriteMode::Persist,
+            cache: balance_alert_core::check::engine::CacheMode::Bypass,
+            write: balance_alert_core::check::WriteMode::Persist,
             housekeeping: Housekeeping::Never,
         },
         now,
@@ -552,7 +552,7 @@ async fn the_digest_lists_only_configured_enabled_subscriptions_not_yet_renewed(
         store
             .record_subscription(
                 SubscriptionState {
-                    subscription_id: balance_alert_core::monitor::subscription_id(name),
+                    subscription_id: balance_alert_core::check::housekeeping::subscription_id(name),
                     name: name.into(),
                     next_renewal_date: due.to_string(),
                     days_until_renewal: 3,
@@ -580,7 +580,7 @@ async fn the_digest_lists_only_configured_enabled_subscriptions_not_yet_renewed(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn right_after_start_the_digest_waits_for_this_process_to_check() {
-    use balance_alert_core::service::Status;
+    use balance_alert_core::health::Status;
     use balance_alert_notify::Notifier;
     // GIVEN a reading of 5.00 stored by an earlier process
     let fake = fake().await;

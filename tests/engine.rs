@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use balance_alert_core::check::engine::CacheMode;
 use balance_alert_core::config::ProjectConfig;
-use balance_alert_core::engine::CacheMode;
 use balance_alert_core::providers::ProviderError;
 use fake_providers::FakeServer;
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use balance_alert_core::engine::CacheMode;
+use balance_alert_core::check::engine::CacheMode;
 use fake_providers::FakeServer;
 use serde_json::{json, Value};
 

@@ -429,7 +429,9 @@ async fn a_kept_alive_connection_waits_the_keep_alive_timeout_and_a_started_requ
     use tokio::io::AsyncWriteExt;
 
     // WHEN a client waits 2 s (past the header timeout, within keep-alive) between requests
-    let mut kept = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let mut kept = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
     assert!(live_on(&mut kept).await.starts_with("HTTP/1.1 200"));
     tokio::time::sleep(Duration::from_secs(2)).await;
     // THEN its second request is served on the same connection
@@ -444,7 +446,9 @@ async fn a_kept_alive_connection_waits_the_keep_alive_timeout_and_a_started_requ
     assert!(idle >= Duration::from_millis(3500), "closed after {idle:?}");
 
     // WHEN a kept-alive client starts its next request and never finishes its headers
-    let mut slow = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let mut slow = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
     assert!(live_on(&mut slow).await.starts_with("HTTP/1.1 200"));
     slow.write_all(b"GET /live HTTP/1.1\r\nHost: loc")
         .await
@@ -457,7 +461,9 @@ async fn a_kept_alive_connection_waits_the_keep_alive_timeout_and_a_started_requ
     assert!(started.elapsed() < Duration::from_secs(3));
 
     // AND a new connection that sends nothing is closed after the header timeout
-    let mut silent = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let mut silent = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
     closed_within(&mut silent, Duration::from_secs(3))
         .await
         .expect("a silent new connection closed after the header timeout");

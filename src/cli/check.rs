@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use balance_alert_core::check::engine::{CacheMode, Engine, EngineOptions, NoopObserver};
+use balance_alert_core::check::WriteMode;
+use balance_alert_core::check::{run_due, Housekeeping, RunOptions, Selection};
 use balance_alert_core::config::ProjectConfig;
-use balance_alert_core::engine::{CacheMode, Engine, EngineOptions, NoopObserver};
-use balance_alert_core::monitor::WriteMode;
-use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
 
 use balance_alert_core::config::Config;
 use balance_alert_notify::{Notifier, PassReport};

@@ -19,8 +19,8 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
-use tokio::time::Instant;
 use tokio::task::{AbortHandle, JoinSet};
+use tokio::time::Instant;
 use tower::ServiceExt;
 
 /// Descriptors kept free of connections: the store, config reloads, provider calls, deliveries.

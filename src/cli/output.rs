@@ -1,7 +1,7 @@
 //! Terminal rendering of reports: aligned plain-text tables.
 
+use balance_alert_core::check::SubscriptionCheck;
 use balance_alert_core::model::{text, CheckReport};
-use balance_alert_core::monitor::SubscriptionCheck;
 
 /// A cell as one printable line: control characters (a newline in a project name) would
 /// break the table's rows.

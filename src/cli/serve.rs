@@ -14,10 +14,11 @@ use axum::Router;
 use balance_alert_api::{
     app, metrics_app, unavailable_app, ApiOptions, AppState, AuthConfig, Metrics, MetricsSource,
 };
+use balance_alert_core::check::driver;
+use balance_alert_core::check::Checker;
 use balance_alert_core::config::{self, ConfigSource};
+use balance_alert_core::health::Status;
 use balance_alert_core::node::NodeLock;
-use balance_alert_core::scheduler;
-use balance_alert_core::service::{Checker, Status};
 use balance_alert_core::store::{Claimant, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -295,7 +296,7 @@ async fn start(
             shutdown_rx.clone(),
         )),
     ];
-    let scheduler = tokio::spawn(scheduler::run(checker.clone(), shutdown_rx));
+    let scheduler = tokio::spawn(driver::run(checker.clone(), shutdown_rx));
     // Requests addressed to the listen address itself are ours (the DNS-rebinding guard).
     options.allowed_hosts.push(addrs.api.ip().to_string());
     let mut metrics_hosts = options.allowed_hosts.clone();
@@ -426,7 +427,7 @@ async fn watch_config(
     } else {
         Duration::from_secs(5)
     };
-    scheduler::every(period, shutdown, || async {
+    balance_alert_core::periodic::every(period, shutdown, || async {
         if source.refresh().await {
             metrics.note_config_reload();
         }

@@ -369,7 +369,7 @@ async fn ready_is_503_until_every_project_has_a_reading_or_a_failure_since_start
         write: WriteMode::Persist,
         housekeeping: Housekeeping::Never,
     };
-    balance_alert_core::run::run_due(
+    balance_alert_core::check::run_due(
         &e,
         &*h.state.store,
         &config,
@@ -433,7 +433,7 @@ async fn ready_is_503_until_every_project_has_a_reading_or_a_failure_since_start
 #[tokio::test]
 async fn data_is_stale_after_three_refresh_intervals_of_at_least_a_minute_as_the_readme_says() {
     use balance_alert_core::config::Settings;
-    use balance_alert_core::service::stale_after;
+    use balance_alert_core::health::stale_after;
     use balance_alert_core::store::contract::{state, write};
     // The rule, and the README's words for it.
     let readme = include_str!("../../README.md");

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Arc;
 
+use balance_alert_core::check::engine::{Engine, EngineOptions, NoopObserver};
 use balance_alert_core::config::{self, Config, ProjectConfig, Secret, Settings};
-use balance_alert_core::engine::{Engine, EngineOptions, NoopObserver};
 use serde_json::{json, Value};
 
 /// A project pointed at the fake server with the given behaviour token.
@@ -232,10 +232,10 @@ pub async fn run_at(
     config: &balance_alert_core::config::Config,
     now: i64,
 ) -> Vec<balance_alert_core::model::AlertRecord> {
-    use balance_alert_core::run::{run_due, Housekeeping, RunOptions, Selection};
+    use balance_alert_core::check::{run_due, Housekeeping, RunOptions, Selection};
     let options = RunOptions {
-        cache: balance_alert_core::engine::CacheMode::Bypass,
-        write: balance_alert_core::monitor::WriteMode::Persist,
+        cache: balance_alert_core::check::engine::CacheMode::Bypass,
+        write: balance_alert_core::check::WriteMode::Persist,
         housekeeping: Housekeeping::Never,
     };
     run_due(

@@ -15,11 +15,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use balance_alert_core::check::engine::CheckObserver;
+use balance_alert_core::check::CheckRun;
 use balance_alert_core::config::{Config, Loaded};
-use balance_alert_core::engine::CheckObserver;
 use balance_alert_core::exposition::{self, Inputs};
-use balance_alert_core::monitor::CheckRun;
-use balance_alert_core::service::{NotifyObserver, RunObserver};
+use balance_alert_core::observe::{NotifyObserver, RunObserver};
 use balance_alert_core::store::{Store, StoreError};
 use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
 use metrics_exporter_prometheus::{

@@ -13,9 +13,9 @@ use balance_alert_model::forecast::{days_left, run_out, Point};
 use balance_alert_model::subscription::renewal_status;
 use balance_alert_model::{AlertState, BalancePoint, Decimal};
 
+use crate::check::housekeeping::renewal_spec;
 use crate::config::Config;
 use crate::money::to_f64;
-use crate::monitor::renewal_spec;
 
 /// Prometheus metric types used here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

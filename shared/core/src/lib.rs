@@ -3,18 +3,17 @@
 //! live in their own crates). Nothing here assumes a long-lived process: what must outlive an
 //! invocation is in the store.
 
+pub mod check;
 pub mod config;
-pub mod engine;
 pub mod exposition;
 pub mod forecast;
+pub mod health;
 pub mod money;
-pub mod monitor;
 pub mod node;
+pub mod observe;
+pub mod periodic;
 pub mod providers;
-pub mod run;
-pub mod scheduler;
 pub mod scrub;
-pub mod service;
 pub mod snooze;
 pub mod store;
 

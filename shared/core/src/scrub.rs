@@ -127,9 +127,11 @@ impl Scrubber {
         let mut strings = Vec::new();
         strings_of(&options, &mut strings);
         texts.extend(strings);
-        Scrubber::new(resolved.iter().filter(|v| {
-            plausible(v, MIN_DERIVED) && texts.iter().any(|t| t.contains(v.as_str()))
-        }))
+        Scrubber::new(
+            resolved.iter().filter(|v| {
+                plausible(v, MIN_DERIVED) && texts.iter().any(|t| t.contains(v.as_str()))
+            }),
+        )
     }
 
     /// `text` with every secret, in every known encoding, replaced by `***` (and a cut one at

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use balance_alert_api::key::{ApiKey, StoredKey};
 use balance_alert_api::{app, ApiOptions, AppState, AuthConfig, Metrics, Readiness};
+use balance_alert_core::check::Checker;
 use balance_alert_core::config::{process_env, EnvLookup, Secret};
-use balance_alert_core::service::{Checker, Status};
+use balance_alert_core::health::Status;
 use lambda_http::RequestExt;
 
 use crate::secrets::SecretsManager;

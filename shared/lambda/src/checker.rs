@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use balance_alert_api::Metrics;
-use balance_alert_core::engine::CacheMode;
-use balance_alert_core::monitor::WriteMode;
-use balance_alert_core::run::{Housekeeping, RunOptions, Selection};
-use balance_alert_core::service::{Checker, Status};
+use balance_alert_core::check::engine::CacheMode;
+use balance_alert_core::check::Checker;
+use balance_alert_core::check::WriteMode;
+use balance_alert_core::check::{Housekeeping, RunOptions, Selection};
+use balance_alert_core::health::Status;
 use balance_alert_notify::Notifier;
 use serde::Serialize;
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use balance_alert_core::exposition::{Family, Kind};
-use balance_alert_core::service::NotifyObserver;
+use balance_alert_core::observe::NotifyObserver;
 use serde_json::{json, Map, Value};
 
 /// The CloudWatch namespace of every metric.

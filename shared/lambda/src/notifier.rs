@@ -73,7 +73,7 @@ impl NotifierFunction {
     /// The notifier over `env`, reporting each send to `observer` (EMF in the function).
     pub fn new(
         env: Env,
-        observer: std::sync::Arc<dyn balance_alert_core::service::NotifyObserver>,
+        observer: std::sync::Arc<dyn balance_alert_core::observe::NotifyObserver>,
     ) -> Self {
         let timeout = env.config.get().config.settings.request_timeout_seconds;
         let notifier = Notifier::new(env.store.clone(), Duration::from_secs_f64(timeout))

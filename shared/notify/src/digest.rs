@@ -5,10 +5,10 @@
 //! renewal computed today), not from stored evaluations, which outlive a removed, disabled or
 //! renewed subscription until the next pass.
 
+use balance_alert_core::check::housekeeping::renewal_spec;
 use balance_alert_core::config::delivery::Digest;
 use balance_alert_core::config::delivery::Language;
 use balance_alert_core::config::Config;
-use balance_alert_core::monitor::renewal_spec;
 use balance_alert_core::store::{Store, StoreError};
 use balance_alert_model::subscription::renewal_status;
 use chrono::DateTime;

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use balance_alert_core::config::{Config, ConfigSource};
-use balance_alert_core::scheduler::every;
-use balance_alert_core::service::{NoopNotifyObserver, NotifyObserver, Status};
+use balance_alert_core::health::Status;
+use balance_alert_core::observe::{NoopNotifyObserver, NotifyObserver};
+use balance_alert_core::periodic::every;
 use balance_alert_core::store::{Store, StoreError};
 
 use crate::deliver::{unix_now, Deliverer, PassReport};

@@ -24,7 +24,7 @@ fn health_status(state: &AppState, ready_probe: bool) -> Response {
     let store_down = !state.status.store_ok(&state.store);
     let last_update = Some(state.status.last_update()).filter(|t| *t > 0);
     let now = chrono::Utc::now().timestamp();
-    let max_age = balance_alert_core::service::stale_after(&loaded.config.settings);
+    let max_age = balance_alert_core::health::stale_after(&loaded.config.settings);
     let uptime = state.started.elapsed().as_secs();
     // Stale: the newest reading is too old, or none arrived in that long since start.
     let is_stale = match last_update {

@@ -3,10 +3,10 @@
 
 use axum::extract::State;
 use axum::Json;
+use balance_alert_core::check::housekeeping::renewal_spec;
 use balance_alert_core::config::edit;
 use balance_alert_core::model::subscription::{renewal_status, Cycle};
 use balance_alert_core::model::wire::*;
-use balance_alert_core::monitor::renewal_spec;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 

@@ -227,7 +227,7 @@ impl ProjectConfig {
     /// A digest of what a check of this project reads and judges by: its key, thresholds,
     /// base URL, currency, interval and adapter options. Recorded with each check's schedule,
     /// so a configuration that changes it makes the project due at once, in any process
-    /// ([`crate::run`]). Display-only fields (`type`, `owner_project`) are left out; `name`
+    /// ([`crate::check`]). Display-only fields (`type`, `owner_project`) are left out; `name`
     /// and `provider` make the project's id. A one-way digest: the key cannot be read back.
     pub fn check_fingerprint(&self) -> String {
         let amount = |d: Option<Decimal>| d.map(|d| d.normalize().to_string());
@@ -745,7 +745,10 @@ mod tests {
         };
         let echo = "acct-7f3e9d other-51c2aa 8080";
         // Its own value only; a short default (a port) is no secret.
-        assert_eq!(Scrubber::for_project(a).scrub(echo), "*** other-51c2aa 8080");
+        assert_eq!(
+            Scrubber::for_project(a).scrub(echo),
+            "*** other-51c2aa 8080"
+        );
         assert_eq!(Scrubber::for_project(b).scrub(echo), "acct-7f3e9d *** 8080");
     }
 

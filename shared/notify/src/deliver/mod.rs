@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use balance_alert_core::config::delivery::ChannelConfig;
 use balance_alert_core::config::Config;
-use balance_alert_core::service::{NoopNotifyObserver, NotifyObserver};
+use balance_alert_core::observe::{NoopNotifyObserver, NotifyObserver};
 use balance_alert_core::store::{Store, StoreError};
 use balance_alert_model::{AlertRecord, AlertStatus};
 use tokio::time::Instant;

@@ -1,9 +1,9 @@
-//! The local server's scheduler: runs [`crate::run::run_due`] whenever a project falls due.
+//! The local server's scheduler: runs [`crate::check::run_due`] whenever a project falls due.
 //!
 //! The schedule itself lives in the store (each project's next check time), so this loop only
 //! decides when to look: at the earliest next check time it knows, at least every
 //! [`MAX_SLEEP`], and at once after a config change. Each run is its own task; due projects
-//! are checked under the store's checking lease ([`crate::run::CHECK_LEASE`]), so a run that
+//! are checked under the store's checking lease ([`crate::check::CHECK_LEASE`]), so a run that
 //! starts while another (of this or another process) still checks waits for it.
 //!
 //! On start it frees the leases its node's previous process left (a crash mid-check), and
@@ -13,39 +13,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::CacheMode;
-use crate::monitor::WriteMode;
-use crate::run::{Housekeeping, RunOptions};
-use crate::service::{Checker, RunError};
+use crate::check::{CacheMode, Checker, Housekeeping, RunError, RunOptions, WriteMode};
 
 const TICK: Duration = Duration::from_secs(1);
 /// Longest wait between two looks at the schedule (new projects, other processes).
 const MAX_SLEEP: i64 = 30;
-
-/// Calls `f` every `period` (the first call after one period) until `shutdown` flips to true;
-/// a call that overruns delays the next instead of bunching them.
-pub async fn every<F, Fut>(
-    period: Duration,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
-    mut f: F,
-) where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let mut tick = tokio::time::interval(period);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => {
-                if *shutdown.borrow() { return; }
-                continue;
-            }
-        }
-        f().await;
-    }
-}
 
 /// Runs until `shutdown` flips to true.
 pub async fn run(checker: Arc<Checker>, mut shutdown: tokio::sync::watch::Receiver<bool>) {

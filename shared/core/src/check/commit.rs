@@ -1,19 +1,16 @@
-//! One check run: check projects through the engine, move each project's state machine through
-//! the store's conditional writes, and evaluate subscriptions.
+//! Applying checks: each outcome moves its project's state machine through the store's
+//! conditional writes (a lost race is recomputed from the fresh state, so each transition
+//! alerts exactly once), with the history row and the next check it needs.
 
 use std::collections::HashMap;
 
 use balance_alert_model::alert::{transition, AlertPolicy, Observation, ProjectRef, ProjectState};
-use balance_alert_model::subscription::{renewal_status, RenewalSpec, RenewalStatus};
-use balance_alert_model::{
-    AlertKind, AlertRecord, AlertState, AlertStatus, CheckReport, ProjectReport,
-};
-use chrono::NaiveDate;
+use balance_alert_model::{AlertRecord, CheckReport, ProjectReport};
 use futures::StreamExt;
 
-use crate::config::{Config, ProjectConfig, Settings, SubscriptionConfig};
-use crate::engine::{CacheMode, CheckOutcome, Engine};
-use crate::store::{BalancePoint, CheckWrite, NextCheck, Store, StoreError, SubscriptionState};
+use crate::check::engine::{CacheMode, CheckOutcome, Engine};
+use crate::config::{ProjectConfig, Settings};
+use crate::store::{BalancePoint, CheckWrite, NextCheck, Store, StoreError};
 
 /// Conditional-write attempts per project before giving up on a hot race.
 const MAX_CAS_ATTEMPTS: usize = 8;
@@ -193,99 +190,6 @@ fn history_row_due(
         || prev.balance != Some(amount)
         || prev.currency != currency
         || last.div_euclid(span) != now.div_euclid(span)
-}
-
-/// The forecast alert a project deserves after a successful check, written: when the trend
-/// of `recent` (oldest first) says the balance runs out within `forecast_alert_days`, once
-/// per projected date (again only when the date moves earlier or the old one has passed).
-/// Top-ups are not spending: the forecast uses the burn rate since the last one.
-pub async fn forecast_alert(
-    store: &dyn Store,
-    p: &ProjectConfig,
-    recent: &[balance_alert_model::forecast::Point],
-    settings: &Settings,
-    now: i64,
-) -> Result<Option<AlertRecord>, StoreError> {
-    let days_limit = i64::from(settings.forecast_alert_days);
-    if days_limit == 0 {
-        return Ok(None);
-    }
-    let Some(f) =
-        balance_alert_model::forecast::run_out(recent, crate::money::to_f64(p.threshold), now)
-    else {
-        return Ok(None);
-    };
-    let Some(zero_at) = f.zero_at.filter(|z| *z > now) else {
-        return Ok(None);
-    };
-    // The one rounding rule (whole days, rounded down), as every other surface shows it.
-    let days = balance_alert_model::forecast::whole_days(zero_at, now);
-    // Within D days: at most D × 24 hours away.
-    if zero_at - now > days_limit * 86_400 {
-        return Ok(None);
-    }
-    let tz = settings.timezone;
-    let at = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|d| tz.date_at(d));
-    let (Some(date), Some(today)) = (at(zero_at), at(now)) else {
-        return Ok(None);
-    };
-    let Some(prev) = store.get_state(&p.id()).await? else {
-        return Ok(None);
-    };
-    let before = prev
-        .forecast_for
-        .as_deref()
-        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    let news = before.is_none_or(|b| date < b || b < today);
-    let snoozed = prev
-        .snooze
-        .as_ref()
-        .is_some_and(|s| s.active(now, prev.state));
-    if !news || snoozed || prev.state == AlertState::Failing {
-        return Ok(None);
-    }
-    let date_text = date.format("%Y-%m-%d").to_string();
-    let mut alert = AlertRecord {
-        id: format!("{}-{}-{}-forecast", prev.project_id, now, prev.version + 1),
-        project_id: prev.project_id.clone(),
-        project_name: p.name.clone(),
-        provider: p.provider.clone(),
-        kind: AlertKind::Forecast,
-        state: prev.state,
-        balance: prev.balance,
-        threshold: p.threshold,
-        currency: prev.currency.clone(),
-        message: String::new(),
-        status: AlertStatus::Pending,
-        created_at: now,
-        details: balance_alert_model::AlertDetails {
-            owner_project: p.owner_project.clone(),
-            days_left: Some(days),
-            due_date: Some(date_text.clone()),
-            source: None,
-            figure: p.figure(),
-            note: None,
-            ..Default::default()
-        },
-        deliveries: Vec::new(),
-    };
-    alert.message = balance_alert_model::text::alert_text(&alert, settings.language);
-    let next = ProjectState {
-        forecast_for: Some(date_text),
-        version: prev.version + 1,
-        ..prev.clone()
-    };
-    let applied = store
-        .commit_checks(vec![CheckWrite {
-            expected_version: Some(prev.version),
-            state: next,
-            alert: Some(alert.clone()),
-            point: None,
-            next: None,
-        }])
-        .await?;
-    // Lost to a concurrent write: that process (or the next check) decides.
-    Ok(applied.first().copied().unwrap_or(false).then_some(alert))
 }
 
 /// Checks `projects` and applies the results to the store.
@@ -548,101 +452,4 @@ pub fn report_line(p: &ProjectConfig, o: &CheckOutcome, state: &ProjectState) ->
         resets_at: o.result.as_ref().ok().and_then(|b| b.resets_at),
         unlimited: unlimited(o),
     }
-}
-
-/// Deletes history older than `settings.history_retention_days` before `now`; returns the
-/// rows removed.
-pub async fn prune_expired(
-    store: &dyn Store,
-    settings: &Settings,
-    now: i64,
-) -> Result<u64, StoreError> {
-    store
-        .prune(now - i64::from(settings.history_retention_days) * 86_400)
-        .await
-}
-
-/// The id a subscription's state and reminders are stored under.
-pub fn subscription_id(name: &str) -> String {
-    balance_alert_model::project_id("subscription", name)
-}
-
-/// A subscription's status today, plus the reminder written for it (if any).
-#[derive(Debug, Clone)]
-pub struct SubscriptionCheck {
-    pub name: String,
-    pub status: RenewalStatus,
-    pub reminder: Option<AlertRecord>,
-}
-
-/// The renewal spec of a configured subscription.
-pub fn renewal_spec(s: &SubscriptionConfig) -> RenewalSpec {
-    RenewalSpec {
-        cycle: s.cycle,
-        alert_days_before: s.alert_days_before,
-        last_renewed_date: s.last_renewed_date,
-    }
-}
-
-/// Evaluates every enabled subscription; writes one reminder per renewal date.
-pub async fn run_subscriptions(
-    store: &dyn Store,
-    config: &Config,
-    today: NaiveDate,
-    mode: WriteMode,
-    now: i64,
-) -> Result<Vec<SubscriptionCheck>, StoreError> {
-    let mut checks = Vec::new();
-    for s in config.subscriptions.iter().filter(|s| s.enabled) {
-        let status = renewal_status(&renewal_spec(s), today);
-        let id = subscription_id(&s.name);
-        let reminder = status.need_alert.then(|| {
-            let mut a = AlertRecord {
-                id: format!("{id}-{}", status.next_renewal_date),
-                project_id: id.clone(),
-                project_name: s.name.clone(),
-                provider: "subscription".into(),
-                kind: AlertKind::Renewal,
-                state: AlertState::Ok,
-                balance: None,
-                threshold: s.amount,
-                currency: s.currency.clone(),
-                message: String::new(),
-                status: AlertStatus::Pending,
-                created_at: now,
-                details: balance_alert_model::AlertDetails {
-                    owner_project: s.owner_project.clone(),
-                    days_left: Some(status.days_until_renewal),
-                    due_date: Some(status.next_renewal_date.to_string()),
-                    source: None,
-                    figure: None,
-                    note: None,
-                    ..Default::default()
-                },
-                deliveries: Vec::new(),
-            };
-            a.message = balance_alert_model::text::alert_text(&a, config.settings.language);
-            a
-        });
-        let written = match mode {
-            WriteMode::Persist => {
-                let state = SubscriptionState {
-                    subscription_id: id,
-                    name: s.name.clone(),
-                    next_renewal_date: status.next_renewal_date.to_string(),
-                    days_until_renewal: status.days_until_renewal,
-                    reminded_for: None,
-                    updated_at: now,
-                };
-                store.record_subscription(state, reminder.clone()).await?
-            }
-            WriteMode::DryRun => false,
-        };
-        checks.push(SubscriptionCheck {
-            name: s.name.clone(),
-            status,
-            reminder: if written { reminder } else { None },
-        });
-    }
-    Ok(checks)
 }
