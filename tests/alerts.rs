@@ -545,8 +545,8 @@ async fn two_checkers_on_one_store_check_each_due_project_once() {
 
 #[tokio::test]
 async fn a_manual_refresh_cooldown_holds_across_processes() {
-    use balance_alert_core::config::{Config, LiveConfig, Loaded, Mode};
     use balance_alert_core::check::{Checker, RunError};
+    use balance_alert_core::config::{Config, LiveConfig, Loaded, Mode};
     use balance_alert_core::health::Status;
     use std::sync::Arc;
     let s = FakeServer::start(std::time::Duration::ZERO)

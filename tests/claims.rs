@@ -10,13 +10,11 @@ use balance_alert_core::check::engine::CacheMode;
 use balance_alert_core::check::lease::{lease_seconds, renew_every};
 use balance_alert_core::check::Checker;
 use balance_alert_core::check::WriteMode;
-use balance_alert_core::check::{
-    run_due, run_due_by, Housekeeping, RunOptions, Selection, CHECK_LEASE,
-};
+use balance_alert_core::check::{run_due, run_due_by, Housekeeping, RunOptions, Selection};
 use balance_alert_core::config::{Config, LiveConfig, ProjectConfig, Settings};
 use balance_alert_core::health::Status;
 use balance_alert_core::node::NodeLock;
-use balance_alert_core::store::{Claimant, NextCheck, Store};
+use balance_alert_core::store::{Claimant, Lease, NextCheck, Store};
 use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
 
@@ -77,7 +75,7 @@ async fn a_restarted_server_checks_at_once_what_its_crashed_predecessor_was_chec
     let crashed = Claimant::of_node(node.id());
     let now = chrono::Utc::now().timestamp();
     assert!(store
-        .take_lease(CHECK_LEASE, &crashed, now, now + 1_360)
+        .take_lease(&Lease::Checks, &crashed, now, now + 1_360)
         .await
         .expect("lease"));
     // AND, while it lives, a second server on the same data directory: it cannot run as the
@@ -115,7 +113,7 @@ async fn a_restarted_server_checks_at_once_what_its_crashed_predecessor_was_chec
     assert_eq!(schedules.len(), 20);
     assert!(schedules.iter().all(|n| n.at > now), "{schedules:?}");
     assert!(store
-        .take_lease(CHECK_LEASE, &Claimant::anonymous(), now, now + 1)
+        .take_lease(&Lease::Checks, &Claimant::anonymous(), now, now + 1)
         .await
         .expect("lease"));
 }
@@ -180,7 +178,7 @@ async fn one_run_checks_due_projects_at_a_time_under_a_short_lease_renewed_while
         tokio::time::sleep(renew_every(&settings) + Duration::from_millis(2_500)).await;
         assert!(!store
             .take_lease(
-                CHECK_LEASE,
+                &Lease::Checks,
                 &Claimant::anonymous(),
                 now + lease,
                 now + 2 * lease
@@ -197,7 +195,7 @@ async fn one_run_checks_due_projects_at_a_time_under_a_short_lease_renewed_while
     }
     // AND once it is done, the lease is free
     assert!(store
-        .take_lease(CHECK_LEASE, &Claimant::anonymous(), now, now + 1)
+        .take_lease(&Lease::Checks, &Claimant::anonymous(), now, now + 1)
         .await
         .expect("lease"));
 }

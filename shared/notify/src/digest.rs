@@ -9,7 +9,7 @@ use balance_alert_core::check::housekeeping::renewal_spec;
 use balance_alert_core::config::delivery::Digest;
 use balance_alert_core::config::delivery::Language;
 use balance_alert_core::config::Config;
-use balance_alert_core::store::{Store, StoreError};
+use balance_alert_core::store::{Lease, Store, StoreError};
 use balance_alert_model::subscription::renewal_status;
 use chrono::DateTime;
 
@@ -35,10 +35,9 @@ pub async fn claim_if_due(
         return Ok(None);
     }
     let date = local.date().format("%Y-%m-%d").to_string();
-    let key = format!("digest:{date}");
-    // Held for two days: the key is per date, the expiry only cleans up.
+    // Held for two days: the claim is per date, the expiry only cleans up.
     let claimed = store
-        .claim_cooldown(&key, now, now + 2 * 86_400)
+        .claim(&Lease::Digest(date.clone()), now, now + 2 * 86_400)
         .await?
         .is_none();
     Ok(claimed.then_some(date))

@@ -9,7 +9,7 @@ use balance_alert_core::config::{Config, ConfigSource};
 use balance_alert_core::health::Status;
 use balance_alert_core::observe::{NoopNotifyObserver, NotifyObserver};
 use balance_alert_core::periodic::every;
-use balance_alert_core::store::{Store, StoreError};
+use balance_alert_core::store::{Lease, Store, StoreError};
 
 use crate::deliver::{unix_now, Deliverer, PassReport};
 use crate::digest;
@@ -77,7 +77,7 @@ impl Notifier {
         let every = config.settings.email_scan_interval_seconds as i64;
         if self
             .store
-            .claim_cooldown("mail:scan", now, now + every)
+            .claim(&Lease::MailScan, now, now + every)
             .await?
             .is_some()
         {

@@ -23,8 +23,8 @@ use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::{AlertRecord, AlertStatus, Delivery};
 use balance_alert_core::store::{
-    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, NextCheck, Store, StoreError,
-    SubscriptionState,
+    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, Lease, NextCheck, Store,
+    StoreError, SubscriptionState,
 };
 
 pub use budget::{Budget, TIMEOUT_VAR};
@@ -224,16 +224,16 @@ impl Store for DynamoStore {
 
     async fn take_lease(
         &self,
-        key: &str,
+        lease: &Lease,
         by: &Claimant,
         now: i64,
         until: i64,
     ) -> Result<bool, StoreError> {
-        self.take_lease_impl(key, by, now, until).await
+        self.take_lease_impl(&lease.key(), by, now, until).await
     }
 
-    async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError> {
-        self.release_lease_impl(key, owner).await
+    async fn release_lease(&self, lease: &Lease, owner: &str) -> Result<(), StoreError> {
+        self.release_lease_impl(&lease.key(), owner).await
     }
 
     async fn release_node_leases(&self, node: &str) -> Result<u64, StoreError> {
@@ -244,17 +244,12 @@ impl Store for DynamoStore {
         self.set_next_checks_impl(next).await
     }
 
-    async fn claim_cooldown(
-        &self,
-        key: &str,
-        now: i64,
-        until: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        self.claim_cooldown_impl(key, now, until).await
+    async fn claim(&self, lease: &Lease, now: i64, until: i64) -> Result<Option<i64>, StoreError> {
+        self.claim_impl(&lease.key(), now, until).await
     }
 
-    async fn release_cooldown(&self, key: &str) -> Result<(), StoreError> {
-        self.release_cooldown_impl(key).await
+    async fn release_claim(&self, lease: &Lease) -> Result<(), StoreError> {
+        self.release_claim_impl(&lease.key()).await
     }
 
     async fn take_sends(

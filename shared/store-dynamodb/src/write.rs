@@ -333,7 +333,7 @@ impl DynamoStore {
         .map(drop)
     }
 
-    pub(crate) async fn claim_cooldown_impl(
+    pub(crate) async fn claim_impl(
         &self,
         key: &str,
         now: i64,
@@ -441,7 +441,7 @@ impl DynamoStore {
         Ok(item.as_ref().map(sends_of).transpose()?.unwrap_or(0))
     }
 
-    pub(crate) async fn release_cooldown_impl(&self, key: &str) -> Result<(), StoreError> {
+    pub(crate) async fn release_claim_impl(&self, key: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
@@ -449,7 +449,7 @@ impl DynamoStore {
             .send()
             .await
             .map(|_| ())
-            .map_err(sdk("release_cooldown"))
+            .map_err(sdk("release_claim"))
     }
 
     pub(crate) async fn put_config_document_impl(

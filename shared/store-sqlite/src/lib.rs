@@ -13,8 +13,8 @@ use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::Decimal;
 use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Delivery};
 use balance_alert_core::store::{
-    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, NextCheck, Store, StoreError,
-    SubscriptionState, SEND_WINDOW_KEPT,
+    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, Lease, NextCheck, Store,
+    StoreError, SubscriptionState, SEND_WINDOW_KEPT,
 };
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -761,12 +761,12 @@ impl Store for SqliteStore {
 
     async fn take_lease(
         &self,
-        key: &str,
+        lease: &Lease,
         by: &Claimant,
         now: i64,
         until: i64,
     ) -> Result<bool, StoreError> {
-        let (key, by) = (key.to_owned(), by.clone());
+        let (key, by) = (lease.key(), by.clone());
         self.with("take_lease", move |c| {
             c.execute(
                 "INSERT INTO lease (key, owner, node, until) VALUES (?1, ?2, ?3, ?5) \
@@ -780,8 +780,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError> {
-        let (key, owner) = (key.to_owned(), owner.to_owned());
+    async fn release_lease(&self, lease: &Lease, owner: &str) -> Result<(), StoreError> {
+        let (key, owner) = (lease.key(), owner.to_owned());
         self.with("release_lease", move |c| {
             c.execute(
                 "DELETE FROM lease WHERE key = ?1 AND owner = ?2",
@@ -815,15 +815,10 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn claim_cooldown(
-        &self,
-        key: &str,
-        now: i64,
-        until: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        let key = key.to_owned();
-        self.with("claim_cooldown", move |c| {
-            let err = backend("claim_cooldown");
+    async fn claim(&self, lease: &Lease, now: i64, until: i64) -> Result<Option<i64>, StoreError> {
+        let key = lease.key();
+        self.with("claim", move |c| {
+            let err = backend("claim");
             let tx = c
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(&err)?;
@@ -850,12 +845,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn release_cooldown(&self, key: &str) -> Result<(), StoreError> {
-        let key = key.to_owned();
-        self.with("release_cooldown", move |c| {
+    async fn release_claim(&self, lease: &Lease) -> Result<(), StoreError> {
+        let key = lease.key();
+        self.with("release_claim", move |c| {
             c.execute("DELETE FROM cooldown WHERE key = ?1", [key])
                 .map(|_| ())
-                .map_err(backend("release_cooldown"))
+                .map_err(backend("release_claim"))
         })
         .await
     }

@@ -10,7 +10,7 @@ use crate::check::{run_due_by, Housekeeping, RunOptions, RunReport, Selection, W
 use crate::config::{ConfigSource, LookupError};
 use crate::health::Status;
 use crate::observe::RunObserver;
-use crate::store::{Claimant, Store, StoreError};
+use crate::store::{Claimant, Lease, Store, StoreError};
 
 /// Why a run could not be started or finished.
 #[derive(Debug, thiserror::Error)]
@@ -38,9 +38,6 @@ pub struct Checker {
     engine: Mutex<Option<(EngineOptions, Arc<Engine>)>>,
     claimant: Claimant,
 }
-
-/// The store cooldown key of manual refreshes.
-const REFRESH_KEY: &str = "api:refresh";
 
 impl Checker {
     pub fn new(
@@ -142,7 +139,7 @@ impl Checker {
         let cooldown = loaded.config.settings.refresh_cooldown_seconds as i64;
         if let Some(until) = self
             .store
-            .claim_cooldown(REFRESH_KEY, now, now.saturating_add(cooldown))
+            .claim(&Lease::Refresh, now, now.saturating_add(cooldown))
             .await?
         {
             return Err(RunError::CoolingDown(

@@ -3,7 +3,7 @@
 //! The schedule itself lives in the store (each project's next check time), so this loop only
 //! decides when to look: at the earliest next check time it knows, at least every
 //! [`MAX_SLEEP`], and at once after a config change. Each run is its own task; due projects
-//! are checked under the store's checking lease ([`crate::check::CHECK_LEASE`]), so a run that
+//! are checked under the store's checking lease ([`crate::store::Lease::Checks`]), so a run that
 //! starts while another (of this or another process) still checks waits for it.
 //!
 //! On start it frees the leases its node's previous process left (a crash mid-check), and

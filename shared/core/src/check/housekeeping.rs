@@ -7,14 +7,11 @@ use chrono::NaiveDate;
 
 use crate::check::WriteMode;
 use crate::config::{Config, Settings, SubscriptionConfig};
-use crate::store::{Store, StoreError, SubscriptionState};
+use crate::store::{Lease, Store, StoreError, SubscriptionState};
 
 /// How often subscriptions are evaluated and history pruned, at most.
 const SUBSCRIPTIONS_EVERY: i64 = 3600;
 const PRUNE_EVERY: i64 = 86_400;
-/// Cooldown keys in the store for the periodic parts.
-const SUBSCRIPTIONS_KEY: &str = "run:subscriptions";
-const PRUNE_KEY: &str = "run:prune";
 
 /// When a run also evaluates subscriptions and prunes history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,22 +43,22 @@ pub async fn housekeep(
     let settings = &config.settings;
     let persist = write == WriteMode::Persist;
     let periodic = housekeeping == Housekeeping::Periodic;
-    let due = |key: &'static str, every: i64| async move {
+    let due = |lease: Lease, every: i64| async move {
         if !persist || !periodic {
             return Ok::<bool, StoreError>(true);
         }
         Ok(store
-            .claim_cooldown(key, now, now.saturating_add(every))
+            .claim(&lease, now, now.saturating_add(every))
             .await?
             .is_none())
     };
-    if due(SUBSCRIPTIONS_KEY, SUBSCRIPTIONS_EVERY).await? {
+    if due(Lease::Subscriptions, SUBSCRIPTIONS_EVERY).await? {
         let today = settings
             .timezone
             .date_at(chrono::DateTime::from_timestamp(now, 0).unwrap_or_else(chrono::Utc::now));
         subscriptions = run_subscriptions(store, config, today, write, now).await?;
     }
-    if persist && due(PRUNE_KEY, PRUNE_EVERY).await? {
+    if persist && due(Lease::Prune, PRUNE_EVERY).await? {
         pruned = prune_expired(store, settings, now).await?;
     }
     Ok((subscriptions, pruned))

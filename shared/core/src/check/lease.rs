@@ -1,5 +1,5 @@
 //! The checking lease: due projects are checked by one process at a time. A scheduled run takes
-//! the store's lease [`CHECK_LEASE`] before it reads the schedules, so two processes sharing a
+//! the store's lease [`Lease::Checks`] before it reads the schedules, so two processes sharing a
 //! store (two `serve`, the checker function) never check one project twice, and the lease
 //! costs one write per run, not one per project. It is short (a few request timeouts, whatever
 //! the number of projects) and renewed while the run works, so the work of a process that died
@@ -7,10 +7,7 @@
 //! leases on start.
 
 use crate::config::Settings;
-use crate::store::{Claimant, Store};
-
-/// The lease a scheduled run holds while it checks due projects.
-pub const CHECK_LEASE: &str = "run:checks";
+use crate::store::{Claimant, Lease, Store};
 
 /// Seconds the checking lease stays with the run that took it, from its last renewal: a few
 /// request timeouts (at least [`MIN_LEASE`]), whatever the number of projects. The run renews
@@ -56,7 +53,7 @@ pub(super) async fn keep_leased<T>(
                 // The run's clock (`now` may be simulated) advanced by the real time spent.
                 let at = now.saturating_add(started.elapsed().as_secs() as i64);
                 let until = at.saturating_add(lease_seconds(settings));
-                match store.take_lease(CHECK_LEASE, by, at, until).await {
+                match store.take_lease(&Lease::Checks, by, at, until).await {
                     Ok(true) => {}
                     Ok(false) => tracing::warn!("checking lease lost while checking: another process took it after it expired"),
                     Err(e) => tracing::warn!(error = %e, "cannot renew the checking lease"),

@@ -17,13 +17,12 @@ pub mod select;
 
 use crate::config::Config;
 use crate::providers::ProviderError;
-use crate::store::{Claimant, NextCheck, Store, StoreError};
+use crate::store::{Claimant, Lease, NextCheck, Store, StoreError};
 
 pub use checker::{Checker, RunError};
 pub use commit::{CheckRun, WriteMode};
 pub use engine::{CacheMode, Engine};
 pub use housekeeping::{Housekeeping, SubscriptionCheck};
-pub use lease::CHECK_LEASE;
 pub use select::Selection;
 
 use commit::{commit_deferred, run_checks_deferring};
@@ -117,7 +116,7 @@ pub async fn run_due_by(
     if leasing
         && !store
             .take_lease(
-                CHECK_LEASE,
+                &Lease::Checks,
                 by,
                 now,
                 now.saturating_add(lease_seconds(settings)),
@@ -130,7 +129,7 @@ pub async fn run_due_by(
     }
     let report = run_leased(engine, store, config, selection, options, now, by, leasing).await;
     if leasing {
-        if let Err(e) = store.release_lease(CHECK_LEASE, &by.owner).await {
+        if let Err(e) = store.release_lease(&Lease::Checks, &by.owner).await {
             tracing::warn!(error = %e, "cannot release the checking lease (it expires by itself)");
         }
     }

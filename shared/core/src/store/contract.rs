@@ -4,7 +4,7 @@
 use crate::model::alert::ProjectState;
 use crate::model::{AlertKind, AlertRecord, AlertState, AlertStatus, Decimal};
 use crate::store::{
-    AlertQuery, BalancePoint, CheckWrite, Claimant, NextCheck, Store, SubscriptionState,
+    AlertQuery, BalancePoint, CheckWrite, Claimant, Lease, NextCheck, Store, SubscriptionState,
 };
 
 /// A state for tests: project `id` at `version`.
@@ -453,7 +453,7 @@ async fn runtime_contract(store: &dyn Store) {
         let by = by.clone();
         async move {
             store
-                .take_lease("run:checks", &by, now, until)
+                .take_lease(&Lease::Checks, &by, now, until)
                 .await
                 .expect("lease")
         }
@@ -465,18 +465,18 @@ async fn runtime_contract(store: &dyn Store) {
     assert!(lease(&b, 1_050, 1_080).await, "expired: b takes it");
     assert!(!lease(&a, 1_060, 1_090).await, "a's lease is gone");
     store
-        .release_lease("run:checks", &a.owner)
+        .release_lease(&Lease::Checks, &a.owner)
         .await
         .expect("release");
     assert!(!lease(&a, 1_061, 1_090).await, "only the owner releases");
     store
-        .release_lease("run:checks", &b.owner)
+        .release_lease(&Lease::Checks, &b.owner)
         .await
         .expect("release");
     assert!(lease(&a, 1_062, 1_090).await, "released: free at once");
     assert!(
         store
-            .take_lease("other", &b, 1_062, 1_090)
+            .take_lease(&Lease::Prune, &b, 1_062, 1_090)
             .await
             .expect("lease"),
         "leases are independent"
@@ -485,7 +485,7 @@ async fn runtime_contract(store: &dyn Store) {
     assert_eq!(store.release_node_leases("node-a").await.expect("free"), 0);
     assert!(lease(&b, 1_063, 1_090).await, "node-a's lease freed");
     assert!(!store
-        .take_lease("other", &a, 1_063, 1_090)
+        .take_lease(&Lease::Prune, &a, 1_063, 1_090)
         .await
         .expect("lease"));
 
@@ -574,42 +574,45 @@ async fn runtime_contract(store: &dyn Store) {
     // Cooldowns: free, then held until it expires, then free again.
     assert_eq!(
         store
-            .claim_cooldown("refresh", 100, 130)
+            .claim(&Lease::Refresh, 100, 130)
             .await
             .expect("cooldown"),
         None
     );
     assert_eq!(
         store
-            .claim_cooldown("refresh", 110, 140)
+            .claim(&Lease::Refresh, 110, 140)
             .await
             .expect("cooldown"),
         Some(130)
     );
     assert_eq!(
         store
-            .claim_cooldown("other", 110, 140)
+            .claim(&Lease::Prune, 110, 140)
             .await
             .expect("cooldown"),
         None
     );
     assert_eq!(
         store
-            .claim_cooldown("refresh", 130, 160)
+            .claim(&Lease::Refresh, 130, 160)
             .await
             .expect("cooldown"),
         None
     );
     // Released: free at once; releasing what is not held is no error.
-    store.release_cooldown("refresh").await.expect("release");
+    store.release_claim(&Lease::Refresh).await.expect("release");
     assert_eq!(
         store
-            .claim_cooldown("refresh", 131, 170)
+            .claim(&Lease::Refresh, 131, 170)
             .await
             .expect("cooldown"),
         None
     );
-    store.release_cooldown("never-held").await.expect("release");
+    store
+        .release_claim(&Lease::MailScan)
+        .await
+        .expect("release");
 
     // The outbox: pending alerts oldest first; a delivered one leaves it.
     let pending = store.pending_alerts(100).await.expect("pending");

@@ -9,6 +9,8 @@
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod contract;
+mod lease;
+pub use lease::Lease;
 
 use async_trait::async_trait;
 use balance_alert_model::alert::ProjectState;
@@ -326,20 +328,20 @@ pub trait Store: Send + Sync {
     /// projects that have one.
     async fn schedules(&self) -> Result<Vec<NextCheck>, StoreError>;
 
-    /// Takes the lease named `key` for `by` until `until`, atomically: when nobody holds it
+    /// Takes `lease` for `by` until `until`, atomically: when nobody holds it
     /// (never taken, released, or expired at `now`) or `by` already does (a renewal). True when
     /// `by` holds it now; a live lease of another owner is never taken over, so of two processes
     /// taking it at once exactly one gets it.
     async fn take_lease(
         &self,
-        key: &str,
+        lease: &Lease,
         by: &Claimant,
         now: i64,
         until: i64,
     ) -> Result<bool, StoreError>;
 
-    /// Ends the lease `key` if `owner` holds it (nothing otherwise).
-    async fn release_lease(&self, key: &str, owner: &str) -> Result<(), StoreError>;
+    /// Ends `lease` if `owner` holds it (nothing otherwise).
+    async fn release_lease(&self, lease: &Lease, owner: &str) -> Result<(), StoreError>;
 
     /// Ends every lease held under `node`; returns how many. Only the process holding the node
     /// (see [`Claimant::node`]) calls it, at start: the leases are then a dead predecessor's.
@@ -349,18 +351,12 @@ pub trait Store: Send + Sync {
     /// given twice, the last entry wins.
     async fn set_next_checks(&self, next: Vec<NextCheck>) -> Result<(), StoreError>;
 
-    /// Claims the cooldown named `key` until `until` when it is free (never set, or expired at
-    /// `now`): `None`. While another claim holds it: `Some(held until)`. Atomic across
-    /// processes.
-    async fn claim_cooldown(
-        &self,
-        key: &str,
-        now: i64,
-        until: i64,
-    ) -> Result<Option<i64>, StoreError>;
+    /// Claims `lease` until `until` when it is free (never claimed, or expired at `now`):
+    /// `None`. While another claim holds it: `Some(held until)`. Atomic across processes.
+    async fn claim(&self, lease: &Lease, now: i64, until: i64) -> Result<Option<i64>, StoreError>;
 
-    /// Frees the cooldown or lease named `key` (no error when it is not held).
-    async fn release_cooldown(&self, key: &str) -> Result<(), StoreError>;
+    /// Frees the claim `lease` (no error when it is not held).
+    async fn release_claim(&self, lease: &Lease) -> Result<(), StoreError>;
 
     /// Takes up to `wanted` sends from `channel`'s counter for the window `minute` (unix
     /// seconds / 60), never letting the counter pass `limit`: grants `min(wanted, limit −

@@ -5,7 +5,7 @@
 //! across processes: a store lease `storm:<channel>:<minute>` decides which pass sends it; the
 //! others' messages wait for the next minute (and fold again if the storm goes on).
 
-use balance_alert_core::store::StoreError;
+use balance_alert_core::store::{Lease, StoreError};
 
 use super::limit::Counted;
 use super::Deliverer;
@@ -36,8 +36,11 @@ pub(super) fn fold(due: usize, held: usize, sent: usize, storm_threshold: u32) -
 }
 
 /// The lease of a channel's storm summary for one minute.
-fn storm_key(channel: &str, minute: i64) -> String {
-    format!("storm:{channel}:{minute}")
+fn storm_lease(channel: &str, minute: i64) -> Lease {
+    Lease::Storm {
+        channel: channel.to_owned(),
+        minute,
+    }
 }
 
 impl Deliverer {
@@ -59,7 +62,7 @@ impl Deliverer {
         let w = counted.window;
         let taken = self
             .store
-            .claim_cooldown(&storm_key(channel, w.minute), now, w.end())
+            .claim(&storm_lease(channel, w.minute), now, w.end())
             .await?;
         Ok(taken.is_none().then_some(f))
     }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 
-use balance_alert_core::store::StoreError;
+use balance_alert_core::store::{Lease, StoreError};
 use balance_alert_model::AlertRecord;
 
 use super::Deliverer;
@@ -31,10 +31,6 @@ impl Claimed {
 }
 
 /// The store lease of one alert's delivery.
-fn lease_key(id: &str) -> String {
-    format!("deliver:{id}")
-}
-
 impl Deliverer {
     /// Claims the alerts `ids` until `until` (once each); those another process holds (or
     /// that are gone) are left out.
@@ -66,7 +62,7 @@ impl Deliverer {
     ) -> Result<Option<AlertRecord>, StoreError> {
         if self
             .store
-            .claim_cooldown(&lease_key(id), now, until)
+            .claim(&Lease::Delivery(id.to_owned()), now, until)
             .await?
             .is_some()
         {
@@ -82,7 +78,9 @@ impl Deliverer {
         claimed: &HashMap<String, Claimed>,
     ) -> Result<(), StoreError> {
         for id in claimed.keys() {
-            self.store.release_cooldown(&lease_key(id)).await?;
+            self.store
+                .release_claim(&Lease::Delivery(id.to_owned()))
+                .await?;
         }
         Ok(())
     }
