@@ -5,6 +5,7 @@
 //! structs. The raw, unexpanded document is kept so edits can be written back without losing
 //! placeholders or fields we do not know.
 
+pub mod channels;
 pub mod delivery;
 pub mod edit;
 mod env;
@@ -185,7 +186,7 @@ pub struct Config {
     /// `email_settings` as written; interpreted by the mailbox scanner.
     pub email_settings: Option<Value>,
     /// Receivers (`channels[]`); see [`Config::delivery_channels`] for the full list.
-    pub channels: Vec<delivery::ChannelConfig>,
+    pub channels: Vec<channels::ChannelConfig>,
     /// Which alerts go to which channels (`routes[]`).
     pub routes: Vec<delivery::Route>,
     pub subscriptions: Vec<SubscriptionConfig>,
@@ -225,10 +226,10 @@ impl Config {
 
     /// Every enabled receiver: `channels[]`, plus the Python tool's `webhook` as a channel
     /// named `webhook`.
-    pub fn delivery_channels(&self) -> Vec<delivery::ChannelConfig> {
+    pub fn delivery_channels(&self) -> Vec<channels::ChannelConfig> {
         self.webhook
             .iter()
-            .map(delivery::legacy_channel)
+            .map(channels::legacy_channel)
             .chain(self.channels.iter().cloned())
             .filter(|c| c.enabled)
             .collect()
@@ -652,7 +653,10 @@ mod tests {
         };
         let echo = "acct-7f3e9d other-51c2aa 8080";
         // Its own value only; a short default (a port) is no secret.
-        assert_eq!(Scrubber::for_project(a).scrub(echo), "*** other-51c2aa 8080");
+        assert_eq!(
+            Scrubber::for_project(a).scrub(echo),
+            "*** other-51c2aa 8080"
+        );
         assert_eq!(Scrubber::for_project(b).scrub(echo), "acct-7f3e9d *** 8080");
     }
 
