@@ -322,7 +322,7 @@ async fn secret_references_resolve_from_secrets_manager_and_a_missing_one_is_nam
         "sk-or-v1-from-the-secret"
     );
     assert_eq!(
-        loaded.config.channels[0].url.as_ref().map(|u| u.expose()),
+        loaded.config.channels[0].options.url().map(|u| u.expose()),
         Some("https://hooks.example/x")
     );
 

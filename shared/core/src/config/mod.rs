@@ -5,6 +5,7 @@
 //! structs. The raw, unexpanded document is kept so edits can be written back without losing
 //! placeholders or fields we do not know.
 
+pub mod channels;
 pub mod delivery;
 pub mod edit;
 mod env;
@@ -29,103 +30,10 @@ pub use env::{env_config, expand_placeholders, EnvLookup};
 use crate::scrub::Scrubber;
 pub use live::LiveConfig;
 pub use secret::Secret;
+pub use settings::Settings;
 pub use source::{push_document, ConfigSource, Edit, StoreConfig, StoreConfigError};
 pub use timezone::TimeZone;
 pub use validate::validate;
-
-/// Global settings (`settings` in config.json).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    /// Base interval between checks of a project, in seconds (default 3600).
-    pub balance_refresh_interval_seconds: u64,
-    /// Shortest interval the adaptive scheduler may use, in seconds (default 60).
-    pub min_refresh_interval_seconds: u64,
-    /// Let the scheduler shorten/lengthen intervals from the balance trend (default true).
-    pub enable_smart_refresh: bool,
-    /// Checks running at once (default 100, at most 1000).
-    pub max_concurrent_checks: usize,
-    /// Seconds a successful provider response is reused (default 300; 0 disables).
-    pub response_cache_ttl: u64,
-    /// Per-request timeout in seconds (default 10).
-    pub request_timeout_seconds: f64,
-    /// Retries after the first attempt on timeout/429/5xx (default 3).
-    pub max_retries: u32,
-    /// First retry delay in milliseconds; doubles each retry, with jitter (default 500).
-    pub retry_base_delay_ms: u64,
-    /// Longest Retry-After we are willing to wait, in seconds (default 30); longer gives up.
-    pub max_retry_after_seconds: u64,
-    /// Consecutive transient failures that open a provider's circuit breaker (default 5).
-    pub circuit_breaker_failures: u32,
-    /// Seconds an open breaker waits before letting one trial request through (default 30).
-    pub circuit_breaker_reset_seconds: u64,
-    /// Seconds before a still-low project is reminded again (default 86400).
-    pub alert_cooldown_seconds: i64,
-    /// Consecutive failed checks before a project is FAILING (default 3).
-    pub failure_alert_threshold: u32,
-    /// SQLite file of the embedded store (default `data/balance_alert.db`; env `DATABASE_PATH`).
-    pub database_path: PathBuf,
-    /// Days of balance and alert history kept (default 90).
-    pub history_retention_days: u32,
-    /// Minutes between two history rows of an unchanged balance (default 60; 0: a row per
-    /// check). A changed balance is always stored; the state keeps the latest reading's time.
-    pub history_resolution_minutes: u32,
-    /// Seconds between manual refreshes through the API (default 30).
-    pub refresh_cooldown_seconds: u64,
-    /// IANA zone for calendar dates: renewals, reminders, "today" (default: the process's local
-    /// zone, i.e. `TZ` or the system's; env `TIMEZONE`).
-    pub timezone: TimeZone,
-    /// Language of messages: `zh` (default, as the Python tool) or `en`.
-    pub language: delivery::Language,
-    /// Daily summary per channel, or off (default).
-    pub digest: delivery::Digest,
-    /// Recovery needs the balance this many percent above the threshold (default 5).
-    pub recovery_margin_percent: f64,
-    /// Alert when the trend says the balance runs out within this many days (default 3; 0 off).
-    pub forecast_alert_days: u32,
-    /// More than this many messages for one channel within a minute fold into one summary
-    /// (default 5).
-    pub storm_threshold: u32,
-    /// Attempts per (alert, channel) before it is marked failed (default 10: backoff from 5 s
-    /// doubling to 10 min keeps trying for about half an hour).
-    pub delivery_max_attempts: u32,
-    /// Seconds `check` waits for deliveries before exiting (default 30).
-    pub delivery_timeout_seconds: u64,
-    /// Seconds between two scans of the `email[]` mailboxes by `serve` (default 3600).
-    pub email_scan_interval_seconds: u64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            balance_refresh_interval_seconds: 3600,
-            min_refresh_interval_seconds: 60,
-            enable_smart_refresh: true,
-            max_concurrent_checks: 100,
-            response_cache_ttl: 300,
-            request_timeout_seconds: 10.0,
-            max_retries: 3,
-            retry_base_delay_ms: 500,
-            max_retry_after_seconds: 30,
-            circuit_breaker_failures: 5,
-            circuit_breaker_reset_seconds: 30,
-            alert_cooldown_seconds: 86_400,
-            failure_alert_threshold: 3,
-            database_path: PathBuf::from("data/balance_alert.db"),
-            history_retention_days: 90,
-            history_resolution_minutes: 60,
-            refresh_cooldown_seconds: 30,
-            timezone: TimeZone::Local,
-            language: delivery::Language::Zh,
-            digest: delivery::Digest::Off,
-            recovery_margin_percent: 5.0,
-            forecast_alert_days: 3,
-            storm_threshold: 5,
-            delivery_max_attempts: 10,
-            delivery_timeout_seconds: 30,
-            email_scan_interval_seconds: 3600,
-        }
-    }
-}
 
 /// Where alerts go (`webhook`): the Python tool's single webhook.
 #[derive(Debug, Clone, PartialEq)]
@@ -278,7 +186,7 @@ pub struct Config {
     /// `email_settings` as written; interpreted by the mailbox scanner.
     pub email_settings: Option<Value>,
     /// Receivers (`channels[]`); see [`Config::delivery_channels`] for the full list.
-    pub channels: Vec<delivery::ChannelConfig>,
+    pub channels: Vec<channels::ChannelConfig>,
     /// Which alerts go to which channels (`routes[]`).
     pub routes: Vec<delivery::Route>,
     pub subscriptions: Vec<SubscriptionConfig>,
@@ -318,10 +226,10 @@ impl Config {
 
     /// Every enabled receiver: `channels[]`, plus the Python tool's `webhook` as a channel
     /// named `webhook`.
-    pub fn delivery_channels(&self) -> Vec<delivery::ChannelConfig> {
+    pub fn delivery_channels(&self) -> Vec<channels::ChannelConfig> {
         self.webhook
             .iter()
-            .map(delivery::legacy_channel)
+            .map(channels::legacy_channel)
             .chain(self.channels.iter().cloned())
             .filter(|c| c.enabled)
             .collect()

@@ -10,7 +10,8 @@ use balance_alert_model::Decimal;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::delivery::{self, ChannelConfig};
+use super::channels::{self, ChannelConfig};
+use super::delivery;
 use super::settings::{apply, Kind, SETTINGS};
 use super::{
     Config, EmailAccount, Problem, ProjectConfig, Secret, Settings, SubscriptionConfig, Webhook,
@@ -593,7 +594,7 @@ pub fn validate(doc: &Value, warnings: &mut Vec<Problem>) -> Result<Config, Vec<
         .collect();
     let mut channels: Vec<ChannelConfig> = Vec::new();
     for (path, obj) in objects(root, "channels", &mut problems) {
-        if let Some(c) = delivery::channel(path.clone(), obj, &mut problems) {
+        if let Some(c) = channels::channel(path.clone(), obj, &mut problems) {
             if channels
                 .iter()
                 .any(|o| name_key(&o.name) == name_key(&c.name))

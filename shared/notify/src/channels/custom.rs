@@ -3,7 +3,8 @@
 //! working: `AlarmNotification` for balance alerts, `SubscriptionReminder` for renewals, and
 //! `{title, content, source, timestamp}` for everything else (its `send_custom_alert`).
 
-use balance_alert_core::config::delivery::{ChannelConfig, Language};
+use balance_alert_core::config::channels::{ChannelConfig, ChatOptions};
+use balance_alert_core::config::delivery::Language;
 use balance_alert_model::{AlertKind, AlertState, Decimal};
 use serde_json::{json, Value};
 
@@ -13,8 +14,12 @@ use crate::channel::SendError;
 use crate::message::{AlertFacts, Message, MessageKind};
 
 /// The channel: posts [`payload`] and judges the reply with [`judge`].
-pub(crate) fn channel(config: &ChannelConfig, http: reqwest::Client) -> Result<JsonPost, String> {
-    JsonPost::new(config, http, payload, judge)
+pub(crate) fn channel(
+    config: &ChannelConfig,
+    chat: &ChatOptions,
+    http: reqwest::Client,
+) -> Result<JsonPost, String> {
+    JsonPost::new(config, chat, http, payload, judge)
 }
 
 /// Whether the receiver accepted the message.

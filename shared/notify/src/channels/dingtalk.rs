@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use balance_alert_core::config::delivery::ChannelConfig;
+use balance_alert_core::config::channels::{ChannelConfig, ChatOptions};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
@@ -28,11 +28,15 @@ pub(crate) struct Dingtalk {
 }
 
 impl Dingtalk {
-    pub(crate) fn new(config: &ChannelConfig, http: reqwest::Client) -> Result<Dingtalk, String> {
+    pub(crate) fn new(
+        config: &ChannelConfig,
+        chat: &ChatOptions,
+        http: reqwest::Client,
+    ) -> Result<Dingtalk, String> {
         Ok(Dingtalk {
             name: config.name.clone(),
-            url: super::required_url(config)?,
-            secret: super::optional_secret(config),
+            url: super::required_url(config, &chat.url)?,
+            secret: super::optional_secret(&chat.secret),
             endpoint: super::endpoint(config, http),
         })
     }

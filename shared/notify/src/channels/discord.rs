@@ -1,7 +1,7 @@
 //! Discord webhook: one embed coloured by the message's tone. Discord answers 204; when
 //! rate-limited, 429 with `retry_after` (seconds, fractional) in the JSON body.
 
-use balance_alert_core::config::delivery::ChannelConfig;
+use balance_alert_core::config::channels::{ChannelConfig, ChatOptions};
 use serde_json::{json, Value};
 
 use super::http::{seconds, truncate_chars, Endpoint, Reply};
@@ -17,8 +17,12 @@ const MAX_DESCRIPTION_CHARS: usize = 4096;
 const MAX_FOOTER_CHARS: usize = 256;
 
 /// The channel: posts [`payload`] and judges the reply with [`judge`].
-pub(crate) fn channel(config: &ChannelConfig, http: reqwest::Client) -> Result<JsonPost, String> {
-    JsonPost::new(config, http, payload, judge)
+pub(crate) fn channel(
+    config: &ChannelConfig,
+    chat: &ChatOptions,
+    http: reqwest::Client,
+) -> Result<JsonPost, String> {
+    JsonPost::new(config, chat, http, payload, judge)
 }
 
 /// Whether the receiver accepted the message.

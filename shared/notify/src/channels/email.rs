@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use balance_alert_core::config::delivery::{ChannelConfig, SmtpSecurity, SmtpSettings};
+use balance_alert_core::config::channels::{ChannelConfig, SmtpSecurity, SmtpSettings};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -27,11 +27,11 @@ pub(crate) struct Email {
 }
 
 impl Email {
-    pub(crate) fn new(config: &ChannelConfig) -> Result<Email, String> {
-        let smtp = config
-            .smtp
-            .as_ref()
-            .ok_or("email channel has no smtp settings")?;
+    pub(crate) fn new(
+        config: &ChannelConfig,
+        smtp: Option<&SmtpSettings>,
+    ) -> Result<Email, String> {
+        let smtp = smtp.ok_or("email channel has no smtp settings")?;
         let from: Mailbox = smtp
             .from
             .parse()

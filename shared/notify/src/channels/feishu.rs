@@ -3,7 +3,7 @@
 //! `StatusCode`) when it rejects a message.
 
 use async_trait::async_trait;
-use balance_alert_core::config::delivery::ChannelConfig;
+use balance_alert_core::config::channels::{ChannelConfig, ChatOptions};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
@@ -24,11 +24,15 @@ pub(crate) struct Feishu {
 }
 
 impl Feishu {
-    pub(crate) fn new(config: &ChannelConfig, http: reqwest::Client) -> Result<Feishu, String> {
+    pub(crate) fn new(
+        config: &ChannelConfig,
+        chat: &ChatOptions,
+        http: reqwest::Client,
+    ) -> Result<Feishu, String> {
         Ok(Feishu {
             name: config.name.clone(),
-            url: super::required_url(config)?,
-            secret: super::optional_secret(config),
+            url: super::required_url(config, &chat.url)?,
+            secret: super::optional_secret(&chat.secret),
             endpoint: super::endpoint(config, http),
         })
     }

@@ -1,7 +1,8 @@
 //! One file per receiver type; [`build`] makes the channel a config entry describes.
 
 use async_trait::async_trait;
-use balance_alert_core::config::delivery::{ChannelConfig, ChannelKind};
+use balance_alert_core::config::channels::{ChannelConfig, ChannelOptions, ChatOptions};
+use balance_alert_core::config::Secret;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -34,31 +35,31 @@ pub fn build(config: &ChannelConfig, http: reqwest::Client) -> Box<dyn Channel> 
 }
 
 fn try_build(config: &ChannelConfig, http: reqwest::Client) -> Result<Box<dyn Channel>, String> {
-    Ok(match config.kind {
-        ChannelKind::Feishu | ChannelKind::Lark => Box::new(feishu::Feishu::new(config, http)?),
-        ChannelKind::Dingtalk => Box::new(dingtalk::Dingtalk::new(config, http)?),
-        ChannelKind::Wecom => Box::new(wecom::channel(config, http)?),
-        ChannelKind::Slack => Box::new(slack::channel(config, http)?),
-        ChannelKind::Discord => Box::new(discord::channel(config, http)?),
-        ChannelKind::Telegram => Box::new(telegram::Telegram::new(config, http)?),
-        ChannelKind::Email => Box::new(email::Email::new(config)?),
-        ChannelKind::Webhook => Box::new(webhook::Webhook::new(config, http)?),
-        ChannelKind::Custom => Box::new(custom::channel(config, http)?),
+    use ChannelOptions as O;
+    Ok(match &config.options {
+        O::Feishu(chat) | O::Lark(chat) => Box::new(feishu::Feishu::new(config, chat, http)?),
+        O::Dingtalk(chat) => Box::new(dingtalk::Dingtalk::new(config, chat, http)?),
+        O::Wecom(chat) => Box::new(wecom::channel(config, chat, http)?),
+        O::Slack(chat) => Box::new(slack::channel(config, chat, http)?),
+        O::Discord(chat) => Box::new(discord::channel(config, chat, http)?),
+        O::Telegram(telegram) => Box::new(telegram::Telegram::new(config, telegram, http)?),
+        O::Email(smtp) => Box::new(email::Email::new(config, smtp.as_ref())?),
+        O::Webhook(webhook) => Box::new(webhook::Webhook::new(config, webhook, http)?),
+        O::Custom(chat) => Box::new(custom::channel(config, chat, http)?),
     })
 }
 
 /// The configured URL, or why there is none.
-fn required_url(config: &ChannelConfig) -> Result<String, String> {
-    match &config.url {
+fn required_url(config: &ChannelConfig, url: &Option<Secret>) -> Result<String, String> {
+    match url {
         Some(url) if !url.expose().trim().is_empty() => Ok(url.expose().trim().to_owned()),
-        _ => Err(format!("{} channel has no url", config.kind.as_str())),
+        _ => Err(format!("{} channel has no url", config.kind().as_str())),
     }
 }
 
 /// The signing secret, when one is set.
-fn optional_secret(config: &ChannelConfig) -> Option<String> {
-    config
-        .secret
+fn optional_secret(secret: &Option<Secret>) -> Option<String> {
+    secret
         .as_ref()
         .map(|s| s.expose().to_owned())
         .filter(|s| !s.is_empty())
@@ -77,13 +78,14 @@ pub(crate) struct JsonPost {
 impl JsonPost {
     fn new(
         config: &ChannelConfig,
+        chat: &ChatOptions,
         http: reqwest::Client,
         payload: fn(&Message) -> serde_json::Value,
         judge: fn(&http::Endpoint, &http::Reply) -> Result<(), SendError>,
     ) -> Result<JsonPost, String> {
         Ok(JsonPost {
             name: config.name.clone(),
-            url: required_url(config)?,
+            url: required_url(config, &chat.url)?,
             endpoint: endpoint(config, http),
             payload,
             judge,
@@ -108,8 +110,7 @@ impl Channel for JsonPost {
 
 /// The [`http::Endpoint`] of a channel, redacting its URL, secret and token.
 fn endpoint(config: &ChannelConfig, http: reqwest::Client) -> http::Endpoint {
-    let secrets = [&config.url, &config.secret, &config.token];
-    let redact = http::Redact::new(secrets.into_iter().flatten().map(|s| s.expose()));
+    let redact = http::Redact::new(config.options.secrets().into_iter().map(Secret::expose));
     http::Endpoint::new(http, redact)
 }
 

@@ -2,7 +2,7 @@
 //! notification fallback. Slack answers `ok`, or a status with a word such as
 //! `invalid_token` (403) or `no_service` (404), classified by the shared rules.
 
-use balance_alert_core::config::delivery::ChannelConfig;
+use balance_alert_core::config::channels::{ChannelConfig, ChatOptions};
 use serde_json::{json, Value};
 
 use super::http::{truncate_chars, Endpoint, Reply};
@@ -16,8 +16,12 @@ const MAX_HEADER_CHARS: usize = 150;
 const MAX_SECTION_CHARS: usize = 3000;
 
 /// The channel: posts [`payload`] and judges the reply with [`judge`].
-pub(crate) fn channel(config: &ChannelConfig, http: reqwest::Client) -> Result<JsonPost, String> {
-    JsonPost::new(config, http, payload, judge)
+pub(crate) fn channel(
+    config: &ChannelConfig,
+    chat: &ChatOptions,
+    http: reqwest::Client,
+) -> Result<JsonPost, String> {
+    JsonPost::new(config, chat, http, payload, judge)
 }
 
 /// Whether the receiver accepted the message.

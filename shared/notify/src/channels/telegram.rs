@@ -2,7 +2,7 @@
 //! `{"ok":false,"error_code","description","parameters":{"retry_after"}}`.
 
 use async_trait::async_trait;
-use balance_alert_core::config::delivery::ChannelConfig;
+use balance_alert_core::config::channels::{ChannelConfig, TelegramOptions};
 use serde_json::{json, Value};
 
 use super::http::{retryable, seconds, truncate_chars, Endpoint};
@@ -25,20 +25,24 @@ pub(crate) struct Telegram {
 }
 
 impl Telegram {
-    pub(crate) fn new(config: &ChannelConfig, http: reqwest::Client) -> Result<Telegram, String> {
-        let token = config
+    pub(crate) fn new(
+        config: &ChannelConfig,
+        options: &TelegramOptions,
+        http: reqwest::Client,
+    ) -> Result<Telegram, String> {
+        let token = options
             .token
             .as_ref()
             .map(|t| t.expose().trim())
             .filter(|t| !t.is_empty())
             .ok_or("telegram channel has no token")?;
-        let chat_id = config
+        let chat_id = options
             .chat_id
             .clone()
             .filter(|c| !c.trim().is_empty())
             .ok_or("telegram channel has no chat_id")?;
-        let api = config
-            .url
+        let api = options
+            .api_url
             .as_ref()
             .map(|u| u.expose().trim().trim_end_matches('/'))
             .filter(|u| !u.is_empty())

@@ -3,7 +3,7 @@
 //! `Idempotency-Key` always, `X-Signature: sha256=<hex HMAC of the raw body>` with a secret.
 
 use async_trait::async_trait;
-use balance_alert_core::config::delivery::ChannelConfig;
+use balance_alert_core::config::channels::{ChannelConfig, WebhookOptions};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Value};
 
@@ -28,16 +28,20 @@ pub(crate) struct Webhook {
 }
 
 impl Webhook {
-    pub(crate) fn new(config: &ChannelConfig, http: reqwest::Client) -> Result<Webhook, String> {
-        let format = match config.format.as_deref().map(str::trim) {
+    pub(crate) fn new(
+        config: &ChannelConfig,
+        options: &WebhookOptions,
+        http: reqwest::Client,
+    ) -> Result<Webhook, String> {
+        let format = match options.format.as_deref().map(str::trim) {
             None | Some("") | Some("json") => Format::Json,
             Some(f) if f.eq_ignore_ascii_case("alertmanager") => Format::Alertmanager,
             Some(other) => return Err(format!("unknown webhook format {other:?}")),
         };
         Ok(Webhook {
             name: config.name.clone(),
-            url: super::required_url(config)?,
-            secret: super::optional_secret(config),
+            url: super::required_url(config, &options.url)?,
+            secret: super::optional_secret(&options.secret),
             format,
             endpoint: super::endpoint(config, http),
         })

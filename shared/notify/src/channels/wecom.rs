@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use balance_alert_core::config::delivery::ChannelConfig;
+use balance_alert_core::config::channels::{ChannelConfig, ChatOptions};
 use serde_json::{json, Value};
 
 use super::http::{truncate_bytes, Endpoint, Errcodes, Reply};
@@ -21,8 +21,12 @@ const INVALID_WEBHOOK: i64 = 93_000;
 const THROTTLE_WAIT: Duration = Duration::from_secs(60);
 
 /// The channel: posts [`payload`] and judges the reply with [`judge`].
-pub(crate) fn channel(config: &ChannelConfig, http: reqwest::Client) -> Result<JsonPost, String> {
-    JsonPost::new(config, http, payload, judge)
+pub(crate) fn channel(
+    config: &ChannelConfig,
+    chat: &ChatOptions,
+    http: reqwest::Client,
+) -> Result<JsonPost, String> {
+    JsonPost::new(config, chat, http, payload, judge)
 }
 
 /// Whether the receiver accepted the message.

@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use balance_alert_core::config::delivery::ChannelConfig;
+use balance_alert_core::config::channels::ChannelConfig;
 use balance_alert_core::config::Config;
 use balance_alert_core::observe::{NoopNotifyObserver, NotifyObserver};
 use balance_alert_core::store::{Store, StoreError};

@@ -128,7 +128,7 @@ impl Deliverer {
         };
         self.observer.delivery(
             &r.config.name,
-            r.config.kind.as_str(),
+            r.config.kind().as_str(),
             outcome,
             timed_out,
             started.elapsed(),
@@ -315,7 +315,7 @@ impl Deliverer {
                     "retry"
                 };
                 self.observer
-                    .delivery(&channel, r.config.kind.as_str(), outcome, true, waited);
+                    .delivery(&channel, r.config.kind().as_str(), outcome, true, waited);
             }
             let mut sub = PassReport::default();
             settle(

@@ -12,7 +12,7 @@ async fn dingtalk_posts_markdown_signed_in_the_query_string() {
         ChannelKind::Dingtalk,
         Some(rx.url("/robot/send?access_token=tok-abc-123")),
     );
-    cfg.secret = Some(Secret::new(DING_SECRET));
+    cfg = with_secret(cfg, DING_SECRET);
 
     channel(&cfg)
         .send(&low(Language::Zh))

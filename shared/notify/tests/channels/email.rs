@@ -6,7 +6,7 @@ const SMTP_PASSWORD: &str = "smtp-password-do-not-show";
 
 fn email_config(port: u16, username: Option<&str>) -> ChannelConfig {
     let mut cfg = config(ChannelKind::Email, None);
-    cfg.smtp = Some(SmtpSettings {
+    cfg.options = ChannelOptions::Email(Some(SmtpSettings {
         host: "127.0.0.1".into(),
         port,
         username: username.map(str::to_owned),
@@ -14,7 +14,7 @@ fn email_config(port: u16, username: Option<&str>) -> ChannelConfig {
         security: SmtpSecurity::None,
         from: "Balance Alert <alerts@example.com>".into(),
         to: vec!["ops@example.com".into(), "cto@example.com".into()],
-    });
+    }));
     cfg
 }
 
@@ -154,7 +154,7 @@ async fn email_starttls_and_implicit_tls_transports_build_and_insist_on_tls() {
     for security in [SmtpSecurity::StartTls, SmtpSecurity::Tls] {
         let (port, transcript) = smtp::start(smtp::Script::default()).await;
         let mut cfg = email_config(port, Some("alerts"));
-        if let Some(smtp) = cfg.smtp.as_mut() {
+        if let ChannelOptions::Email(Some(smtp)) = &mut cfg.options {
             smtp.security = security;
         }
         let result = channel(&cfg).send(&low(Language::En)).await;
@@ -178,7 +178,7 @@ async fn email_starttls_and_implicit_tls_transports_build_and_insist_on_tls() {
 #[tokio::test]
 async fn email_with_a_bad_sender_address_fails_fatal_naming_it() {
     let mut bad = email_config(25, None);
-    if let Some(smtp) = bad.smtp.as_mut() {
+    if let ChannelOptions::Email(Some(smtp)) = &mut bad.options {
         smtp.from = "not an address".into();
     }
     assert_fatal(channel(&bad).send(&low(Language::En)).await, "smtp.from");

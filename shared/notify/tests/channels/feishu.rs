@@ -12,7 +12,7 @@ async fn feishu_posts_a_red_interactive_card_signed_with_the_timestamp_and_secre
         ChannelKind::Feishu,
         Some(rx.url("/open-apis/bot/v2/hook/abc-token-123")),
     );
-    cfg.secret = Some(Secret::new(FEISHU_SECRET));
+    cfg = with_secret(cfg, FEISHU_SECRET);
 
     channel(&cfg)
         .send(&low(Language::Zh))
@@ -64,7 +64,7 @@ async fn lark_uses_the_same_card_without_signing_when_no_secret_is_set() {
 async fn feishu_bad_signature_is_fatal_throttling_retries_and_other_codes_are_fatal() {
     let rx = Receiver::start().await;
     let mut cfg = config(ChannelKind::Feishu, Some(rx.url("/hook/t")));
-    cfg.secret = Some(Secret::new(FEISHU_SECRET));
+    cfg = with_secret(cfg, FEISHU_SECRET);
     let ch = channel(&cfg);
     let msg = low(Language::En);
 

@@ -31,7 +31,7 @@ async fn no_reason_shows_the_url_token_or_signing_secret() {
         ChannelKind::Webhook,
         Some(rx.url(&format!("/hook/{token}?key={token}"))),
     );
-    cfg.secret = Some(Secret::new(HOOK_SECRET));
+    cfg = with_secret(cfg, HOOK_SECRET);
     let ch = channel(&cfg);
     // GIVEN a receiver that echoes the request's URL and the secret back.
     rx.reply(

@@ -2,9 +2,10 @@
 
 pub use std::time::Duration;
 
-pub use balance_alert_core::config::delivery::{
-    ChannelConfig, ChannelKind, Language, SmtpSecurity, SmtpSettings,
+pub use balance_alert_core::config::channels::{
+    ChannelConfig, ChannelKind, ChannelOptions, SmtpSecurity, SmtpSettings,
 };
+pub use balance_alert_core::config::delivery::Language;
 pub use balance_alert_core::config::{Secret, TimeZone};
 pub use balance_alert_model::{
     AlertDetails, AlertKind, AlertRecord, AlertState, AlertStatus, Decimal,
@@ -85,18 +86,39 @@ pub fn low(lang: Language) -> Message {
 pub fn config(kind: ChannelKind, url: Option<String>) -> ChannelConfig {
     ChannelConfig {
         name: "ops".into(),
-        kind,
-        url: url.map(Secret::new),
-        secret: None,
-        token: None,
-        chat_id: None,
-        format: None,
-        smtp: None,
+        options: ChannelOptions::with_url(kind, url.map(Secret::new)),
         quiet_hours: None,
         rate_per_minute: None,
         source: "balance-alert".into(),
         enabled: true,
     }
+}
+
+/// `cfg` with its signing secret set (a chat bot or the webhook).
+pub fn with_secret(mut cfg: ChannelConfig, secret: &str) -> ChannelConfig {
+    use ChannelOptions as O;
+    let slot = match &mut cfg.options {
+        O::Feishu(c)
+        | O::Lark(c)
+        | O::Dingtalk(c)
+        | O::Wecom(c)
+        | O::Slack(c)
+        | O::Discord(c)
+        | O::Custom(c) => &mut c.secret,
+        O::Webhook(w) => &mut w.secret,
+        other => panic!("{other:?} has no signing secret"),
+    };
+    *slot = Some(Secret::new(secret));
+    cfg
+}
+
+/// A webhook `cfg` with its `format` set.
+pub fn with_format(mut cfg: ChannelConfig, format: &str) -> ChannelConfig {
+    let ChannelOptions::Webhook(w) = &mut cfg.options else {
+        panic!("only a webhook has a format")
+    };
+    w.format = Some(format.into());
+    cfg
 }
 
 pub fn channel(config: &ChannelConfig) -> Box<dyn Channel> {

@@ -6,8 +6,11 @@ const BOT_TOKEN: &str = "123456789:AAE-telegram-secret-token";
 
 fn telegram(rx: &Receiver) -> Box<dyn Channel> {
     let mut cfg = config(ChannelKind::Telegram, Some(rx.url("/")));
-    cfg.token = Some(Secret::new(BOT_TOKEN));
-    cfg.chat_id = Some("-100200300".into());
+    let ChannelOptions::Telegram(t) = &mut cfg.options else {
+        panic!("telegram options")
+    };
+    t.token = Some(Secret::new(BOT_TOKEN));
+    t.chat_id = Some("-100200300".into());
     channel(&cfg)
 }
 

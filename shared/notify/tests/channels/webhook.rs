@@ -9,7 +9,7 @@ async fn webhook_posts_the_alert_facts_signed_over_the_raw_body() {
     let rx = Receiver::start().await;
     rx.reply(202, "");
     let mut cfg = config(ChannelKind::Webhook, Some(rx.url("/alerts")));
-    cfg.secret = Some(Secret::new(HOOK_SECRET));
+    cfg = with_secret(cfg, HOOK_SECRET);
     let msg = low(Language::En);
 
     channel(&cfg).send(&msg).await.expect("accepted");
@@ -114,7 +114,7 @@ async fn webhook_summaries_and_tests_post_type_title_text_alerts_and_timestamp()
 async fn alertmanager_format_matches_the_v4_webhook_schema() {
     let rx = Receiver::start().await;
     let mut cfg = config(ChannelKind::Webhook, Some(rx.url("/am")));
-    cfg.format = Some("alertmanager".into());
+    cfg = with_format(cfg, "alertmanager");
     let ch = channel(&cfg);
 
     ch.send(&low(Language::En)).await.expect("accepted");
@@ -170,7 +170,7 @@ async fn alertmanager_format_matches_the_v4_webhook_schema() {
 #[tokio::test]
 async fn an_unknown_webhook_format_fails_fatal() {
     let mut cfg = config(ChannelKind::Webhook, Some("http://127.0.0.1:9/x".into()));
-    cfg.format = Some("xml".into());
+    cfg = with_format(cfg, "xml");
     assert_fatal(
         channel(&cfg).send(&low(Language::En)).await,
         "unknown webhook format",
