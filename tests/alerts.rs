@@ -579,7 +579,7 @@ async fn a_manual_refresh_cooldown_holds_across_processes() {
             live,
             Arc::new(store),
             Arc::new(Status::default()),
-            Arc::new(balance_alert_api::Metrics::new()),
+            Arc::new(balance_alert_services::Metrics::new()),
         )
     };
     let first = checker(SqliteStore::open(&path).expect("a"));

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use balance_alert_api::Metrics;
 use balance_alert_core::check::engine::CacheMode;
 use balance_alert_core::check::lease::{lease_seconds, renew_every};
 use balance_alert_core::check::Checker;
@@ -15,6 +14,7 @@ use balance_alert_core::config::{Config, LiveConfig, ProjectConfig, Settings};
 use balance_alert_core::health::Status;
 use balance_alert_core::node::NodeLock;
 use balance_alert_core::store::{Claimant, Lease, NextCheck, Store};
+use balance_alert_services::Metrics;
 use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
 

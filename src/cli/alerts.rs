@@ -2,13 +2,12 @@
 //! acknowledge an alert, snooze a project.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use balance_alert_core::config::Loaded;
 use balance_alert_core::model::alert::Snooze;
 use balance_alert_core::snooze::{acknowledge, set_snooze};
 use balance_alert_core::store::{AlertQuery, Store};
-use balance_alert_notify::Notifier;
+use balance_alert_services::Services;
 
 use super::source::{open_config, open_store};
 use super::{AlertsArgs, AlertsCommand, EXIT_USAGE};
@@ -32,8 +31,7 @@ pub async fn run(args: AlertsArgs) -> ExitCode {
     let now = chrono::Utc::now().timestamp();
     match args.command {
         AlertsCommand::Test { channel } => {
-            let timeout = Duration::from_secs_f64(config.settings.request_timeout_seconds);
-            let notifier = Notifier::new(store, timeout);
+            let notifier = Services::build(source.clone(), store).notifier;
             match notifier.deliverer.send_test(config, &channel, now).await {
                 Ok(()) => {
                     println!("test message sent to {channel}");

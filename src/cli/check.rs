@@ -1,15 +1,13 @@
 //! `balance-alert check`: one run for cron, with a meaningful exit code.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use balance_alert_core::check::engine::{CacheMode, Engine, EngineOptions, NoopObserver};
-use balance_alert_core::check::WriteMode;
-use balance_alert_core::check::{run_due, Housekeeping, RunOptions, Selection};
-use balance_alert_core::config::ProjectConfig;
-
-use balance_alert_core::config::Config;
+use balance_alert_core::check::{
+    CacheMode, Housekeeping, RunError, RunOptions, Selection, WriteMode,
+};
+use balance_alert_core::config::{Config, ProjectConfig};
 use balance_alert_notify::{Notifier, PassReport};
+use balance_alert_services::Services;
 
 use super::source::{open_config, open_store};
 use super::{output, CheckArgs, EXIT_USAGE};
@@ -54,16 +52,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
             return e.exit_code();
         }
     };
-    let engine = match Engine::new(
-        EngineOptions::from(&config.settings),
-        Arc::new(NoopObserver),
-    ) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: cannot build the HTTP client: {e}");
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
+    let services = Services::build(source.clone(), store);
 
     let selection = match &args.project {
         Some(_) => Selection::Only(projects.iter().map(|p| p.id()).collect()),
@@ -79,19 +68,22 @@ pub async fn run(args: CheckArgs) -> ExitCode {
             Housekeeping::Always
         },
     };
-    let now = chrono::Utc::now().timestamp();
-    let report = match run_due(&engine, &*store, config, &selection, options, now).await {
+    let report = match services.checker.run(&selection, options).await {
         Ok(r) => r,
+        Err(e @ RunError::Client(_)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
     };
+    let now = chrono::Utc::now().timestamp();
     if report.pruned > 0 {
         tracing::info!(removed = report.pruned, "pruned old history");
     }
-    let timeout = std::time::Duration::from_secs_f64(config.settings.request_timeout_seconds);
-    let notifier = Notifier::new(store.clone(), timeout);
+    let notifier = &services.notifier;
     // Mailboxes are scanned on every full run (cron needs no other job).
     let mail = if args.dry_run || args.project.is_some() || !config.email.iter().any(|a| a.enabled)
     {
@@ -108,7 +100,7 @@ pub async fn run(args: CheckArgs) -> ExitCode {
     let delivery = if args.dry_run {
         None
     } else {
-        deliver(config, &notifier, now).await
+        deliver(config, notifier, now).await
     };
     let (run, subscriptions) = (report.checks, report.subscriptions);
 

@@ -12,14 +12,13 @@ use std::time::Duration;
 use axum::extract::Request;
 use axum::Router;
 use balance_alert_api::{
-    app, metrics_app, unavailable_app, ApiOptions, AppState, AuthConfig, Metrics, MetricsSource,
+    app, metrics_app, unavailable_app, ApiOptions, AppState, AuthConfig, MetricsSource,
 };
 use balance_alert_core::check::driver;
-use balance_alert_core::check::Checker;
 use balance_alert_core::config::{self, ConfigSource};
-use balance_alert_core::health::Status;
 use balance_alert_core::node::NodeLock;
 use balance_alert_core::store::{Claimant, Store};
+use balance_alert_services::{Metrics, Services};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
@@ -243,24 +242,6 @@ async fn start(
         }
         tracing::warn!(listen = %args.listen, "no WEB_API_KEY set and listening beyond loopback: the API is open to the network");
     }
-    let metrics = Arc::new(Metrics::new());
-    let status = Arc::new(Status::default());
-    // Learned in the background: a store that hangs must not hold up the start.
-    tokio::spawn({
-        let (status, store) = (status.clone(), store.clone());
-        async move {
-            // A failure is logged by the status (once per outage).
-            let _ = status.prime(&*store).await;
-        }
-    });
-    let notifier = balance_alert_notify::Notifier::new(
-        store.clone(),
-        Duration::from_secs_f64(settings.request_timeout_seconds),
-    )
-    .with_observer(metrics.clone())
-    // A digest due at start waits for this process's first run: current readings, not the
-    // previous process's.
-    .with_ready(status.clone());
     let metrics_store = store.clone();
     let node = match NodeLock::acquire(data_dir) {
         Ok(Some(node)) => Some(node),
@@ -276,9 +257,26 @@ async fn start(
     let claimant = node
         .as_ref()
         .map_or_else(Claimant::anonymous, |n| Claimant::of_node(n.id()));
-    let checker = Arc::new(
-        Checker::new(source.clone(), store, status, metrics.clone()).with_claimant(claimant),
-    );
+    let Services {
+        status,
+        metrics,
+        checker,
+        notifier,
+        ..
+    } = Services::builder(source.clone(), store.clone())
+        .claimant(claimant)
+        // A digest due at start waits for this process's first run: current readings, not
+        // the previous process's.
+        .digest_after_first_run()
+        .build();
+    // Learned in the background: a store that hangs must not hold up the start.
+    tokio::spawn({
+        let (status, store) = (status.clone(), store.clone());
+        async move {
+            // A failure is logged by the status (once per outage).
+            let _ = status.prime(&*store).await;
+        }
+    });
     let others = vec![
         tokio::spawn(watch_config(
             source.clone(),

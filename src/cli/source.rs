@@ -97,9 +97,10 @@ pub async fn open_config(
     let source: (Arc<dyn ConfigSource>, Option<Arc<LiveConfig>>) =
         match (&table.table, &config.config) {
             (Some(name), None) => {
-                let store = DynamoStore::connect(name.clone(), 90)
-                    .await
-                    .map_err(|e| OpenError::store(name, e))?;
+                let store =
+                    DynamoStore::connect(name.clone(), Settings::default().history_retention_days)
+                        .await
+                        .map_err(|e| OpenError::store(name, e))?;
                 let source = StoreConfig::load(Arc::new(store), config::process_env())
                     .await
                     .map_err(|e| OpenError::document(name, e))?;

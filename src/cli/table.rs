@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use balance_alert_core::config::{self, push_document};
+use balance_alert_core::config::{self, push_document, Settings};
 use balance_alert_core::store::Store;
 use balance_alert_store_dynamodb::{create_table, DynamoStore};
 
@@ -15,7 +15,7 @@ fn fail(message: String) -> ExitCode {
 }
 
 async fn connect(table: &str) -> Result<DynamoStore, ExitCode> {
-    DynamoStore::connect(table.to_owned(), 90)
+    DynamoStore::connect(table.to_owned(), Settings::default().history_retention_days)
         .await
         .map_err(|e| fail(format!("--table {table}: {e}")))
 }

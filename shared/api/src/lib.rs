@@ -6,7 +6,6 @@ pub mod error;
 pub mod http;
 pub mod key;
 pub mod memo;
-pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod site;
@@ -28,8 +27,8 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use auth::AuthConfig;
+use balance_alert_services::Metrics;
 pub use error::ApiError;
-pub use metrics::Metrics;
 pub use site::Site;
 
 /// What `/metrics` reads: this process's recorder, the config and the store.
@@ -369,6 +368,8 @@ pub fn unavailable_app(reason: impl Into<String>) -> Router {
 /// rebinding. Prometheus scraping by IP or `localhost` is unaffected.
 pub fn metrics_app(source: MetricsSource, allowed_hosts: Vec<String>) -> Router {
     let allowed = Arc::new(allowed_hosts);
+    // The last exposition, plain and gzipped, shared by every scrape until something changes.
+    let cache = Arc::new(memo::RenderCache::default());
     let guard = move |request: axum::extract::Request, next: middleware::Next| {
         let allowed = allowed.clone();
         async move {
@@ -390,16 +391,9 @@ pub fn metrics_app(source: MetricsSource, allowed_hosts: Vec<String>) -> Router 
         .route(
             "/metrics",
             get(move |headers: axum::http::HeaderMap| {
-                let source = source.clone();
+                let (source, cache) = (source.clone(), cache.clone());
                 async move {
-                    let rendered = source
-                        .metrics
-                        .exposition(
-                            source.status.generation(),
-                            source.config.get(),
-                            &*source.store,
-                        )
-                        .await;
+                    let rendered = exposition(&source, &cache).await;
                     match rendered {
                         Ok(r) => r.respond(&headers, "text/plain; version=0.0.4; charset=utf-8"),
                         Err(e) => e.into_response(),
@@ -409,4 +403,28 @@ pub fn metrics_app(source: MetricsSource, allowed_hosts: Vec<String>) -> Router 
         )
         .layer(middleware::from_fn(http::etag))
         .layer(middleware::from_fn(guard))
+}
+
+/// The exposition for `/metrics`, rendered once per change: while the store's `generation`
+/// (check runs, edits), the config and this process's recordings are the ones it was rendered
+/// from, every scrape shares the same plain and gzipped bytes ([`memo::RenderCache`], which
+/// also re-renders once a second for writes by other processes). Renders are single-flight,
+/// so a scrape storm holds one rendering at a time.
+async fn exposition(
+    source: &MetricsSource,
+    cache: &memo::RenderCache,
+) -> Result<Arc<memo::Rendered>, ApiError> {
+    // Both counters only grow, so their sum changes whenever either does.
+    let key = source
+        .status
+        .generation()
+        .wrapping_add(source.metrics.version());
+    let loaded = source.config.get();
+    let config = loaded.clone();
+    cache
+        .get(key, loaded, || async move {
+            let text = source.metrics.render_all(&config.config, &*source.store);
+            Ok(text.await?.into_bytes())
+        })
+        .await
 }

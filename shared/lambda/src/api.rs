@@ -11,10 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use balance_alert_api::key::{ApiKey, StoredKey};
-use balance_alert_api::{app, ApiOptions, AppState, AuthConfig, Metrics, Readiness};
-use balance_alert_core::check::Checker;
+use balance_alert_api::{app, ApiOptions, AppState, AuthConfig, Readiness};
 use balance_alert_core::config::{process_env, EnvLookup, Secret};
-use balance_alert_core::health::Status;
+use balance_alert_services::Services;
 use lambda_http::RequestExt;
 
 use crate::secrets::SecretsManager;
@@ -43,14 +42,8 @@ pub async fn router_with(
     vars: &(impl EnvLookup + ?Sized),
 ) -> anyhow::Result<axum::Router> {
     let (options, auth) = settings(vars, stored_key(vars).await?)?;
-    let metrics = Arc::new(Metrics::new());
-    let checker = Arc::new(Checker::new(
-        env.config.clone(),
-        env.store.clone(),
-        Arc::new(Status::default()),
-        metrics.clone(),
-    ));
-    let state = AppState::new(checker, metrics, auth, options)
+    let services = Services::build(env.config.clone(), env.store.clone());
+    let state = AppState::new(services.checker, services.metrics, auth, options)
         .with_readiness(Readiness::Serving)
         .with_config_refresh(CONFIG_CHECK_EVERY);
     Ok(app(state))

@@ -3,15 +3,13 @@
 //! the notifier as they are written), the daily digest and the mailbox scan when due.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use balance_alert_api::Metrics;
 use balance_alert_core::check::engine::CacheMode;
 use balance_alert_core::check::Checker;
 use balance_alert_core::check::WriteMode;
 use balance_alert_core::check::{Housekeeping, RunOptions, Selection};
-use balance_alert_core::health::Status;
 use balance_alert_notify::Notifier;
+use balance_alert_services::{Metrics, Services};
 use serde::Serialize;
 
 use crate::Env;
@@ -63,7 +61,7 @@ impl CheckerFunction {
 /// The checker, built once per warm function.
 pub struct CheckerFunction {
     env: Env,
-    checker: Checker,
+    checker: Arc<Checker>,
     notifier: Notifier,
     remote_write: Option<crate::remote_write::RemoteWrite>,
 }
@@ -71,15 +69,12 @@ pub struct CheckerFunction {
 impl CheckerFunction {
     /// `PROMETHEUS_REMOTE_WRITE_URL` (and its auth variables) enables remote write.
     pub fn new(env: Env, metrics: Arc<Metrics>) -> Self {
-        let timeout = env.config.get().config.settings.request_timeout_seconds;
-        let notifier = Notifier::new(env.store.clone(), Duration::from_secs_f64(timeout))
-            .with_observer(Arc::new(crate::emf::EmfObserver::from_env()));
-        let checker = Checker::new(
-            env.config.clone(),
-            env.store.clone(),
-            Arc::new(Status::default()),
-            metrics,
-        );
+        let Services {
+            checker, notifier, ..
+        } = Services::builder(env.config.clone(), env.store.clone())
+            .metrics(metrics)
+            .notify_observer(Arc::new(crate::emf::EmfObserver::from_env()))
+            .build();
         CheckerFunction {
             env,
             checker,

@@ -5,6 +5,7 @@
 //! handler kept in a [`Warm`]: the table's client, the config document and the secrets are
 //! read on the first invocation, not before the bootstrap asks for it (Lambda's init phase).
 
+#[cfg(feature = "api")]
 pub mod api;
 pub mod checker;
 pub mod emf;
@@ -15,7 +16,7 @@ pub mod secrets;
 use std::sync::Arc;
 
 use balance_alert_core::config::refs::SecretResolver;
-use balance_alert_core::config::{process_env, ConfigSource, StoreConfig};
+use balance_alert_core::config::{process_env, ConfigSource, Settings, StoreConfig};
 use balance_alert_core::store::Store;
 use balance_alert_store_dynamodb::DynamoStore;
 
@@ -75,13 +76,14 @@ impl Env {
     pub async fn from_process() -> anyhow::Result<Env> {
         let table = std::env::var("TABLE_NAME")
             .map_err(|_| anyhow::anyhow!("TABLE_NAME is not set: the DynamoDB table to use"))?;
-        let retention = std::env::var("HISTORY_RETENTION_DAYS")
-            .ok()
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(90);
         let config = balance_alert_store_dynamodb::lambda_sdk_config();
-        let store: Arc<dyn Store> = Arc::new(DynamoStore::with_config(&config, table, retention)?);
-        Env::over(store).await
+        let initial = Settings::default().history_retention_days;
+        let table = Arc::new(DynamoStore::with_config(&config, table, initial)?);
+        let env = Env::over(table.clone()).await?;
+        // Readings and alerts are kept as the stored config's settings say (with their
+        // `HISTORY_RETENTION_DAYS` override), read at each cold start.
+        table.set_retention_days(env.config.get().config.settings.history_retention_days);
+        Ok(env)
     }
 
     /// The config document of `store`, its secret references resolved through Secrets

@@ -7,9 +7,9 @@
 //! under a lease per alert. The config is refreshed only for a batch with an alert to deliver.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use balance_alert_notify::{Handover, Notifier};
+use balance_alert_services::Services;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -75,9 +75,10 @@ impl NotifierFunction {
         env: Env,
         observer: std::sync::Arc<dyn balance_alert_core::observe::NotifyObserver>,
     ) -> Self {
-        let timeout = env.config.get().config.settings.request_timeout_seconds;
-        let notifier = Notifier::new(env.store.clone(), Duration::from_secs_f64(timeout))
-            .with_observer(observer);
+        let notifier = Services::builder(env.config.clone(), env.store.clone())
+            .notify_observer(observer)
+            .build()
+            .notifier;
         NotifierFunction { env, notifier }
     }
 

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
-use balance_alert_api::key::KeyStore;
 use balance_alert_core::config::refs::{SecretResolver, SCHEME};
+#[cfg(feature = "api")]
 use balance_alert_core::config::Secret;
 
 /// Resolves references through one Secrets Manager client.
@@ -58,6 +58,7 @@ impl SecretsManager {
     }
 
     /// The API key kept as the whole string of secret `id`.
+    #[cfg(feature = "api")]
     pub fn key(self, id: impl Into<String>) -> SecretKey {
         SecretKey {
             secrets: self,
@@ -67,13 +68,15 @@ impl SecretsManager {
 }
 
 /// The API key in one secret (its whole string, as the template's generated secret holds it).
+#[cfg(feature = "api")]
 pub struct SecretKey {
     secrets: SecretsManager,
     id: String,
 }
 
+#[cfg(feature = "api")]
 #[async_trait]
-impl KeyStore for SecretKey {
+impl balance_alert_api::key::KeyStore for SecretKey {
     async fn read(&self) -> Result<Secret, String> {
         let text = self.secrets.read(&self.id).await.map_err(|e| {
             format!(

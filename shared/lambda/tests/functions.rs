@@ -46,8 +46,8 @@ fn stream_event(ids: &[(&str, &str)]) -> StreamEvent {
     serde_json::from_value(json!({ "Records": records })).expect("event")
 }
 
-fn metrics() -> Arc<balance_alert_api::Metrics> {
-    Arc::new(balance_alert_api::Metrics::new())
+fn metrics() -> Arc<balance_alert_services::Metrics> {
+    Arc::new(balance_alert_services::Metrics::new())
 }
 
 #[tokio::test(flavor = "multi_thread")]

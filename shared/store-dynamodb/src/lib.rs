@@ -13,6 +13,8 @@ mod request;
 pub mod table;
 mod write;
 
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -42,7 +44,8 @@ const CONCURRENCY: usize = 16;
 pub struct DynamoStore {
     client: Client,
     table: String,
-    retention_secs: i64,
+    /// How long readings and alerts are kept (their TTL), seconds; shared by clones.
+    retention_secs: Arc<AtomicI64>,
 }
 
 /// An HTTPS client on rustls with ring: the one TLS stack the Lambda binaries carry.
@@ -85,8 +88,19 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
-            retention_secs: i64::from(retention_days) * 86_400,
+            retention_secs: Arc::new(AtomicI64::new(i64::from(retention_days) * 86_400)),
         }
+    }
+
+    /// Keeps readings and alerts written from now on `days` (the loaded config's
+    /// `settings.history_retention_days`, once the config is read from this table).
+    pub fn set_retention_days(&self, days: u32) {
+        self.retention_secs
+            .store(i64::from(days) * 86_400, Ordering::Relaxed);
+    }
+
+    fn retention(&self) -> i64 {
+        self.retention_secs.load(Ordering::Relaxed)
     }
 
     /// A store whose client comes from the standard AWS environment (region, credentials,
@@ -137,7 +151,7 @@ impl DynamoStore {
 
     /// When an item written at `created_at` expires (its TTL attribute).
     fn expires_at(&self, created_at: i64) -> i64 {
-        created_at.saturating_add(self.retention_secs)
+        created_at.saturating_add(self.retention())
     }
 
     /// The oldest creation time still visible now: older items have passed their TTL, so
@@ -146,7 +160,7 @@ impl DynamoStore {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        now.saturating_sub(self.retention_secs)
+        now.saturating_sub(self.retention())
     }
 }
 

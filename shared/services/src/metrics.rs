@@ -12,12 +12,12 @@
 //! metrics table lists each series and what changed from the architecture document's names.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use balance_alert_core::check::engine::CheckObserver;
 use balance_alert_core::check::CheckRun;
-use balance_alert_core::config::{Config, Loaded};
+use balance_alert_core::config::Config;
 use balance_alert_core::exposition::{self, Inputs};
 use balance_alert_core::observe::{NotifyObserver, RunObserver};
 use balance_alert_core::store::{Store, StoreError};
@@ -25,9 +25,6 @@ use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
-
-use crate::error::ApiError;
-use crate::memo::{RenderCache, Rendered};
 
 const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -52,8 +49,6 @@ pub struct Metrics {
     mail_scan: Mutex<Option<(i64, bool)>>,
     /// Increases with every recording: the exposition is re-rendered only when it changed.
     version: AtomicU64,
-    /// The last exposition, plain and gzipped, shared by every scrape until something changes.
-    exposition: RenderCache,
     /// Expositions rendered so far.
     renders: AtomicU64,
 }
@@ -129,7 +124,6 @@ impl Metrics {
             config_reloads: AtomicU64::new(0),
             mail_scan: Mutex::new(None),
             version: AtomicU64::new(0),
-            exposition: RenderCache::default(),
             renders: AtomicU64::new(0),
         };
         m.with(describe);
@@ -166,25 +160,10 @@ impl Metrics {
         Ok(text)
     }
 
-    /// The exposition for `/metrics`, rendered once per change: while the store's
-    /// `generation` (check runs, edits), the config and this process's recordings are the
-    /// ones it was rendered from, every scrape shares the same plain and gzipped bytes
-    /// ([`RenderCache`], which also re-renders once a second for writes by other processes).
-    /// Renders are single-flight, so a scrape storm holds one rendering at a time.
-    pub async fn exposition(
-        &self,
-        generation: u64,
-        config: Arc<Loaded>,
-        store: &dyn Store,
-    ) -> Result<Arc<Rendered>, ApiError> {
-        // Both counters only grow, so their sum changes whenever either does.
-        let key = generation.wrapping_add(self.version.load(Ordering::Acquire));
-        let loaded = config.clone();
-        self.exposition
-            .get(key, config, || async move {
-                Ok(self.render_all(&loaded.config, store).await?.into_bytes())
-            })
-            .await
+    /// Increases with every recording (and config reload): an exposition rendered at one
+    /// version is current until it changes.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     /// How many expositions this process has rendered (scrapes served from memory do not
