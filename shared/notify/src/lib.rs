@@ -9,10 +9,11 @@ pub mod deliver;
 pub mod digest;
 pub mod mailbox;
 pub mod message;
+mod notifier;
 pub mod route;
 pub mod worker;
 
 pub use channel::{Channel, SendError};
 pub use deliver::{Deliverer, Handover, PassReport};
 pub use message::{Message, MessageKind, Severity, Tone};
-pub use worker::Notifier;
+pub use notifier::Notifier;
