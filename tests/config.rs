@@ -380,3 +380,49 @@ fn every_setting_can_come_from_its_environment_variable() {
         assert_eq!(loaded.config.settings, expected, "{}", spec.env);
     }
 }
+
+#[test]
+fn the_readme_layout_names_every_crate_and_top_level_folder() {
+    let readme = include_str!("../README.md");
+    let layout = readme
+        .split("## Layout")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a Layout section");
+    let listed = |path: &str| {
+        layout.lines().any(|l| {
+            l.split('|')
+                .nth(1)
+                .is_some_and(|cell| cell.contains(&format!("`{path}")))
+        })
+    };
+    let manifest = include_str!("../Cargo.toml");
+    let members = manifest
+        .split("members = [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("workspace members")
+        .split('"')
+        .skip(1)
+        .step_by(2);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folders = std::fs::read_dir(root)
+        .expect("root")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        // Build output, local data and dot folders are not part of the source layout.
+        .filter(|n| {
+            !n.starts_with('.')
+                && !["target", "dist", "data", "examples", "node_modules"].contains(&n.as_str())
+        });
+    let mut missing: Vec<String> = members
+        // A function is listed through `functions/`.
+        .filter(|m| !m.starts_with("functions/"))
+        .map(str::to_owned)
+        .chain(folders)
+        .filter(|p| !listed(p))
+        .collect();
+    missing.sort();
+    assert!(missing.is_empty(), "README Layout omits {missing:?}");
+}
