@@ -16,7 +16,7 @@ use std::time::Instant;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{middleware, Router};
 use balance_alert_core::check::Checker;
 use balance_alert_core::config::{ConfigSource, EnvLookup};
@@ -251,39 +251,8 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 
 /// The API router.
 pub fn app(state: AppState) -> Router {
-    use routes::*;
-    let protected = Router::new()
-        .route("/api/credits", get(credits::credits))
-        .route("/api/refresh", post(credits::refresh))
-        .route("/api/features", get(health::features))
-        .route("/api/subscriptions", get(subscriptions::list))
-        .route("/api/config/subscriptions", get(subscriptions::config_list))
-        .route("/api/subscription/add", post(subscriptions::add))
-        .route("/api/config/subscription", post(subscriptions::update))
-        .route(
-            "/api/subscription/delete",
-            post(subscriptions::delete).delete(subscriptions::delete),
-        )
-        .route(
-            "/api/subscription/mark_renewed",
-            post(subscriptions::mark_renewed),
-        )
-        .route(
-            "/api/subscription/clear_renewed",
-            post(subscriptions::clear_renewed),
-        )
-        .route("/api/history/balance", get(history::balance))
-        .route("/api/history/sparklines", get(history::sparklines))
-        .route("/api/history/trend/{id}", get(history::trend))
-        .route("/api/history/alerts", get(history::alerts))
-        .route("/api/history/stats", get(history::stats))
-        .route("/api/alerts/{id}/ack", post(alerts::ack))
-        .route("/api/projects/{id}/snooze", post(alerts::snooze))
-        .route("/api/projects/{id}/balance", post(config::record_balance))
-        .route("/api/config/projects", get(config::projects))
-        .route("/api/config/threshold", post(config::set_threshold))
-        .route("/api/auth/token", post(auth::token))
-        .route("/api/openapi.json", get(docs::openapi))
+    let (protected, _) = routes::protected().split_for_parts();
+    let protected = protected
         // Inside the authentication: only requests that authenticated spend the quota.
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -295,21 +264,16 @@ pub fn app(state: AppState) -> Router {
         ));
     // The refresh token in the body is this route's credential: a client refreshing a JWT
     // need not hold the API key.
-    let public_api = Router::new()
-        .route("/api/auth/refresh", post(auth::refresh))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            http::rate_limit,
-        ));
+    let (public_api, _) = routes::public().split_for_parts();
+    let public_api = public_api.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        http::rate_limit,
+    ));
     let api = protected.merge(public_api);
     let cors = cors(&state.options.cors_origins);
     let refreshing = state.config_refresh.is_some();
-    let router = Router::new()
-        .route("/", get(index::index))
-        .route("/health", get(health::health))
-        .route("/ready", get(health::ready))
-        .route("/live", get(health::live))
-        .route("/docs", get(docs::page))
+    let (open, _) = routes::open().split_for_parts();
+    let router = open
         .merge(api)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

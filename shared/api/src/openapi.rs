@@ -1,10 +1,9 @@
-//! The OpenAPI document, assembled from the handlers' `#[utoipa::path]` annotations.
+//! The OpenAPI document's frame: its title, security schemes and shared schemas. The paths come
+//! from the route tables ([`crate::routes`]), assembled by [`crate::routes::docs::document`].
 
 pub use balance_alert_core::model::wire::ErrorBody;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-
-use crate::routes;
 
 struct Security;
 
@@ -25,16 +24,6 @@ impl Modify for Security {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Balance Alert API", description = "Balances, subscriptions, history and configuration of Balance Alert."),
-    paths(
-        routes::health::health, routes::health::ready, routes::health::live, routes::health::features,
-        routes::credits::credits, routes::credits::refresh,
-        routes::subscriptions::list, routes::subscriptions::config_list, routes::subscriptions::add, routes::subscriptions::update,
-        routes::subscriptions::delete, routes::subscriptions::mark_renewed, routes::subscriptions::clear_renewed,
-        routes::history::balance, routes::history::sparklines, routes::history::trend, routes::history::alerts, routes::history::stats,
-        routes::config::projects, routes::config::set_threshold, routes::config::record_balance,
-        routes::alerts::ack, routes::alerts::snooze,
-        routes::auth::token, routes::auth::refresh,
-    ),
     components(schemas(ErrorBody)),
     modifiers(&Security),
 )]
