@@ -4,7 +4,7 @@ use balance_alert_core::check::engine::CacheMode;
 use balance_alert_core::check::{commit::run_checks, WriteMode};
 use balance_alert_core::config::{ProjectConfig, Settings};
 use balance_alert_core::model::{AlertKind, AlertState, AlertStatus};
-use balance_alert_core::store::{AlertQuery, Store};
+use balance_alert_core::store::{AlertQuery, Outbox, Readings, States, Store};
 use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;
 

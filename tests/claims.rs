@@ -13,7 +13,7 @@ use balance_alert_core::check::{run_due, run_due_by, Housekeeping, RunOptions, S
 use balance_alert_core::config::{Config, LiveConfig, ProjectConfig, Settings};
 use balance_alert_core::health::Status;
 use balance_alert_core::node::NodeLock;
-use balance_alert_core::store::{Claimant, Lease, NextCheck, Store};
+use balance_alert_core::store::{Claimant, Lease, Leases, NextCheck, States, Store};
 use balance_alert_services::Metrics;
 use balance_alert_store_sqlite::SqliteStore;
 use fake_providers::FakeServer;

@@ -375,7 +375,7 @@ async fn throttled_failing_and_lost_dynamodb_calls_never_duplicate_or_lose_an_al
     );
 
     let (_, store) = moto::store_on(&table).await;
-    let states = balance_alert_core::store::Store::list_states(&store)
+    let states = balance_alert_core::store::States::list_states(&store)
         .await
         .expect("states");
     assert_eq!(states.len(), PROJECTS, "every project has its state");
@@ -384,7 +384,7 @@ async fn throttled_failing_and_lost_dynamodb_calls_never_duplicate_or_lose_an_al
         let want = if i < LOW { "low" } else { "ok" };
         assert_eq!(s.state.as_str(), want, "{s:?} (runs exited {exits:?})");
     }
-    let alerts = balance_alert_core::store::Store::alerts(
+    let alerts = balance_alert_core::store::Outbox::alerts(
         &store,
         balance_alert_core::store::AlertQuery {
             limit: 1000,

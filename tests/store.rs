@@ -2,7 +2,7 @@
 
 use balance_alert_core::model::AlertState;
 use balance_alert_core::store::contract::{state, store_contract, write};
-use balance_alert_core::store::Store;
+use balance_alert_core::store::States;
 use balance_alert_store_sqlite::SqliteStore;
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use balance_alert_core::config::{self, push_document, Settings};
-use balance_alert_core::store::Store;
+use balance_alert_core::store::ConfigStore;
 use balance_alert_store_dynamodb::{create_table, DynamoStore};
 
 use super::{PushArgs, TableOnly, EXIT_USAGE};

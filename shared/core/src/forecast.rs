@@ -13,12 +13,12 @@ use balance_alert_model::alert::ProjectState;
 use balance_alert_model::{AlertKind, AlertRecord, AlertState, AlertStatus};
 
 use crate::config::{ProjectConfig, Settings};
-use crate::store::{BalancePoint, CheckWrite, Store, StoreError};
+use crate::store::{BalancePoint, CheckWrite, Readings, Store, StoreError};
 
 /// The readings a forecast of `project_id` at `now` looks at (oldest first), ending at the
 /// latest reading ([`with_latest`]).
 pub async fn readings(
-    store: &dyn Store,
+    store: &dyn Readings,
     project_id: &str,
     now: i64,
 ) -> Result<Vec<BalancePoint>, StoreError> {
@@ -28,7 +28,7 @@ pub async fn readings(
 
 /// [`readings`] when the project's state is at hand (`None`: no state yet).
 pub async fn stored_readings(
-    store: &dyn Store,
+    store: &dyn Readings,
     project_id: &str,
     state: Option<&ProjectState>,
     now: i64,
@@ -73,7 +73,7 @@ pub fn with_latest(
 
 /// The forecast of `project_id` against `threshold` at `now` (None: nothing to forecast).
 pub async fn view(
-    store: &dyn Store,
+    store: &dyn Readings,
     project_id: &str,
     threshold: Decimal,
     now: i64,

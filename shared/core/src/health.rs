@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::config::{Config, Settings};
-use crate::store::{Store, StoreError};
+use crate::store::{States, Store, StoreError};
 
 /// How old a store probe's answer may be before [`Status::store_ok`] starts another.
 const STORE_PROBE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -109,7 +109,7 @@ impl Status {
 
     /// Reads what the store already knows (the newest check time) once at start, noting
     /// whether it answered.
-    pub async fn prime(&self, store: &dyn Store) -> Result<(), StoreError> {
+    pub async fn prime(&self, store: &dyn States) -> Result<(), StoreError> {
         let newest = store.newest_check().await;
         self.note_store(newest.as_ref().map(|_| ()));
         self.last_update
@@ -177,7 +177,7 @@ impl Status {
 
     /// Asks the store whether it answers; with `learn`, by reading the newest check by any
     /// process (on DynamoDB that reads every state), else by the cheapest read.
-    async fn probe(&self, store: &dyn Store, learn: bool) {
+    async fn probe(&self, store: &dyn States, learn: bool) {
         let result = if learn {
             *self
                 .newest_learned

@@ -9,7 +9,7 @@ use balance_alert_core::check::housekeeping::renewal_spec;
 use balance_alert_core::config::delivery::Digest;
 use balance_alert_core::config::delivery::Language;
 use balance_alert_core::config::Config;
-use balance_alert_core::store::{Lease, Store, StoreError};
+use balance_alert_core::store::{Lease, Leases, Readings, StoreError};
 use balance_alert_model::subscription::renewal_status;
 use chrono::DateTime;
 
@@ -20,7 +20,7 @@ const WEEK: i64 = 7 * 86_400;
 /// Whether today's digest is due at `now`: past the configured time (in `settings.timezone`)
 /// and not yet claimed today by any process sharing the store. Claims it when due.
 pub async fn claim_if_due(
-    store: &dyn Store,
+    store: &dyn Leases,
     config: &Config,
     now: i64,
 ) -> Result<Option<String>, StoreError> {
@@ -52,7 +52,7 @@ fn t(lang: Language, zh: &'static str, en: &'static str) -> &'static str {
 
 /// Builds the digest for `date` from the store.
 pub async fn build(
-    store: &dyn Store,
+    store: &dyn Readings,
     config: &Config,
     date: &str,
     now: i64,

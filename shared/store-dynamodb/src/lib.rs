@@ -1,33 +1,36 @@
-//! The serverless store: [`Store`] on one DynamoDB table (single-table design, see
+//! The serverless store: [`Store`](balance_alert_core::store::Store) on one DynamoDB table (single-table design, see
 //! docs/dynamodb.md). Conditional writes and TransactWriteItems keep the alert state machine
 //! race-safe across Lambda invocations; readings, alerts and cooldowns expire by TTL.
 //!
 //! Reads never return an item whose TTL has passed (DynamoDB deletes expired items lazily, up
 //! to days later), so what a caller sees matches the SQLite store after its regular prune.
+//!
+//! Each role of the store is one file (`states.rs`, `readings.rs`, `outbox.rs`,
+//! `subscriptions.rs`, `leases.rs`, `config.rs`); `item/` converts records to items (one file
+//! per role), `read.rs` and `request.rs` hold the requests they share.
 
 mod budget;
+mod config;
 mod errors;
 mod item;
+mod leases;
+mod outbox;
 mod read;
+mod readings;
 mod request;
+mod states;
+mod subscriptions;
 pub mod table;
-mod write;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use async_trait::async_trait;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::{Region, SharedCredentialsProvider};
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-use balance_alert_core::model::alert::ProjectState;
-use balance_alert_core::model::{AlertRecord, AlertStatus, Delivery};
-use balance_alert_core::store::{
-    AlertQuery, BalancePoint, CheckWrite, Claimant, ConfigDocument, Lease, NextCheck, Store,
-    StoreError, SubscriptionState,
-};
+use balance_alert_core::store::StoreError;
 
 pub use budget::{Budget, TIMEOUT_VAR};
 pub use table::create_table;
@@ -39,7 +42,7 @@ pub const CONFIG_DOCUMENT_LIMIT: usize = 390 * 1024;
 /// How many requests one store call keeps in flight (commit_checks, set_next_checks, batches).
 const CONCURRENCY: usize = 16;
 
-/// A [`Store`] on one DynamoDB table laid out by [`create_table`].
+/// A [`Store`](balance_alert_core::store::Store) on one DynamoDB table laid out by [`create_table`].
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
@@ -161,151 +164,5 @@ impl DynamoStore {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
         now.saturating_sub(self.retention())
-    }
-}
-
-#[async_trait]
-impl Store for DynamoStore {
-    async fn list_states(&self) -> Result<Vec<ProjectState>, StoreError> {
-        self.list_states_impl().await
-    }
-
-    async fn latest_readings(&self) -> Result<Vec<BalancePoint>, StoreError> {
-        self.latest_readings_impl().await
-    }
-
-    async fn get_state(&self, project_id: &str) -> Result<Option<ProjectState>, StoreError> {
-        self.get_state_impl(project_id).await
-    }
-
-    async fn commit_checks(&self, writes: Vec<CheckWrite>) -> Result<Vec<bool>, StoreError> {
-        self.commit_checks_impl(writes).await
-    }
-
-    async fn balance_history(
-        &self,
-        project_id: &str,
-        since: i64,
-        limit: usize,
-    ) -> Result<Vec<BalancePoint>, StoreError> {
-        self.balance_history_impl(project_id, since, limit).await
-    }
-
-    async fn alerts(&self, query: AlertQuery) -> Result<Vec<AlertRecord>, StoreError> {
-        self.alerts_impl(query).await
-    }
-
-    async fn set_alert_status(&self, id: &str, status: AlertStatus) -> Result<bool, StoreError> {
-        self.set_alert_status_impl(id, status).await
-    }
-
-    async fn record_deliveries(
-        &self,
-        id: &str,
-        status: AlertStatus,
-        deliveries: Vec<Delivery>,
-    ) -> Result<bool, StoreError> {
-        self.record_deliveries_impl(id, status, deliveries).await
-    }
-
-    async fn get_alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
-        self.get_alert_impl(id).await
-    }
-
-    async fn insert_alert(&self, alert: AlertRecord) -> Result<bool, StoreError> {
-        self.insert_alert_impl(alert).await
-    }
-
-    async fn record_subscription(
-        &self,
-        state: SubscriptionState,
-        reminder: Option<AlertRecord>,
-    ) -> Result<bool, StoreError> {
-        self.record_subscription_impl(state, reminder).await
-    }
-
-    async fn subscription_states(&self) -> Result<Vec<SubscriptionState>, StoreError> {
-        self.subscription_states_impl().await
-    }
-
-    async fn pending_alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError> {
-        self.pending_alerts_impl(limit).await
-    }
-
-    async fn schedules(&self) -> Result<Vec<NextCheck>, StoreError> {
-        self.schedules_impl().await
-    }
-
-    async fn take_lease(
-        &self,
-        lease: &Lease,
-        by: &Claimant,
-        now: i64,
-        until: i64,
-    ) -> Result<bool, StoreError> {
-        self.take_lease_impl(&lease.key(), by, now, until).await
-    }
-
-    async fn release_lease(&self, lease: &Lease, owner: &str) -> Result<(), StoreError> {
-        self.release_lease_impl(&lease.key(), owner).await
-    }
-
-    async fn release_node_leases(&self, node: &str) -> Result<u64, StoreError> {
-        self.release_node_leases_impl(node).await
-    }
-
-    async fn set_next_checks(&self, next: Vec<NextCheck>) -> Result<(), StoreError> {
-        self.set_next_checks_impl(next).await
-    }
-
-    async fn claim(&self, lease: &Lease, now: i64, until: i64) -> Result<Option<i64>, StoreError> {
-        self.claim_impl(&lease.key(), now, until).await
-    }
-
-    async fn release_claim(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.release_claim_impl(&lease.key()).await
-    }
-
-    async fn take_sends(
-        &self,
-        channel: &str,
-        minute: i64,
-        wanted: u32,
-        limit: u32,
-    ) -> Result<u32, StoreError> {
-        self.take_sends_impl(channel, minute, wanted, limit).await
-    }
-
-    async fn sends_taken(&self, channel: &str, minute: i64) -> Result<u32, StoreError> {
-        self.sends_taken_impl(channel, minute).await
-    }
-
-    async fn config_document(&self) -> Result<Option<ConfigDocument>, StoreError> {
-        self.config_document_impl().await
-    }
-
-    async fn config_version(&self) -> Result<Option<u64>, StoreError> {
-        self.config_version_impl().await
-    }
-
-    async fn put_config_document(
-        &self,
-        text: String,
-        expected_version: Option<u64>,
-        now: i64,
-    ) -> Result<Option<u64>, StoreError> {
-        self.put_config_document_impl(text, expected_version, now)
-            .await
-    }
-
-    /// TTL expires readings and alerts `retention_days` after their creation, so the regular
-    /// prune (`before` = now − retention) has nothing to do and makes no call. Only a prune
-    /// reaching further (a shorter horizon than the TTL) deletes, item by item.
-    async fn prune(&self, before: i64) -> Result<u64, StoreError> {
-        self.prune_impl(before).await
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.ping_impl().await
     }
 }

@@ -15,7 +15,7 @@ use balance_alert_core::store::StoreError;
 use futures::{stream, StreamExt};
 
 use crate::errors::{applied, cancelled, classify, sdk, Cancelled};
-use crate::item::{Attrs, Item};
+use crate::item::{int, Attrs, Item};
 use crate::table::{PK, SK};
 use crate::{DynamoStore, CONCURRENCY};
 
@@ -327,4 +327,14 @@ where
         .into_iter()
         .map(|r| r.expect("every element ran exactly once"))
         .collect())
+}
+
+/// The condition of a versioned write: no item yet, or the version the caller read.
+pub(crate) fn version_condition(expected: Option<u64>) -> Expr {
+    match expected {
+        None => Expr::new("attribute_not_exists(#pk)").name("#pk", PK),
+        Some(v) => Expr::new("#version = :expected")
+            .name("#version", "version")
+            .value(":expected", int(v)),
+    }
 }

@@ -13,7 +13,9 @@ use aws_sdk_dynamodb::types::{
 };
 use balance_alert_core::model::{AlertState, AlertStatus, Decimal};
 use balance_alert_core::store::contract::{alert, point, state, store_contract, write};
-use balance_alert_core::store::{AlertQuery, NextCheck, Store, StoreError};
+use balance_alert_core::store::{
+    AlertQuery, ConfigStore, NextCheck, Outbox, Readings, States, StoreError,
+};
 use balance_alert_store_dynamodb::table::{INDEXES, KIND, PK, SK, TTL_ATTRIBUTE};
 use balance_alert_store_dynamodb::{create_table, DynamoStore};
 

@@ -356,7 +356,7 @@ fn unchanged(o: &CheckOutcome, w: &CheckWrite) -> bool {
 /// Commits the writes [`run_checks_deferring`] held back, each with its project's next check
 /// from `next` (by report index) in the same write. A write that lost a race (another process
 /// moved the project meanwhile) is recomputed from the fresh state as any write is, without
-/// its next check: those are returned, for [`Store::set_next_checks`]. An alert such a retry
+/// its next check: those are returned, for [`States::set_next_checks`](crate::store::States::set_next_checks). An alert such a retry
 /// makes is added to the run's.
 pub async fn commit_deferred(
     store: &dyn Store,

@@ -7,7 +7,7 @@
 //! leases on start.
 
 use crate::config::Settings;
-use crate::store::{Claimant, Lease, Store};
+use crate::store::{Claimant, Lease, Leases};
 
 /// Seconds the checking lease stays with the run that took it, from its last renewal: a few
 /// request timeouts (at least [`MIN_LEASE`]), whatever the number of projects. The run renews
@@ -34,7 +34,7 @@ pub fn renew_every(s: &Settings) -> std::time::Duration {
 /// short however long the work takes. A lease found lost (this process stalled past it and
 /// another took it) is logged; the checks' writes stay safe (versioned).
 pub(super) async fn keep_leased<T>(
-    store: &dyn Store,
+    store: &dyn Leases,
     settings: &Settings,
     by: &Claimant,
     now: i64,

@@ -8,7 +8,7 @@ use balance_alert_model::schedule::{next_interval, IntervalPolicy};
 
 use crate::config::{ProjectConfig, Settings};
 use crate::money::to_f64;
-use crate::store::{NextCheck, Store};
+use crate::store::{NextCheck, Readings};
 
 /// History consulted to pick a project's next interval.
 pub const TREND_POINTS: usize = 12;
@@ -16,7 +16,7 @@ pub const TREND_POINTS: usize = 12;
 /// A project's recent readings (oldest first), for its schedule and its forecast (the one
 /// forecast's window, see [`crate::forecast`]).
 pub(super) async fn recent_points(
-    store: &dyn Store,
+    store: &dyn Readings,
     p: &ProjectConfig,
     state: &ProjectState,
     now: i64,

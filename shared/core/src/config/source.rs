@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::edit::EditError;
 use super::{content_hash, load_text, parse, ConfigError, EnvLookup, LiveConfig, Loaded, Mode};
-use crate::store::{Store, StoreError};
+use crate::store::{ConfigStore, StoreError};
 
 /// An edit of the raw config document (placeholders unexpanded).
 pub type Edit = Box<dyn FnOnce(&mut Value) -> Result<(), EditError> + Send>;
@@ -79,7 +79,7 @@ const PUSH_ATTEMPTS: usize = 5;
 /// The configuration document kept in the store, placeholders resolved from the environment
 /// (and, in the functions, secrets) when loaded.
 pub struct StoreConfig {
-    store: Arc<dyn Store>,
+    store: Arc<dyn ConfigStore>,
     env: Box<dyn EnvLookup + Send + Sync>,
     /// Resolves `secretsmanager://…` references (the functions); None leaves them unresolved.
     resolver: Option<Arc<dyn super::refs::SecretResolver>>,
@@ -132,7 +132,7 @@ async fn resolve_document(
 impl StoreConfig {
     /// Loads the store's document; fails when there is none or it is invalid.
     pub async fn load(
-        store: Arc<dyn Store>,
+        store: Arc<dyn ConfigStore>,
         env: impl EnvLookup + Send + Sync + 'static,
     ) -> Result<Self, StoreConfigError> {
         Self::load_with(store, env, None).await
@@ -141,7 +141,7 @@ impl StoreConfig {
     /// [`StoreConfig::load`], resolving secret references with `resolver` (on every load and
     /// reload; the resolver may cache).
     pub async fn load_with(
-        store: Arc<dyn Store>,
+        store: Arc<dyn ConfigStore>,
         env: impl EnvLookup + Send + Sync + 'static,
         resolver: Option<Arc<dyn super::refs::SecretResolver>>,
     ) -> Result<Self, StoreConfigError> {
@@ -181,7 +181,7 @@ impl StoreConfig {
 /// environment is not an error (the functions resolve it from theirs): it is returned as a
 /// warning, with the new version. Every other problem refuses the upload.
 pub async fn push_document(
-    store: &dyn Store,
+    store: &dyn ConfigStore,
     text: &str,
     env: &(impl EnvLookup + ?Sized),
     now: i64,

@@ -61,7 +61,7 @@ impl Deliverer {
         }
         let w = counted.window;
         let taken = self
-            .store
+            .leases
             .claim(&storm_lease(channel, w.minute), now, w.end())
             .await?;
         Ok(taken.is_none().then_some(f))

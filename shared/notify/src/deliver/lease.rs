@@ -61,7 +61,7 @@ impl Deliverer {
         until: i64,
     ) -> Result<Option<AlertRecord>, StoreError> {
         if self
-            .store
+            .leases
             .claim(&Lease::Delivery(id.to_owned()), now, until)
             .await?
             .is_some()
@@ -69,7 +69,7 @@ impl Deliverer {
             return Ok(None);
         }
         // Re-read under the claim: another process may have sent it since our list.
-        self.store.get_alert(id).await
+        self.outbox.get_alert(id).await
     }
 
     /// Frees the claims of this pass.
@@ -78,7 +78,7 @@ impl Deliverer {
         claimed: &HashMap<String, Claimed>,
     ) -> Result<(), StoreError> {
         for id in claimed.keys() {
-            self.store
+            self.leases
                 .release_claim(&Lease::Delivery(id.to_owned()))
                 .await?;
         }

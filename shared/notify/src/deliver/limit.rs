@@ -2,7 +2,7 @@
 //! limit) caps its messages; what it does not allow yet stays queued (never dropped), oldest
 //! first through, and becomes due when the window moves on.
 //!
-//! The count lives in the store ([`Store::take_sends`]), one counter per channel and UTC
+//! The count lives in the store ([`Outbox::take_sends`]), one counter per channel and UTC
 //! minute, so every process sharing the store (`serve`, `check`, the checker's outbox pass,
 //! each notifier Lambda instance) shares one window. Guaranteed: at most `rate_per_minute`
 //! messages per channel in each UTC minute. The previous minute's count is carried over in
@@ -13,7 +13,7 @@
 //! whether its send then succeeds or not (a failed attempt reached the receiver too); a grant
 //! whose alert another process then claims is not given back (the limit errs on the safe side).
 //!
-//! [`Store::take_sends`]: balance_alert_core::store::Store::take_sends
+//! [`Outbox::take_sends`]: balance_alert_core::store::Outbox::take_sends
 
 use balance_alert_core::store::StoreError;
 
@@ -96,8 +96,8 @@ impl Deliverer {
         let window = Window::at(now);
         Ok(Counted {
             window,
-            current: self.store.sends_taken(channel, window.minute).await?,
-            previous: self.store.sends_taken(channel, window.minute - 1).await?,
+            current: self.outbox.sends_taken(channel, window.minute).await?,
+            previous: self.outbox.sends_taken(channel, window.minute - 1).await?,
         })
     }
 
@@ -114,7 +114,7 @@ impl Deliverer {
         let limit = r.config.effective_rate_per_minute();
         let cap = limit.map_or(u32::MAX, |l| counted.cap(l));
         let granted = self
-            .store
+            .outbox
             .take_sends(&r.config.name, counted.window.minute, wanted, cap)
             .await?;
         let retry_at = match limit {

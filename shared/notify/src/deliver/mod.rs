@@ -37,7 +37,7 @@ use std::time::Duration;
 use balance_alert_core::config::channels::ChannelConfig;
 use balance_alert_core::config::Config;
 use balance_alert_core::observe::{NoopNotifyObserver, NotifyObserver};
-use balance_alert_core::store::{Store, StoreError};
+use balance_alert_core::store::{Leases, Outbox, Store, StoreError};
 use balance_alert_model::{AlertRecord, AlertStatus};
 use tokio::time::Instant;
 
@@ -129,7 +129,10 @@ struct Due {
 /// guard count in the store, shared by every process).
 #[derive(Clone)]
 pub struct Deliverer {
-    store: Arc<dyn Store>,
+    /// The alerts it drains, and the send counters.
+    outbox: Arc<dyn Outbox>,
+    /// The claims on each alert's delivery and on storm summaries.
+    leases: Arc<dyn Leases>,
     http: reqwest::Client,
     observer: Arc<dyn NotifyObserver>,
 }
@@ -138,7 +141,8 @@ impl Deliverer {
     /// A deliverer over `store`, sending with `http` (its timeout bounds every send).
     pub fn new(store: Arc<dyn Store>, http: reqwest::Client) -> Self {
         Deliverer {
-            store,
+            outbox: store.clone(),
+            leases: store,
             http,
             observer: Arc::new(NoopNotifyObserver),
         }
@@ -227,7 +231,7 @@ impl Deliverer {
         if config.delivery_channels().is_empty() {
             return Ok(PassReport::default());
         }
-        let pending = self.store.pending_alerts(BATCH).await?;
+        let pending = self.outbox.pending_alerts(BATCH).await?;
         self.pass_over(config, pending, now, deadline).await
     }
 
@@ -242,7 +246,7 @@ impl Deliverer {
         let mut alerts = Vec::new();
         let mut taken = Vec::new();
         for (i, id) in ids.iter().enumerate() {
-            match self.store.get_alert(id).await {
+            match self.outbox.get_alert(id).await {
                 Ok(Some(a)) if a.status == AlertStatus::Pending => {
                     alerts.push(a);
                     taken.push(i);

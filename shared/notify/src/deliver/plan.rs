@@ -127,7 +127,7 @@ impl Deliverer {
             }
             if changed {
                 let status = overall(&alert.deliveries);
-                self.store
+                self.outbox
                     .record_deliveries(&alert.id, status, alert.deliveries.clone())
                     .await?;
             }

@@ -51,7 +51,7 @@ impl Deliverer {
         rec.status = status;
         // Written under the record's lock: another channel's outcome for the same alert is
         // applied to this state, never to a stale copy.
-        self.store
+        self.outbox
             .record_deliveries(id, status, rec.deliveries.clone())
             .await?;
         Ok(sub)
@@ -69,7 +69,7 @@ impl Deliverer {
             let status = overall(&rec.deliveries);
             rec.status = status;
             if let Err(e) = self
-                .store
+                .outbox
                 .record_deliveries(id, status, rec.deliveries.clone())
                 .await
             {

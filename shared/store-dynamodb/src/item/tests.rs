@@ -1,7 +1,11 @@
 //! Round trips of every item type, and what a malformed item turns into.
 
 use super::*;
+use crate::table::{PENDING, PENDING_VALUE};
+use balance_alert_core::model::alert::ProjectState;
+use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus};
 use balance_alert_core::store::contract::state;
+use balance_alert_core::store::{BalancePoint, ConfigDocument, SubscriptionState};
 use rust_decimal_macros::dec;
 
 fn item_of(attrs: &[(&str, AttributeValue)]) -> Item {
