@@ -227,7 +227,7 @@ fn dashboard_exprs(value: &Value, place: &str, out: &mut Vec<(String, String)>) 
 }
 
 fn dashboard() -> Value {
-    let path = repo_path("infra/grafana/balance-alert.json");
+    let path = repo_path("infra/grafana/balance-alert-prometheus.json");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).expect("the dashboard is valid JSON")

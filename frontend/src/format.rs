@@ -30,6 +30,11 @@ pub fn group_digits(value: f64, decimals: usize) -> String {
     out
 }
 
+/// A number as a form field holds it: two decimals, no grouping (`1234.5` → `1234.50`).
+pub fn plain(v: f64) -> String {
+    group_digits(v, 2).replace(',', "")
+}
+
 /// An amount with its currency as a reader of `lang` expects it: `$1,234.50`, `¥35.50`;
 /// in Chinese, currencies without a common sign get their Chinese name (`1,234.50 美元`).
 pub fn amount(value: f64, currency: &str, lang: Lang) -> String {
@@ -207,6 +212,7 @@ mod tests {
         assert_eq!(group_digits(-1234.5, 2), "-1,234.50");
         assert_eq!(group_digits(-0.001, 2), "0.00");
         assert_eq!(group_digits(f64::NAN, 2), "—");
+        assert_eq!(plain(1234567.891), "1234567.89");
     }
 
     #[test]

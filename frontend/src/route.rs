@@ -1,5 +1,5 @@
 //! The app's routes and how a URL path maps to them (pure, tested on the host; the browser
-//! side is `router.rs`).
+//! side, the History API and links, is `navigation.rs`).
 
 /// A page of the app.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! (by its label, in the reader's language) and what to enter. The cycle rules are the
 //! model crate's, the same the server applies.
 
-use balance_alert_model::subscription::cycle_from_config;
+use balance_alert_model::subscription::{bounds, cycle_from_config};
 use balance_alert_model::wire::SubscriptionInput;
 use balance_alert_model::Decimal;
 
@@ -84,7 +84,7 @@ pub fn subscription(form: &SubForm, lang: Lang) -> Result<SubscriptionInput, Vec
             &form.renewal_day,
             "renewal_day",
             K::sub_renewal_day,
-            (1, 1231),
+            bounds::RENEWAL_DAY,
             lang,
             &mut problems,
         )
@@ -94,7 +94,7 @@ pub fn subscription(form: &SubForm, lang: Lang) -> Result<SubscriptionInput, Vec
             &form.interval_days,
             "interval_days",
             K::sub_interval,
-            (1, 36_500),
+            bounds::INTERVAL_DAYS,
             lang,
             &mut problems,
         )
@@ -143,7 +143,7 @@ pub fn subscription(form: &SubForm, lang: Lang) -> Result<SubscriptionInput, Vec
         &form.alert_days_before,
         "alert_days_before",
         K::sub_alert_days,
-        (0, 3650),
+        bounds::ALERT_DAYS_BEFORE,
         lang,
         &mut problems,
     );

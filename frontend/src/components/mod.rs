@@ -1,4 +1,5 @@
 //! Widgets shared by the pages.
 
+pub mod deliveries;
 pub mod trend_chart;
 pub mod widgets;

@@ -1,11 +1,12 @@
 //! The project's trend chart, drawn as SVG by the app: balance line, threshold lines, alert
 //! markers and the forecast line to zero. Geometry comes from `crate::chart`.
 
+use balance_alert_model::to_f64;
 use balance_alert_model::wire::{AlertRow, TrendData};
 use leptos::prelude::*;
 
-use crate::app::{ctx, now, utc_offset_minutes};
 use crate::chart::{path, time_ticks, value_axis, Linear};
+use crate::ctx::{ctx, now, utc_offset_minutes};
 use crate::format::{amount, date_time, group_digits, parse_rfc3339, short_date};
 use crate::i18n::{alert_type_text, fill, K};
 
@@ -15,10 +16,6 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 28.0;
-
-fn dec(d: balance_alert_model::Decimal) -> f64 {
-    d.to_string().parse().unwrap_or(f64::NAN)
-}
 
 /// The chart of one window.
 #[component]
@@ -35,10 +32,10 @@ pub fn TrendChart(
     let points: Vec<(i64, f64)> = trend
         .history
         .iter()
-        .filter_map(|p| Some((parse_rfc3339(&p.timestamp)?, dec(p.balance))))
+        .filter_map(|p| Some((parse_rfc3339(&p.timestamp)?, to_f64(p.balance))))
         .collect();
     let currency = trend.currency.clone().unwrap_or_default();
-    let threshold = trend.threshold.map(dec);
+    let threshold = trend.threshold.map(to_f64);
     let t_now = now();
     let window = i64::from(trend.days) * 86_400;
     let t0 = t_now - window;

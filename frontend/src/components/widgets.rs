@@ -1,10 +1,11 @@
-//! Small widgets: the state badge, the sparkline, loading and error notes.
+//! Small widgets: the state badge, the sparkline, loading and error notes, and the outcome
+//! of an action.
 
 use leptos::prelude::*;
 
-use crate::api::ApiErr;
-use crate::app::ctx;
 use crate::chart::sparkline;
+use crate::client::ApiErr;
+use crate::ctx::ctx;
 use crate::i18n::{state_text, K};
 
 /// A project's state as a coloured badge with its text (never colour alone).
@@ -55,6 +56,19 @@ pub fn ErrorNote(
             " "
             <button on:click=move |_| retry.run(())>{move || ctx.t(K::retry)}</button>
         </div>
+    }
+}
+
+/// The outcome of the page's last action, when there is one: `(failed, text)`.
+#[component]
+pub fn ActionMessage(
+    /// Set by the page's actions.
+    message: RwSignal<Option<(bool, String)>>,
+) -> impl IntoView {
+    move || {
+        message.get().map(|(bad, m)| {
+            view! { <p id="message" class=if bad { "error" } else { "ok-note" } role="status">{m}</p> }
+        })
     }
 }
 

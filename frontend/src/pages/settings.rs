@@ -1,11 +1,10 @@
 //! Settings: the API key (local storage, sent as Bearer), the language, and the API base URL
 //! (default: config.json's `api_base`, else same origin). A 401 lands here with its notice.
 
-use balance_alert_model::wire::Credits;
 use leptos::prelude::*;
 
-use crate::api;
-use crate::app::ctx;
+use crate::client;
+use crate::ctx::ctx;
 use crate::i18n::{fill, t, Lang, K};
 
 #[component]
@@ -25,7 +24,7 @@ pub fn SettingsPage() -> impl IntoView {
         status.set(Some((false, t(lang, K::set_saved).to_owned())));
         // Try the key at once, so a wrong one is reported here rather than on the next page.
         leptos::task::spawn_local(async move {
-            match api::get::<Credits>(&ctx, "/api/credits").await {
+            match client::credits(&ctx).await {
                 Ok(c) => status.set(Some((
                     false,
                     format!(

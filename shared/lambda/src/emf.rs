@@ -73,7 +73,8 @@ pub fn for_cloudwatch(families: &[Family], detailed: bool) -> Vec<Family> {
 
 /// One plain JSON log line per project with a balance (`event`, project, provider, kind,
 /// currency, balance, state): per-project figures for CloudWatch Logs Insights at the price of
-/// the log bytes, not of a custom metric each (`infra/grafana-dashboard.json` queries them).
+/// the log bytes, not of a custom metric each (`infra/grafana/balance-alert-cloudwatch.json`
+/// queries them).
 pub fn project_lines(families: &[Family]) -> Vec<Value> {
     let sample_labels = |labels: &[(&str, String)], key: &str| {
         labels
@@ -410,9 +411,10 @@ mod tests {
 
     #[test]
     fn the_aws_dashboard_queries_only_what_the_functions_emit() {
-        let dash: Value =
-            serde_json::from_str(include_str!("../../../infra/grafana-dashboard.json"))
-                .expect("dashboard JSON");
+        let dash: Value = serde_json::from_str(include_str!(
+            "../../../infra/grafana/balance-alert-cloudwatch.json"
+        ))
+        .expect("dashboard JSON");
         let emitted: Vec<&str> = ALWAYS
             .iter()
             .chain(DELIVERY.iter())

@@ -104,6 +104,15 @@ pub fn need_alarm(state: crate::AlertState, unlimited: bool) -> bool {
     !unlimited && matches!(state, crate::AlertState::Low | crate::AlertState::Critical)
 }
 
+/// An exact amount as the nearest `f64`, for arithmetic that is approximate anyway (the
+/// forecast's fit) and for display (the dashboard's figures, charts and sorting). The one
+/// conversion: it cannot fail, so no caller picks a fallback (the old copies' `0.0` and `NaN`
+/// were never reached). For amounts of up to 15 significant digits it is exactly the decimal
+/// text parsed as a float, the dashboard's former conversion.
+pub fn to_f64(d: Decimal) -> f64 {
+    d.as_f64()
+}
+
 /// The Python tool's project id: `md5("provider:name")` as lowercase hex.
 ///
 /// Kept bit-for-bit so history links and API clients written against it keep working.
@@ -124,6 +133,37 @@ mod tests {
         assert!(!need_alarm(AlertState::Ok, false));
         assert!(!need_alarm(AlertState::Failing, false));
         assert!(!need_alarm(AlertState::Low, true), "no threshold applies");
+    }
+
+    #[test]
+    fn to_f64_is_the_decimal_text_read_as_a_float() {
+        for text in [
+            "0",
+            "182.4",
+            "-35.50",
+            "0.1",
+            "1234567.891",
+            "999999999999.999",
+        ] {
+            let d: Decimal = text.parse().expect("decimal");
+            assert_eq!(to_f64(d), text.parse::<f64>().expect("float"), "{text}");
+        }
+        // Every amount of up to 15 digits at up to 8 decimal places, spread over the range.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..100_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let d = Decimal::new(
+                (seed % 1_000_000_000_000_000) as i64,
+                (seed >> 60) as u32 % 9,
+            );
+            assert_eq!(
+                to_f64(d),
+                d.to_string().parse::<f64>().expect("float"),
+                "{d}"
+            );
+        }
     }
 
     #[test]

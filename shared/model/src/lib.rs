@@ -14,7 +14,7 @@ pub mod trend;
 pub mod wire;
 
 pub use alert::{AlertDetails, AlertKind, AlertRecord, AlertState, AlertStatus, Delivery};
-pub use balance::{need_alarm, project_id, Balance, BalanceKind, Decimal};
+pub use balance::{need_alarm, project_id, to_f64, Balance, BalanceKind, Decimal};
 pub use report::{CheckReport, ProjectReport, Summary};
 pub use text::Language;
 pub use wire::BalancePoint;

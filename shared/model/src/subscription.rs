@@ -157,6 +157,17 @@ pub fn renewal_status(spec: &RenewalSpec, today: NaiveDate) -> RenewalStatus {
     }
 }
 
+/// The inclusive (min, max) each numeric subscription field is held to: by the config check,
+/// the API's schema (`wire::SubscriptionInput`) and the dashboard's form alike.
+pub mod bounds {
+    /// `renewal_day`: weekly 1–7, monthly 1–31, yearly MMDD up to 1231 (31 December).
+    pub const RENEWAL_DAY: (u32, u32) = (1, 1231);
+    /// `interval_days` of an `every_n_days` cycle: up to a century.
+    pub const INTERVAL_DAYS: (u32, u32) = (1, 36_500);
+    /// `alert_days_before`: up to ten years.
+    pub const ALERT_DAYS_BEFORE: (u32, u32) = (0, 3650);
+}
+
 /// Builds a [`Cycle`] from the config's `cycle_type` and `renewal_day` fields.
 ///
 /// Errors are short phrases naming the fix; the caller prefixes the field path.

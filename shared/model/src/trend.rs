@@ -1,8 +1,6 @@
 //! A project's trend over a window of readings: statistics (exact) and the forecast view the
 //! API and the dashboard show. Pure: callers pass `now`.
 
-use rust_decimal::prelude::ToPrimitive;
-
 use crate::forecast::{run_out, Point};
 use crate::wire::{iso, ForecastView};
 use crate::{BalancePoint, Decimal};
@@ -42,7 +40,7 @@ pub fn stats(balances: &[Decimal]) -> TrendStats {
             .zip(first)
             .filter(|(_, f)| !f.is_zero())
             .and_then(|(c, f)| c.checked_div(f)?.checked_mul(Decimal::ONE_HUNDRED))
-            .and_then(|p| p.to_f64()),
+            .map(crate::to_f64),
     }
 }
 
@@ -58,10 +56,10 @@ pub fn forecast_view(
         .iter()
         .map(|p| Point {
             timestamp: p.timestamp,
-            balance: p.balance.to_f64().unwrap_or(0.0),
+            balance: crate::to_f64(p.balance),
         })
         .collect();
-    let threshold = threshold.and_then(|t| t.to_f64()).unwrap_or(0.0);
+    let threshold = threshold.map_or(0.0, crate::to_f64);
     let days_from_now = |t: i64| ((t - now) as f64 / 86_400.0).max(0.0);
     run_out(&fit, threshold, now).map(|f| ForecastView {
         burn_rate_per_day: f.burn_rate_per_day,

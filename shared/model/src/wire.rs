@@ -398,6 +398,7 @@ pub struct SubscriptionInput {
     pub cycle_type: Option<String>,
     /// weekly 1–7 (Mon–Sun), monthly 1–31, yearly MMDD (e.g. 1231).
     #[serde(skip_serializing_if = "Option::is_none")]
+    // utoipa takes literals only: these are `crate::subscription::bounds` (tested below).
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1231))]
     pub renewal_day: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -571,14 +572,40 @@ pub struct TokenPair {
     pub expires_in: i64,
 }
 
-/// Every error response: `{"status":"error","message":"…"}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Every error response: `{"status":"error","message":"…"}`, with `"retry_after":<seconds>`
+/// on a 429. The server writes it and the dashboard reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
-    /// Always `error`.
+    /// Always `error`. (Read leniently: an API Gateway answer such as a throttled
+    /// `{"message":"Too Many Requests"}` has only the message.)
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub status: String,
     /// What went wrong and how to fix it.
     pub message: String,
+    /// Seconds to wait before trying again (429 answers only; also the `Retry-After` header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl ErrorBody {
+    /// The body of an error saying `message`.
+    pub fn new(message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            status: "error".to_owned(),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The same body telling the client to wait `seconds` first (a 429).
+    pub fn retry_after(self, seconds: u64) -> ErrorBody {
+        ErrorBody {
+            retry_after: Some(seconds),
+            ..self
+        }
+    }
 }
 
 impl From<BalancePoint> for BalanceRow {
@@ -614,5 +641,64 @@ impl From<AlertRecord> for AlertRow {
             deliveries: a.deliveries,
             acknowledged: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_read_and_write_what_the_server_sends() {
+        // Literals as the server's `ApiError` answers them today (shared/api/src/error.rs).
+        let plain = r#"{"status":"error","message":"internal error; see the server log"}"#;
+        let cooling = r#"{"status":"error","message":"refresh is cooling down: try again in 42 s","retry_after":42}"#;
+        let body: ErrorBody = serde_json::from_str(plain).expect("plain error");
+        assert_eq!(body, ErrorBody::new("internal error; see the server log"));
+        assert_eq!(serde_json::to_string(&body).expect("json"), plain);
+        let body: ErrorBody = serde_json::from_str(cooling).expect("429 error");
+        assert_eq!(body.retry_after, Some(42));
+        assert_eq!(
+            serde_json::to_string(
+                &ErrorBody::new("refresh is cooling down: try again in 42 s").retry_after(42)
+            )
+            .expect("json"),
+            cooling
+        );
+    }
+
+    #[test]
+    fn an_error_body_without_a_status_keeps_its_message() {
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"message":"Too Many Requests"}"#).expect("gateway error");
+        assert_eq!(body.message, "Too Many Requests");
+    }
+
+    #[cfg(feature = "openapi")]
+    #[test]
+    fn the_schemas_subscription_bounds_are_the_models() {
+        use crate::subscription::bounds;
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(SubscriptionInput::schema()).expect("schema");
+        let field = |name: &str| &schema["properties"][name];
+        let range = |name: &str| {
+            let f = field(name);
+            (f["minimum"].as_f64(), f["maximum"].as_f64())
+        };
+        let expect = |(lo, hi): (u32, u32)| (Some(f64::from(lo)), Some(f64::from(hi)));
+        assert_eq!(range("renewal_day"), expect(bounds::RENEWAL_DAY));
+        assert_eq!(range("interval_days"), expect(bounds::INTERVAL_DAYS));
+        assert_eq!(
+            field("alert_days_before")["maximum"].as_f64(),
+            Some(f64::from(bounds::ALERT_DAYS_BEFORE.1))
+        );
+    }
+
+    #[cfg(feature = "openapi")]
+    #[test]
+    fn the_schema_of_an_error_body_requires_status_and_message() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(ErrorBody::schema()).expect("schema");
+        assert_eq!(schema["required"], serde_json::json!(["status", "message"]));
     }
 }

@@ -1,6 +1,7 @@
-//! A small client-side router over the History API: the current path in a signal, links that
-//! navigate without a reload, and the back button. (leptos_router did the same for ~70 KB of
-//! wasm; the dashboard's five flat routes need none of its nesting.)
+//! Navigation in the browser, over the History API (the routes themselves are `route.rs`):
+//! the current path in a signal, links that navigate without a reload, and the back button.
+//! (leptos_router did the same for ~70 KB of wasm; the dashboard's five flat routes need none
+//! of its nesting.)
 
 use leptos::ev;
 use leptos::prelude::*;

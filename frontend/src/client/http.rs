@@ -1,6 +1,6 @@
-//! Calls to the Balance Alert API: the base URL and key from the settings, `If-None-Match`
-//! with the last ETag of each URL (a 304 reuses the body already held), and errors turned
-//! into text a reader can act on. A 401 sends the reader to Settings.
+//! The transport under the typed calls: the base URL and key from the settings,
+//! `If-None-Match` with the last ETag of each URL (a 304 reuses the body already held), and
+//! failures turned into [`ApiErr`]. A 401 sends the reader to Settings.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -11,30 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use web_sys::RequestCache;
 
-use crate::app::Ctx;
-use crate::i18n::{fill, t, Lang, K};
-
-/// A failed call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiErr {
-    /// HTTP status; 0 when the API could not be reached at all.
-    pub status: u16,
-    /// The API's message, or the URL that could not be reached.
-    pub message: String,
-    /// Seconds to wait (429 answers).
-    pub retry_after: Option<u64>,
-}
-
-impl ApiErr {
-    /// What the reader sees.
-    pub fn text(&self, lang: Lang) -> String {
-        match self.status {
-            0 => fill(t(lang, K::err_network), &[&self.message]),
-            401 => t(lang, K::err_unauthorized).to_owned(),
-            s => fill(t(lang, K::err_http), &[&s.to_string(), &self.message]),
-        }
-    }
-}
+use super::ApiErr;
+use crate::ctx::Ctx;
 
 thread_local! {
     /// URL → (ETag, body) of the last 200 answer.
@@ -60,42 +38,15 @@ fn authorised(ctx: &Ctx, builder: RequestBuilder) -> RequestBuilder {
 
 async fn failure(ctx: &Ctx, response: Response) -> ApiErr {
     let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    let body: Option<serde_json::Value> = serde_json::from_str(&text).ok();
-    let message = body
-        .as_ref()
-        .and_then(|b| b.get("message"))
-        .and_then(|m| m.as_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| response.status_text());
-    let retry_after = body
-        .as_ref()
-        .and_then(|b| b.get("retry_after"))
-        .and_then(|r| r.as_u64());
+    let body = response.text().await.unwrap_or_default();
     if status == 401 {
         ctx.unauthorized();
     }
-    ApiErr {
-        status,
-        message,
-        retry_after,
-    }
-}
-
-fn unreachable(url: &str) -> ApiErr {
-    ApiErr {
-        status: 0,
-        message: url.to_owned(),
-        retry_after: None,
-    }
+    ApiErr::from_answer(status, &response.status_text(), &body)
 }
 
 fn parse<T: DeserializeOwned>(body: &str) -> Result<T, ApiErr> {
-    serde_json::from_str(body).map_err(|e| ApiErr {
-        status: 200,
-        message: format!("unexpected response: {e}"),
-        retry_after: None,
-    })
+    serde_json::from_str(body).map_err(ApiErr::unexpected)
 }
 
 /// GET `path`; `Ok(None)` when the body is unchanged since the last call (304).
@@ -108,12 +59,18 @@ pub async fn get_if_changed<T: DeserializeOwned>(
     if let Some(tag) = ETAGS.with(|e| e.borrow().get(&url).map(|(t, _)| t.clone())) {
         builder = builder.header("If-None-Match", &tag);
     }
-    let response = builder.send().await.map_err(|_| unreachable(&url))?;
+    let response = builder
+        .send()
+        .await
+        .map_err(|_| ApiErr::unreachable(&url))?;
     match response.status() {
         304 => Ok(None),
         200 => {
             let etag = response.headers().get("etag");
-            let body = response.text().await.map_err(|_| unreachable(&url))?;
+            let body = response
+                .text()
+                .await
+                .map_err(|_| ApiErr::unreachable(&url))?;
             let value = parse(&body)?;
             if let Some(tag) = etag {
                 ETAGS.with(|e| e.borrow_mut().insert(url, (tag, body)));
@@ -134,7 +91,7 @@ pub async fn get<T: DeserializeOwned>(ctx: &Ctx, path: &str) -> Result<T, ApiErr
             match body {
                 Some(b) => parse(&b),
                 // A 304 without a held body cannot happen (we only send tags we hold).
-                None => Err(unreachable(&url)),
+                None => Err(ApiErr::unreachable(&url)),
             }
         }
     }
@@ -164,9 +121,15 @@ pub async fn send<T: DeserializeOwned, B: Serialize>(
         message: e.to_string(),
         retry_after: None,
     })?;
-    let response = request.send().await.map_err(|_| unreachable(&url))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|_| ApiErr::unreachable(&url))?;
     if (200..300).contains(&response.status()) {
-        let text = response.text().await.map_err(|_| unreachable(&url))?;
+        let text = response
+            .text()
+            .await
+            .map_err(|_| ApiErr::unreachable(&url))?;
         parse(&text)
     } else {
         Err(failure(ctx, response).await)
