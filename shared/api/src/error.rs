@@ -10,9 +10,9 @@ use axum::Json;
 use balance_alert_core::check::RunError;
 use balance_alert_core::config::edit::EditError;
 use balance_alert_core::config::LookupError;
+use balance_alert_core::model::wire::ErrorBody;
 use balance_alert_core::store::StoreError;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -85,9 +85,9 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut body = json!({"status": "error", "message": message});
+        let mut body = ErrorBody::new(message);
         if let ApiError::TooManyRequests { retry_after, .. } = &self {
-            body["retry_after"] = json!(retry_after);
+            body = body.retry_after(*retry_after);
         }
         let mut response = (status, Json(body)).into_response();
         if let ApiError::TooManyRequests { retry_after, .. } = self {

@@ -62,8 +62,7 @@ pub fn to_json(d: Decimal) -> Value {
 
 /// The nearest `f64`, for regression and metrics only (never for comparisons).
 pub fn to_f64(d: Decimal) -> f64 {
-    use rust_decimal::prelude::ToPrimitive;
-    d.to_f64().unwrap_or(0.0)
+    balance_alert_model::to_f64(d)
 }
 
 #[cfg(test)]

@@ -413,8 +413,14 @@ fn subscription(
     };
     let name = f.required_string("name", "give the subscription a unique name");
     let cycle_type = f.string("cycle_type").unwrap_or_else(|| "monthly".into());
-    let renewal_day = f.integer("renewal_day", 1, 1231).unwrap_or(1) as u32;
-    let interval_days = f.integer("interval_days", 1, 36_500).map(|d| d as u32);
+    use balance_alert_model::subscription::bounds;
+    let within = |(min, max): (u32, u32)| (u64::from(min), u64::from(max));
+    let (day_min, day_max) = within(bounds::RENEWAL_DAY);
+    let renewal_day = f.integer("renewal_day", day_min, day_max).unwrap_or(1) as u32;
+    let (every_min, every_max) = within(bounds::INTERVAL_DAYS);
+    let interval_days = f
+        .integer("interval_days", every_min, every_max)
+        .map(|d| d as u32);
     let start_date = f.date("start_date");
     let cycle = match cycle_from_config(&cycle_type, renewal_day, interval_days, start_date) {
         Ok(c) => Some(c),
@@ -435,7 +441,10 @@ fn subscription(
         cycle: cycle?,
         cycle_type,
         renewal_day,
-        alert_days_before: f.integer("alert_days_before", 0, 3650).unwrap_or(3) as i64,
+        alert_days_before: {
+            let (min, max) = within(bounds::ALERT_DAYS_BEFORE);
+            f.integer("alert_days_before", min, max).unwrap_or(3) as i64
+        },
         amount: f.amount("amount").unwrap_or_default(),
         currency: f
             .string("currency")
