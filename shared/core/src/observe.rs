@@ -1,20 +1,6 @@
-//! Metrics hooks: what a run and the notifier report as they work (the engine's per-request
-//! hooks are [`crate::check::engine::CheckObserver`]). The default methods do nothing.
-
-use crate::check::engine::CheckObserver;
-use crate::check::CheckRun;
-
-/// Metrics about whole runs, on top of the engine's per-request hooks.
-pub trait RunObserver: CheckObserver {
-    /// A check run finished; `active_projects` is the number of enabled projects configured.
-    fn run_finished(
-        &self,
-        _run: &CheckRun,
-        _elapsed: std::time::Duration,
-        _active_projects: usize,
-    ) {
-    }
-}
+//! The notifier's metrics hooks: what delivery and the mailbox scan report as they work (a
+//! run's are [`crate::check::RunObserver`], the engine's per-request ones
+//! [`crate::check::engine::CheckObserver`]). The default methods do nothing.
 
 /// Metrics about alert delivery and the mailbox scan (the notifier's hooks); the default
 /// methods do nothing.

@@ -10,6 +10,7 @@ pub mod report;
 pub mod schedule;
 pub mod subscription;
 pub mod text;
+pub mod transition;
 pub mod trend;
 pub mod wire;
 

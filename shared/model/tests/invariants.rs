@@ -7,10 +7,9 @@
 //! - no flapping inside any margin: a project below a line leaves it only past the margin;
 //! - the figure and words of a message never contradict its state, in either language.
 
-use balance_alert_model::alert::{
-    transition, AlertPolicy, Observation, ProjectRef, ProjectState, Snooze,
-};
+use balance_alert_model::alert::{ProjectState, Snooze};
 use balance_alert_model::text::{alert_text, Language};
+use balance_alert_model::transition::{transition, AlertPolicy, Observation, ProjectRef};
 use balance_alert_model::{AlertKind, AlertRecord, AlertState, Decimal};
 use proptest::prelude::*;
 

@@ -17,9 +17,10 @@ use std::time::Duration;
 
 use balance_alert_core::check::engine::CheckObserver;
 use balance_alert_core::check::CheckRun;
+use balance_alert_core::check::RunObserver;
 use balance_alert_core::config::Config;
 use balance_alert_core::exposition::{self, Inputs};
-use balance_alert_core::observe::{NotifyObserver, RunObserver};
+use balance_alert_core::observe::NotifyObserver;
 use balance_alert_core::store::{Store, StoreError};
 use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
 use metrics_exporter_prometheus::{

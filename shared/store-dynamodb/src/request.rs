@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update, WriteRequest};
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
+use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::store::StoreError;
 use futures::{stream, StreamExt};
 
 use crate::errors::{applied, cancelled, classify, sdk, Cancelled};
-use crate::item::{int, Attrs, Item};
+use crate::item::{int, Attrs, Item, STATE_OPTIONAL};
 use crate::table::{PK, SK};
 use crate::{DynamoStore, CONCURRENCY};
 
@@ -337,4 +338,50 @@ pub(crate) fn version_condition(expected: Option<u64>) -> Expr {
             .name("#version", "version")
             .value(":expected", int(v)),
     }
+}
+
+/// The UpdateItem writing `state` into its project's item: every state attribute set, the
+/// optional ones it lacks removed, the schedule attributes left as they are. Returns the key
+/// and the expression; clauses may be added with [`add_set`].
+pub(crate) fn state_update(state: &ProjectState) -> (Attrs, Expr) {
+    let item = Item::from(state);
+    let absent: Vec<&str> = STATE_OPTIONAL
+        .into_iter()
+        .filter(|a| !item.0.contains_key(*a))
+        .collect();
+    let (key, mut update) = set_all(item);
+    for (n, attr) in absent.into_iter().enumerate() {
+        update = update.name(&format!("#r{n}"), attr);
+    }
+    (key, update)
+}
+
+/// Adds `#placeholder = :value` to an update's SET clause (before any REMOVE).
+pub(crate) fn add_set(update: Expr, attr: &str, value: AttributeValue) -> Expr {
+    let n = update.names.len();
+    let (name, val) = (format!("#a{n}"), format!(":a{n}"));
+    let mut update = update.name(&name, attr).value(&val, value);
+    update.text = format!("{}, {name} = {val}", update.text);
+    update
+}
+
+/// Finishes an update from [`state_update`]/[`add_set`]: the REMOVE clause of the absent
+/// optional attributes and of `also` (attribute names).
+pub(crate) fn finish_update(mut update: Expr, also: &[&str]) -> Expr {
+    let mut removed: Vec<String> = update
+        .names
+        .keys()
+        .filter(|k| k.starts_with("#r"))
+        .cloned()
+        .collect();
+    for (n, attr) in also.iter().enumerate() {
+        let name = format!("#x{n}");
+        update = update.name(&name, attr);
+        removed.push(name);
+    }
+    if !removed.is_empty() {
+        removed.sort();
+        update.text = format!("{} REMOVE {}", update.text, removed.join(", "));
+    }
+    update
 }

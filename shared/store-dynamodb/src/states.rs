@@ -9,11 +9,11 @@ use balance_alert_core::store::{CheckWrite, NextCheck, States, StoreError};
 
 use crate::errors::sdk;
 use crate::item::{
-    add_set, config_key, finish_update, has_schedule, has_state, int, latest_reading, project_key,
-    s, state_update, Item, NewAlert, NewReading, Schedule, CONFIG_FINGERPRINT, LATEST_READING,
-    NEXT_CHECK_AT,
+    config_key, has_schedule, has_state, int, latest_reading, project_key, s, Item, NewAlert,
+    NewReading, Schedule, CONFIG_FINGERPRINT, LATEST_READING, NEXT_CHECK_AT,
 };
 use crate::read::records;
+use crate::request::{add_set, finish_update, state_update};
 use crate::request::{merge, run_grouped, tx_put, tx_update, version_condition, Expr};
 use crate::table::{kinds, KIND, PK};
 use crate::DynamoStore;

@@ -6,11 +6,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::check::engine::{CacheMode, CheckObserver, Engine, EngineOptions};
-use crate::check::{run_due_by, Housekeeping, RunOptions, RunReport, Selection, WriteMode};
+use crate::check::{
+    run_due_by, CheckRun, Housekeeping, RunOptions, RunReport, Selection, WriteMode,
+};
 use crate::config::{ConfigSource, LookupError};
 use crate::health::Status;
-use crate::observe::RunObserver;
 use crate::store::{Claimant, Lease, Store, StoreError};
+
+/// Metrics about whole runs, on top of the engine's per-request hooks.
+pub trait RunObserver: CheckObserver {
+    /// A check run finished; `active_projects` is the number of enabled projects configured.
+    fn run_finished(
+        &self,
+        _run: &CheckRun,
+        _elapsed: std::time::Duration,
+        _active_projects: usize,
+    ) {
+    }
+}
 
 /// Why a run could not be started or finished.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use balance_alert_model::alert::{transition, AlertPolicy, Observation, ProjectRef, ProjectState};
+use balance_alert_model::alert::ProjectState;
+use balance_alert_model::transition::{transition, AlertPolicy, Observation, ProjectRef};
 use balance_alert_model::{AlertRecord, CheckReport, ProjectReport};
 use futures::StreamExt;
 

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::providers::ProviderError;
 use crate::store::{Claimant, Lease, NextCheck, Store, StoreError};
 
-pub use checker::{Checker, RunError};
+pub use checker::{Checker, RunError, RunObserver};
 pub use commit::{CheckRun, WriteMode};
 pub use engine::{CacheMode, Engine};
 pub use housekeeping::{Housekeeping, SubscriptionCheck};

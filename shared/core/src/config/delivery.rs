@@ -5,7 +5,7 @@
 use chrono::NaiveTime;
 use serde_json::{Map, Value};
 
-use super::validate::{describe, Fields};
+use super::fields::{describe, Fields};
 use super::{Problem, TimeZone};
 
 /// A daily window in which non-critical messages wait (and go out as one summary at its end).

@@ -8,7 +8,9 @@
 pub mod channels;
 pub mod delivery;
 pub mod edit;
+mod entries;
 mod env;
+mod fields;
 mod live;
 pub mod refs;
 mod secret;

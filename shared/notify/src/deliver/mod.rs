@@ -26,6 +26,7 @@ mod fold;
 mod hold;
 mod lease;
 mod limit;
+mod pass;
 mod plan;
 mod record;
 mod send;
@@ -45,8 +46,8 @@ use crate::channel::Channel;
 use crate::channels;
 use crate::message::Message;
 use fold::Fold;
+use pass::Shared;
 pub use record::{backoff, overall};
-use send::Shared;
 
 /// Pending alerts read per pass.
 const BATCH: usize = 500;

@@ -9,7 +9,7 @@ use balance_alert_core::store::StoreError;
 use balance_alert_model::{AlertStatus, Delivery};
 use rand::Rng;
 
-use super::send::Shared;
+use super::pass::Shared;
 use super::{Deliverer, PassReport};
 use crate::channel::SendError;
 

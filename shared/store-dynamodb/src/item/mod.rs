@@ -27,8 +27,7 @@ pub(crate) use leases::{lease_key, Cooldown, Lease, LEASES_PK, NODE, OWNER, UNTI
 pub(crate) use outbox::{sends_of, NewAlert, DELIVERIES, SENT};
 pub(crate) use readings::{latest_reading, read_latest, NewReading, LATEST_READING};
 pub(crate) use states::{
-    add_set, finish_update, has_schedule, has_state, state_update, Schedule, CONFIG_FINGERPRINT,
-    NEXT_CHECK_AT,
+    has_schedule, has_state, Schedule, CONFIG_FINGERPRINT, NEXT_CHECK_AT, STATE_OPTIONAL,
 };
 pub(crate) use subscriptions::REMINDED_FOR;
 

@@ -4,8 +4,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::AlertState;
 
-use super::{int, json, num, project_key, s, Attrs, Corrupt, Item};
-use crate::request::{set_all, Expr};
+use super::{int, json, num, project_key, s, Corrupt, Item};
 use crate::table::kinds;
 
 impl From<&ProjectState> for Item {
@@ -63,7 +62,7 @@ impl TryFrom<&Item> for ProjectState {
 }
 
 /// The state attributes a state may lack ([`From<&ProjectState>`] leaves them out when `None`).
-const STATE_OPTIONAL: [&str; 8] = [
+pub(crate) const STATE_OPTIONAL: [&str; 8] = [
     "balance",
     "last_alert_at",
     "last_success_at",
@@ -83,52 +82,6 @@ pub(crate) fn has_state(item: &Item) -> bool {
 /// Whether a project item holds a schedule.
 pub(crate) fn has_schedule(item: &Item) -> bool {
     item.0.contains_key(NEXT_CHECK_AT)
-}
-
-/// The UpdateItem writing `state` into its project's item: every state attribute set, the
-/// optional ones it lacks removed, the schedule attributes left as they are. Returns the key
-/// and the expression; clauses may be added with [`add_set`].
-pub(crate) fn state_update(state: &ProjectState) -> (Attrs, Expr) {
-    let item = Item::from(state);
-    let absent: Vec<&str> = STATE_OPTIONAL
-        .into_iter()
-        .filter(|a| !item.0.contains_key(*a))
-        .collect();
-    let (key, mut update) = set_all(item);
-    for (n, attr) in absent.into_iter().enumerate() {
-        update = update.name(&format!("#r{n}"), attr);
-    }
-    (key, update)
-}
-
-/// Adds `#placeholder = :value` to an update's SET clause (before any REMOVE).
-pub(crate) fn add_set(update: Expr, attr: &str, value: AttributeValue) -> Expr {
-    let n = update.names.len();
-    let (name, val) = (format!("#a{n}"), format!(":a{n}"));
-    let mut update = update.name(&name, attr).value(&val, value);
-    update.text = format!("{}, {name} = {val}", update.text);
-    update
-}
-
-/// Finishes an update from [`state_update`]/[`add_set`]: the REMOVE clause of the absent
-/// optional attributes and of `also` (attribute names).
-pub(crate) fn finish_update(mut update: Expr, also: &[&str]) -> Expr {
-    let mut removed: Vec<String> = update
-        .names
-        .keys()
-        .filter(|k| k.starts_with("#r"))
-        .cloned()
-        .collect();
-    for (n, attr) in also.iter().enumerate() {
-        let name = format!("#x{n}");
-        update = update.name(&name, attr);
-        removed.push(name);
-    }
-    if !removed.is_empty() {
-        removed.sort();
-        update.text = format!("{} REMOVE {}", update.text, removed.join(", "));
-    }
-    update
 }
 
 /// A project's next check time, read from its project item.

@@ -1,6 +1,7 @@
 //! Round trips of every item type, and what a malformed item turns into.
 
 use super::*;
+use crate::request::{finish_update, state_update};
 use crate::table::{PENDING, PENDING_VALUE};
 use balance_alert_core::model::alert::ProjectState;
 use balance_alert_core::model::{AlertKind, AlertRecord, AlertState, AlertStatus};

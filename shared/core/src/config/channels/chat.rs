@@ -2,7 +2,7 @@
 //! Python tool's `custom` payload): a webhook URL and, for the types that sign, a secret.
 
 use super::{http_url, secret};
-use crate::config::validate::Fields;
+use crate::config::fields::Fields;
 use crate::config::Secret;
 
 /// A chat bot's webhook.

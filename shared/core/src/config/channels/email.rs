@@ -4,7 +4,7 @@
 
 use super::secret;
 use crate::config::delivery::strings;
-use crate::config::validate::Fields;
+use crate::config::fields::Fields;
 use crate::config::Secret;
 
 /// How SMTP connects.

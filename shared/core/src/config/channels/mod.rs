@@ -20,7 +20,7 @@ pub use webhook::WebhookOptions;
 use serde_json::{Map, Value};
 
 use super::delivery::{quiet_hours, QuietHours};
-use super::validate::Fields;
+use super::fields::Fields;
 use super::{Problem, Secret, Webhook};
 
 /// The receiver types.

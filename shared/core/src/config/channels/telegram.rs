@@ -2,7 +2,7 @@
 //! Bot API base URL (a local Bot API server, tests).
 
 use super::{http_url, secret};
-use crate::config::validate::Fields;
+use crate::config::fields::Fields;
 use crate::config::Secret;
 
 /// A Telegram bot and its chat.

@@ -2,7 +2,7 @@
 //! format (`json`, or Alertmanager's).
 
 use super::{http_url, secret};
-use crate::config::validate::Fields;
+use crate::config::fields::Fields;
 use crate::config::Secret;
 
 /// A JSON webhook.
