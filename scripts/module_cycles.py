@@ -25,20 +25,6 @@ def crate_modules(src):
             graph.setdefault(mod,set()).update(d for d in deps)
     return graph
 def level(mod, depth): return '::'.join(mod.split('::')[:depth]) if mod else ''
-def cycles(graph, depth):
-    g={}
-    for m,ds in graph.items():
-        a=level(m,depth)
-        for d in ds:
-            b=level(d,depth)
-            if a and b and a!=b and not b.startswith(a+'::') and not a.startswith(b+'::'):
-                g.setdefault(a,set()).add(b)
-    found=set()
-    for a in g:
-        for b in g[a]:
-            if a in g.get(b,()): found.add(tuple(sorted((a,b))))
-    return found
-
 def sccs(g):
     index={}; low={}; st=[]; on=set(); out=[]; i=[0]
     def strong(v):

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use fake_providers::FakeServer;
 use serde_json::{json, Value};
 
-use crate::util::{eventually, spawn_serve, spawn_serve_limited, spawn_serve_with};
+use crate::util::{eventually, spawn_serve, spawn_serve_limited};
 
 async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
     match client.get(url).send().await {
@@ -333,20 +333,37 @@ async fn idle_connections(addr: &str, count: usize) -> Vec<tokio::net::TcpStream
     open
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn idle_and_trickling_connections_are_closed_and_live_keeps_answering() {
-    // GIVEN serve holding at most 50 connections per port, with a 2 s header-read timeout
+/// `serve` checking one project "A" on a fake provider, with `env`, under a descriptor limit
+/// when `nofile` is given: (the fake, the temp dir holding config.json, the child, API URL,
+/// metrics address).
+async fn serve_one_project(
+    env: &[(&str, &str)],
+    nofile: Option<u64>,
+) -> (
+    FakeServer,
+    tempfile::TempDir,
+    tokio::process::Child,
+    String,
+    String,
+) {
     let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
     let dir = tempfile::tempdir().expect("dir");
     let config = dir.path().join("config.json");
     let doc = json!({"projects": [project("A", &fake.base_url())]});
     std::fs::write(&config, doc.to_string()).expect("write");
+    let (child, api, metrics) =
+        spawn_serve_limited(&config, &dir.path().join("state.db"), env, nofile).await;
+    (fake, dir, child, api, metrics)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_and_trickling_connections_are_closed_and_live_keeps_answering() {
+    // GIVEN serve holding at most 50 connections per port, with a 2 s header-read timeout
     let env = [
         ("MAX_CONNECTIONS", "50"),
         ("HEADER_READ_TIMEOUT_SECONDS", "2"),
     ];
-    let (_child, api, metrics) =
-        spawn_serve_with(&config, &dir.path().join("state.db"), &env).await;
+    let (_fake, _dir, _child, api, metrics) = serve_one_project(&env, None).await;
     // WHEN 200 connections on each port send nothing or half a header
     let mut idle = idle_connections(api.trim_start_matches("http://"), 200).await;
     let metrics_addr = metrics.trim_end_matches("/metrics");
@@ -415,16 +432,11 @@ async fn live_on(stream: &mut tokio::net::TcpStream) -> String {
 async fn a_kept_alive_connection_waits_the_keep_alive_timeout_and_a_started_request_the_header_timeout(
 ) {
     // GIVEN serve with a 1 s header-read timeout and a 4 s keep-alive timeout
-    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
-    let dir = tempfile::tempdir().expect("dir");
-    let config = dir.path().join("config.json");
-    let doc = json!({"projects": [project("A", &fake.base_url())]});
-    std::fs::write(&config, doc.to_string()).expect("write");
     let env = [
         ("HEADER_READ_TIMEOUT_SECONDS", "1"),
         ("KEEP_ALIVE_TIMEOUT_SECONDS", "4"),
     ];
-    let (_child, api, _) = spawn_serve_with(&config, &dir.path().join("state.db"), &env).await;
+    let (_fake, _dir, _child, api, _) = serve_one_project(&env, None).await;
     let addr = api.trim_start_matches("http://").to_owned();
     use tokio::io::AsyncWriteExt;
 
@@ -472,13 +484,8 @@ async fn a_kept_alive_connection_waits_the_keep_alive_timeout_and_a_started_requ
 #[tokio::test(flavor = "multi_thread")]
 async fn a_connection_flood_under_a_low_descriptor_limit_leaves_live_and_reload_working() {
     // GIVEN serve under `ulimit -n 320`, its connection cap derived from that limit
-    let fake = FakeServer::start(Duration::ZERO).await.expect("fake");
-    let dir = tempfile::tempdir().expect("dir");
+    let (fake, dir, _child, api, metrics) = serve_one_project(&[], Some(320)).await;
     let config = dir.path().join("config.json");
-    let doc = json!({"projects": [project("A", &fake.base_url())]});
-    std::fs::write(&config, doc.to_string()).expect("write");
-    let (_child, api, metrics) =
-        spawn_serve_limited(&config, &dir.path().join("state.db"), &[], Some(320)).await;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(5))
