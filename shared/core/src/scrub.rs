@@ -12,8 +12,6 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::config::ProjectConfig;
-
 /// What a secret is replaced by.
 pub const MASK: &str = "***";
 
@@ -93,40 +91,39 @@ impl Scrubber {
         Scrubber::new(found)
     }
 
-    /// The secrets a check of `project` sends its provider, which may echo them: the API key
-    /// (whatever its length, and each part of a composite `AK:SK` key), the userinfo and query
-    /// values of its base URL and the secrets among its adapter options (headers, URLs,
-    /// fields named like a secret). It cuts tails: provider bodies are kept as excerpts.
-    pub fn for_project(project: &ProjectConfig) -> Scrubber {
-        let key = project.api_key.expose();
+    /// The secrets a check sends its provider, which may echo them: the API `key` (whatever
+    /// its length, and each part of a composite `AK:SK` key), the userinfo and query values of
+    /// its `base_url`, the secrets among its adapter `options` (headers, URLs, fields named
+    /// like a secret) and its `resolved` values. It cuts tails: provider bodies are kept as
+    /// excerpts. (`ProjectConfig::scrubber` gives a project's.)
+    pub fn for_check(
+        key: &str,
+        base_url: Option<&str>,
+        options: &Value,
+        resolved: &Scrubber,
+    ) -> Scrubber {
         let mut found = vec![key.to_owned()];
         if key.contains(':') {
             found.extend(key.split(':').filter(|p| p.len() >= 6).map(str::to_owned));
         }
-        if let Some(url) = &project.base_url {
+        if let Some(url) = base_url {
             url_secrets(url, &mut found);
         }
-        collect(
-            &Value::Object(project.options.fields().clone()),
-            None,
-            false,
-            &mut found,
-        );
-        found.extend(project.resolved.secrets.iter().cloned());
+        collect(options, None, false, &mut found);
+        found.extend(resolved.secrets.iter().cloned());
         Scrubber::new(found).cutting_tails()
     }
 
     /// Those of `resolved` (values that came from `${VAR}` or `secretsmanager://`) that
-    /// appear in one of `project`'s fields, whatever its name (a request body, a path, a
-    /// label): a check may send them, and a provider may echo them back.
-    pub fn resolved_in(project: &ProjectConfig, resolved: &[String]) -> Scrubber {
-        let mut texts = vec![project.name.as_str(), project.api_key.expose()];
-        texts.extend(project.base_url.as_deref());
-        texts.extend(project.owner_project.as_deref());
-        let options = Value::Object(project.options.fields().clone());
-        let mut strings = Vec::new();
-        strings_of(&options, &mut strings);
-        texts.extend(strings);
+    /// appear in one of `texts` or in a string of `values` (a project's fields, whatever their
+    /// names: a request body, a path, a label).
+    pub fn resolved_within<'a>(
+        resolved: &[String],
+        texts: impl IntoIterator<Item = &'a str>,
+        values: &Value,
+    ) -> Scrubber {
+        let mut texts: Vec<&str> = texts.into_iter().collect();
+        strings_of(values, &mut texts);
         Scrubber::new(
             resolved.iter().filter(|v| {
                 plausible(v, MIN_DERIVED) && texts.iter().any(|t| t.contains(v.as_str()))

@@ -98,7 +98,7 @@ pub struct ProjectConfig {
     /// The adapter's own fields (`budget`, `tenant_id`, `window`, …).
     pub options: crate::providers::Options,
     /// Values in this project's fields that came from `${VAR}` or `secretsmanager://`, whatever
-    /// the field ([`Scrubber::resolved_in`]): a check scrubs them from what it reports.
+    /// the field ([`Scrubber::resolved_within`]): a check scrubs them from what it reports.
     pub resolved: Scrubber,
 }
 
@@ -123,6 +123,29 @@ pub(crate) fn test_project() -> ProjectConfig {
 }
 
 impl ProjectConfig {
+    /// The secrets a check of this project sends its provider, which may echo them (see
+    /// [`Scrubber::for_check`]).
+    pub fn scrubber(&self) -> Scrubber {
+        let options = serde_json::Value::Object(self.options.fields().clone());
+        Scrubber::for_check(
+            self.api_key.expose(),
+            self.base_url.as_deref(),
+            &options,
+            &self.resolved,
+        )
+    }
+
+    /// Those of `resolved` (values from `${VAR}` or `secretsmanager://`) that appear in one of
+    /// this project's fields, whatever its name: a check may send them.
+    fn resolved_among(&self, resolved: &[String]) -> Scrubber {
+        let texts = [self.name.as_str(), self.api_key.expose()]
+            .into_iter()
+            .chain(self.base_url.as_deref())
+            .chain(self.owner_project.as_deref());
+        let options = serde_json::Value::Object(self.options.fields().clone());
+        Scrubber::resolved_within(resolved, texts, &options)
+    }
+
     /// What kind of figure this project's provider reports for it (None: unsupported
     /// provider).
     pub fn figure(&self) -> Option<balance_alert_model::BalanceKind> {
@@ -554,7 +577,7 @@ pub fn parse_with(
     let warnings = scrubbed(warnings, &secrets);
     config.secrets = secrets;
     for project in &mut config.projects {
-        project.resolved = Scrubber::resolved_in(project, &resolved);
+        project.resolved = project.resolved_among(&resolved);
     }
     Ok(Loaded {
         config,
@@ -655,11 +678,8 @@ mod tests {
         };
         let echo = "acct-7f3e9d other-51c2aa 8080";
         // Its own value only; a short default (a port) is no secret.
-        assert_eq!(
-            Scrubber::for_project(a).scrub(echo),
-            "*** other-51c2aa 8080"
-        );
-        assert_eq!(Scrubber::for_project(b).scrub(echo), "acct-7f3e9d *** 8080");
+        assert_eq!(a.scrubber().scrub(echo), "*** other-51c2aa 8080");
+        assert_eq!(b.scrubber().scrub(echo), "acct-7f3e9d *** 8080");
     }
 
     #[test]

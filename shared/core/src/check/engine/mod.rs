@@ -197,7 +197,7 @@ impl Engine {
             .unwrap_or(provider.default_base_url())
             .trim_end_matches('/');
         let key = project.api_key.expose();
-        let secrets = Scrubber::for_project(project);
+        let secrets = project.scrubber();
         // The figure depends on the provider, where, the options and the key.
         let cache_key = ResponseCache::key(
             &format!(
@@ -300,7 +300,7 @@ fn fingerprint(key: &str) -> u64 {
 }
 
 /// Removes what the project sends its provider (key, header values, URL secrets; see
-/// [`Scrubber::for_project`]) from the texts of an error: providers echo them in error bodies.
+/// [`ProjectConfig::scrubber`]) from the texts of an error: providers echo them in error bodies.
 fn redact(e: ProviderError, secrets: &Scrubber) -> ProviderError {
     let clean = |s: String| secrets.scrub(&s);
     match e {
