@@ -161,7 +161,7 @@ pub async fn forecast_alert(
             days_left: Some(days),
             due_date: Some(date_text.clone()),
             source: None,
-            figure: p.figure(),
+            figure: crate::providers::figure(p),
             note: None,
             ..Default::default()
         },

@@ -12,10 +12,13 @@ pub mod money;
 pub mod node;
 pub mod observe;
 pub mod periodic;
+pub mod project;
 pub mod providers;
 pub mod scrub;
+pub mod secret;
 pub mod snooze;
 pub mod store;
+pub mod timezone;
 
 pub use balance_alert_model as model;
 

@@ -55,7 +55,7 @@ pub async fn credit_rows(state: &AppState) -> Result<Credits, ApiError> {
                 owner_project: p.owner_project.clone(),
                 provider: p.provider.clone(),
                 kind: p.kind.clone(),
-                figure: p.figure(),
+                figure: balance_alert_core::providers::figure(p),
                 success,
                 credits,
                 balance: credits,

@@ -66,7 +66,7 @@ fn policy(p: &ProjectConfig, s: &Settings) -> AlertPolicy {
         cooldown_seconds: s.alert_cooldown_seconds,
         recovery_margin_percent: rust_decimal::Decimal::from_f64_retain(s.recovery_margin_percent)
             .unwrap_or_default(),
-        figure: p.figure(),
+        figure: crate::providers::figure(p),
         language: s.language,
     }
 }
@@ -127,7 +127,7 @@ fn write_for(
     let (mut state, mut alert) = transition(project, prev, obs, &policy, now);
     if let Some(a) = alert.as_mut() {
         a.details.owner_project = p.owner_project.clone();
-        a.details.figure = p.figure();
+        a.details.figure = crate::providers::figure(p);
         a.details.note = note.map(str::to_owned);
     }
     if !matches!(obs, Observation::Skipped { .. }) {
@@ -447,7 +447,7 @@ pub fn report_line(p: &ProjectConfig, o: &CheckOutcome, state: &ProjectState) ->
         error,
         stale: stale_reason.is_some(),
         stale_reason,
-        kind: p.figure(),
+        kind: crate::providers::figure(p),
         note: o.result.as_ref().ok().and_then(|b| b.note.clone()),
         estimate: o.result.as_ref().is_ok_and(|b| b.estimate),
         resets_at: o.result.as_ref().ok().and_then(|b| b.resets_at),

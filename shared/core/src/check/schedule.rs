@@ -100,7 +100,7 @@ mod tests {
         let s = Settings::default();
         let p = ProjectConfig {
             threshold: rust_decimal::Decimal::from(10),
-            ..crate::config::test_project()
+            ..crate::project::test_project()
         };
         let read_at = |t: i64, balance: i64| ProjectState {
             balance: Some(rust_decimal::Decimal::from(balance)),

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::signing::{aliyun_signature, check_key_pair, split_key};
 use super::{amount, balance, snippet, Http, OptionProblem, Provider, ProviderError, ReadRequest};
-use crate::config::ProjectConfig;
+use crate::project::ProjectConfig;
 
 pub struct Aliyun;
 

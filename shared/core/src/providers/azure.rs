@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::{
     amount_at, balance, snippet, Http, OptionProblem, Provider, ProviderError, ReadRequest,
 };
-use crate::config::ProjectConfig;
+use crate::project::ProjectConfig;
 
 pub struct Azure;
 

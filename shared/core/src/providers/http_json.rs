@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::{
     amount, balance, snippet, Http, OptionProblem, Options, Provider, ProviderError, ReadRequest,
 };
-use crate::config::ProjectConfig;
+use crate::project::ProjectConfig;
 
 pub struct HttpJson;
 
@@ -256,7 +256,7 @@ mod tests {
         let p = |v| ProjectConfig {
             options: opts(v),
             provider: "http_json".into(),
-            ..crate::config::test_project()
+            ..crate::project::test_project()
         };
         let fields = |v| {
             HttpJson

@@ -11,7 +11,8 @@ use balance_alert_model::{Balance, BalanceKind, Decimal};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{balance, Http, OptionProblem, Options, Provider, ProviderError, ReadRequest};
-use crate::config::{ProjectConfig, TimeZone};
+use crate::project::ProjectConfig;
+use crate::timezone::TimeZone;
 
 pub struct Manual;
 
@@ -221,7 +222,7 @@ mod tests {
     fn options_are_checked_by_field() {
         let p = |v| ProjectConfig {
             options: opts(v),
-            ..crate::config::test_project()
+            ..crate::project::test_project()
         };
         let fields = |v| {
             Manual

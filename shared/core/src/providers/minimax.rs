@@ -9,7 +9,7 @@ use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
 
 use super::{amount, balance, snippet, Http, OptionProblem, Provider, ProviderError, ReadRequest};
-use crate::config::ProjectConfig;
+use crate::project::ProjectConfig;
 
 pub struct MiniMax;
 

@@ -18,7 +18,6 @@ mod moonshot;
 mod novita;
 mod openai;
 mod openrouter;
-mod options;
 mod signing;
 mod siliconflow;
 mod spend;
@@ -33,10 +32,10 @@ use std::time::Duration;
 use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
 
+pub use crate::project::{OptionProblem, Options};
 pub use http::{Http, Reply};
-pub use options::{OptionProblem, Options};
 
-use crate::config::ProjectConfig;
+use crate::project::ProjectConfig;
 
 /// Every supported provider, looked up by [`Provider::name`] or one of its aliases.
 pub static PROVIDERS: &[&dyn Provider] = &[
@@ -65,6 +64,11 @@ pub fn lookup(name: &str) -> Option<&'static dyn Provider> {
         p.name().eq_ignore_ascii_case(name)
             || p.aliases().iter().any(|a| a.eq_ignore_ascii_case(name))
     })
+}
+
+/// What kind of figure `project`'s provider reports for it (None: unsupported provider).
+pub fn figure(project: &ProjectConfig) -> Option<balance_alert_model::BalanceKind> {
+    lookup(&project.provider).map(|a| a.kind(project))
 }
 
 /// Names of all supported providers, for error messages.
@@ -102,7 +106,7 @@ pub struct ReadRequest<'a> {
     /// The time of the check.
     pub now: chrono::DateTime<chrono::Utc>,
     /// The configured zone, for dates a person wrote in the config.
-    pub timezone: crate::config::TimeZone,
+    pub timezone: crate::timezone::TimeZone,
 }
 
 impl<'a> ReadRequest<'a> {

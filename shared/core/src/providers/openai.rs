@@ -9,7 +9,7 @@ use serde_json::Value;
 #[cfg(test)]
 use super::spend::next_page;
 use super::{amount, snippet, spend, Http, OptionProblem, Provider, ProviderError, ReadRequest};
-use crate::config::ProjectConfig;
+use crate::project::ProjectConfig;
 
 pub struct OpenAi;
 

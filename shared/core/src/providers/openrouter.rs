@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{
     amount, amount_at, balance, interpret, Http, ParseContext, Provider, ProviderError, ReadRequest,
 };
-use crate::config::ProjectConfig;
+use crate::project::ProjectConfig;
 
 pub struct OpenRouter;
 

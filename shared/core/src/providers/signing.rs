@@ -125,7 +125,7 @@ pub fn aliyun_signature(method: &str, params: &[(&str, &str)], secret: &str) -> 
 
 /// The problem with a project whose key is not `ID:SECRET` (`form` says which).
 pub fn check_key_pair(
-    project: &crate::config::ProjectConfig,
+    project: &crate::project::ProjectConfig,
     form: &str,
 ) -> Vec<super::OptionProblem> {
     let key = project.api_key.expose();

@@ -10,7 +10,7 @@ use super::signing::{check_key_pair, split_key, volc_authorization, VolcRequest}
 use super::{
     amount_at, balance, snippet, Http, OptionProblem, Provider, ProviderError, ReadRequest,
 };
-use crate::config::ProjectConfig;
+use crate::project::ProjectConfig;
 
 pub struct Volcengine;
 

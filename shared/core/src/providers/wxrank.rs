@@ -6,7 +6,7 @@ use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
 
 use super::{amount, balance, snippet, Http, Provider, ProviderError, ReadRequest};
-use crate::config::ProjectConfig;
+use crate::project::ProjectConfig;
 
 pub struct WxRank;
 

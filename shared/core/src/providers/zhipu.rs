@@ -12,7 +12,7 @@ use super::{
     amount, balance, reported_error, snippet, Http, OptionProblem, Provider, ProviderError,
     ReadRequest,
 };
-use crate::config::ProjectConfig;
+use crate::project::ProjectConfig;
 
 pub struct Zhipu;
 
