@@ -371,3 +371,250 @@ fn the_python_tools_example_config_loads_with_every_provider_supported() {
         );
     }
 }
+
+/// What the providers answer today (issue 23): MiniMax's token plan and its older path,
+/// Zhipu's credit plans and MCP quota, SiliconFlow's international host in USD, credit lines
+/// inside "prepaid" balances with `figure: "cash"`, and Anthropic's note on Priority Tier.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_reads_what_the_providers_answer_today() {
+    let s = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let url = s.base_url();
+    // (entry, figure, currency, words the note must hold)
+    let cases: Vec<(Value, f64, &str, &str)> = vec![
+        (
+            entry("mm-token-plan", "minimax", &url, "bal:5", json!({})),
+            5.0,
+            "percent",
+            "general lane: 5% left",
+        ),
+        (
+            entry("mm-older", "minimax", &url, "legacy:60", json!({})),
+            60.0,
+            "percent",
+            "prompts left",
+        ),
+        (
+            entry("glm-credits", "zhipu", &url, "creditplan:20", json!({})),
+            80.0,
+            "percent",
+            "(credits): 20% used",
+        ),
+        (
+            entry(
+                "glm-mcp",
+                "zhipu",
+                &url,
+                "creditplan:20",
+                json!({"window": "mcp"}),
+            ),
+            90.0,
+            "percent",
+            "MCP tool calls",
+        ),
+        (
+            entry(
+                "sf-global",
+                "siliconflow",
+                &url,
+                "bal:12.5",
+                json!({"region": "global"}),
+            ),
+            12.5,
+            "USD",
+            "vouchers are not included",
+        ),
+        (
+            entry("novita", "novita", &url, "credit:0:50", json!({})),
+            50.0,
+            "USD",
+            "includes a 50.00 USD credit line",
+        ),
+        (
+            entry(
+                "novita-cash",
+                "novita",
+                &url,
+                "credit:0:50",
+                json!({"figure": "cash"}),
+            ),
+            0.0,
+            "USD",
+            "cash only",
+        ),
+        (
+            entry(
+                "volc-cash",
+                "volc",
+                &url,
+                "credit_0_500:secret-key",
+                json!({"figure": "cash"}),
+            ),
+            0.0,
+            "CNY",
+            "500.00 CNY credit line",
+        ),
+        (
+            entry(
+                "aliyun",
+                "aliyun",
+                &url,
+                "credit_0.19_1000:secret-key",
+                json!({}),
+            ),
+            1000.19,
+            "CNY",
+            "includes a 1000.00 CNY credit line",
+        ),
+        (
+            entry(
+                "anthropic",
+                "anthropic",
+                &url,
+                "bal:25",
+                json!({"budget": 100}),
+            ),
+            75.0,
+            "USD",
+            "Priority Tier usage is not included",
+        ),
+    ];
+    let ws = Workspace::new(&config_doc(Value::Array(
+        cases.iter().map(|c| c.0.clone()).collect(),
+    )));
+    let out = ws.run(&["check", "--json"]).await;
+    let report: Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    for (i, (p, figure, currency, note)) in cases.iter().enumerate() {
+        let row = &report["projects"][i];
+        let name = p["name"].as_str().unwrap_or("");
+        assert_eq!(row["project"], name);
+        assert_eq!(row["success"], true, "{name}: {row}");
+        assert_eq!(row["credits"].as_f64(), Some(*figure), "{name}: {row}");
+        assert_eq!(row["currency"], *currency, "{name}: {row}");
+        assert!(
+            row["note"].as_str().is_some_and(|n| n.contains(note)),
+            "{name}: {row}"
+        );
+    }
+    // Cash at zero behind a credit line is an alert, not "ok".
+    assert_eq!(report["projects"][6]["need_alarm"], true);
+    assert_eq!(report["projects"][5]["state"], "ok");
+}
+
+/// A 410 from any provider says the endpoint was retired and what to do, never a bare HTTP
+/// error; SiliconFlow's China endpoint and MiniMax say what replaces them.
+#[tokio::test]
+async fn a_retired_endpoint_is_named_as_such_with_what_to_do() {
+    let s = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let url = s.base_url();
+    let e = engine(&fast_settings());
+    let cases: &[(&str, &str, &str, Value)] = &[
+        ("deepseek", "gone", "provider table", json!({})),
+        ("moonshot", "gone", "provider table", json!({})),
+        ("novita", "gone", "provider table", json!({})),
+        ("zhipu", "gone", "provider table", json!({})),
+        (
+            "volcengine",
+            "gone:sk-volc-secret",
+            "provider table",
+            json!({}),
+        ),
+        (
+            "aliyun",
+            "gone:sk-aliyun-secret",
+            "provider table",
+            json!({}),
+        ),
+        ("siliconflow", "gone", "2026-08-14", json!({})),
+        (
+            "siliconflow",
+            "gone",
+            "set the project's path",
+            json!({"region": "global"}),
+        ),
+        ("minimax", "gone", "both /v1/token_plan/remains", json!({})),
+        (
+            "http_json",
+            "gone",
+            "provider table",
+            json!({"url": "/v1/billing/usage", "value_pointer": "/x"}),
+        ),
+    ];
+    for (provider, key, advice, options) in cases {
+        let mut p = project("x", provider, &url, key, 1.0);
+        p.options = balance_alert_core::providers::Options::from_entry(
+            options.as_object().expect("object"),
+        );
+        let err = e
+            .check(&p, CacheMode::Bypass)
+            .await
+            .result
+            .expect_err(provider);
+        let text = err.to_string();
+        assert!(
+            text.starts_with("this endpoint was retired by the provider (HTTP 410): "),
+            "{provider}: {text}"
+        );
+        assert!(text.contains(advice), "{provider}: {text}");
+        assert!(!text.contains("sk-"), "{provider} leaked the key: {text}");
+    }
+}
+
+/// DeepSeek's `is_available: false` (the balance cannot pay for API calls) fails the check
+/// with that reason: the project is never "ok" on it.
+#[tokio::test(flavor = "multi_thread")]
+async fn deepseek_is_available_false_is_a_failure_with_its_reason() {
+    let s = FakeServer::start(Duration::ZERO).await.expect("fake");
+    let ws = Workspace::new(&config_doc(json!([entry(
+        "ds",
+        "deepseek",
+        &s.base_url(),
+        "unavailable:50",
+        json!({"currency": "CNY"})
+    )])));
+    let out = ws.run(&["check", "--json"]).await;
+    let row = &serde_json::from_str::<Value>(&stdout(&out)).expect("json")["projects"][0];
+    assert_eq!(row["success"], false, "{row}");
+    assert_eq!(row["state"], "failing", "{row}");
+    assert!(
+        row["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("is_available: false")),
+        "{row}"
+    );
+}
+
+/// The options added for today's APIs are checked when the config loads, naming the field
+/// and the fix; `window: "monthly"` says it was the MCP quota.
+#[test]
+fn options_for_todays_apis_are_checked_by_field() {
+    let doc = config_doc(json!([
+        {"name": "a", "provider": "zhipu", "api_key": "sk-test-key-1", "threshold": 1, "window": "monthly"},
+        {"name": "b", "provider": "minimax", "api_key": "sk-test-key-1", "threshold": 1, "region": "eu"},
+        {"name": "c", "provider": "novita", "api_key": "sk-test-key-1", "threshold": 1, "figure": "credit"},
+        {"name": "d", "provider": "siliconflow", "api_key": "sk-test-key-1", "threshold": 1, "path": "user/info"},
+    ]));
+    let err = crate::util::parse_config(&doc, &[])
+        .expect_err("invalid options")
+        .to_string();
+    for words in [
+        "window",
+        "MCP tools quota",
+        "use \"mcp\"",
+        "region",
+        "api.minimax.io",
+        "figure",
+        "\"cash\"",
+        "path",
+        "starting with /",
+    ] {
+        assert!(err.contains(words), "{words}: {err}");
+    }
+    let ok = config_doc(json!([
+        {"name": "a", "provider": "zhipu", "api_key": "sk-test-key-1", "threshold": 1, "window": "mcp", "region": "global"},
+        {"name": "b", "provider": "minimax", "api_key": "sk-test-key-1", "threshold": 1, "region": "global", "lane": "general"},
+        {"name": "c", "provider": "volc", "api_key": "AK:SK", "threshold": 1, "figure": "cash"},
+        {"name": "d", "provider": "siliconflow", "api_key": "sk-test-key-1", "threshold": 1, "region": "global"},
+    ]));
+    crate::util::parse_config(&ok, &[]).expect("valid options load");
+}

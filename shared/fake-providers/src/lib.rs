@@ -19,6 +19,11 @@
 //! | `apierr`              | 200 whose body reports an error in its own fields           |
 //! | `orkey:<left>`        | OpenRouter: `/credits` 403 (not a management key), `/key` limit 100 with `<left>` remaining |
 //! | `ornolimit:<usage>`   | OpenRouter: `/credits` 403, `/key` without a limit, `<usage>` used |
+//! | `gone`                | 410 Gone (a retired endpoint), for every provider           |
+//! | `legacy:<percent>`    | MiniMax: `/v1/token_plan/remains` 404, the older coding-plan path answers |
+//! | `credit:<cash>:<line>`| Novita / Aliyun / Volcengine: available = cash + credit line |
+//! | `unavailable:<amount>`| DeepSeek: `<amount>` CNY with `is_available: false`         |
+//! | `creditplan:<used>`   | Zhipu: a credit-based plan (`CREDIT_LIMIT` windows, `<used>` percent) |
 //! | anything else         | 401                                                         |
 //!
 //! Where the token travels depends on the provider, as its client sends its key: Bearer for
@@ -78,6 +83,8 @@ enum Shape {
     /// Raw key in `Authorization` (no Bearer).
     Zhipu,
     MiniMax,
+    /// MiniMax's Token Plan path: under `data`, `status_code` "0", a video lane first.
+    MiniMaxTokenPlan,
 }
 
 #[derive(Default)]
@@ -243,6 +250,10 @@ fn router(shared: Arc<Shared>) -> Router {
             "/v1/api/openplatform/coding_plan/remains",
             get(|s, h, q| respond(s, h, q, Shape::MiniMax)),
         )
+        .route(
+            "/v1/token_plan/remains",
+            get(|s, h, q| respond(s, h, q, Shape::MiniMaxTokenPlan)),
+        )
         .route("/_health", get(|| async { "ok" }))
         .route(
             "/hooks",
@@ -319,7 +330,42 @@ fn ok_body(shape: Shape, amount: f64) -> Value {
             "current_interval_total_count": 1000, "current_interval_usage_count": (amount * 10.0) as i64,
             "current_weekly_total_count": 10000, "current_weekly_usage_count": (amount * 50.0) as i64}]})
         }
+        Shape::MiniMaxTokenPlan => {
+            json!({"base_resp": {"status_code": "0", "status_msg": "success"}, "data": {
+            "current_subscribe_title": "Token Plan Plus", "model_remains": [
+            {"model_name": "video", "current_interval_total_count": 100, "current_interval_usage_count": 100,
+             "current_interval_remaining_percent": 100, "end_time": 1_893_500_000_000_i64},
+            {"model_name": "general", "current_interval_total_count": 0, "current_interval_usage_count": 0,
+             "current_interval_remaining_percent": format!("{amount}"), "end_time": 1_893_456_000_000_i64,
+             "current_weekly_total_count": 0, "current_weekly_usage_count": 0,
+             "current_weekly_remaining_percent": format!("{}", amount / 2.0), "weekly_end_time": 1_893_800_000_000_i64}]}})
+        }
     }
+}
+
+/// A balance whose available figure includes a credit line (`credit:<cash>:<line>`).
+fn credit_line_body(shape: Shape, cash: f64, line: f64) -> Option<Value> {
+    let available = cash + line;
+    Some(match shape {
+        Shape::Novita => {
+            json!({"availableBalance": format!("{}", (available * 10_000.0).round() as i64),
+            "cashBalance": format!("{}", (cash * 10_000.0).round() as i64),
+            "creditLimit": format!("{}", (line * 10_000.0).round() as i64),
+            "pendingCharges": "0", "outstandingInvoices": "0"})
+        }
+        Shape::Aliyun => {
+            json!({"Code": "200", "Success": true, "Message": "success", "RequestId": "fake",
+            "Data": {"AvailableAmount": thousands(available), "AvailableCashAmount": thousands(cash),
+                     "CreditAmount": thousands(line), "MybankCreditAmount": "0.00", "Currency": "CNY"}})
+        }
+        Shape::Volcengine => {
+            json!({"ResponseMetadata": {"RequestId": "fake", "Action": "QueryBalanceAcct",
+            "Version": "2022-01-01", "Service": "billing"},
+            "Result": {"AccountID": 1, "AvailableBalance": format!("{available:.2}"), "CashBalance": format!("{cash:.2}"),
+                       "CreditLimit": format!("{line:.2}"), "FreezeAmount": "0.00", "ArrearsBalance": "0.00"}})
+        }
+        _ => return None,
+    })
 }
 
 /// `12345.6` → `"12,345.60"`, as a console might print it.
@@ -385,7 +431,7 @@ fn api_error_body(shape: Shape) -> Value {
         Shape::Zhipu => {
             json!({"code": 1001, "msg": "Authorization Token Missing", "success": false})
         }
-        Shape::MiniMax => {
+        Shape::MiniMax | Shape::MiniMaxTokenPlan => {
             json!({"base_resp": {"status_code": 1004, "status_msg": "account suspended"}})
         }
         _ => json!({"error": {"message": "account suspended", "code": 4031}}),
@@ -501,6 +547,42 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The tokens for what the providers answer today (retired endpoints, MiniMax's two paths,
+/// credit lines, DeepSeek's `is_available`, Zhipu's credit plans); None for the others.
+fn current_api(shape: Shape, parts: &[&str]) -> Option<Response> {
+    let amount = |s: &str| s.parse::<f64>().ok();
+    Some(match (shape, parts) {
+        (_, ["gone"]) => (
+            StatusCode::GONE,
+            Json(json!({"code": 410, "message": "this API has been discontinued"})),
+        )
+            .into_response(),
+        (Shape::MiniMaxTokenPlan, ["legacy", _]) => {
+            (StatusCode::NOT_FOUND, "404 page not found").into_response()
+        }
+        (Shape::MiniMax, ["legacy", a]) => Json(ok_body(shape, amount(a)?)).into_response(),
+        (_, ["credit", cash, line]) => {
+            Json(credit_line_body(shape, amount(cash)?, amount(line)?)?).into_response()
+        }
+        (Shape::DeepSeek, ["unavailable", a]) => {
+            let a = amount(a)?;
+            Json(json!({"is_available": false, "balance_infos": [
+                {"currency": "CNY", "total_balance": format!("{a:.2}"), "granted_balance": "0.00",
+                 "topped_up_balance": format!("{a:.2}")}]}))
+            .into_response()
+        }
+        (Shape::Zhipu, ["creditplan", used]) => {
+            let used = amount(used)?;
+            Json(json!({"code": 200, "msg": "success", "success": true, "data": {"level": "lite", "limits": [
+                {"type": "CREDIT_LIMIT", "unit": 3, "number": 5, "percentage": used, "nextResetTime": 1_893_456_000_000_i64},
+                {"type": "CREDIT_LIMIT", "unit": 6, "number": 1, "percentage": used / 2.0, "nextResetTime": 1_893_800_000_000_i64},
+                {"type": "TIME_LIMIT", "unit": 5, "number": 1, "percentage": 10}]}}))
+            .into_response()
+        }
+        _ => return None,
+    })
+}
+
 async fn respond(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -556,6 +638,9 @@ async fn respond(
     };
     let parts: Vec<&str> = token.split(':').collect();
     let amount = |s: &str| s.parse::<f64>().ok();
+    if let Some(response) = current_api(shape, &parts) {
+        return response;
+    }
     match parts.as_slice() {
         ["bal", a] if amount(a).is_some() => {
             Json(ok_body(shape, amount(a).unwrap_or(0.0))).into_response()

@@ -133,6 +133,24 @@ impl Options {
         }
     }
 
+    /// Problem unless `region` is absent, `cn` or `global` (providers with a China and an
+    /// international host).
+    pub fn check_region(&self, hosts: &str, out: &mut Vec<OptionProblem>) {
+        if let Some(v) = self.get("region") {
+            if !v.as_str().is_some_and(|s| s == "cn" || s == "global") {
+                out.push(OptionProblem::new(
+                    "region",
+                    format!("must be \"cn\" or \"global\" ({hosts}), or set base_url; got {v}"),
+                ));
+            }
+        }
+    }
+
+    /// Whether the project chose the international host (`region: "global"`).
+    pub fn is_global(&self) -> bool {
+        self.str("region") == Some("global")
+    }
+
     /// The `kind` option (what the figure is), `prepaid_balance` by default.
     pub fn kind(&self) -> BalanceKind {
         self.str("kind")

@@ -1,12 +1,15 @@
 //! Alibaba Cloud (阿里云): BSS `QueryAccountBalance` with the RPC signature (HMAC-SHA1, key
-//! `AccessKeyId:AccessKeySecret`) → `Data.AvailableAmount` (a string, commas removed; it can be
-//! negative), in `Data.Currency`. Errors: a `Code` other than 200 with a `Message`.
+//! `AccessKeyId:AccessKeySecret`) → `Data.AvailableAmount` (可用额度: cash plus the credit
+//! line `CreditAmount`; a string, commas removed; it can be negative), in `Data.Currency`;
+//! option `figure: "cash"` reads `Data.AvailableCashAmount` alone (see [`super::credit`]).
+//! Errors: a `Code` other than 200 with a `Message`.
 
-use balance_alert_model::{Balance, BalanceKind};
+use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
 
+use super::credit::{self, Parts};
 use super::signing::{aliyun_signature, check_key_pair, split_key};
-use super::{amount, balance, snippet, Http, OptionProblem, Provider, ProviderError, ReadRequest};
+use super::{amount, snippet, Http, OptionProblem, Options, Provider, ProviderError, ReadRequest};
 use crate::project::ProjectConfig;
 
 pub struct Aliyun;
@@ -26,7 +29,9 @@ impl Provider for Aliyun {
     }
 
     fn check_options(&self, p: &ProjectConfig) -> Vec<OptionProblem> {
-        check_key_pair(p, "AccessKeyId:AccessKeySecret")
+        let mut out = check_key_pair(p, "AccessKeyId:AccessKeySecret");
+        credit::check(&p.options, &mut out);
+        out
     }
 
     async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
@@ -55,7 +60,7 @@ impl Provider for Aliyun {
             }
         }
         let body = reply.json()?;
-        parse(&body, req.currency)
+        parse(&body, req.options(), req.currency)
     }
 }
 
@@ -78,7 +83,15 @@ fn error_in(body: &Value) -> Option<ProviderError> {
     })
 }
 
-fn parse(body: &Value, currency: Option<&str>) -> Result<Balance, ProviderError> {
+/// An amount string as the console prints it (`"12,345.67"`).
+fn console_amount(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::String(s) => amount(&Value::String(s.replace(',', ""))),
+        other => amount(other),
+    }
+}
+
+fn parse(body: &Value, o: &Options, currency: Option<&str>) -> Result<Balance, ProviderError> {
     if let Some(e) = error_in(body) {
         return Err(e);
     }
@@ -88,19 +101,20 @@ fn parse(body: &Value, currency: Option<&str>) -> Result<Balance, ProviderError>
             reason: "missing /Data/AvailableAmount".into(),
             snippet: snippet(body.to_string().as_bytes()),
         })?;
-    let cleaned = match raw {
-        Value::String(s) => Value::String(s.replace(',', "")),
-        other => other.clone(),
-    };
-    let available = amount(&cleaned).ok_or_else(|| ProviderError::Unparseable {
+    let available = console_amount(raw).ok_or_else(|| ProviderError::Unparseable {
         reason: "/Data/AvailableAmount is not a number".into(),
         snippet: snippet(raw.to_string().as_bytes()),
     })?;
+    let field = |k: &str| body.pointer(&format!("/Data/{k}")).and_then(console_amount);
     let reported = body.pointer("/Data/Currency").and_then(Value::as_str);
-    balance(
-        available,
-        currency.or(reported).unwrap_or("CNY"),
-        BalanceKind::PrepaidBalance,
+    credit::reading(
+        o,
+        Parts {
+            available,
+            cash: field("AvailableCashAmount").map(|d| (d, "AvailableCashAmount")),
+            credit: field("CreditAmount"),
+            currency: currency.or(reported).unwrap_or("CNY"),
+        },
     )
 }
 
@@ -115,17 +129,39 @@ mod tests {
             "../../../../tests/fixtures/aliyun_balance.json"
         ))
         .expect("fixture");
-        let b = parse(&body, None).expect("parses");
+        let b = parse(&body, &Options::default(), None).expect("parses");
         assert_eq!((b.amount, b.currency.as_str()), (dec!(12345.67), "CNY"));
         let overdrawn = serde_json::json!({"Code": "200", "Data": {"AvailableAmount": "-11.19", "Currency": "USD"}});
-        let b = parse(&overdrawn, None).expect("parses");
+        let b = parse(&overdrawn, &Options::default(), None).expect("parses");
         assert_eq!((b.amount, b.currency.as_str()), (dec!(-11.19), "USD"));
+    }
+
+    #[test]
+    fn available_amount_includes_the_credit_line_and_cash_can_be_watched_alone() {
+        // GIVEN the documented body: 1000.19 available = 0.19 cash + 1000.00 credit (信控)
+        let body: Value = serde_json::from_str(include_str!(
+            "../../../../tests/fixtures/aliyun_balance_credit.json"
+        ))
+        .expect("fixture");
+        let b = parse(&body, &Options::default(), None).expect("available");
+        assert_eq!(b.amount, dec!(1000.19));
+        assert_eq!(
+            b.note.as_deref(),
+            Some("includes a 1000.00 CNY credit line; cash 0.19 CNY (figure \"cash\" alerts on cash alone)")
+        );
+        let cash = Options::from_entry(
+            serde_json::json!({"figure": "cash"})
+                .as_object()
+                .expect("object"),
+        );
+        let c = parse(&body, &cash, None).expect("cash");
+        assert_eq!(c.amount, dec!(0.19));
     }
 
     #[test]
     fn an_error_code_is_a_failure() {
         let body = serde_json::json!({"Code": "InvalidAccessKeyId.NotFound", "Message": "Specified access key is not found."});
-        let e = parse(&body, None).expect_err("fails");
+        let e = parse(&body, &Options::default(), None).expect_err("fails");
         assert!(e.to_string().contains("InvalidAccessKeyId.NotFound"), "{e}");
     }
 }

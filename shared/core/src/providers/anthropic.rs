@@ -1,7 +1,9 @@
 //! Anthropic: no balance API exists. With an Admin key (`x-api-key`, `anthropic-version:
 //! 2023-06-01`), `GET /v1/organizations/cost_report` (`starting_at` = start of the budget period,
 //! `bucket_width=1d`, paginated with `has_more`/`next_page`); each `amount` is a decimal string
-//! in cents → `budget − spend` (see [`super::spend`]).
+//! in cents → `budget − spend` (see [`super::spend`]). The cost report leaves out Priority Tier
+//! usage (Anthropic's Usage & Cost API docs): an organization on Priority Tier has spent more
+//! than it says, and the note says so.
 
 use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
@@ -34,9 +36,15 @@ impl Provider for Anthropic {
     async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
         let start = spend::period_start(req.options(), req.now);
         let spent = spent_since(http, req.base_url, req.api_key, start).await?;
-        spend::remaining(req.options(), spent, req.currency.unwrap_or("USD"))
+        let b = spend::remaining(req.options(), spent, req.currency.unwrap_or("USD"))?;
+        let note = b.note.clone().unwrap_or_default();
+        Ok(b.with_note(format!("{note}; {NOT_IN_THE_REPORT}")))
     }
 }
+
+/// What the cost report does not count, for every figure built on it.
+pub(crate) const NOT_IN_THE_REPORT: &str =
+    "Priority Tier usage is not included (Anthropic's cost report leaves it out)";
 
 /// The organization's costs since `start` (whole UTC days), in dollars.
 pub(crate) async fn spent_since(

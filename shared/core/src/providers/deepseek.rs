@@ -6,6 +6,10 @@
 //! else the currency the account was last seen in: never blindly the first row (an empty USD
 //! row can precede a funded or overdrawn CNY one). The other funded rows go in the note
 //! ("also 500.00 CNY").
+//!
+//! `is_available: false` means the balance cannot be used for API calls (DeepSeek's own
+//! verdict, e.g. what is left does not cover a call): the check fails with that reason, never
+//! reads as a figure that could be "ok".
 
 use balance_alert_model::{Balance, BalanceKind, Decimal};
 use serde_json::Value;
@@ -61,6 +65,9 @@ impl Simple for DeepSeek {
                 }
             }
         }
+        if body.get("is_available") == Some(&Value::Bool(false)) {
+            return Err(unavailable(&parsed));
+        }
         let chosen = match ctx.currency {
             Some(wanted) => parsed
                 .iter()
@@ -98,6 +105,26 @@ impl Simple for DeepSeek {
             }
         };
         balance(chosen.1, &chosen.0, self.kind())
+    }
+}
+
+/// DeepSeek says the balance cannot pay for API calls, whatever the rows hold.
+fn unavailable(rows: &[(String, Decimal)]) -> ProviderError {
+    let held = rows
+        .iter()
+        .map(|(c, t)| format!("{t:.2} {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let held = if held.is_empty() {
+        String::new()
+    } else {
+        format!(" (balance {held})")
+    };
+    ProviderError::Api {
+        message: format!(
+            "DeepSeek reports is_available: false: the balance cannot be used for API calls{held}; \
+             top up the account at platform.deepseek.com"
+        ),
     }
 }
 
@@ -254,6 +281,23 @@ mod tests {
             (b.amount, b.currency.as_str(), b.note),
             (dec!(20), "USD", None)
         );
+    }
+
+    #[test]
+    fn a_balance_that_cannot_pay_for_calls_is_a_failure_with_that_reason() {
+        // GIVEN funds on the rows but is_available false
+        let body = fixture(include_str!(
+            "../../../../tests/fixtures/deepseek_balance_unavailable.json"
+        ));
+        for currency in [None, Some("CNY")] {
+            let e = DeepSeek
+                .parse(&body, &ctx("x", currency))
+                .expect_err("not usable for API calls");
+            assert_eq!(e.label(), "api");
+            let text = e.to_string();
+            assert!(text.contains("is_available: false"), "{text}");
+            assert!(text.contains("0.05 CNY"), "{text}");
+        }
     }
 
     #[test]

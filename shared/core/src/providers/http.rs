@@ -98,8 +98,8 @@ impl Reply {
         serde_json::from_slice(&self.body).ok()
     }
 
-    /// The status mapped (401/403 → auth, 429 → rate limited, other non-2xx → upstream with
-    /// a snippet), then the body as JSON. HTML or anything else that is not JSON is
+    /// The status mapped (401/403 → auth, 429 → rate limited, 410 → retired, other non-2xx →
+    /// upstream with a snippet), then the body as JSON. HTML or anything else that is not JSON is
     /// unparseable: a failure, never a zero.
     pub fn json(&self) -> Result<Value, ProviderError> {
         self.check_status()?;
@@ -117,6 +117,10 @@ impl Reply {
             }),
             429 => Err(ProviderError::RateLimited {
                 retry_after: self.retry_after,
+            }),
+            410 => Err(ProviderError::Retired {
+                advice: super::RETIRED_ADVICE.into(),
+                snippet: snippet(&self.body),
             }),
             s if !(200..300).contains(&s) => Err(ProviderError::Upstream {
                 status: s,
@@ -206,5 +210,24 @@ mod tests {
             r.json(),
             Err(ProviderError::Upstream { status: 404, .. })
         ));
+    }
+
+    #[test]
+    fn a_410_is_a_retired_endpoint_with_advice_not_an_upstream_error() {
+        let r = Reply {
+            status: 410,
+            body: br#"{"message":"this API has been discontinued"}"#.to_vec(),
+            retry_after: None,
+        };
+        let e = r.json().expect_err("410 fails");
+        assert_eq!(e.label(), "retired");
+        assert!(!e.is_retryable());
+        let text = e.to_string();
+        assert!(
+            text.starts_with("this endpoint was retired by the provider (HTTP 410): "),
+            "{text}"
+        );
+        assert!(text.contains("provider table"), "{text}");
+        assert!(text.contains("this API has been discontinued"), "{text}");
     }
 }

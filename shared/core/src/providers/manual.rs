@@ -118,8 +118,13 @@ impl Provider for Manual {
             spent,
             req.timezone,
             |recorded, currency, at| {
+                let without = if source == "anthropic" {
+                    format!("; {}", super::anthropic::NOT_IN_THE_REPORT)
+                } else {
+                    String::new()
+                };
                 format!(
-                "estimate: recorded {recorded} {currency} on {at} minus {} spent since ({source} costs)",
+                "estimate: recorded {recorded} {currency} on {at} minus {} spent since ({source} costs){without}",
                 spent.round_dp(2).normalize()
             )
             },

@@ -9,6 +9,7 @@
 mod aliyun;
 mod anthropic;
 mod azure;
+mod credit;
 mod deepseek;
 pub(crate) mod http;
 mod http_json;
@@ -142,6 +143,11 @@ pub trait Provider: Send + Sync {
     }
     /// The API base URL used when the project sets no `base_url`.
     fn default_base_url(&self) -> &'static str;
+    /// The base URL for this project when it sets no `base_url`: providers with several
+    /// hosts (a China and a global one) choose by the project's `region`.
+    fn base_url_for(&self, _project: &ProjectConfig) -> &'static str {
+        self.default_base_url()
+    }
     /// What kind of figure this provider reports for the project.
     fn kind(&self, project: &ProjectConfig) -> BalanceKind;
     /// Whether a project needs an `api_key` (the manual adapter does not).
@@ -210,6 +216,9 @@ pub enum ProviderError {
     /// Any other non-2xx status.
     #[error("upstream error HTTP {status}: {snippet}")]
     Upstream { status: u16, snippet: String },
+    /// 410 Gone: the provider retired the endpoint; `advice` says what to do instead.
+    #[error("this endpoint was retired by the provider (HTTP 410): {advice}{}", said(.snippet))]
+    Retired { advice: String, snippet: String },
     /// A 2xx body we could not interpret.
     #[error("unparseable response: {reason}; body starts: {snippet}")]
     Unparseable { reason: String, snippet: String },
@@ -235,6 +244,20 @@ pub enum ProviderError {
     #[error("provider {0:?} is not supported")]
     Unsupported(String),
 }
+
+/// What a provider said with its 410, if anything.
+fn said(snippet: &str) -> String {
+    if snippet.is_empty() {
+        String::new()
+    } else {
+        format!(" (the provider said: {snippet})")
+    }
+}
+
+/// What to do about a retired endpoint when the adapter knows nothing more specific.
+pub(crate) const RETIRED_ADVICE: &str = "the adapter's endpoint no longer exists; check the \
+     README's provider table for the current one, set the project's base_url (or use provider \
+     http_json) to point at it, or record the figure with provider manual";
 
 fn retry_after_text(d: &Option<Duration>) -> String {
     d.map(|d| format!(", retry after {}s", d.as_secs()))
@@ -272,12 +295,25 @@ impl ProviderError {
         }
     }
 
+    /// The same error with an adapter's own advice for a retired endpoint (other errors
+    /// unchanged).
+    pub fn with_retired_advice(self, advice: impl Into<String>) -> ProviderError {
+        match self {
+            ProviderError::Retired { snippet, .. } => ProviderError::Retired {
+                advice: advice.into(),
+                snippet,
+            },
+            other => other,
+        }
+    }
+
     /// A short label for metrics (`auth`, `timeout`, …).
     pub fn label(&self) -> &'static str {
         match self {
             ProviderError::Auth { .. } => "auth",
             ProviderError::RateLimited { .. } => "rate_limited",
             ProviderError::Upstream { .. } => "upstream",
+            ProviderError::Retired { .. } => "retired",
             ProviderError::Unparseable { .. } => "unparseable",
             ProviderError::Api { .. } => "api",
             ProviderError::Timeout { .. } => "timeout",
@@ -456,8 +492,8 @@ mod robustness {
     proptest! {
         #[test]
         fn adapters_never_panic_and_always_name_a_currency(body in json(), currency in prop::option::of("[A-Z]{3}")) {
-            let simple: [&dyn Simple; 6] = [&deepseek::DeepSeek, &moonshot::Moonshot, &siliconflow::SiliconFlow,
-                &uniapi::UniApi, &tikhub::TikHub, &novita::Novita];
+            let simple: [&dyn Simple; 4] = [&deepseek::DeepSeek, &moonshot::Moonshot,
+                &uniapi::UniApi, &tikhub::TikHub];
             for p in simple {
                 let ctx = ParseContext { base_url: p.default_base_url(), currency: currency.as_deref(), last_currency: None, threshold: None };
                 if let Ok(b) = p.parse(&body, &ctx) {

@@ -1,14 +1,17 @@
 //! Volcengine (火山引擎, the Python tool's `volc`): billing `QueryBalanceAcct` signed with
-//! Volcengine's HMAC-SHA256 (key `AK:SK`) → `Result.AvailableBalance` (a string), CNY.
+//! Volcengine's HMAC-SHA256 (key `AK:SK`) → `Result.AvailableBalance` (可用余额: cash plus
+//! the credit line `CreditLimit`, less frozen amounts and arrears; a string), CNY; option
+//! `figure: "cash"` reads `Result.CashBalance` alone (see [`super::credit`]).
 //! Errors come in `ResponseMetadata.Error`, with a 4xx or even a 200.
 //! Options: `region` (default `cn-shanghai`, as the Python tool signs).
 
 use balance_alert_model::{Balance, BalanceKind};
 use serde_json::Value;
 
+use super::credit::{self, Parts};
 use super::signing::{check_key_pair, split_key, volc_authorization, VolcRequest};
 use super::{
-    amount_at, balance, snippet, Http, OptionProblem, Provider, ProviderError, ReadRequest,
+    amount, amount_at, snippet, Http, OptionProblem, Options, Provider, ProviderError, ReadRequest,
 };
 use crate::project::ProjectConfig;
 
@@ -36,7 +39,9 @@ impl Provider for Volcengine {
     }
 
     fn check_options(&self, p: &ProjectConfig) -> Vec<OptionProblem> {
-        check_key_pair(p, "ACCESS_KEY_ID:SECRET_ACCESS_KEY (AK:SK)")
+        let mut out = check_key_pair(p, "ACCESS_KEY_ID:SECRET_ACCESS_KEY (AK:SK)");
+        credit::check(&p.options, &mut out);
+        out
     }
 
     async fn read(&self, http: &Http, req: &ReadRequest<'_>) -> Result<Balance, ProviderError> {
@@ -83,7 +88,7 @@ impl Provider for Volcengine {
             return Err(api_error(e));
         }
         let body = reply.json()?;
-        parse(&body, req.currency)
+        parse(&body, req.options(), req.currency)
     }
 }
 
@@ -101,15 +106,19 @@ pub(crate) fn authority(base_url: &str) -> &str {
     rest.split('/').next().unwrap_or(rest)
 }
 
-fn parse(body: &Value, currency: Option<&str>) -> Result<Balance, ProviderError> {
+fn parse(body: &Value, o: &Options, currency: Option<&str>) -> Result<Balance, ProviderError> {
     if let Some(e) = body.pointer("/ResponseMetadata/Error") {
         return Err(api_error(e));
     }
-    let available = amount_at(body, "/Result/AvailableBalance")?;
-    balance(
-        available,
-        currency.unwrap_or("CNY"),
-        BalanceKind::PrepaidBalance,
+    let field = |k: &str| body.pointer(&format!("/Result/{k}")).and_then(amount);
+    credit::reading(
+        o,
+        Parts {
+            available: amount_at(body, "/Result/AvailableBalance")?,
+            cash: field("CashBalance").map(|d| (d, "CashBalance")),
+            credit: field("CreditLimit"),
+            currency: currency.unwrap_or("CNY"),
+        },
     )
 }
 
@@ -124,15 +133,37 @@ mod tests {
             "../../../../tests/fixtures/volcengine_balance.json"
         ))
         .expect("fixture");
-        let b = parse(&body, None).expect("parses");
+        let b = parse(&body, &Options::default(), None).expect("parses");
         assert_eq!((b.amount, b.currency.as_str()), (dec!(77.01), "CNY"));
+    }
+
+    #[test]
+    fn available_balance_includes_the_credit_line_and_cash_can_be_watched_alone() {
+        // GIVEN cash spent down to 0 while a 500 CNY credit line keeps AvailableBalance up
+        let body: Value = serde_json::from_str(include_str!(
+            "../../../../tests/fixtures/volcengine_balance_credit.json"
+        ))
+        .expect("fixture");
+        let b = parse(&body, &Options::default(), None).expect("available");
+        assert_eq!(b.amount, dec!(500.00));
+        assert_eq!(
+            b.note.as_deref(),
+            Some("includes a 500.00 CNY credit line; cash 0.00 CNY (figure \"cash\" alerts on cash alone)")
+        );
+        let cash = Options::from_entry(
+            serde_json::json!({"figure": "cash"})
+                .as_object()
+                .expect("object"),
+        );
+        let c = parse(&body, &cash, None).expect("cash");
+        assert_eq!(c.amount, dec!(0));
     }
 
     #[test]
     fn the_error_envelope_is_a_failure() {
         let body = serde_json::json!({"ResponseMetadata": {"Error": {"CodeN": 100010,
             "Code": "SignatureDoesNotMatch", "Message": "The request signature we calculated does not match"}}});
-        let e = parse(&body, None).expect_err("fails");
+        let e = parse(&body, &Options::default(), None).expect_err("fails");
         assert!(e.to_string().contains("SignatureDoesNotMatch"), "{e}");
     }
 

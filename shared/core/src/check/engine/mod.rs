@@ -194,7 +194,7 @@ impl Engine {
         let base_url = project
             .base_url
             .as_deref()
-            .unwrap_or(provider.default_base_url())
+            .unwrap_or(provider.base_url_for(project))
             .trim_end_matches('/');
         let key = project.api_key.expose();
         let secrets = project.scrubber();
@@ -314,6 +314,10 @@ fn redact(e: ProviderError, secrets: &Scrubber) -> ProviderError {
         },
         ProviderError::Api { message } => ProviderError::Api {
             message: clean(message),
+        },
+        ProviderError::Retired { advice, snippet } => ProviderError::Retired {
+            advice: clean(advice),
+            snippet: clean(snippet),
         },
         ProviderError::Network(m) => ProviderError::Network(clean(m)),
         other => other,
