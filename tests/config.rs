@@ -426,3 +426,31 @@ fn the_readme_layout_names_every_crate_and_top_level_folder() {
     missing.sort();
     assert!(missing.is_empty(), "README Layout omits {missing:?}");
 }
+
+#[test]
+fn no_crate_has_an_import_cycle_between_its_modules() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut crates: Vec<String> = std::fs::read_dir(root.join("shared"))
+        .expect("shared/")
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("src"))
+        .filter(|p| p.is_dir())
+        .map(|p| p.display().to_string())
+        .collect();
+    crates.extend(["src", "frontend/src"].map(|p| root.join(p).display().to_string()));
+    let out = std::process::Command::new("python3")
+        .arg(root.join("scripts/module_cycles.py"))
+        .args(&crates)
+        .output()
+        .expect("python3 runs scripts/module_cycles.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cycles = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        cycles.trim().is_empty(),
+        "import cycles between modules:\n{cycles}"
+    );
+}
