@@ -163,3 +163,11 @@ impl Options {
         self.check_one_of("kind", &BalanceKind::ALL.map(BalanceKind::as_str), out);
     }
 }
+
+#[cfg(test)]
+impl Options {
+    /// The options of a config entry written as JSON (an object), for tests.
+    pub(crate) fn of(entry: Value) -> Options {
+        Options::from_entry(entry.as_object().expect("an object"))
+    }
+}

@@ -149,11 +149,7 @@ mod tests {
             b.note.as_deref(),
             Some("includes a 1000.00 CNY credit line; cash 0.19 CNY (figure \"cash\" alerts on cash alone)")
         );
-        let cash = Options::from_entry(
-            serde_json::json!({"figure": "cash"})
-                .as_object()
-                .expect("object"),
-        );
+        let cash = Options::of(serde_json::json!({"figure": "cash"}));
         let c = parse(&body, &cash, None).expect("cash");
         assert_eq!(c.amount, dec!(0.19));
     }

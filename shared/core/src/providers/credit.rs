@@ -74,10 +74,6 @@ mod tests {
     use rust_decimal_macros::dec;
     use serde_json::json;
 
-    fn opts(v: serde_json::Value) -> Options {
-        Options::from_entry(v.as_object().expect("object"))
-    }
-
     fn parts() -> Parts<'static> {
         Parts {
             available: dec!(100),
@@ -89,13 +85,13 @@ mod tests {
 
     #[test]
     fn available_names_the_credit_line_and_cash_reads_cash_alone() {
-        let b = reading(&opts(json!({})), parts()).expect("available");
+        let b = reading(&Options::of(json!({})), parts()).expect("available");
         assert_eq!(b.amount, dec!(100));
         assert_eq!(
             b.note.as_deref(),
             Some("includes a 100.00 USD credit line; cash 0.00 USD (figure \"cash\" alerts on cash alone)")
         );
-        let c = reading(&opts(json!({"figure": "cash"})), parts()).expect("cash");
+        let c = reading(&Options::of(json!({"figure": "cash"})), parts()).expect("cash");
         assert_eq!(c.amount, dec!(0));
         assert_eq!(
             c.note.as_deref(),
@@ -108,11 +104,11 @@ mod tests {
     #[test]
     fn figure_is_checked() {
         let mut out = Vec::new();
-        check(&opts(json!({"figure": "credit"})), &mut out);
+        check(&Options::of(json!({"figure": "credit"})), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].field, "figure");
         out.clear();
-        check(&opts(json!({"figure": "cash"})), &mut out);
+        check(&Options::of(json!({"figure": "cash"})), &mut out);
         assert!(out.is_empty());
     }
 }

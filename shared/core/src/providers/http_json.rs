@@ -218,13 +218,9 @@ mod tests {
     use rust_decimal_macros::dec;
     use serde_json::json;
 
-    fn opts(v: Value) -> Options {
-        Options::from_entry(v.as_object().expect("object"))
-    }
-
     #[test]
     fn pointer_scale_currency_and_conditions() {
-        let o = opts(
+        let o = Options::of(
             json!({"url": "https://x", "value_pointer": "/data/left", "scale": 0.01,
             "currency_pointer": "/data/cur", "success_pointer": "/code", "success_value": 0,
             "error_pointer": "/error", "kind": "remaining_credit"}),
@@ -254,7 +250,7 @@ mod tests {
     #[test]
     fn options_are_checked_by_field() {
         let p = |v| ProjectConfig {
-            options: opts(v),
+            options: Options::of(v),
             provider: "http_json".into(),
             ..crate::project::test_project()
         };

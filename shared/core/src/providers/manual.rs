@@ -192,28 +192,26 @@ mod tests {
     use rust_decimal_macros::dec;
     use serde_json::json;
 
-    fn opts(v: serde_json::Value) -> Options {
-        Options::from_entry(v.as_object().expect("object"))
-    }
-
     #[test]
     fn recorded_minus_daily_spend_since() {
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
-        let o = opts(json!({"balance": 100, "balance_date": "2026-11-20", "daily_spend": 2}));
+        let o =
+            Options::of(json!({"balance": 100, "balance_date": "2026-11-20", "daily_spend": 2}));
         let utc = TimeZone::parse("UTC").expect("utc");
         let b = estimate(&o, Some("USD"), now, utc).expect("ok");
         assert_eq!(b.amount, dec!(85), "7.5 days × 2");
         assert!(b.estimate);
         // Re-based: a newer real figure starts the count again.
-        let o =
-            opts(json!({"balance": 40, "balance_date": "2026-11-27T12:00:00Z", "daily_spend": 2}));
+        let o = Options::of(
+            json!({"balance": 40, "balance_date": "2026-11-27T12:00:00Z", "daily_spend": 2}),
+        );
         assert_eq!(estimate(&o, None, now, utc).expect("ok").amount, dec!(40));
     }
 
     #[test]
     fn a_date_means_midnight_in_the_configured_zone() {
         let shanghai = TimeZone::parse("Asia/Shanghai").expect("zone");
-        let o = opts(json!({"balance": 10, "balance_date": "2026-11-20"}));
+        let o = Options::of(json!({"balance": 10, "balance_date": "2026-11-20"}));
         let at = recorded_at(&o, shanghai).expect("date");
         assert_eq!(at.to_rfc3339(), "2026-11-19T16:00:00+00:00");
         let b = estimate(&o, None, at, shanghai).expect("ok");
@@ -226,7 +224,7 @@ mod tests {
     #[test]
     fn options_are_checked_by_field() {
         let p = |v| ProjectConfig {
-            options: opts(v),
+            options: Options::of(v),
             ..crate::project::test_project()
         };
         let fields = |v| {

@@ -332,7 +332,7 @@ mod tests {
     #[test]
     fn region_chooses_the_host_and_is_checked() {
         let p = |v: Value| ProjectConfig {
-            options: crate::providers::Options::from_entry(v.as_object().expect("object")),
+            options: crate::providers::Options::of(v),
             provider: "minimax".into(),
             ..crate::project::test_project()
         };

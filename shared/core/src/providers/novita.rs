@@ -69,14 +69,10 @@ mod tests {
     use rust_decimal_macros::dec;
     use serde_json::json;
 
-    fn opts(v: Value) -> Options {
-        Options::from_entry(v.as_object().expect("object"))
-    }
-
     #[test]
     fn ten_thousandths_of_a_dollar() {
         let body = json!({"availableBalance": "1234567", "cashBalance": "800000", "creditLimit": "0", "pendingCharges": "0", "outstandingInvoices": "0"});
-        let b = parse(&body, &opts(json!({})), "USD").expect("parses");
+        let b = parse(&body, &Options::of(json!({})), "USD").expect("parses");
         assert_eq!((b.amount, b.currency.as_str()), (dec!(123.4567), "USD"));
         assert_eq!(b.note, None, "no credit line, nothing to say");
     }
@@ -88,13 +84,13 @@ mod tests {
             "../../../../tests/fixtures/novita_balance_detail.json"
         ))
         .expect("fixture");
-        let b = parse(&body, &opts(json!({})), "USD").expect("available");
+        let b = parse(&body, &Options::of(json!({})), "USD").expect("available");
         assert_eq!(b.amount, dec!(100));
         assert_eq!(
             b.note.as_deref(),
             Some("includes a 20.00 USD credit line; cash 80.00 USD (figure \"cash\" alerts on cash alone)")
         );
-        let c = parse(&body, &opts(json!({"figure": "cash"})), "USD").expect("cash");
+        let c = parse(&body, &Options::of(json!({"figure": "cash"})), "USD").expect("cash");
         assert_eq!(c.amount, dec!(80));
     }
 }

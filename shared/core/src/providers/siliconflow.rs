@@ -159,11 +159,7 @@ mod tests {
         assert!(is_global("http://127.0.0.1:9", true));
         assert!(!is_global("http://127.0.0.1:9", false));
         let p = ProjectConfig {
-            options: crate::providers::Options::from_entry(
-                serde_json::json!({"region": "global"})
-                    .as_object()
-                    .expect("object"),
-            ),
+            options: crate::providers::Options::of(serde_json::json!({"region": "global"})),
             provider: "siliconflow".into(),
             ..crate::project::test_project()
         };
@@ -173,10 +169,8 @@ mod tests {
     #[test]
     fn region_and_path_are_checked_by_field() {
         let p = ProjectConfig {
-            options: crate::providers::Options::from_entry(
-                serde_json::json!({"region": "us", "path": "v1/balance"})
-                    .as_object()
-                    .expect("object"),
+            options: crate::providers::Options::of(
+                serde_json::json!({"region": "us", "path": "v1/balance"}),
             ),
             provider: "siliconflow".into(),
             ..crate::project::test_project()

@@ -123,14 +123,10 @@ mod tests {
     use rust_decimal_macros::dec;
     use serde_json::json;
 
-    fn opts(v: serde_json::Value) -> Options {
-        Options::from_entry(v.as_object().expect("object"))
-    }
-
     #[test]
     fn a_monthly_budget_starts_on_the_first() {
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap();
-        let o = opts(json!({"budget": 100}));
+        let o = Options::of(json!({"budget": 100}));
         assert_eq!(
             period_start(&o, now).to_rfc3339(),
             "2026-11-01T00:00:00+00:00"
@@ -145,12 +141,14 @@ mod tests {
 
     #[test]
     fn a_total_budget_needs_its_start() {
-        let o = opts(json!({"budget": 100, "budget_period": "total"}));
+        let o = Options::of(json!({"budget": 100, "budget_period": "total"}));
         assert_eq!(check(&o)[0].field, "budget_start");
-        let o = opts(json!({"budget": "x", "budget_period": "weekly"}));
+        let o = Options::of(json!({"budget": "x", "budget_period": "weekly"}));
         let fields: Vec<_> = check(&o).iter().map(|p| p.field).collect();
         assert_eq!(fields, ["budget", "budget_period"]);
-        let o = opts(json!({"budget": 5, "budget_period": "total", "budget_start": "2026-01-15"}));
+        let o = Options::of(
+            json!({"budget": 5, "budget_period": "total", "budget_start": "2026-01-15"}),
+        );
         assert!(check(&o).is_empty());
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap();
         assert_eq!(

@@ -202,11 +202,7 @@ mod tests {
         let e = parse(&fixture(), "monthly").expect_err("monthly is refused");
         assert!(e.to_string().contains("MCP tools quota"), "{e}");
         let p = ProjectConfig {
-            options: crate::providers::Options::from_entry(
-                serde_json::json!({"window": "monthly"})
-                    .as_object()
-                    .expect("object"),
-            ),
+            options: crate::providers::Options::of(serde_json::json!({"window": "monthly"})),
             provider: "zhipu".into(),
             ..crate::project::test_project()
         };
@@ -229,11 +225,7 @@ mod tests {
     #[test]
     fn region_global_is_z_ai() {
         let p = ProjectConfig {
-            options: crate::providers::Options::from_entry(
-                serde_json::json!({"region": "global"})
-                    .as_object()
-                    .expect("object"),
-            ),
+            options: crate::providers::Options::of(serde_json::json!({"region": "global"})),
             provider: "zai".into(),
             ..crate::project::test_project()
         };
